@@ -1,0 +1,51 @@
+// Plain domain data shared by every process. No I/O here, ever.
+
+/** One line of a unit file: `[section]` then `name=value`. */
+export interface UnitOption {
+  readonly section: string;
+  readonly name: string;
+  readonly value: string;
+}
+
+/** fleet's desired states, in order: a unit moves inactive -> loaded -> launched. */
+export type TargetState = "inactive" | "loaded" | "launched";
+
+export const TARGET_STATES: readonly TargetState[] = ["inactive", "loaded", "launched"];
+
+export function isTargetState(value: string): value is TargetState {
+  return (TARGET_STATES as readonly string[]).includes(value);
+}
+
+/** A unit as stored in the registry. */
+export interface Unit {
+  readonly name: string;
+  readonly options: readonly UnitOption[];
+  /** SHA1 of the unit's contents, 40 hex digits. */
+  readonly hash: string;
+  readonly desiredState: TargetState;
+}
+
+export interface Machine {
+  readonly id: string;
+  readonly publicIp: string;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** What an agent reports for one unit, in systemd's own words. */
+export interface UnitState {
+  readonly name: string;
+  readonly hash: string;
+  readonly machineId: string;
+  readonly loadState: string;
+  readonly activeState: string;
+  readonly subState: string;
+  /** The fleet state the agent reached for the unit. */
+  readonly currentState: TargetState;
+}
+
+/** Where the engine put a unit; machineId "" means unscheduled, with the reason why. */
+export interface Placement {
+  readonly unitName: string;
+  readonly machineId: string;
+  readonly reason: string;
+}

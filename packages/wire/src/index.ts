@@ -1,0 +1,4 @@
+export * from "./gen/fleet/v1/types.pb.js";
+export * from "./gen/fleet/v1/registry.pb.js";
+export * from "./gen/fleet/v1/fleet.pb.js";
+export * from "./gen/fleet/v1/agent.pb.js";
