@@ -1,0 +1,69 @@
+// Maps domain values to wire messages and back. The only place that knows both shapes.
+import type * as domain from "@fleet/domain";
+import { TargetState, type Machine, type Placement, type Unit, type UnitState } from "./gen/fleet/v1/types.pb.js";
+
+const toWire: Record<domain.TargetState, TargetState> = {
+  inactive: TargetState.TARGET_STATE_INACTIVE,
+  loaded: TargetState.TARGET_STATE_LOADED,
+  launched: TargetState.TARGET_STATE_LAUNCHED,
+};
+
+export function targetStateToWire(state: domain.TargetState): TargetState {
+  return toWire[state];
+}
+
+/** The domain state of a wire enum, or undefined for UNSPECIFIED/unknown values. */
+export function targetStateFromWire(state: TargetState): domain.TargetState | undefined {
+  switch (state) {
+    case TargetState.TARGET_STATE_INACTIVE:
+      return "inactive";
+    case TargetState.TARGET_STATE_LOADED:
+      return "loaded";
+    case TargetState.TARGET_STATE_LAUNCHED:
+      return "launched";
+    default:
+      return undefined;
+  }
+}
+
+export function unitToWire(unit: domain.Unit): Unit {
+  return {
+    name: unit.name,
+    options: unit.options.map((o) => ({ section: o.section, name: o.name, value: o.value })),
+    hash: unit.hash,
+    desiredState: targetStateToWire(unit.desiredState),
+  };
+}
+
+export function unitFromWire(unit: Unit): domain.Unit {
+  return {
+    name: unit.name,
+    options: unit.options.map((o) => ({ section: o.section, name: o.name, value: o.value })),
+    hash: unit.hash,
+    desiredState: targetStateFromWire(unit.desiredState) ?? "inactive",
+  };
+}
+
+export function machineToWire(machine: domain.Machine): Machine {
+  return { id: machine.id, publicIp: machine.publicIp, metadata: { ...machine.metadata }, version: "" };
+}
+
+export function machineFromWire(machine: Machine): domain.Machine {
+  return { id: machine.id, publicIp: machine.publicIp, metadata: { ...machine.metadata } };
+}
+
+export function unitStateToWire(state: domain.UnitState): UnitState {
+  return { ...state, currentState: targetStateToWire(state.currentState) };
+}
+
+export function unitStateFromWire(state: UnitState): domain.UnitState {
+  return { ...state, currentState: targetStateFromWire(state.currentState) ?? "inactive" };
+}
+
+export function placementToWire(p: domain.Placement): Placement {
+  return { unitName: p.unitName, machineId: p.machineId, reason: p.reason };
+}
+
+export function placementFromWire(p: Placement): domain.Placement {
+  return { unitName: p.unitName, machineId: p.machineId, reason: p.reason };
+}
