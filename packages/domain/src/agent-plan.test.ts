@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import { planAgentTasks, type DesiredUnit, type ObservedUnit } from "./agent-plan.js";
+
+const file = "[Service]\nExecStart=/bin/sleep infinity\n";
+const want = (name: string, desiredState: "loaded" | "launched", contents = file): DesiredUnit => ({ name, contents, desiredState });
+const have = (name: string, reached: ObservedUnit["reached"], activeState: string, contents: string | undefined = file): ObservedUnit => ({
+  name,
+  contents,
+  reached,
+  activeState,
+});
+
+const cases: Array<{ name: string; desired: DesiredUnit[]; observed: ObservedUnit[]; want: string[] }> = [
+  { name: "converged machine: nothing to do", desired: [want("a.service", "launched")], observed: [have("a.service", "launched", "active")], want: [] },
+  { name: "nothing anywhere: nothing to do", desired: [], observed: [], want: [] },
+  {
+    name: "new launched unit: write, link, reload, start",
+    desired: [want("a.service", "launched")],
+    observed: [],
+    want: ["write-file a.service", "link a.service", "daemon-reload", "start a.service"],
+  },
+  {
+    name: "new loaded unit: write, link, reload, no start",
+    desired: [want("a.service", "loaded")],
+    observed: [],
+    want: ["write-file a.service", "link a.service", "daemon-reload"],
+  },
+  { name: "loaded -> launched: start only", desired: [want("a.service", "launched")], observed: [have("a.service", "loaded", "inactive")], want: ["start a.service"] },
+  { name: "launched -> loaded: stop only", desired: [want("a.service", "loaded")], observed: [have("a.service", "launched", "active")], want: ["stop a.service"] },
+  {
+    name: "unscheduled running unit: stop, unlink, remove, reload",
+    desired: [],
+    observed: [have("a.service", "launched", "active")],
+    want: ["stop a.service", "unlink a.service", "remove-file a.service", "daemon-reload"],
+  },
+  {
+    name: "unscheduled failed unit is reset after removal",
+    desired: [],
+    observed: [have("a.service", "launched", "failed")],
+    want: ["stop a.service", "unlink a.service", "remove-file a.service", "daemon-reload", "reset-failed a.service"],
+  },
+  {
+    name: "changed file of a running unit: stop, rewrite, reload, start",
+    desired: [want("a.service", "launched", "[Service]\nExecStart=/bin/true\n")],
+    observed: [have("a.service", "launched", "active")],
+    want: ["stop a.service", "write-file a.service", "daemon-reload", "start a.service"],
+  },
+  {
+    name: "a launched unit that exited is not restarted by fleet (systemd's Restart= decides)",
+    desired: [want("a.service", "launched")],
+    observed: [have("a.service", "launched", "failed")],
+    want: [],
+  },
+  {
+    name: "adopted running unit (agent restarted): nothing to do",
+    desired: [want("a.service", "launched")],
+    observed: [have("a.service", "launched", "active")],
+    want: [],
+  },
+  {
+    name: "several units: stops first, one reload, starts last",
+    desired: [want("b.service", "launched"), want("c.service", "launched")],
+    observed: [have("a.service", "launched", "active")],
+    want: [
+      "stop a.service",
+      "unlink a.service",
+      "remove-file a.service",
+      "write-file b.service",
+      "link b.service",
+      "write-file c.service",
+      "link c.service",
+      "daemon-reload",
+      "start b.service",
+      "start c.service",
+    ],
+  },
+];
+
+describe("planAgentTasks", () => {
+  it.each(cases)("$name", ({ desired, observed, want: expected }) => {
+    const tasks = planAgentTasks(desired, observed).map((t) => (t.kind === "daemon-reload" ? t.kind : `${t.kind} ${t.unit}`));
+    expect(tasks).toEqual(expected);
+  });
+
+  it("every task says why", () => {
+    for (const t of planAgentTasks([want("b.service", "launched")], [have("a.service", "launched", "failed")])) {
+      expect(t.reason).not.toBe("");
+    }
+  });
+});
