@@ -77,7 +77,7 @@ export function parseMetadata(value: string): Record<string, string> {
     if (!/^[A-Za-z0-9_.-]+$/.test(key)) throw new ConfigError(`metadata: invalid key "${key}"`);
     out[key] = val;
   }
-  return out as ResolvedConfig<S>;
+  return out;
 }
 
 export type ConfigValue = string | number | boolean | readonly string[] | Readonly<Record<string, string>>;
