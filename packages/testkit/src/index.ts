@@ -1,1 +1,9 @@
-export {};
+export * from "./proc.js";
+export * from "./ports.js";
+export * from "./backend.js";
+export * from "./etcd.js";
+export * from "./nats.js";
+export * from "./infra.js";
+export * from "./machine-spec.js";
+export * from "./machine.js";
+export * from "./repo.js";

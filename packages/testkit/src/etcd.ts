@@ -1,0 +1,84 @@
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { freePorts } from "./ports.js";
+import { isAlive, logTail, spawnLogged, terminate, waitFor, WaitAborted } from "./proc.js";
+
+export const ETCD_BIN = "/usr/bin/etcd";
+
+export interface EtcdOptions {
+  /** Directory for the data dir and the log. */
+  dir: string;
+  name?: string;
+  detached?: boolean;
+  timeoutMs?: number;
+}
+
+export interface EtcdHandle {
+  endpoint: string;
+  metricsUrl: string;
+  pid: number;
+  startTime: string;
+  dataDir: string;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+/** etcd's command line for one loopback member. Pure. */
+export function etcdArgs(o: { name: string; dataDir: string; clientPort: number; peerPort: number; metricsPort: number }): string[] {
+  const client = `http://127.0.0.1:${o.clientPort}`;
+  const peer = `http://127.0.0.1:${o.peerPort}`;
+  return [
+    "--name", o.name,
+    "--data-dir", o.dataDir,
+    "--listen-client-urls", client,
+    "--advertise-client-urls", client,
+    "--listen-peer-urls", peer,
+    "--initial-advertise-peer-urls", peer,
+    "--initial-cluster", `${o.name}=${peer}`,
+    "--initial-cluster-state", "new",
+    "--listen-metrics-urls", `http://127.0.0.1:${o.metricsPort}`,
+    "--log-level", "warn",
+  ];
+}
+
+export async function etcdHealthy(metricsUrl: string): Promise<boolean> {
+  const res = await fetch(`${metricsUrl}/health`, { signal: AbortSignal.timeout(1_000) });
+  if (!res.ok) return false;
+  const body = (await res.json()) as { health?: string };
+  return body.health === "true";
+}
+
+export async function startEtcdLocal(o: EtcdOptions): Promise<EtcdHandle> {
+  const name = o.name ?? "etcd";
+  const dataDir = join(o.dir, `${name}-data`);
+  const logFile = join(o.dir, `${name}.log`);
+  mkdirSync(o.dir, { recursive: true });
+  rmSync(dataDir, { recursive: true, force: true });
+  const [clientPort, peerPort, metricsPort] = (await freePorts(3)) as [number, number, number];
+  const proc = await spawnLogged({
+    cmd: ETCD_BIN,
+    args: etcdArgs({ name, dataDir, clientPort, peerPort, metricsPort }),
+    logFile,
+    detached: o.detached,
+  });
+  const endpoint = `http://127.0.0.1:${clientPort}`;
+  const metricsUrl = `http://127.0.0.1:${metricsPort}`;
+  const stop = async () => {
+    await terminate(proc, 10_000);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(
+      `etcd health at ${metricsUrl}/health`,
+      () => {
+        if (!isAlive(proc)) throw new WaitAborted(`etcd (pid ${proc.pid}) exited:\n${logTail(logFile)}`);
+        return etcdHealthy(metricsUrl);
+      },
+      { timeoutMs: o.timeoutMs ?? 30_000, intervalMs: 100 },
+    );
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { endpoint, metricsUrl, pid: proc.pid, startTime: proc.startTime, dataDir, logFile, stop };
+}

@@ -1,0 +1,200 @@
+// Pure parts of a sandbox machine: names, paths, file contents, command lines.
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+
+export const DEFAULT_BASE_DIR = "/var/tmp/fleet-dev";
+export const CGROUP_HIERARCHIES = ["/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"] as const;
+
+/** Units that /usr ships enabled (or that would touch the shared host network) and that a
+ * sandbox machine must not start. Masked with a /dev/null symlink before boot. */
+export const MASKED_UNITS = [
+  "etcd.service",
+  "nats-server.service",
+  "postgresql.service",
+  "postgresql@.service",
+  "console-getty.service",
+  "getty@tty1.service",
+  "getty@.service",
+  "serial-getty@.service",
+  "container-getty@.service",
+  "systemd-networkd-wait-online.service",
+  "systemd-networkd.service",
+  "systemd-networkd.socket",
+  "systemd-network-generator.service",
+  "systemd-resolved.service",
+  "systemd-timesyncd.service",
+  "systemd-homed.service",
+  "systemd-userdbd.socket",
+  "systemd-pstore.service",
+  "systemd-boot-update.service",
+  "systemd-firstboot.service",
+  "ssh.service",
+  "cron.service",
+  "apt-daily.timer",
+  "apt-daily-upgrade.timer",
+  "e2scrub_all.timer",
+  "fstrim.timer",
+  "logrotate.timer",
+  "man-db.timer",
+  "docker.service",
+  "containerd.service",
+];
+
+const NAME_RE = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
+const RESERVED_NAMES = new Set(["services", "state", "logs"]);
+
+/** Machine and cluster names become hostnames, directory and cgroup names. */
+export function validateName(kind: "machine" | "cluster", name: string): void {
+  if (!NAME_RE.test(name)) {
+    throw new Error(`invalid ${kind} name ${JSON.stringify(name)}: use 1-32 of [a-z0-9-], not starting or ending with '-'`);
+  }
+  if (kind === "machine" && RESERVED_NAMES.has(name)) throw new Error(`machine name ${JSON.stringify(name)} is reserved`);
+}
+
+const META_PART_RE = /^[A-Za-z0-9_.\-/]+$/;
+
+/** fleet metadata "k=v,k=v" -> object. Pure; throws on malformed input. */
+export function parseMetadata(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (text.trim() === "") return out;
+  for (const pair of text.split(",")) {
+    const eq = pair.indexOf("=");
+    const k = pair.slice(0, eq).trim();
+    const v = pair.slice(eq + 1).trim();
+    if (eq <= 0 || !META_PART_RE.test(k) || !META_PART_RE.test(v)) throw new Error(`bad metadata ${JSON.stringify(pair)}: want key=value`);
+    out[k] = v;
+  }
+  return out;
+}
+
+/** object -> fleet metadata "k=v,k=v" (keys sorted, so files are stable). Pure. */
+export function formatMetadata(md: Record<string, string>): string {
+  return Object.keys(md)
+    .sort()
+    .map((k) => {
+      const v = md[k] ?? "";
+      if (!META_PART_RE.test(k) || !META_PART_RE.test(v)) throw new Error(`bad metadata ${k}=${v}`);
+      return `${k}=${v}`;
+    })
+    .join(",");
+}
+
+export function newMachineId(): string {
+  return randomBytes(16).toString("hex");
+}
+
+export interface MachinePaths {
+  /** <base>/<cluster>/<machine> */
+  dir: string;
+  /** root filesystem booted by nspawn */
+  fs: string;
+  /** bound to /run/dbus: the container's system bus socket appears here */
+  dbusDir: string;
+  /** nspawn's (and the console's) output */
+  logFile: string;
+  /** leaf cgroup name under each hierarchy in CGROUP_HIERARCHIES */
+  cgroupName: string;
+}
+
+export function machinePaths(baseDir: string, cluster: string, name: string): MachinePaths {
+  const dir = join(baseDir, cluster, name);
+  return {
+    dir,
+    fs: join(dir, "fs"),
+    dbusDir: join(dir, "dbus"),
+    logFile: join(dir, "nspawn.log"),
+    // Cluster in the name: two clusters (or a test and a dev cluster) may both have "m1".
+    cgroupName: `fleet-${cluster}-${name}`,
+  };
+}
+
+/** Public IP of the i-th machine (1-based): loopback, display only. */
+export function machinePublicIp(index: number): string {
+  if (!Number.isInteger(index) || index < 1 || index > 254) throw new Error(`machine index out of range: ${index}`);
+  return `127.0.1.${index}`;
+}
+
+export const AGENT_UNIT_PATH = "etc/systemd/system/fleet-agent.service";
+export const AGENT_ENV_PATH = "etc/fleet/agent.env";
+export const REPO_MOUNT = "/opt/fleet";
+
+export function agentUnitText(): string {
+  return [
+    "[Unit]",
+    "Description=fleet agent",
+    "After=dbus.socket",
+    "Wants=dbus.socket",
+    // Never give up: the agent must come back however often it crashes.
+    "StartLimitIntervalSec=0",
+    "",
+    "[Service]",
+    "Type=simple",
+    `ExecStart=/usr/bin/node ${REPO_MOUNT}/services/agent/dist/main.js`,
+    "EnvironmentFile=/etc/fleet/agent.env",
+    "Restart=always",
+    "RestartSec=1",
+    "StandardOutput=append:/var/log/fleet-agent.log",
+    "StandardError=inherit",
+    "",
+    "[Install]",
+    "WantedBy=multi-user.target",
+    "",
+  ].join("\n");
+}
+
+export interface AgentEnv {
+  gatewayEndpoint: string;
+  natsServers: string;
+  publicIp: string;
+  metadata: Record<string, string>;
+  agentTtlSeconds: number;
+  verbosity?: string;
+}
+
+export function agentEnvText(e: AgentEnv): string {
+  return [
+    `FLEET_GATEWAY_ENDPOINT=${e.gatewayEndpoint}`,
+    `FLEET_NATS_SERVERS=${e.natsServers}`,
+    `FLEET_PUBLIC_IP=${e.publicIp}`,
+    `FLEET_METADATA=${formatMetadata(e.metadata)}`,
+    `FLEET_AGENT_TTL=${e.agentTtlSeconds}`,
+    `FLEET_VERBOSITY=${e.verbosity ?? "info"}`,
+    "",
+  ].join("\n");
+}
+
+export function nspawnArgs(o: { name: string; fs: string; dbusDir: string; repoRoot: string }): string[] {
+  return [
+    "--register=no",
+    "--keep-unit",
+    "--bind-ro=/usr",
+    `--bind=${o.dbusDir}:/run/dbus`,
+    `--bind-ro=${o.repoRoot}:${REPO_MOUNT}`,
+    "-b",
+    "-M",
+    o.name,
+    "-D",
+    o.fs,
+  ];
+}
+
+const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** A bash script that moves itself into the machine's own cgroups, then execs nspawn, so
+ * the PID that ran it *is* nspawn's. Pure. */
+export function launcherScript(cgroupName: string, args: string[]): string {
+  const moves = CGROUP_HIERARCHIES.map((h) => `mkdir -p ${shq(`${h}/${cgroupName}`)} && echo $$ > ${shq(`${h}/${cgroupName}/cgroup.procs`)} || exit 97`);
+  return [
+    "set -e",
+    ...moves,
+    `export SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1`,
+    `exec /usr/bin/systemd-nspawn ${args.map(shq).join(" ")}`,
+  ].join("\n");
+}
+
+/** Parses /proc/<pid>/status's NSpid line: the PID as seen in each nested namespace. */
+export function parseNsPid(statusText: string): number[] {
+  const line = statusText.split("\n").find((l) => l.startsWith("NSpid:"));
+  if (!line) return [];
+  return line.slice("NSpid:".length).trim().split(/\s+/).map(Number);
+}
