@@ -5,3 +5,6 @@ export * from "./scheduler.js";
 export * from "./agent-plan.js";
 export * from "./hints.js";
 export * from "./reconcile-loop.js";
+export * from "./unit-name.js";
+export * from "./unit-file.js";
+export * from "./unit-hash.js";
