@@ -5,3 +5,7 @@ export * from "./gen/fleet/v1/agent.pb.js";
 export * from "./convert.js";
 export * from "./errors.js";
 export * from "./client.js";
+export * from "./server.js";
+export * from "./logger.js";
+export * from "./service-config.js";
+export * from "./nats-hints.js";

@@ -1,0 +1,58 @@
+// Server-side plumbing: unary handlers as async functions, with request ids, logs and one
+// mapping of domain errors to gRPC status.
+import { randomUUID } from "node:crypto";
+import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { toServiceError, FleetError } from "./errors.js";
+import type { Logger } from "./logger.js";
+
+export interface RequestContext {
+  readonly requestId: string;
+  readonly log: Logger;
+}
+
+/** Wraps an async handler as a grpc-js unary handler. */
+export function unaryHandler<Req, Res>(
+  log: Logger,
+  method: string,
+  fn: (request: Req, ctx: RequestContext) => Promise<Res>,
+): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
+  return (call, callback) => {
+    const given = call.metadata.get("x-request-id")[0];
+    const requestId = typeof given === "string" && given !== "" ? given : randomUUID();
+    const ctx = { requestId, log: log.child({ requestId, method }) };
+    fn(call.request, ctx).then(
+      (res) => callback(null, res),
+      (err: unknown) => {
+        if (err instanceof FleetError && err.kind !== "internal") ctx.log.debug({ err: err.message }, "request refused");
+        else ctx.log.error({ err }, "request failed");
+        callback(toServiceError(err), null);
+      },
+    );
+  };
+}
+
+/** Starts a server on host:port or unix:///path; resolves with the bound port. */
+export async function serve(
+  address: string,
+  services: ReadonlyArray<readonly [definition: Parameters<Server["addService"]>[0], impl: UntypedServiceImplementation]>,
+): Promise<{ server: Server; port: number }> {
+  const server = new Server({ "grpc.max_receive_message_length": 16 * 1024 * 1024 });
+  for (const [definition, impl] of services) server.addService(definition, impl);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+  });
+  return { server, port };
+}
+
+export function shutdown(server: Server, graceMs = 2000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,57 @@
+// Loads a service's configuration: --config FILE (default /etc/fleet/fleet.conf, optional when
+// absent at the default path) then FLEET_ environment variables. Errors name the option.
+import { existsSync, readFileSync } from "node:fs";
+import { parseConfigFile, resolveConfig, type ConfigSchema, type ResolvedConfig } from "@fleet/domain";
+
+export const DEFAULT_CONFIG_PATH = "/etc/fleet/fleet.conf";
+
+/** Options any fleet.conf may hold, read by one service or another. */
+export const ALL_OPTION_NAMES = [
+  "etcd_servers",
+  "etcd_key_prefix",
+  "etcd_request_timeout",
+  "etcd_cafile",
+  "etcd_certfile",
+  "etcd_keyfile",
+  "etcd_username",
+  "etcd_password",
+  "nats_servers",
+  "gateway_listen",
+  "gateway_endpoint",
+  "api_listen",
+  "public_ip",
+  "metadata",
+  "agent_ttl",
+  "engine_reconcile_interval",
+  "engine_id",
+  "disable_engine",
+  "token_limit",
+  "verbosity",
+  "units_dir",
+  "machine_id_file",
+  "agent_reconcile_interval",
+] as const;
+
+export function configPathFromArgv(argv: readonly string[]): { path: string; explicit: boolean } {
+  const i = argv.findIndex((a) => a === "--config" || a.startsWith("--config="));
+  if (i < 0) return { path: process.env.FLEET_CONFIG ?? DEFAULT_CONFIG_PATH, explicit: process.env.FLEET_CONFIG !== undefined };
+  const arg = argv[i] ?? "";
+  const path = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : argv[i + 1];
+  if (!path) throw new Error("--config needs a file path");
+  return { path, explicit: true };
+}
+
+export function loadServiceConfig<S extends ConfigSchema>(schema: S, argv = process.argv.slice(2), env = process.env): ResolvedConfig<S> {
+  const { path, explicit } = configPathFromArgv(argv);
+  let file = new Map<string, string>();
+  if (explicit || existsSync(path)) file = parseConfigFile(readFileSync(path, "utf8"), path);
+  return resolveConfig(schema, file, env, ALL_OPTION_NAMES);
+}
+
+/** Runs main; a startup error is printed on stderr and exits 1. */
+export function runMain(main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    process.stderr.write(`fatal: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

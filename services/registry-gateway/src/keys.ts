@@ -1,0 +1,62 @@
+// The etcd key layout, under a prefix (etcd_key_prefix, default /fleet/):
+//
+//   unit/<name>                  Unit JSON {name, options, hash, desiredState}
+//   schedule/<name>              {machineId, reason}: the engine's placement
+//   machine/<id>                 Machine JSON, attached to the agent's lease
+//   state/<machine-id>/<name>    UnitState JSON, attached to the same lease
+//   engine/leader                the leading engine's id, attached to its lease
+
+export type RegistryKey =
+  | { readonly kind: "unit"; readonly name: string }
+  | { readonly kind: "schedule"; readonly name: string }
+  | { readonly kind: "machine"; readonly id: string }
+  | { readonly kind: "state"; readonly machineId: string; readonly name: string }
+  | { readonly kind: "leader" };
+
+export class Keys {
+  constructor(readonly prefix: string) {}
+
+  unit(name: string): string {
+    return `${this.prefix}unit/${name}`;
+  }
+  schedule(name: string): string {
+    return `${this.prefix}schedule/${name}`;
+  }
+  machine(id: string): string {
+    return `${this.prefix}machine/${id}`;
+  }
+  state(machineId: string, name: string): string {
+    return `${this.prefix}state/${machineId}/${name}`;
+  }
+  leader(): string {
+    return `${this.prefix}engine/leader`;
+  }
+
+  /** What a key under the prefix means; undefined for keys fleet does not own. */
+  parse(key: string): RegistryKey | undefined {
+    if (!key.startsWith(this.prefix)) return undefined;
+    const rest = key.slice(this.prefix.length);
+    const slash = rest.indexOf("/");
+    if (slash < 0) return undefined;
+    const kind = rest.slice(0, slash);
+    const tail = rest.slice(slash + 1);
+    if (tail === "") return undefined;
+    switch (kind) {
+      case "unit":
+        return { kind: "unit", name: tail };
+      case "schedule":
+        return { kind: "schedule", name: tail };
+      case "machine":
+        return { kind: "machine", id: tail };
+      case "state": {
+        const i = tail.indexOf("/");
+        if (i <= 0 || i === tail.length - 1) return undefined;
+        return { kind: "state", machineId: tail.slice(0, i), name: tail.slice(i + 1) };
+      }
+      case "engine":
+        return tail === "leader" ? { kind: "leader" } : undefined;
+      default:
+        return undefined;
+    }
+  }
+}

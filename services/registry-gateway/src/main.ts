@@ -1,0 +1,43 @@
+// registry-gateway: the only etcd client. Serves RegistryService over gRPC from a watch cache
+// and publishes a NATS hint for every committed change.
+import { connectHintBus, createLogger, loadServiceConfig, RegistryServiceService, runMain, serve, shutdown } from "@fleet/wire";
+import { gatewayConfigSchema } from "./config.js";
+import { EtcdStore } from "./etcd-store.js";
+import { hintSubjects } from "./hint-routes.js";
+import { Keys } from "./keys.js";
+import { RegistryCache } from "./registry-cache.js";
+import { Registry } from "./registry.js";
+import { registryService } from "./registry-service.js";
+
+runMain(async () => {
+  const config = loadServiceConfig(gatewayConfigSchema);
+  const log = createLogger("registry-gateway", config.verbosity);
+  const keys = new Keys(config.etcd_key_prefix.endsWith("/") ? config.etcd_key_prefix : `${config.etcd_key_prefix}/`);
+  const cache = new RegistryCache(keys);
+  const auth = config.etcd_username ? { username: config.etcd_username, password: config.etcd_password } : undefined;
+  const store = new EtcdStore(keys, cache, { hosts: config.etcd_servers, requestTimeoutMs: config.etcd_request_timeout * 1000, ...(auth ? { auth } : {}) }, log);
+  const hints = await connectHintBus(config.nats_servers, "registry-gateway", log);
+
+  await store.start((changes, revision) => {
+    const subjects = new Map<string, string>();
+    for (const change of changes) {
+      const what = change.kind === "machine" ? `machine ${change.id}` : change.kind === "leader" ? "engine leader" : `${change.kind} ${"name" in change ? change.name : ""}`;
+      for (const s of hintSubjects(change, (unit) => cache.schedule.get(unit)?.value.machineId ?? "")) subjects.set(s, what);
+    }
+    for (const [subject, what] of subjects) hints.publish(subject, { revision, what });
+  });
+
+  const registry = new Registry(store, keys);
+  const { server, port } = await serve(config.gateway_listen, [[RegistryServiceService, registryService(registry, cache, log)]]);
+  log.info({ address: config.gateway_listen, port }, "registry-gateway serving");
+
+  const stop = async () => {
+    log.info("shutting down");
+    await shutdown(server);
+    await hints.close();
+    store.close();
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void stop());
+  process.once("SIGINT", () => void stop());
+});

@@ -1,0 +1,187 @@
+// The gateway's watch cache: every fleet key of etcd, decoded, at one revision. Built from one
+// range read and kept current by a watch, so reads cost etcd nothing and see a consistent
+// snapshot. Pure: apply() takes events, the I/O lives in etcd-store.ts.
+import { isTargetState, type Machine, type Placement, type Unit, type UnitState, type UnitOption } from "@fleet/domain";
+import type { Keys, RegistryKey } from "./keys.js";
+
+export interface KeyValueEvent {
+  readonly type: "put" | "delete";
+  readonly key: string;
+  /** The value put; "" for deletes. */
+  readonly value: string;
+  readonly modRevision: number;
+  readonly createRevision: number;
+  readonly lease: string;
+}
+
+export interface Entry<T> {
+  readonly value: T;
+  readonly modRevision: number;
+  readonly createRevision: number;
+  readonly lease: string;
+}
+
+export interface StoredPlacement {
+  readonly machineId: string;
+  readonly reason: string;
+}
+
+/** What one event changed, with the value it replaced: what hint routing needs. */
+export type CacheChange =
+  | { readonly kind: "unit"; readonly name: string; readonly before?: Unit; readonly after?: Unit }
+  | { readonly kind: "schedule"; readonly name: string; readonly before?: StoredPlacement; readonly after?: StoredPlacement }
+  | { readonly kind: "machine"; readonly id: string; readonly before?: Machine; readonly after?: Machine }
+  | { readonly kind: "state"; readonly machineId: string; readonly name: string }
+  | { readonly kind: "leader"; readonly before?: string; readonly after?: string };
+
+export class RegistryCache {
+  revision = 0;
+  readonly units = new Map<string, Entry<Unit>>();
+  readonly schedule = new Map<string, Entry<StoredPlacement>>();
+  /** machine id -> names of the units placed on it. */
+  readonly byMachine = new Map<string, Set<string>>();
+  readonly machines = new Map<string, Entry<Machine>>();
+  /** machine id -> unit name -> state. */
+  readonly states = new Map<string, Map<string, Entry<UnitState>>>();
+  leader: Entry<string> | undefined;
+
+  constructor(private readonly keys: Keys) {}
+
+  /** Applies one event; returns what changed, or undefined for keys or values it cannot read. */
+  apply(event: KeyValueEvent): CacheChange | undefined {
+    const key = this.keys.parse(event.key);
+    if (!key) return undefined;
+    const meta = { modRevision: event.modRevision, createRevision: event.createRevision, lease: event.lease };
+    const put = event.type === "put";
+    switch (key.kind) {
+      case "unit": {
+        const before = this.units.get(key.name)?.value;
+        const after = put ? decodeUnit(event.value, key.name) : undefined;
+        if (put && !after) return undefined;
+        if (after) this.units.set(key.name, { value: after, ...meta });
+        else this.units.delete(key.name);
+        return { kind: "unit", name: key.name, before, after };
+      }
+      case "schedule": {
+        const before = this.schedule.get(key.name)?.value;
+        const after = put ? decodePlacement(event.value) : undefined;
+        if (put && !after) return undefined;
+        if (before?.machineId) this.byMachine.get(before.machineId)?.delete(key.name);
+        if (after) {
+          this.schedule.set(key.name, { value: after, ...meta });
+          if (after.machineId) {
+            let set = this.byMachine.get(after.machineId);
+            if (!set) this.byMachine.set(after.machineId, (set = new Set()));
+            set.add(key.name);
+          }
+        } else this.schedule.delete(key.name);
+        return { kind: "schedule", name: key.name, before, after };
+      }
+      case "machine": {
+        const before = this.machines.get(key.id)?.value;
+        const after = put ? decodeMachine(event.value, key.id) : undefined;
+        if (put && !after) return undefined;
+        if (after) this.machines.set(key.id, { value: after, ...meta });
+        else this.machines.delete(key.id);
+        return { kind: "machine", id: key.id, before, after };
+      }
+      case "state": {
+        let perMachine = this.states.get(key.machineId);
+        if (put) {
+          const state = decodeState(event.value, key.machineId, key.name);
+          if (!state) return undefined;
+          if (!perMachine) this.states.set(key.machineId, (perMachine = new Map()));
+          perMachine.set(key.name, { value: state, ...meta });
+        } else {
+          perMachine?.delete(key.name);
+          if (perMachine?.size === 0) this.states.delete(key.machineId);
+        }
+        return { kind: "state", machineId: key.machineId, name: key.name };
+      }
+      case "leader": {
+        const before = this.leader?.value;
+        this.leader = put ? { value: event.value, ...meta } : undefined;
+        return { kind: "leader", before, after: this.leader?.value };
+      }
+    }
+  }
+
+  placementOf(name: string): Placement {
+    const p = this.schedule.get(name)?.value;
+    return { unitName: name, machineId: p?.machineId ?? "", reason: p?.reason ?? "" };
+  }
+
+  placements(): Placement[] {
+    return [...this.schedule.entries()].map(([unitName, e]) => ({ unitName, machineId: e.value.machineId, reason: e.value.reason }));
+  }
+
+  sortedUnits(): Unit[] {
+    return [...this.units.values()].map((e) => e.value).sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  sortedMachines(): Machine[] {
+    return [...this.machines.values()].map((e) => e.value).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+}
+
+export type { RegistryKey };
+
+function parseJson(text: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const str = (v: unknown): string => (typeof v === "string" ? v : "");
+
+function decodeOptions(v: unknown): UnitOption[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const out: UnitOption[] = [];
+  for (const o of v) {
+    if (typeof o !== "object" || o === null) return undefined;
+    const r = o as Record<string, unknown>;
+    out.push({ section: str(r.section), name: str(r.name), value: str(r.value) });
+  }
+  return out;
+}
+
+export function decodeUnit(text: string, name: string): Unit | undefined {
+  const r = parseJson(text);
+  const options = decodeOptions(r?.options);
+  const desired = str(r?.desiredState);
+  if (!r || !options || !isTargetState(desired)) return undefined;
+  return { name, options, hash: str(r.hash), desiredState: desired };
+}
+
+export function decodePlacement(text: string): StoredPlacement | undefined {
+  const r = parseJson(text);
+  return r ? { machineId: str(r.machineId), reason: str(r.reason) } : undefined;
+}
+
+export function decodeMachine(text: string, id: string): Machine | undefined {
+  const r = parseJson(text);
+  if (!r) return undefined;
+  const metadata: Record<string, string> = {};
+  if (typeof r.metadata === "object" && r.metadata !== null) {
+    for (const [k, v] of Object.entries(r.metadata)) if (typeof v === "string") metadata[k] = v;
+  }
+  return { id, publicIp: str(r.publicIp), metadata };
+}
+
+export function decodeState(text: string, machineId: string, name: string): UnitState | undefined {
+  const r = parseJson(text);
+  if (!r) return undefined;
+  const current = str(r.currentState);
+  return {
+    name,
+    machineId,
+    hash: str(r.hash),
+    loadState: str(r.loadState),
+    activeState: str(r.activeState),
+    subState: str(r.subState),
+    currentState: isTargetState(current) ? current : "inactive",
+  };
+}

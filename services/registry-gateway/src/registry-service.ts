@@ -1,0 +1,106 @@
+// RegistryService over gRPC: wire messages in, Registry calls, wire messages out.
+import {
+  machineFromWire,
+  machineToWire,
+  placementFromWire,
+  placementToWire,
+  targetStateFromWire,
+  unaryHandler,
+  unitStateFromWire,
+  unitStateToWire,
+  unitToWire,
+  FleetError,
+  type Logger,
+  type RegistryServiceServer,
+} from "@fleet/wire";
+import { isGlobalUnit, type TargetState } from "@fleet/domain";
+import type { Registry } from "./registry.js";
+import type { RegistryCache } from "./registry-cache.js";
+
+function desired(state: number, what: string): TargetState {
+  const s = targetStateFromWire(state);
+  if (!s) throw new FleetError("invalid-argument", `${what}: desired state must be inactive, loaded or launched`);
+  return s;
+}
+
+export function registryService(registry: Registry, cache: RegistryCache, log: Logger): RegistryServiceServer {
+  return {
+    createUnit: unaryHandler(log, "CreateUnit", async (req) => {
+      if (!req.unit) throw new FleetError("invalid-argument", "unit is required");
+      const state = req.unit.desiredState === 0 ? "inactive" : desired(req.unit.desiredState, req.unit.name);
+      return { revision: await registry.createUnit(req.unit.name, req.unit.options, state) };
+    }),
+    getUnit: unaryHandler(log, "GetUnit", async (req) => {
+      await registry.fresh(req.minRevision);
+      const { unit, placement } = registry.getUnit(req.name);
+      return { unit: unitToWire(unit), placement: placementToWire(placement) };
+    }),
+    listUnits: unaryHandler(log, "ListUnits", async (req) => {
+      await registry.fresh(req.minRevision);
+      return {
+        units: cache.sortedUnits().map(unitToWire),
+        placements: cache.placements().map(placementToWire),
+        revision: cache.revision,
+      };
+    }),
+    setUnitDesiredState: unaryHandler(log, "SetUnitDesiredState", async (req) => ({
+      revision: await registry.setDesiredState(req.name, desired(req.desiredState, req.name)),
+    })),
+    destroyUnit: unaryHandler(log, "DestroyUnit", async (req) => ({ revision: await registry.destroyUnit(req.name) })),
+    listMachines: unaryHandler(log, "ListMachines", async (req) => {
+      await registry.fresh(req.minRevision);
+      return { machines: cache.sortedMachines().map(machineToWire), revision: cache.revision };
+    }),
+    registerMachine: unaryHandler(log, "RegisterMachine", async (req) => {
+      if (!req.machine) throw new FleetError("invalid-argument", "machine is required");
+      const { leaseId, revision } = await registry.registerMachine(machineFromWire(req.machine), req.ttlSeconds);
+      return { leaseId, revision };
+    }),
+    machineHeartbeat: unaryHandler(log, "MachineHeartbeat", async (req) => ({
+      alive: await registry.heartbeat(req.machineId, req.leaseId),
+    })),
+    listUnitStates: unaryHandler(log, "ListUnitStates", async (req) => {
+      await registry.fresh(req.minRevision);
+      return { states: registry.listStates(req.machineId, req.unitNames).map(unitStateToWire), revision: cache.revision };
+    }),
+    reportUnitStates: unaryHandler(log, "ReportUnitStates", async (req) => ({
+      revision: await registry.reportStates(
+        req.machineId,
+        req.leaseId,
+        req.states.map((s) => unitStateFromWire({ ...s, machineId: req.machineId })),
+        req.removed,
+      ),
+    })),
+    getMachineSchedule: unaryHandler(log, "GetMachineSchedule", async (req) => {
+      await registry.fresh(req.minRevision);
+      return {
+        units: registry.machineSchedule(req.machineId, (u) => isGlobalUnit(u.options)).map(unitToWire),
+        machines: cache.sortedMachines().map(machineToWire),
+        revision: cache.revision,
+      };
+    }),
+    getClusterSnapshot: unaryHandler(log, "GetClusterSnapshot", async (req) => {
+      await registry.fresh(req.minRevision);
+      return {
+        units: cache.sortedUnits().map(unitToWire),
+        placements: cache.placements().map(placementToWire),
+        machines: cache.sortedMachines().map(machineToWire),
+        revision: cache.revision,
+      };
+    }),
+    acquireLeadership: unaryHandler(log, "AcquireLeadership", async (req) => {
+      const r = await registry.acquireLeadership(req.candidateId, req.ttlSeconds);
+      return { elected: r.elected, leaderId: r.leaderId, leaseId: r.leaseId, fence: r.fence };
+    }),
+    renewLeadership: unaryHandler(log, "RenewLeadership", async (req) => ({
+      stillLeader: await registry.renewLeadership(req.candidateId, req.leaseId, req.fence),
+    })),
+    resignLeadership: unaryHandler(log, "ResignLeadership", async (req) => {
+      await registry.resignLeadership(req.candidateId, req.leaseId, req.fence);
+      return {};
+    }),
+    applySchedule: unaryHandler(log, "ApplySchedule", async (req) => ({
+      revision: await registry.applySchedule(req.candidateId, req.fence, req.placements.map(placementFromWire)),
+    })),
+  };
+}
