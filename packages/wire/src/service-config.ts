@@ -24,6 +24,7 @@ export const ALL_OPTION_NAMES = [
   "agent_ttl",
   "engine_reconcile_interval",
   "engine_id",
+  "engine_lease_ttl",
   "disable_engine",
   "token_limit",
   "verbosity",
