@@ -7,3 +7,6 @@ export * from "./infra.js";
 export * from "./machine-spec.js";
 export * from "./machine.js";
 export * from "./repo.js";
+export * from "./state.js";
+export * from "./cluster.js";
+export * from "./fixtures.js";

@@ -96,8 +96,9 @@ export interface MachinePaths {
   cgroupName: string;
 }
 
-export function machinePaths(baseDir: string, cluster: string, name: string): MachinePaths {
-  const dir = join(baseDir, cluster, name);
+/** Paths of machine `name` of `cluster`, whose directory is <clusterDir>/<name>. */
+export function machinePaths(clusterDir: string, cluster: string, name: string): MachinePaths {
+  const dir = join(clusterDir, name);
   return {
     dir,
     fs: join(dir, "fs"),

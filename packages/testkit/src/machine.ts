@@ -46,7 +46,8 @@ export interface CreateMachineOptions {
   /** 1-based; gives the public IP 127.0.1.<index>. */
   index: number;
   cluster?: string;
-  baseDir?: string;
+  /** Machines live in <clusterDir>/<name>; default /var/tmp/fleet-dev/<cluster>. */
+  clusterDir?: string;
   metadata?: Record<string, string>;
   machineId?: string;
   /** Install and enable the fleet agent unit with this environment. */
@@ -66,7 +67,7 @@ export function createMachineFs(o: CreateMachineOptions): MachineRecord {
   const cluster = o.cluster ?? "default";
   validateName("cluster", cluster);
   validateName("machine", o.name);
-  const p = machinePaths(o.baseDir ?? DEFAULT_BASE_DIR, cluster, o.name);
+  const p = machinePaths(o.clusterDir ?? join(DEFAULT_BASE_DIR, cluster), cluster, o.name);
   assertSafeDir(p.dir);
   rmSync(p.fs, { recursive: true, force: true });
   const B = p.fs;
