@@ -1,0 +1,79 @@
+// FleetApi over gRPC: the only fleetctl module that knows the wire. Every call has a deadline
+// (--request-timeout); FleetErrors from @fleet/wire carry the server's message.
+import type { Machine, TargetState, Unit, UnitState } from "@fleet/domain";
+import {
+  connect,
+  FleetError,
+  FleetServiceClient,
+  machineFromWire,
+  targetStateFromWire,
+  targetStateToWire,
+  unary,
+  unitFromWire,
+  unitStateFromWire,
+  unitToWire,
+  type UnitView as WireUnitView,
+} from "@fleet/wire";
+import type { FleetApi, UnitView } from "./fleet-api.js";
+
+function viewFromWire(view: WireUnitView): UnitView | undefined {
+  if (!view.unit) return undefined;
+  return {
+    unit: unitFromWire(view.unit),
+    machineId: view.machineId,
+    // A unit no agent reports on is not running anywhere: inactive, as fleet shows it.
+    currentState: targetStateFromWire(view.currentState) ?? "inactive",
+    reason: view.reason,
+  };
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof FleetError && err.kind === "not-found";
+}
+
+/** A FleetApi talking to the api service at `address` (host:port or unix:///path). */
+export function grpcFleetApi(address: string, deadlineMs: number): FleetApi {
+  const client = connect(FleetServiceClient, address);
+  const opts = { deadlineMs };
+  return {
+    async getUnit(name: string): Promise<UnitView | undefined> {
+      try {
+        const res = await unary(client.getUnit.bind(client), { name }, opts);
+        return res.unit ? viewFromWire(res.unit) : undefined;
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    },
+    async listUnits(): Promise<UnitView[]> {
+      const res = await unary(client.listUnits.bind(client), {}, opts);
+      return res.units.map(viewFromWire).filter((v): v is UnitView => v !== undefined);
+    },
+    async createUnit(unit: Unit): Promise<void> {
+      await unary(client.createUnit.bind(client), { unit: unitToWire(unit) }, opts);
+    },
+    async setUnitTargetState(name: string, state: TargetState): Promise<void> {
+      await unary(client.setUnitTargetState.bind(client), { name, desiredState: targetStateToWire(state) }, opts);
+    },
+    async destroyUnit(name: string): Promise<boolean> {
+      try {
+        await unary(client.destroyUnit.bind(client), { name }, opts);
+        return true;
+      } catch (err) {
+        if (isNotFound(err)) return false;
+        throw err;
+      }
+    },
+    async listUnitStates(): Promise<UnitState[]> {
+      const res = await unary(client.listUnitStates.bind(client), { unitNames: [], machineId: "" }, opts);
+      return res.states.map(unitStateFromWire);
+    },
+    async listMachines(): Promise<Machine[]> {
+      const res = await unary(client.listMachines.bind(client), {}, opts);
+      return res.machines.map(machineFromWire);
+    },
+    close(): void {
+      client.close();
+    },
+  };
+}
