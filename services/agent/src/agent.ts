@@ -1,0 +1,173 @@
+// The agent's reconcile pass and its state reports:
+//
+//   hint / timer -> GetMachineSchedule (own machine only) -> desired
+//                   unit files + systemd (ListUnitsByNames) -> observed
+//                   planAgentTasks(desired, observed) -> executeTasks -> report states
+//   systemd PropertiesChanged signals -> batched ReportUnitStates
+import { planAgentTasks, serializeUnitFile, isRunning, type DesiredUnit, type ObservedUnit, type TargetState, type Unit, type UnitState, type Machine } from "@fleet/domain";
+import type { Logger } from "@fleet/wire";
+import { executeTasks } from "./executor.js";
+import type { SystemdUnitStatus, UnitManager } from "./systemd.js";
+import type { UnitFiles } from "./unit-files.js";
+import { unitObjectPath } from "./unit-path.js";
+
+export interface AgentRegistry {
+  register(machine: Machine, ttlSeconds: number): Promise<string>;
+  heartbeat(machineId: string, leaseId: string): Promise<boolean>;
+  schedule(machineId: string): Promise<Unit[]>;
+  report(machineId: string, leaseId: string, states: UnitState[], removed: string[]): Promise<void>;
+}
+
+const REPORT_DELAY_MS = 15;
+
+export class Agent {
+  private leaseId: string | undefined;
+  /** What the agent brought each of its units to. */
+  private readonly reached = new Map<string, TargetState>();
+  private readonly hashes = new Map<string, string>();
+  private readonly status = new Map<string, SystemdUnitStatus>();
+  private readonly pathToName = new Map<string, string>();
+  private readonly dirty = new Set<string>();
+  private readonly removed = new Set<string>();
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly machine: Machine,
+    private readonly ttlSeconds: number,
+    private readonly registry: AgentRegistry,
+    private readonly systemd: UnitManager,
+    private readonly files: UnitFiles,
+    private readonly log: Logger,
+  ) {
+    systemd.onUnitChange((path, changed) => this.onUnitChange(path, changed));
+  }
+
+  get registered(): boolean {
+    return this.leaseId !== undefined;
+  }
+
+  async register(): Promise<void> {
+    this.leaseId = await this.registry.register(this.machine, this.ttlSeconds);
+    // A new lease holds no states yet: report every unit again.
+    for (const name of this.reached.keys()) this.dirty.add(name);
+    this.log.info({ leaseId: this.leaseId }, "machine registered");
+  }
+
+  /** Keeps the registration alive; re-registers when the lease is gone. */
+  async heartbeat(): Promise<void> {
+    if (!this.leaseId) return this.register();
+    const alive = await this.registry.heartbeat(this.machine.id, this.leaseId);
+    if (!alive) {
+      this.log.warn("registration lapsed; registering again");
+      this.leaseId = undefined;
+      await this.register();
+      this.scheduleFlush();
+    }
+  }
+
+  async reconcile(trigger: string): Promise<void> {
+    if (!this.leaseId) await this.register();
+    const units = await this.registry.schedule(this.machine.id);
+    const desired: DesiredUnit[] = [];
+    for (const unit of units) {
+      if (unit.desiredState === "inactive") continue;
+      this.hashes.set(unit.name, unit.hash);
+      desired.push({ name: unit.name, contents: serializeUnitFile(unit.options), desiredState: unit.desiredState });
+    }
+    const onDisk = await this.files.readAll();
+    const names = [...new Set([...onDisk.keys(), ...this.reached.keys(), ...desired.map((d) => d.name)])];
+    this.track(names);
+    for (const s of await this.systemd.listUnitsByNames(names)) this.status.set(s.name, s);
+
+    const observed: ObservedUnit[] = [];
+    for (const name of names) {
+      const contents = onDisk.get(name);
+      const activeState = this.status.get(name)?.activeState ?? "";
+      if (contents === undefined && !this.reached.has(name)) continue;
+      // Adoption: a unit found on disk after a restart is loaded, or launched if systemd runs it.
+      const reached = this.reached.get(name) ?? (isRunning(activeState) ? "launched" : "loaded");
+      this.reached.set(name, reached);
+      observed.push({ name, contents, reached, activeState });
+    }
+
+    const tasks = planAgentTasks(desired, observed);
+    if (tasks.length === 0) return;
+    this.log.info({ trigger, tasks: tasks.length }, "applying tasks");
+    const results = await executeTasks(tasks, this.systemd, this.files, this.log);
+    const failed = new Set(results.filter((r) => r.error && "unit" in r.task).map((r) => ("unit" in r.task ? r.task.unit : "")));
+    const wanted = new Map(desired.map((d) => [d.name, d]));
+    for (const name of names) {
+      if (failed.has(name)) continue;
+      const d = wanted.get(name);
+      if (d) this.reached.set(name, d.desiredState);
+      else if (this.reached.delete(name)) {
+        this.status.delete(name);
+        this.hashes.delete(name);
+        this.removed.add(name);
+        this.dirty.delete(name);
+      }
+    }
+    for (const s of await this.systemd.listUnitsByNames([...this.reached.keys()])) this.status.set(s.name, s);
+    for (const name of this.reached.keys()) this.dirty.add(name);
+    this.scheduleFlush();
+  }
+
+  private track(names: readonly string[]): void {
+    for (const name of names) this.pathToName.set(unitObjectPath(name), name);
+  }
+
+  private onUnitChange(path: string, changed: Partial<Record<"LoadState" | "ActiveState" | "SubState", string>>): void {
+    const name = this.pathToName.get(path);
+    if (!name || !this.reached.has(name)) return;
+    const before = this.status.get(name) ?? { name, loadState: "", activeState: "", subState: "" };
+    this.status.set(name, {
+      name,
+      loadState: changed.LoadState ?? before.loadState,
+      activeState: changed.ActiveState ?? before.activeState,
+      subState: changed.SubState ?? before.subState,
+    });
+    this.dirty.add(name);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      this.flushing = this.flushing.then(() => this.flush());
+    }, REPORT_DELAY_MS);
+  }
+
+  /** Sends the batched state changes; on failure keeps them for the next flush. */
+  private async flush(): Promise<void> {
+    if (!this.leaseId || (this.dirty.size === 0 && this.removed.size === 0)) return;
+    const states: UnitState[] = [];
+    for (const name of this.dirty) {
+      const s = this.status.get(name);
+      const reached = this.reached.get(name);
+      if (!reached) continue;
+      states.push({
+        name,
+        hash: this.hashes.get(name) ?? "",
+        machineId: this.machine.id,
+        loadState: s?.loadState ?? "",
+        activeState: s?.activeState ?? "",
+        subState: s?.subState ?? "",
+        currentState: reached,
+      });
+    }
+    const removed = [...this.removed];
+    this.dirty.clear();
+    this.removed.clear();
+    try {
+      await this.registry.report(this.machine.id, this.leaseId, states, removed);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, "state report failed; will retry");
+      for (const s of states) this.dirty.add(s.name);
+      for (const r of removed) this.removed.add(r);
+      setTimeout(() => this.scheduleFlush(), 1000);
+    }
+  }
+}
+

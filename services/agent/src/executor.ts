@@ -1,0 +1,68 @@
+// Applies the agent's plan against systemd and the disk. Tasks are independent: one failure is
+// logged and the rest of the pass goes on.
+import type { AgentTask } from "@fleet/domain";
+import type { Logger } from "@fleet/wire";
+import type { UnitManager } from "./systemd.js";
+import type { UnitFiles } from "./unit-files.js";
+
+export interface TaskResult {
+  readonly task: AgentTask;
+  readonly error?: string;
+}
+
+const STOP_TIMEOUT_MS = 120_000;
+
+export async function executeTasks(tasks: readonly AgentTask[], systemd: UnitManager, files: UnitFiles, log: Logger): Promise<TaskResult[]> {
+  const results: TaskResult[] = [];
+  const failedStops = new Set<string>();
+  // Stops run together (each waits for its job); everything after them in order; starts together.
+  const stops = tasks.filter((t) => t.kind === "stop");
+  const starts = tasks.filter((t) => t.kind === "start");
+  const middle = tasks.filter((t) => t.kind !== "stop" && t.kind !== "start");
+
+  const run = async (task: AgentTask): Promise<void> => {
+    const unit = "unit" in task ? task.unit : undefined;
+    try {
+      switch (task.kind) {
+        case "stop":
+          await systemd.stopUnit(task.unit, STOP_TIMEOUT_MS);
+          break;
+        case "unlink":
+          if (failedStops.has(task.unit)) throw new Error("not unlinked: the unit did not stop");
+          await files.unlink(task.unit);
+          break;
+        case "remove-file":
+          if (failedStops.has(task.unit)) throw new Error("not removed: the unit did not stop");
+          await files.remove(task.unit);
+          break;
+        case "write-file":
+          await files.write(task.unit, task.contents);
+          break;
+        case "link":
+          await systemd.linkUnitFile(files.pathOf(task.unit));
+          break;
+        case "daemon-reload":
+          await systemd.reload();
+          break;
+        case "reset-failed":
+          await systemd.resetFailedUnit(task.unit);
+          break;
+        case "start":
+          await systemd.startUnit(task.unit);
+          break;
+      }
+      log.debug({ unit, task: task.kind, reason: task.reason }, "task done");
+      results.push({ task });
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      if (task.kind === "stop") failedStops.add(task.unit);
+      log.warn({ unit, task: task.kind, reason: task.reason, err: error }, "task failed");
+      results.push({ task, error });
+    }
+  };
+
+  await Promise.all(stops.map(run));
+  for (const task of middle) await run(task);
+  await Promise.all(starts.map(run));
+  return results;
+}

@@ -1,0 +1,64 @@
+// agent: one per machine. Registers the machine, keeps its lease alive, and makes the machine's
+// systemd run what the registry schedules here.
+import { readFileSync } from "node:fs";
+import { networkInterfaces } from "node:os";
+import { ALL_MACHINES_SUBJECT, machineSubject, ReconcileLoop } from "@fleet/domain";
+import { connectHintBus, createLogger, loadServiceConfig, runMain } from "@fleet/wire";
+import { Agent } from "./agent.js";
+import { agentConfigSchema } from "./config.js";
+import { GatewayRegistry } from "./gateway-registry.js";
+import { DbusUnitManager } from "./systemd.js";
+import { UnitFiles } from "./unit-files.js";
+
+function readMachineId(path: string): string {
+  const id = readFileSync(path, "utf8").trim();
+  if (!/^[0-9a-f]{32}$/.test(id)) throw new Error(`${path} does not hold a 32-hex machine id`);
+  return id;
+}
+
+function firstPublicIPv4(): string {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  }
+  return "127.0.0.1";
+}
+
+runMain(async () => {
+  const config = loadServiceConfig(agentConfigSchema);
+  const machineId = readMachineId(config.machine_id_file);
+  const log = createLogger("agent", config.verbosity).child({ machineId });
+  const machine = { id: machineId, publicIp: config.public_ip || firstPublicIPv4(), metadata: config.metadata };
+  const registry = new GatewayRegistry(config.gateway_endpoint);
+  const systemd = await DbusUnitManager.connect();
+  const agent = new Agent(machine, config.agent_ttl, registry, systemd, new UnitFiles(config.units_dir), log);
+
+  const loop = new ReconcileLoop({
+    intervalMs: config.agent_reconcile_interval * 1000,
+    pass: (trigger) => agent.reconcile(trigger),
+    onError: (err) => log.warn({ err: err instanceof Error ? err.message : String(err) }, "reconcile failed"),
+  });
+  const hints = await connectHintBus(config.nats_servers, `agent-${machineId}`, log);
+  const onHint = (hint: { revision: number; what: string }) => {
+    registry.observe(hint.revision);
+    loop.trigger(hint.what);
+  };
+  hints.subscribe(machineSubject(machineId), onHint);
+  hints.subscribe(ALL_MACHINES_SUBJECT, onHint);
+
+  const heartbeat = setInterval(() => {
+    agent.heartbeat().catch((err: unknown) => log.warn({ err: (err as Error).message }, "heartbeat failed"));
+  }, (config.agent_ttl * 1000) / 3);
+  loop.start();
+  log.info({ publicIp: machine.publicIp, metadata: machine.metadata, gateway: config.gateway_endpoint }, "agent started");
+
+  const stop = async () => {
+    clearInterval(heartbeat);
+    await loop.stop();
+    await hints.close();
+    registry.close();
+    systemd.close();
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void stop());
+  process.once("SIGINT", () => void stop());
+});
