@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { parseArgs, parseMachineSpec, UsageError } from "./args.js";
+
+const g = { stateDir: "/var/tmp/fleet-dev/default" };
+
+describe("parseArgs", () => {
+  it("up --machines N names machines m1..mN with defaults", () => {
+    expect(parseArgs(["up", "--machines", "3"])).toEqual({
+      cmd: "up",
+      g,
+      machines: [
+        { name: "m1", metadata: {} },
+        { name: "m2", metadata: {} },
+        { name: "m3", metadata: {} },
+      ],
+      agentTtlSeconds: 5,
+      reconcileIntervalSeconds: 5,
+      timeoutSeconds: 120,
+      keepOnFailure: false,
+    });
+  });
+  it("up --machine NAME:k=v (repeatable) with options in both spellings", () => {
+    const c = parseArgs(["up", "--machine", "web1:role=web,az=a", "--machine=db", "--agent-ttl=3", "--reconcile-interval", "2"]);
+    expect(c).toMatchObject({
+      cmd: "up",
+      machines: [
+        { name: "web1", metadata: { role: "web", az: "a" } },
+        { name: "db", metadata: {} },
+      ],
+      agentTtlSeconds: 3,
+      reconcileIntervalSeconds: 2,
+    });
+  });
+  it("state dir: --state-dir, then FLEET_DEV_STATE, then the cluster's default", () => {
+    expect(parseArgs(["down", "--state-dir", "/x"], { FLEET_DEV_STATE: "/y" })).toEqual({ cmd: "down", g: { stateDir: "/x" } });
+    expect(parseArgs(["down"], { FLEET_DEV_STATE: "/y" })).toEqual({ cmd: "down", g: { stateDir: "/y" } });
+    expect(parseArgs(["down", "--cluster", "e2e"])).toEqual({ cmd: "down", g: { stateDir: "/var/tmp/fleet-dev/e2e", cluster: "e2e" } });
+  });
+  it("exec takes everything after -- verbatim", () => {
+    expect(parseArgs(["exec", "m1", "--", "systemctl", "is-active", "--quiet", "hello.service"])).toEqual({
+      cmd: "exec",
+      g,
+      machine: "m1",
+      argv: ["systemctl", "is-active", "--quiet", "hello.service"],
+    });
+    expect(parseArgs(["exec", "m1", "hostname"])).toMatchObject({ argv: ["hostname"] });
+  });
+  it("status, kill, restart, help", () => {
+    expect(parseArgs(["status", "--json"])).toEqual({ cmd: "status", g, json: true });
+    expect(parseArgs(["status"])).toEqual({ cmd: "status", g, json: false });
+    expect(parseArgs(["kill", "m2"])).toEqual({ cmd: "kill", g, machine: "m2" });
+    expect(parseArgs(["restart", "m2"])).toEqual({ cmd: "restart", g, machine: "m2" });
+    expect(parseArgs([])).toEqual({ cmd: "help" });
+    expect(parseArgs(["up", "--help"])).toEqual({ cmd: "help" });
+  });
+  it("rejects bad input with usage errors", () => {
+    const bad: string[][] = [
+      ["frobnicate"],
+      ["up", "--machines", "0"],
+      ["up", "--machines", "two"],
+      ["up", "--machines", "2", "--machine", "a"],
+      ["up", "--machine", "a", "--machine", "a"],
+      ["up", "--machine", "Bad_Name"],
+      ["up", "--machine", "a:novalue"],
+      ["up", "--agent-ttl", "-1"],
+      ["up", "--agent-ttl"],
+      ["up", "--bogus"],
+      ["down", "--json"],
+      ["exec", "m1"],
+      ["exec"],
+      ["kill"],
+      ["kill", "m1", "m2"],
+      ["status", "--cluster", "UPPER"],
+    ];
+    for (const argv of bad) expect(() => parseArgs(argv), argv.join(" ")).toThrow(UsageError);
+  });
+});
+
+describe("parseMachineSpec", () => {
+  it("splits name and metadata", () => {
+    expect(parseMachineSpec("m1")).toEqual({ name: "m1", metadata: {} });
+    expect(parseMachineSpec("m1:")).toEqual({ name: "m1", metadata: {} });
+    expect(parseMachineSpec("m1:disk=ssd")).toEqual({ name: "m1", metadata: { disk: "ssd" } });
+  });
+});

@@ -1,0 +1,194 @@
+// Command-line parsing for fleet-dev. Pure: argv + env in, a Command (or UsageError) out.
+import { join } from "node:path";
+import { DEFAULT_BASE_DIR, parseMetadata, validateName, type ClusterMachineSpec } from "@fleet/testkit";
+
+export class UsageError extends Error {}
+
+export interface Globals {
+  stateDir: string;
+  cluster?: string;
+}
+
+export type Command =
+  | { cmd: "help" }
+  | {
+      cmd: "up";
+      g: Globals;
+      machines: ClusterMachineSpec[];
+      agentTtlSeconds: number;
+      reconcileIntervalSeconds: number;
+      timeoutSeconds: number;
+      keepOnFailure: boolean;
+    }
+  | { cmd: "down"; g: Globals }
+  | { cmd: "status"; g: Globals; json: boolean }
+  | { cmd: "exec"; g: Globals; machine: string; argv: string[] }
+  | { cmd: "kill"; g: Globals; machine: string }
+  | { cmd: "restart"; g: Globals; machine: string };
+
+export const USAGE = `usage: fleet-dev <command> [options]
+
+A local fleet cluster: etcd, NATS, registry-gateway, 2 engines, api, and systemd-nspawn
+machines each running the agent under its own systemd.
+
+commands:
+  up --machines N                 start a cluster of N machines (m1..mN)
+  up --machine NAME[:k=v,k=v] ... start the named machines (repeatable) with fleet metadata
+       --agent-ttl S              agent lease TTL in seconds (default 5)
+       --reconcile-interval S     engine reconcile interval in seconds (default 5)
+       --timeout S                boot + registration timeout (default 120)
+       --keep-on-failure          leave processes running if startup fails
+     prints "export VAR=value" lines for clients (eval "$(fleet-dev up ...)")
+  down                            stop everything (recorded PIDs only) and remove the state
+  status [--json]                 components and machines, with PIDs and alive/dead
+  exec NAME -- CMD...             run CMD inside machine NAME (stdio and exit code pass through)
+  kill NAME                       SIGKILL machine NAME's PID 1 ("lost power")
+  restart NAME                    boot a killed/stopped machine again (same fs and machine-id)
+
+global options:
+  --cluster NAME                  cluster name (default "default")
+  --state-dir DIR                 state dir (default $FLEET_DEV_STATE, else ${DEFAULT_BASE_DIR}/<cluster>)
+`;
+
+/** "NAME" or "NAME:k=v,k=v" -> machine spec. */
+export function parseMachineSpec(text: string): ClusterMachineSpec {
+  const colon = text.indexOf(":");
+  const name = colon < 0 ? text : text.slice(0, colon);
+  const metadata = colon < 0 ? {} : parseMetadata(text.slice(colon + 1));
+  try {
+    validateName("machine", name);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  return { name, metadata };
+}
+
+function positiveNumber(flag: string, v: string | undefined): number {
+  const n = Number(v);
+  if (v === undefined || v === "" || !Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} needs a positive number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+export function parseArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Command {
+  const args = [...argv];
+  // "--" ends option parsing (exec's command follows it).
+  const dd = args.indexOf("--");
+  const rest = dd >= 0 ? args.slice(dd + 1) : [];
+  const head = dd >= 0 ? args.slice(0, dd) : args;
+
+  const opts = new Map<string, string[]>();
+  const flags = new Set<string>();
+  const positional: string[] = [];
+  const takesValue = new Set(["--machines", "--machine", "--agent-ttl", "--reconcile-interval", "--timeout", "--state-dir", "--cluster"]);
+  const boolFlags = new Set(["--json", "--keep-on-failure", "--help", "-h"]);
+  for (let i = 0; i < head.length; i++) {
+    const a = head[i]!;
+    if (a.startsWith("-")) {
+      const eq = a.indexOf("=");
+      const key = eq > 0 ? a.slice(0, eq) : a;
+      if (boolFlags.has(key)) {
+        flags.add(key);
+        continue;
+      }
+      if (!takesValue.has(key)) throw new UsageError(`unknown option ${key}`);
+      const value = eq > 0 ? a.slice(eq + 1) : head[++i];
+      if (value === undefined) throw new UsageError(`${key} needs a value`);
+      opts.set(key, [...(opts.get(key) ?? []), value]);
+    } else {
+      positional.push(a);
+    }
+  }
+  const one = (k: string): string | undefined => {
+    const v = opts.get(k);
+    if (v && v.length > 1) throw new UsageError(`${k} given more than once`);
+    return v?.[0];
+  };
+
+  const cmd = positional.shift();
+  if (!cmd || cmd === "help" || flags.has("--help") || flags.has("-h")) return { cmd: "help" };
+
+  const cluster = one("--cluster");
+  if (cluster !== undefined) {
+    try {
+      validateName("cluster", cluster);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+  const stateDir = one("--state-dir") ?? env.FLEET_DEV_STATE ?? join(DEFAULT_BASE_DIR, cluster ?? "default");
+  const g: Globals = cluster !== undefined ? { stateDir, cluster } : { stateDir };
+
+  const allowOnly = (allowed: string[]) => {
+    for (const k of [...opts.keys(), ...flags]) {
+      if (k !== "--state-dir" && k !== "--cluster" && !allowed.includes(k)) throw new UsageError(`${k} does not apply to ${cmd}`);
+    }
+  };
+  const needMachine = (): string => {
+    const m = positional.shift();
+    if (!m) throw new UsageError(`${cmd} needs a machine name`);
+    return m;
+  };
+  const noMore = (extra: string[]) => {
+    if (positional.length > 0 || extra.length > 0) throw new UsageError(`unexpected arguments: ${[...positional, ...extra].join(" ")}`);
+  };
+
+  switch (cmd) {
+    case "up": {
+      allowOnly(["--machines", "--machine", "--agent-ttl", "--reconcile-interval", "--timeout", "--keep-on-failure"]);
+      noMore(rest);
+      const count = one("--machines");
+      const named = opts.get("--machine") ?? [];
+      if (count !== undefined && named.length > 0) throw new UsageError("give either --machines N or --machine NAME..., not both");
+      let machines: ClusterMachineSpec[];
+      if (named.length > 0) {
+        try {
+          machines = named.map(parseMachineSpec);
+        } catch (e) {
+          throw e instanceof UsageError ? e : new UsageError((e as Error).message);
+        }
+        const seen = new Set<string>();
+        for (const m of machines) {
+          if (seen.has(m.name)) throw new UsageError(`machine ${m.name} given twice`);
+          seen.add(m.name);
+        }
+      } else {
+        const n = count === undefined ? 1 : Number(count);
+        if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--machines needs an integer 1..64, got ${JSON.stringify(count)}`);
+        machines = Array.from({ length: n }, (_, i) => ({ name: `m${i + 1}`, metadata: {} }));
+      }
+      return {
+        cmd: "up",
+        g,
+        machines,
+        agentTtlSeconds: one("--agent-ttl") === undefined ? 5 : positiveNumber("--agent-ttl", one("--agent-ttl")),
+        reconcileIntervalSeconds: one("--reconcile-interval") === undefined ? 5 : positiveNumber("--reconcile-interval", one("--reconcile-interval")),
+        timeoutSeconds: one("--timeout") === undefined ? 120 : positiveNumber("--timeout", one("--timeout")),
+        keepOnFailure: flags.has("--keep-on-failure"),
+      };
+    }
+    case "down":
+      allowOnly([]);
+      noMore(rest);
+      return { cmd: "down", g };
+    case "status":
+      allowOnly(["--json"]);
+      noMore(rest);
+      return { cmd: "status", g, json: flags.has("--json") };
+    case "exec": {
+      allowOnly([]);
+      const machine = needMachine();
+      const argv = [...positional.splice(0), ...rest];
+      if (argv.length === 0) throw new UsageError("exec needs a command: fleet-dev exec NAME -- CMD...");
+      return { cmd: "exec", g, machine, argv };
+    }
+    case "kill":
+    case "restart": {
+      allowOnly([]);
+      const machine = needMachine();
+      noMore(rest);
+      return { cmd, g, machine };
+    }
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
+  }
+}

@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { exportLines, formatStatus, shellQuote, type StatusView } from "./format.js";
+
+describe("exportLines", () => {
+  it("prints eval-able export lines", () => {
+    expect(exportLines({ FLEETCTL_ENDPOINT: "127.0.0.1:4001", X: "a b'c" })).toBe(`export FLEETCTL_ENDPOINT=127.0.0.1:4001\nexport X='a b'\\''c'\n`);
+    expect(shellQuote("")).toBe("");
+    expect(shellQuote("nats://127.0.0.1:4222")).toBe("nats://127.0.0.1:4222");
+  });
+});
+
+describe("formatStatus", () => {
+  it("lists components and machines with pids and liveness", () => {
+    const v: StatusView = {
+      cluster: "default",
+      stateDir: "/var/tmp/fleet-dev/default",
+      status: "up",
+      createdAt: "2026-01-01T00:00:00.000Z",
+      endpoints: {},
+      env: {},
+      components: [
+        { name: "etcd", kind: "etcd", pid: 10, alive: true, address: "http://127.0.0.1:2379", logFile: "/l" },
+        { name: "engine-1", kind: "engine", pid: 12, alive: false, logFile: "/l" },
+      ],
+      machines: [
+        { name: "m1", machineId: "a".repeat(32), publicIp: "127.0.1.1", metadata: { role: "web" }, nspawnPid: 20, pid1: 21, alive: true, cgroup: "c", agentLog: "/a" },
+        { name: "m2", machineId: "b".repeat(32), publicIp: "127.0.1.2", metadata: {}, nspawnPid: 22, alive: false, cgroup: "c", agentLog: "/a" },
+      ],
+    };
+    const out = formatStatus(v);
+    expect(out).toContain("cluster default (/var/tmp/fleet-dev/default): up");
+    expect(out).toMatch(/etcd\s+10\s+alive\s+http:\/\/127\.0\.0\.1:2379/);
+    expect(out).toMatch(/engine-1\s+12\s+dead\s+-/);
+    expect(out).toMatch(new RegExp(`m1\\s+${"a".repeat(32)}\\s+127\\.0\\.1\\.1\\s+20\\s+21\\s+alive\\s+role=web`));
+    expect(out).toMatch(/m2\s+b{32}\s+127\.0\.1\.2\s+22\s+-\s+dead\s+-/);
+  });
+});

@@ -1,0 +1,57 @@
+// Output of fleet-dev: export lines and the status view. Pure.
+import type { ClusterState } from "@fleet/testkit";
+
+const SAFE = /^[A-Za-z0-9_./:@,=+-]*$/;
+
+export function shellQuote(v: string): string {
+  return SAFE.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `export K=V` lines, in a stable order. */
+export function exportLines(env: Record<string, string>): string {
+  return Object.entries(env)
+    .map(([k, v]) => `export ${k}=${shellQuote(v)}\n`)
+    .join("");
+}
+
+export interface StatusView {
+  cluster: string;
+  stateDir: string;
+  status: ClusterState["status"];
+  createdAt: string;
+  endpoints: ClusterState["endpoints"];
+  env: Record<string, string>;
+  components: { name: string; kind: string; pid: number; alive: boolean; address?: string; logFile: string }[];
+  machines: {
+    name: string;
+    machineId: string;
+    publicIp: string;
+    metadata: Record<string, string>;
+    nspawnPid?: number;
+    pid1?: number;
+    alive: boolean;
+    cgroup: string;
+    agentLog: string;
+  }[];
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd() + "\n").join("");
+}
+
+export function formatStatus(v: StatusView): string {
+  const md = (m: Record<string, string>) =>
+    Object.entries(m)
+      .map(([k, x]) => `${k}=${x}`)
+      .join(",") || "-";
+  return (
+    `cluster ${v.cluster} (${v.stateDir}): ${v.status}, created ${v.createdAt}\n\n` +
+    table([["COMPONENT", "PID", "STATE", "ADDRESS"], ...v.components.map((c) => [c.name, String(c.pid), c.alive ? "alive" : "dead", c.address ?? "-"])]) +
+    "\n" +
+    table([
+      ["MACHINE", "MACHINE-ID", "PUBLIC-IP", "NSPAWN-PID", "PID1", "STATE", "METADATA"],
+      ...v.machines.map((m) => [m.name, m.machineId, m.publicIp, m.nspawnPid ? String(m.nspawnPid) : "-", m.pid1 ? String(m.pid1) : "-", m.alive ? "alive" : "dead", md(m.metadata)]),
+    ])
+  );
+}
