@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { unitView } from "./unit-view.js";
+import type { Unit, UnitState } from "@fleet/domain";
+
+const unit: Unit = { name: "a.service", options: [], hash: "h", desiredState: "launched" };
+const state = (machineId: string, currentState: UnitState["currentState"]): UnitState => ({
+  name: "a.service",
+  hash: "h",
+  machineId,
+  loadState: "loaded",
+  activeState: "active",
+  subState: "running",
+  currentState,
+});
+
+describe("unitView", () => {
+  it("is inactive and unplaced without a placement", () => {
+    expect(unitView(unit, undefined, [])).toMatchObject({ machineId: "", currentState: "inactive" });
+  });
+  it("takes the state its machine reports", () => {
+    expect(unitView(unit, { unitName: "a.service", machineId: "m1", reason: "" }, [state("m1", "launched")])).toMatchObject({
+      machineId: "m1",
+      currentState: "launched",
+    });
+  });
+  it("ignores a state left by another machine", () => {
+    expect(unitView(unit, { unitName: "a.service", machineId: "m2", reason: "" }, [state("m1", "launched")]).currentState).toBe("inactive");
+  });
+  it("carries the reason a unit is not placed", () => {
+    expect(unitView(unit, { unitName: "a.service", machineId: "", reason: "no live machines" }, []).reason).toBe("no live machines");
+  });
+});

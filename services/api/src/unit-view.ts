@@ -1,0 +1,16 @@
+// What a user sees of a unit: where it is placed and the state its machine reports. Pure.
+import type { Placement, TargetState, Unit, UnitState } from "@fleet/domain";
+
+export interface UnitView {
+  readonly unit: Unit;
+  readonly machineId: string;
+  readonly currentState: TargetState;
+  readonly reason: string;
+}
+
+/** The current state is what the agent of the unit's machine reports; inactive otherwise. */
+export function unitView(unit: Unit, placement: Placement | undefined, states: readonly UnitState[]): UnitView {
+  const machineId = placement?.machineId ?? "";
+  const state = machineId ? states.find((s) => s.machineId === machineId && s.name === unit.name) : undefined;
+  return { unit, machineId, currentState: state?.currentState ?? "inactive", reason: placement?.reason ?? "" };
+}
