@@ -80,8 +80,10 @@ export function planAgentTasks(desired: readonly DesiredUnit[], observed: readon
     }
   }
 
-  const reload: AgentTask[] =
-    removals.length + writes.length > 0 ? [{ kind: "daemon-reload", reason: "unit files changed" }] : [];
+  // systemd loads a new unit file on demand (its unit path cache changed), so only rewritten or
+  // removed files need a daemon-reload, which costs hundreds of milliseconds.
+  const rewritten = writes.some((t) => t.kind === "write-file" && have.get(t.unit)?.contents !== undefined);
+  const reload: AgentTask[] = removals.length > 0 || rewritten ? [{ kind: "daemon-reload", reason: "unit files changed" }] : [];
   return [...stops, ...removals, ...writes, ...reload, ...resets, ...starts];
 }
 
