@@ -3,9 +3,9 @@
 import { existsSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { connect, unary, RegistryServiceClient } from "@fleet/wire";
-import { startEtcdLocal } from "./etcd.js";
+import { etcdHealthy, startEtcdLocal } from "./etcd.js";
 import { startNatsLocal } from "./nats.js";
-import { freePort, waitForTcp } from "./ports.js";
+import { freePort, splitHostPort, waitForTcp } from "./ports.js";
 import { isAlive, signal, sleep, spawnLogged, terminate, waitFor, waitForExit, logTail, WaitAborted } from "./proc.js";
 import { validateName, DEFAULT_BASE_DIR } from "./machine-spec.js";
 import {
@@ -96,6 +96,7 @@ export async function startCluster(o: ClusterOptions): Promise<ClusterHandle> {
     stateDir,
     repoRoot: root,
     createdAt: new Date().toISOString(),
+    detached: o.detached ?? false,
     status: "starting",
     agentTtlSeconds: o.agentTtlSeconds ?? 5,
     reconcileIntervalSeconds: o.reconcileIntervalSeconds ?? 5,
@@ -111,8 +112,18 @@ export async function startCluster(o: ClusterOptions): Promise<ClusterHandle> {
     log("starting etcd and NATS");
     const [etcd, nats] = await Promise.all([startEtcdLocal({ dir: svcDir, detached }), startNatsLocal({ dir: svcDir, detached })]);
     state.components.push(
-      { name: "etcd", kind: "etcd", pid: etcd.pid, startTime: etcd.startTime, address: etcd.endpoint, logFile: etcd.logFile, dataDir: etcd.dataDir },
-      { name: "nats", kind: "nats", pid: nats.pid, startTime: nats.startTime, address: nats.url, logFile: nats.logFile },
+      {
+        name: "etcd",
+        kind: "etcd",
+        pid: etcd.pid,
+        startTime: etcd.startTime,
+        address: etcd.endpoint,
+        logFile: etcd.logFile,
+        dataDir: etcd.dataDir,
+        argv: etcd.argv,
+        healthUrl: `${etcd.metricsUrl}/health`,
+      },
+      { name: "nats", kind: "nats", pid: nats.pid, startTime: nats.startTime, address: nats.url, logFile: nats.logFile, argv: nats.argv },
     );
     state.endpoints.etcd = etcd.endpoint;
     state.endpoints.etcdMetrics = etcd.metricsUrl;
@@ -123,21 +134,14 @@ export async function startCluster(o: ClusterOptions): Promise<ClusterHandle> {
     const startService = async (name: string, kind: ComponentKind, env: Record<string, string>, listen?: string): Promise<ComponentRecord> => {
       const svc = kind === "engine" ? "engine" : kind === "api" ? "api" : "registry-gateway";
       const logFile = join(svcDir, `${name}.log`);
-      const p = await spawnLogged({ cmd: process.execPath, args: [serviceMain(root, svc)], env: { ...baseEnv(), ...env }, logFile, detached, cwd: root });
-      const rec: ComponentRecord = { name, kind, pid: p.pid, startTime: p.startTime, logFile, ...(listen ? { address: listen } : {}) };
+      const argv = [process.execPath, serviceMain(root, svc)];
+      const p = await spawnLogged({ cmd: argv[0]!, args: argv.slice(1), env: { ...baseEnv(), ...env }, logFile, detached, cwd: root });
+      const rec: ComponentRecord = { name, kind, pid: p.pid, startTime: p.startTime, logFile, argv, env, ...(listen ? { address: listen } : {}) };
       state.components.push(rec);
       writeState(state);
       return rec;
     };
-    const waitService = async (rec: ComponentRecord): Promise<void> => {
-      if (rec.address) {
-        const [host, port] = rec.address.split(":") as [string, string];
-        await waitForTcp(rec.name, host, Number(port), { timeoutMs: 30_000, proc: rec });
-      } else {
-        await sleep(500); // engines listen on nothing: alive after a moment is ready
-        if (!isAlive(rec)) throw new Error(`${rec.name} (pid ${rec.pid}) exited at startup\n--- ${rec.logFile} ---\n${logTail(rec.logFile)}`);
-      }
-    };
+    const waitService = (rec: ComponentRecord) => waitComponentReady(rec);
 
     log("starting registry-gateway");
     const gateway = `127.0.0.1:${await freePort()}`;
@@ -200,6 +204,27 @@ export async function startCluster(o: ClusterOptions): Promise<ClusterHandle> {
       await stopCluster(state, { removeState: false }).catch(() => {});
     }
     throw e;
+  }
+}
+
+/** Ready = etcd healthy / the listen port accepts TCP / (engines) still alive after 0.5 s. */
+export async function waitComponentReady(rec: ComponentRecord, timeoutMs = 30_000): Promise<void> {
+  if (rec.healthUrl) {
+    const metricsUrl = rec.healthUrl.replace(/\/health$/, "");
+    await waitFor(
+      `${rec.name} health`,
+      () => {
+        if (!isAlive(rec)) throw new WaitAborted(`${rec.name} (pid ${rec.pid}) exited\n--- ${rec.logFile} ---\n${logTail(rec.logFile)}`);
+        return etcdHealthy(metricsUrl);
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
+  } else if (rec.address) {
+    const { host, port } = splitHostPort(rec.address);
+    await waitForTcp(rec.name, host, port, { timeoutMs, proc: rec });
+  } else {
+    await sleep(500); // engines listen on nothing: alive after a moment is ready
+    if (!isAlive(rec)) throw new Error(`${rec.name} (pid ${rec.pid}) exited at startup\n--- ${rec.logFile} ---\n${logTail(rec.logFile)}`);
   }
 }
 
@@ -316,9 +341,27 @@ export class ClusterHandle {
   /** Boots a killed/stopped machine again (same fs, same machine-id) and waits for its system. */
   async restartMachine(name: string, timeoutMs = 60_000): Promise<void> {
     const m = this.machine(name);
-    await bootMachine(m, { detached: true, repoRoot: this.state.repoRoot });
+    await bootMachine(m, { detached: this.state.detached, repoRoot: this.state.repoRoot });
     writeState(this.state);
     await waitMachineReady(m, timeoutMs);
+  }
+
+  /** Starts a killed component again: same command line, ports, environment and data. */
+  async restartComponent(name: string): Promise<void> {
+    const c = this.component(name);
+    if (isAlive(c)) throw new Error(`${name} (pid ${c.pid}) is still running`);
+    const [cmd, ...args] = c.argv;
+    if (!cmd) throw new Error(`${name}: no recorded command line`);
+    const p = await spawnLogged({ cmd, args, env: { ...baseEnv(), ...(c.env ?? {}) }, logFile: c.logFile, detached: this.state.detached, cwd: this.state.repoRoot });
+    c.pid = p.pid;
+    c.startTime = p.startTime;
+    writeState(this.state);
+    await waitComponentReady(c);
+  }
+
+  /** Waits until every machine is registered (e.g. after restartMachine). */
+  waitRegistered(timeoutMs = 60_000): Promise<void> {
+    return waitRegistered(this.state, timeoutMs);
   }
 
   /** Signals a component by its recorded PID (default SIGKILL) and waits for it to exit. */

@@ -28,6 +28,7 @@ export async function startEtcdContainer(): Promise<EtcdHandle> {
     startTime: "",
     dataDir: "",
     logFile: "",
+    argv: [],
     stop: async () => {
       await c.stop();
     },
@@ -48,6 +49,7 @@ export async function startNatsContainer(): Promise<NatsHandle> {
     pid: -1,
     startTime: "",
     logFile: "",
+    argv: [],
     stop: async () => {
       await c.stop();
     },

@@ -20,6 +20,8 @@ export interface EtcdHandle {
   startTime: string;
   dataDir: string;
   logFile: string;
+  /** Command line (binary first): lets a test restart it with the same ports and data. */
+  argv: string[];
   stop(): Promise<void>;
 }
 
@@ -55,9 +57,10 @@ export async function startEtcdLocal(o: EtcdOptions): Promise<EtcdHandle> {
   mkdirSync(o.dir, { recursive: true });
   rmSync(dataDir, { recursive: true, force: true });
   const [clientPort, peerPort, metricsPort] = (await freePorts(3)) as [number, number, number];
+  const args = etcdArgs({ name, dataDir, clientPort, peerPort, metricsPort });
   const proc = await spawnLogged({
     cmd: ETCD_BIN,
-    args: etcdArgs({ name, dataDir, clientPort, peerPort, metricsPort }),
+    args,
     logFile,
     detached: o.detached,
   });
@@ -80,5 +83,5 @@ export async function startEtcdLocal(o: EtcdOptions): Promise<EtcdHandle> {
     await stop();
     throw e;
   }
-  return { endpoint, metricsUrl, pid: proc.pid, startTime: proc.startTime, dataDir, logFile, stop };
+  return { endpoint, metricsUrl, pid: proc.pid, startTime: proc.startTime, dataDir, logFile, argv: [ETCD_BIN, ...args], stop };
 }

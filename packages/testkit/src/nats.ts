@@ -19,6 +19,7 @@ export interface NatsHandle {
   pid: number;
   startTime: string;
   logFile: string;
+  argv: string[];
   stop(): Promise<void>;
 }
 
@@ -32,7 +33,8 @@ export async function startNatsLocal(o: NatsOptions): Promise<NatsHandle> {
   const logFile = join(o.dir, `${name}.log`);
   mkdirSync(o.dir, { recursive: true });
   const [port, monitorPort] = (await freePorts(2)) as [number, number];
-  const proc = await spawnLogged({ cmd: NATS_BIN, args: natsArgs({ port, monitorPort }), logFile, detached: o.detached });
+  const args = natsArgs({ port, monitorPort });
+  const proc = await spawnLogged({ cmd: NATS_BIN, args, logFile, detached: o.detached });
   const stop = async () => {
     await terminate(proc, 10_000);
   };
@@ -48,6 +50,7 @@ export async function startNatsLocal(o: NatsOptions): Promise<NatsHandle> {
     pid: proc.pid,
     startTime: proc.startTime,
     logFile,
+    argv: [NATS_BIN, ...args],
     stop,
   };
 }

@@ -17,6 +17,12 @@ export interface ComponentRecord {
   address?: string;
   logFile: string;
   dataDir?: string;
+  /** How it was started (binary first) and the environment it got on top of the parent's
+   * (minus FLEET_*), so restartComponent can start it again identically. */
+  argv: string[];
+  env?: Record<string, string>;
+  /** etcd: where /health answers. */
+  healthUrl?: string;
 }
 
 export interface ClusterState {
@@ -25,6 +31,8 @@ export interface ClusterState {
   stateDir: string;
   repoRoot: string;
   createdAt: string;
+  /** Processes run in their own sessions and outlive the starter (fleet-dev up). */
+  detached: boolean;
   status: "starting" | "up" | "failed" | "stopping";
   agentTtlSeconds: number;
   reconcileIntervalSeconds: number;
