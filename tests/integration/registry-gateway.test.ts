@@ -1,0 +1,144 @@
+// The registry-gateway against a real etcd and a real NATS: what its clients (api, engine,
+// agents) rely on.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ENGINE_SUBJECT, machineSubject, decodeHint } from "@fleet/domain";
+import { FleetError, TargetState, unary, type RegistryServiceClient } from "@fleet/wire";
+import { waitFor } from "@fleet/testkit";
+import { startGatewayFixture, type GatewayFixture } from "./gateway-fixture.js";
+
+let fx: GatewayFixture;
+let c: RegistryServiceClient;
+beforeAll(async () => {
+  fx = await startGatewayFixture();
+  c = fx.client;
+});
+afterAll(async () => {
+  await fx?.stop();
+});
+
+const options = [{ section: "Service", name: "ExecStart", value: "/bin/sleep infinity" }];
+const unit = (name: string, desiredState = TargetState.TARGET_STATE_INACTIVE) => ({ unit: { name, options, hash: "", desiredState } });
+const machineId = (n: number) => n.toString(16).padStart(32, "0");
+
+async function kindOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "ok";
+  } catch (err) {
+    return err instanceof FleetError ? err.kind : String(err);
+  }
+}
+
+describe("units", () => {
+  it("creates a unit with a server-computed hash and reads it back", async () => {
+    const { revision } = await unary(c.createUnit.bind(c), unit("hello.service"));
+    const got = await unary(c.getUnit.bind(c), { name: "hello.service", minRevision: revision });
+    expect(got.unit?.name).toBe("hello.service");
+    expect(got.unit?.hash).toMatch(/^[0-9a-f]{40}$/);
+    expect(got.unit?.desiredState).toBe(TargetState.TARGET_STATE_INACTIVE);
+  });
+
+  it("refuses a duplicate, an invalid name and an unknown unit, and changes nothing", async () => {
+    expect(await kindOf(unary(c.createUnit.bind(c), unit("hello.service")))).toBe("already-exists");
+    expect(await kindOf(unary(c.createUnit.bind(c), unit("../etc/passwd.service")))).toBe("invalid-argument");
+    expect(await kindOf(unary(c.createUnit.bind(c), unit("noSuffix")))).toBe("invalid-argument");
+    expect(await kindOf(unary(c.getUnit.bind(c), { name: "nope.service", minRevision: 0 }))).toBe("not-found");
+    expect(await kindOf(unary(c.setUnitDesiredState.bind(c), { name: "nope.service", desiredState: TargetState.TARGET_STATE_LAUNCHED }))).toBe("not-found");
+    expect(await kindOf(unary(c.destroyUnit.bind(c), { name: "nope.service" }))).toBe("not-found");
+    const list = await unary(c.listUnits.bind(c), { minRevision: 0 });
+    expect(list.units.map((u) => u.name)).toEqual(["hello.service"]);
+  });
+
+  it("changes the desired state and tells the engine", async () => {
+    const hints: string[] = [];
+    const sub = fx.natsClient.subscribe(ENGINE_SUBJECT, { callback: (_e, m) => hints.push(decodeHint(m.data)?.what ?? "") });
+    const { revision } = await unary(c.setUnitDesiredState.bind(c), { name: "hello.service", desiredState: TargetState.TARGET_STATE_LAUNCHED });
+    const got = await unary(c.getUnit.bind(c), { name: "hello.service", minRevision: revision });
+    expect(got.unit?.desiredState).toBe(TargetState.TARGET_STATE_LAUNCHED);
+    await waitFor("engine hint", () => hints.includes("unit hello.service"), { timeoutMs: 5000, intervalMs: 20 });
+    sub.unsubscribe();
+  });
+
+  it("rejects an unspecified desired state", async () => {
+    expect(await kindOf(unary(c.setUnitDesiredState.bind(c), { name: "hello.service", desiredState: TargetState.TARGET_STATE_UNSPECIFIED }))).toBe("invalid-argument");
+  });
+});
+
+describe("machines, leases and unit states", () => {
+  it("a machine's registration and its unit states vanish when its lease lapses", async () => {
+    const id = machineId(1);
+    const reg = await unary(c.registerMachine.bind(c), { machine: { id, publicIp: "10.0.0.1", metadata: { region: "east" }, version: "" }, ttlSeconds: 2 });
+    await unary(c.reportUnitStates.bind(c), {
+      machineId: id,
+      leaseId: reg.leaseId,
+      states: [{ name: "hello.service", hash: "h", machineId: id, loadState: "loaded", activeState: "active", subState: "running", currentState: TargetState.TARGET_STATE_LAUNCHED }],
+      removed: [],
+    });
+    const machines = await unary(c.listMachines.bind(c), { minRevision: reg.revision });
+    expect(machines.machines.find((m) => m.id === id)?.metadata).toEqual({ region: "east" });
+    expect((await unary(c.listUnitStates.bind(c), { machineId: id, unitNames: [], minRevision: 0 })).states).toHaveLength(1);
+    expect((await unary(c.machineHeartbeat.bind(c), { machineId: id, leaseId: reg.leaseId })).alive).toBe(true);
+
+    await waitFor(
+      "machine to expire",
+      async () => (await unary(c.listMachines.bind(c), { minRevision: 0 })).machines.every((m) => m.id !== id),
+      { timeoutMs: 10_000, intervalMs: 200 },
+    );
+    expect((await unary(c.listUnitStates.bind(c), { machineId: id, unitNames: [], minRevision: 0 })).states).toHaveLength(0);
+    expect((await unary(c.machineHeartbeat.bind(c), { machineId: id, leaseId: reg.leaseId })).alive).toBe(false);
+    expect(
+      await kindOf(unary(c.reportUnitStates.bind(c), { machineId: id, leaseId: reg.leaseId, states: [], removed: ["hello.service"] })),
+    ).toBe("failed-precondition");
+  });
+
+  it("refuses a malformed machine id", async () => {
+    expect(await kindOf(unary(c.registerMachine.bind(c), { machine: { id: "../x", publicIp: "", metadata: {}, version: "" }, ttlSeconds: 5 }))).toBe(
+      "invalid-argument",
+    );
+  });
+});
+
+describe("engine leadership and the schedule", () => {
+  it("elects one leader, fences the others' writes, and hints the machine a unit lands on", async () => {
+    const a = await unary(c.acquireLeadership.bind(c), { candidateId: "engine-a", ttlSeconds: 5 });
+    expect(a.elected).toBe(true);
+    const b = await unary(c.acquireLeadership.bind(c), { candidateId: "engine-b", ttlSeconds: 5 });
+    expect(b).toMatchObject({ elected: false, leaderId: "engine-a" });
+
+    const id = machineId(2);
+    const hints: string[] = [];
+    const sub = fx.natsClient.subscribe(machineSubject(id), { callback: (_e, m) => hints.push(decodeHint(m.data)?.what ?? "") });
+    const placement = { unitName: "hello.service", machineId: id, reason: "test" };
+    expect(await kindOf(unary(c.applySchedule.bind(c), { candidateId: "engine-b", fence: a.fence, placements: [placement] }))).toBe("failed-precondition");
+    expect(await kindOf(unary(c.applySchedule.bind(c), { candidateId: "engine-a", fence: a.fence + 1, placements: [placement] }))).toBe(
+      "failed-precondition",
+    );
+    const applied = await unary(c.applySchedule.bind(c), { candidateId: "engine-a", fence: a.fence, placements: [placement] });
+    const reg = await unary(c.registerMachine.bind(c), { machine: { id, publicIp: "10.0.0.2", metadata: {}, version: "" }, ttlSeconds: 30 });
+    const schedule = await unary(c.getMachineSchedule.bind(c), { machineId: id, minRevision: Math.max(applied.revision, reg.revision) });
+    expect(schedule.units.map((u) => u.name)).toEqual(["hello.service"]);
+    await waitFor("machine hint", () => hints.includes("schedule hello.service"), { timeoutMs: 5000, intervalMs: 20 });
+    sub.unsubscribe();
+
+    // The leader resigns: the standby is elected and the old term's fence no longer writes.
+    await unary(c.resignLeadership.bind(c), { candidateId: "engine-a", leaseId: a.leaseId, fence: a.fence });
+    const b2 = await waitFor(
+      "standby to be elected",
+      async () => {
+        const r = await unary(c.acquireLeadership.bind(c), { candidateId: "engine-b", ttlSeconds: 5 });
+        return r.elected ? r : undefined;
+      },
+      { timeoutMs: 5000, intervalMs: 100 },
+    );
+    expect(b2.fence).toBeGreaterThan(a.fence);
+    expect(await kindOf(unary(c.applySchedule.bind(c), { candidateId: "engine-a", fence: a.fence, placements: [placement] }))).toBe("failed-precondition");
+    expect((await unary(c.renewLeadership.bind(c), { candidateId: "engine-a", leaseId: a.leaseId, fence: a.fence })).stillLeader).toBe(false);
+  });
+
+  it("destroying a unit removes its placement too", async () => {
+    const { revision } = await unary(c.destroyUnit.bind(c), { name: "hello.service" });
+    const snap = await unary(c.getClusterSnapshot.bind(c), { minRevision: revision });
+    expect(snap.units).toHaveLength(0);
+    expect(snap.placements).toHaveLength(0);
+  });
+});
