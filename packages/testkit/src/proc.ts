@@ -31,6 +31,14 @@ function readStat(pid: number): ReturnType<typeof parseProcStat> {
   }
 }
 
+function otherThreadsLeft(pid: number): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/task`).some((tid) => Number(tid) !== pid && readStat(Number(tid))?.state !== "Z");
+  } catch {
+    return false;
+  }
+}
+
 export function procStartTime(pid: number): string | undefined {
   return readStat(pid)?.startTime;
 }
@@ -40,8 +48,13 @@ export function isAlive(ref: ProcRef | number): boolean {
   const r = typeof ref === "number" ? { pid: ref } : ref;
   if (!Number.isInteger(r.pid) || r.pid <= 1) return false;
   const st = readStat(r.pid);
-  if (!st || st.state === "Z" || st.state === "X") return false;
-  return r.startTime === undefined || st.startTime === r.startTime;
+  if (!st) return false;
+  if (r.startTime !== undefined && st.startTime !== r.startTime) return false;
+  // A zombie leader whose other threads are still exiting still holds its files and
+  // sockets: that is not gone yet. A zombie alone (no reaper, e.g. PID 1 is not an init)
+  // is gone.
+  if (st.state === "Z" || st.state === "X") return otherThreadsLeft(r.pid);
+  return true;
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
