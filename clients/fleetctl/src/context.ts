@@ -1,0 +1,51 @@
+// What a command runs with. Everything that touches the outside world is here, behind small
+// interfaces, so commands are tested with fakes: the FleetApi fake, in-memory files and output,
+// and a clock that does not really sleep.
+import type { FleetApi } from "./fleet-api.js";
+import type { MachineDirectory } from "./machine-directory.js";
+
+export interface Output {
+  /** Writes text to stdout as is. */
+  stdout(text: string): void;
+  /** Writes text to stderr as is. */
+  stderr(text: string): void;
+}
+
+export interface LocalFiles {
+  /** The file's text, or undefined when there is no such file. Other failures throw. */
+  readFile(path: string): Promise<string | undefined>;
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface CommandContext {
+  readonly api: FleetApi;
+  readonly output: Output;
+  readonly files: LocalFiles;
+  readonly clock: Clock;
+  readonly machines: MachineDirectory;
+  readonly debug: boolean;
+}
+
+/** One line on stdout, like fleetctl's stdout(): a newline is added unless there is one. */
+export function say(ctx: { readonly output: Output }, line: string): void {
+  ctx.output.stdout(line.endsWith("\n") ? line : `${line}\n`);
+}
+
+/** One line on stderr. */
+export function warn(ctx: { readonly output: Output }, line: string): void {
+  ctx.output.stderr(line.endsWith("\n") ? line : `${line}\n`);
+}
+
+/** A debug line on stderr, only with --debug. */
+export function debug(ctx: CommandContext, line: string): void {
+  if (ctx.debug) warn(ctx, `DEBUG: ${line}`);
+}
+
+/** The message of anything thrown. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

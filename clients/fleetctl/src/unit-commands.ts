@@ -1,0 +1,305 @@
+// submit, load, start, stop, unload, destroy and cat: fleet's flows, messages and exit codes.
+import { isGlobalUnit, serializeUnitFile, type TargetState } from "@fleet/domain";
+import type { FlagValues } from "./argv.js";
+import { blockAttempts, blockFlags, REPLACE_FLAG, SIGN_FLAG, type Command } from "./command.js";
+import { errorMessage, say, warn, type CommandContext } from "./context.js";
+import { lazyCreateUnits } from "./create-units.js";
+import type { UnitView } from "./fleet-api.js";
+import { unitNameOfArg } from "./unit-args.js";
+import { waitForUnitStates } from "./wait.js";
+
+/**
+ * fleet's tryWaitForUnitStates: with --no-block, "Triggered unit x start" for each unit;
+ * otherwise wait and print "Unit x launched on ...". Returns the exit code.
+ */
+async function tryWaitForUnitStates(
+  ctx: CommandContext,
+  names: readonly string[],
+  verb: string,
+  target: TargetState,
+  attempts: number,
+): Promise<number> {
+  if (attempts < 0) {
+    for (const name of names) say(ctx, `Triggered unit ${name} ${verb}`);
+    return 0;
+  }
+  const errors = await waitForUnitStates(ctx, names, target, attempts);
+  for (const error of errors) warn(ctx, `Error waiting for units: ${error}`);
+  return errors.length > 0 ? 1 : 0;
+}
+
+/** fleet's setTargetStateOfUnits: the units whose desired state this changed. */
+async function setTargetStateOfUnits(ctx: CommandContext, names: readonly string[], state: TargetState): Promise<UnitView[]> {
+  const triggered: UnitView[] = [];
+  for (const name of names) {
+    let view: UnitView | undefined;
+    try {
+      view = await ctx.api.getUnit(name);
+    } catch (err) {
+      throw new Error(`error retrieving unit ${name} from registry: ${errorMessage(err)}`);
+    }
+    if (!view) throw new Error(`unable to find unit ${name}`);
+    if (view.unit.desiredState === state) continue;
+    await ctx.api.setUnitTargetState(name, state);
+    triggered.push(view);
+  }
+  return triggered;
+}
+
+/**
+ * The units named by the arguments, all of them or none: an unknown unit is reported as
+ * "Unit x not found" and the command changes nothing.
+ */
+async function findUnits(ctx: CommandContext, args: readonly string[]): Promise<UnitView[] | undefined> {
+  const names = [...new Set(args.map(unitNameOfArg))];
+  const views = await Promise.all(names.map((name) => ctx.api.getUnit(name)));
+  const missing = names.filter((_, i) => views[i] === undefined);
+  for (const name of missing) warn(ctx, `Unit ${name} not found`);
+  if (missing.length > 0) return undefined;
+  return views.filter((v): v is UnitView => v !== undefined);
+}
+
+function noUnits(ctx: CommandContext, args: readonly string[]): boolean {
+  if (args.length > 0) return false;
+  warn(ctx, "No units given");
+  return true;
+}
+
+function unsupportedReplace(ctx: CommandContext, flags: FlagValues): boolean {
+  if (flags.get("replace") !== true) return false;
+  warn(ctx, "--replace is not supported by this fleetctl: destroy the unit and submit it again");
+  return true;
+}
+
+/** load and start: create what is missing, set the desired state, wait. */
+function changeState(verb: "load" | "start", target: TargetState, errorPrefix: string) {
+  return async (ctx: CommandContext, flags: FlagValues, args: readonly string[]): Promise<number> => {
+    if (noUnits(ctx, args)) return 0;
+    if (unsupportedReplace(ctx, flags)) return 1;
+    const attempts = blockAttempts(flags);
+    try {
+      await lazyCreateUnits(ctx, args, Math.max(attempts, 0));
+    } catch (err) {
+      warn(ctx, `Error creating units: ${errorMessage(err)}`);
+      return 1;
+    }
+    let triggered: UnitView[];
+    try {
+      triggered = await setTargetStateOfUnits(ctx, [...new Set(args.map(unitNameOfArg))], target);
+    } catch (err) {
+      warn(ctx, `${errorPrefix}: ${errorMessage(err)}`);
+      return 1;
+    }
+    const waiting: string[] = [];
+    for (const view of triggered) {
+      if (isGlobalUnit(view.unit.options)) say(ctx, `Triggered global unit ${view.unit.name} ${verb}`);
+      else waiting.push(view.unit.name);
+    }
+    return tryWaitForUnitStates(ctx, waiting, verb, target, attempts);
+  };
+}
+
+export const submitCommand: Command = {
+  name: "submit",
+  summary: "Upload one or more units to the cluster without starting them",
+  usage: "UNIT...",
+  description: `Upload one or more units to the cluster without starting them. Useful
+for validating units before they are started.
+
+This operation is idempotent; if a named unit already exists in the cluster, it will not be resubmitted.
+
+Submit a single unit:
+	fleetctl submit foo.service
+
+Submit a directory of units with glob matching:
+	fleetctl submit myservice/*`,
+  flags: [SIGN_FLAG, REPLACE_FLAG],
+  async run(ctx, flags, args) {
+    if (noUnits(ctx, args)) return 0;
+    if (unsupportedReplace(ctx, flags)) return 1;
+    try {
+      await lazyCreateUnits(ctx, args, 0);
+    } catch (err) {
+      warn(ctx, `Error creating units: ${errorMessage(err)}`);
+      return 1;
+    }
+    return 0;
+  },
+};
+
+export const loadCommand: Command = {
+  name: "load",
+  summary: "Schedule one or more units in the cluster, first submitting them if necessary.",
+  usage: "[--no-block|--block-attempts=N] UNIT...",
+  description: `Load one or many units in the cluster into systemd, but do not start.
+
+Select units to load by glob matching for units in the current working directory
+or matching the names of previously submitted units.
+
+For units which are not global, load operations are performed synchronously,
+which means fleetctl will block until it detects that the unit(s) have
+transitioned to a loaded state. This behaviour can be configured with the
+respective --block-attempts and --no-block options. Load operations on global
+units are always non-blocking.`,
+  flags: [...blockFlags("been loaded", "loaded"), SIGN_FLAG, REPLACE_FLAG],
+  run: changeState("load", "loaded", "Error loading units"),
+};
+
+export const startCommand: Command = {
+  name: "start",
+  summary: "Instruct systemd to start one or more units in the cluster, first submitting and loading if necessary.",
+  usage: "[--no-block|--block-attempts=N] UNIT...",
+  description: `Start one or many units on the cluster. Select units to start by glob matching
+for units in the current working directory or matching names of previously
+submitted units.
+
+For units which are not global, start operations are performed synchronously,
+which means fleetctl will block until it detects that the unit(s) have
+transitioned to a started state. This behaviour can be configured with the
+respective --block-attempts and --no-block options. Start operations on global
+units are always non-blocking.
+
+Start a single unit:
+	fleetctl start foo.service
+
+Start an entire directory of units with glob matching:
+	fleetctl start myservice/*
+
+An instance of a template unit is created from the template when needed:
+	fleetctl start dir/foo@1.service   (uses dir/foo@1.service, else foo@.service)`,
+  flags: [...blockFlags("launched", "launched"), SIGN_FLAG, REPLACE_FLAG],
+  run: changeState("start", "launched", "Error starting units"),
+};
+
+export const stopCommand: Command = {
+  name: "stop",
+  summary: "Instruct systemd to stop one or more units in the cluster.",
+  usage: "[--no-block|--block-attempts=N] UNIT...",
+  description: `Stop one or more units from running in the cluster, but allow them to be
+started again in the future.
+
+Instructs systemd on the host machine to stop the unit, deferring to systemd
+completely for any custom stop directives (i.e. ExecStop option in the unit
+file).
+
+For units which are not global, stop operations are performed synchronously,
+which means fleetctl will block until it detects that the unit(s) have
+transitioned to a stopped state. This behaviour can be configured with the
+respective --block-attempts and --no-block options. Stop operations on global
+units are always non-blocking.
+
+Stop a single unit:
+	fleetctl stop foo.service`,
+  flags: blockFlags("stopped", "stopped"),
+  async run(ctx, flags, args) {
+    if (noUnits(ctx, args)) return 0;
+    const views = await findUnits(ctx, args);
+    if (!views) return 1;
+    // fleet only stops units that run: an inactive unit is an error, a loaded one is done
+    // (unless it is still on its way to launched, which this stop then cancels).
+    const toStop: UnitView[] = [];
+    for (const view of views) {
+      if (!isGlobalUnit(view.unit.options)) {
+        if (view.currentState === "inactive") {
+          warn(ctx, `Unable to stop unit ${view.unit.name} in state inactive`);
+          return 1;
+        }
+        if (view.currentState === "loaded" && view.unit.desiredState !== "launched") continue;
+      }
+      toStop.push(view);
+    }
+    const stopping: string[] = [];
+    for (const view of toStop) {
+      await ctx.api.setUnitTargetState(view.unit.name, "loaded");
+      if (isGlobalUnit(view.unit.options)) say(ctx, `Triggered global unit ${view.unit.name} stop`);
+      else stopping.push(view.unit.name);
+    }
+    return tryWaitForUnitStates(ctx, stopping, "stop", "loaded", blockAttempts(flags));
+  },
+};
+
+export const unloadCommand: Command = {
+  name: "unload",
+  summary: "Unschedule one or more units in the cluster.",
+  usage: "[--no-block|--block-attempts=N] UNIT...",
+  description: `Unload one or more units from systemd on the machines they are scheduled to,
+stopping them first if they run. The units stay submitted and can be loaded or started again.`,
+  flags: blockFlags("become inactive", "inactive"),
+  async run(ctx, flags, args) {
+    if (noUnits(ctx, args)) return 0;
+    const views = await findUnits(ctx, args);
+    if (!views) return 1;
+    const waiting: string[] = [];
+    for (const view of views) {
+      const global = isGlobalUnit(view.unit.options);
+      if (!global && view.currentState === "inactive" && view.unit.desiredState === "inactive") continue;
+      await ctx.api.setUnitTargetState(view.unit.name, "inactive");
+      if (global) say(ctx, `Triggered global unit ${view.unit.name} unload`);
+      else waiting.push(view.unit.name);
+    }
+    return tryWaitForUnitStates(ctx, waiting, "unload", "inactive", blockAttempts(flags));
+  },
+};
+
+export const destroyCommand: Command = {
+  name: "destroy",
+  summary: "Destroy one or more units in the cluster",
+  usage: "UNIT...",
+  description: `Completely remove one or more running or submitted units from the cluster.
+
+Instructs systemd on the host machine to stop the unit, deferring to systemd
+completely for any custom stop directives (i.e. ExecStop option in the unit
+file).
+
+Destroyed units are impossible to start unless re-submitted.`,
+  flags: blockFlags("been destroyed", "destroyed"),
+  async run(ctx, _flags, args) {
+    if (noUnits(ctx, args)) return 0;
+    const views = await findUnits(ctx, args);
+    if (!views) return 1;
+    let exit = 0;
+    const destroyed: string[] = [];
+    for (const view of views) {
+      try {
+        // A unit that is already gone is as good as destroyed.
+        await ctx.api.destroyUnit(view.unit.name);
+        destroyed.push(view.unit.name);
+      } catch (err) {
+        warn(ctx, `Error destroying units: ${errorMessage(err)}`);
+        exit = 1;
+      }
+    }
+    for (const name of destroyed) say(ctx, `Destroyed ${name}`);
+    return exit;
+  },
+};
+
+export const catCommand: Command = {
+  name: "cat",
+  summary: "Output the contents of a submitted unit",
+  usage: "UNIT",
+  description: `Outputs the unit file that is currently loaded in the cluster. Useful to verify
+the correct version of a unit is running.`,
+  flags: [],
+  async run(ctx, _flags, args) {
+    if (args.length !== 1) {
+      warn(ctx, "One unit file must be provided");
+      return 1;
+    }
+    const name = unitNameOfArg(args[0] ?? "");
+    let view: UnitView | undefined;
+    try {
+      view = await ctx.api.getUnit(name);
+    } catch (err) {
+      warn(ctx, `Error retrieving Unit ${name}: ${errorMessage(err)}`);
+      return 1;
+    }
+    if (!view) {
+      warn(ctx, `Unit ${name} not found`);
+      return 1;
+    }
+    // Exactly the unit's contents: no newline added.
+    ctx.output.stdout(serializeUnitFile(view.unit.options));
+    return 0;
+  },
+};

@@ -1,0 +1,109 @@
+// Blocking until units reach a state, as fleetctl does after start/stop/load/unload.
+//
+// fleet polls each unit every 500 ms and --block-attempts=N gives up after N polls. We poll
+// every 50 ms so a command returns as soon as the cluster has converged, and keep fleet's time
+// budget: N attempts = N x 500 ms (0 = no limit). stdout gets exactly fleet's lines; while a
+// wait drags on, a progress line on stderr says what the unit is waiting for.
+import { isGlobalUnit, type Machine, type TargetState } from "@fleet/domain";
+import { debug, errorMessage, say, warn, type CommandContext } from "./context.js";
+import type { UnitView } from "./fleet-api.js";
+import { machineFullLegend, machineIdLegend } from "./legend.js";
+
+export const POLL_INTERVAL_MS = 50;
+/** fleet's defaultSleepTime: how long one --block-attempts attempt lasts. */
+export const ATTEMPT_MS = 500;
+export const PROGRESS_AFTER_MS = 3_000;
+export const PROGRESS_EVERY_MS = 10_000;
+
+/**
+ * Whether the unit is where the command wants it: its machine reports the target state and,
+ * unless the target is inactive, it is placed on a machine. Global units have no single
+ * current state, so, as in fleet, their desired state is what counts.
+ */
+export function hasReached(view: UnitView, target: TargetState): boolean {
+  if (isGlobalUnit(view.unit.options)) return view.unit.desiredState === target;
+  if (view.currentState !== target) return false;
+  return target === "inactive" || view.machineId !== "";
+}
+
+/** fleet's line for a unit that got there: "Unit hello.service launched on 113f16a7.../10.0.0.3". */
+export function reachedMessage(view: UnitView, machine: Machine | undefined): string {
+  const msg = `Unit ${view.unit.name} ${view.currentState}`;
+  return view.machineId !== "" && machine ? `${msg} on ${machineFullLegend(machine, false)}` : msg;
+}
+
+/** The stderr line while waiting: what the unit is doing, and why it is not placed if it is not. */
+export function progressMessage(name: string, target: TargetState, view: UnitView | undefined, machine: Machine | undefined): string {
+  const head = `Waiting for unit ${name} to be ${target}`;
+  if (!view) return `${head}: unit not found`;
+  const where =
+    view.machineId === ""
+      ? view.reason
+        ? `not scheduled: ${view.reason}`
+        : "not scheduled yet"
+      : `on ${machine ? machineFullLegend(machine, false) : machineIdLegend({ id: view.machineId }, false)}`;
+  return `${head}: currently ${view.currentState}, ${where}`;
+}
+
+/** How long N attempts may take; undefined means no limit. */
+export function waitBudgetMs(maxAttempts: number): number | undefined {
+  return maxAttempts > 0 ? maxAttempts * ATTEMPT_MS : undefined;
+}
+
+/**
+ * Polls the units until each reached `target`, printing fleet's line for each as it does.
+ * Returns the errors (timeouts), empty when every unit got there.
+ */
+export async function waitForUnitStates(
+  ctx: CommandContext,
+  names: readonly string[],
+  target: TargetState,
+  maxAttempts: number,
+): Promise<string[]> {
+  const pending = [...new Set(names)];
+  const start = ctx.clock.now();
+  const budget = waitBudgetMs(maxAttempts);
+  let nextProgress = start + PROGRESS_AFTER_MS;
+  const last = new Map<string, UnitView | undefined>();
+
+  while (pending.length > 0) {
+    const views = await Promise.all(
+      pending.map(async (name) => {
+        try {
+          return await ctx.api.getUnit(name);
+        } catch (err) {
+          debug(ctx, `error retrieving unit ${name}: ${errorMessage(err)}`);
+          return last.get(name);
+        }
+      }),
+    );
+    for (const [i, view] of [...views.entries()].reverse()) {
+      const name = pending[i] ?? "";
+      last.set(name, view);
+      if (view && hasReached(view, target)) pending.splice(i, 1);
+    }
+    // Print in argument order among the units that got there in this round.
+    for (const view of views) {
+      if (view && hasReached(view, target) && !pending.includes(view.unit.name)) {
+        const machine = view.machineId ? await ctx.machines.lookup(view.machineId) : undefined;
+        say(ctx, reachedMessage(view, machine));
+      }
+    }
+    if (pending.length === 0) break;
+
+    const now = ctx.clock.now();
+    if (budget !== undefined && now - start >= budget) {
+      return pending.map((name) => `timed out waiting for unit ${name} to report state ${target}`);
+    }
+    if (now >= nextProgress) {
+      for (const name of pending) {
+        const view = last.get(name);
+        const machine = view?.machineId ? await ctx.machines.lookup(view.machineId) : undefined;
+        warn(ctx, progressMessage(name, target, view, machine));
+      }
+      nextProgress = now + PROGRESS_EVERY_MS;
+    }
+    await ctx.clock.sleep(POLL_INTERVAL_MS);
+  }
+  return [];
+}
