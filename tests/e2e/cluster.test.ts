@@ -1,0 +1,136 @@
+// End to end on a sandbox cluster: 3 systemd-nspawn machines booting real systemd, each with an
+// agent inside; etcd, NATS, a gateway, two engines and the api on the host. Driven with the real
+// fleetctl; checked with systemctl inside the machines.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startCluster, waitFor, type ClusterHandle } from "@fleet/testkit";
+import { fleetctl, listUnits } from "./fleetctl.js";
+
+const AGENT_TTL = 5;
+let cluster: ClusterHandle;
+let env: Record<string, string>;
+const dir = mkdtempSync(join(tmpdir(), "fleet-e2e-units-"));
+
+function unitFile(name: string, body = "[Unit]\nDescription=e2e %n\n\n[Service]\nExecStart=/bin/sh -c 'while true; do echo tick; sleep 1; done'\n"): string {
+  const path = join(dir, name);
+  writeFileSync(path, body);
+  return path;
+}
+
+function machineName(id: string): string {
+  const m = cluster.state.machines.find((x) => x.machineId === id);
+  if (!m) throw new Error(`no sandbox machine has id ${id}`);
+  return m.name;
+}
+
+async function isActive(machine: string, unit: string): Promise<string> {
+  const r = await cluster.exec(machine, ["systemctl", "is-active", unit]);
+  return r.stdout.trim();
+}
+
+async function runningOn(unit: string, notOn?: string): Promise<string | undefined> {
+  const row = (await listUnits(env)).find((u) => u.unit === unit && u.active === "active" && u.sub === "running" && u.machine !== notOn);
+  return row?.machine;
+}
+
+beforeAll(async () => {
+  cluster = await startCluster({
+    machines: [{ name: "m1" }, { name: "m2" }, { name: "m3" }],
+    agentTtlSeconds: AGENT_TTL,
+    reconcileIntervalSeconds: 2,
+    stateDir: `/var/tmp/fleet-dev/e2e-${process.pid}`,
+    cluster: `e2e${process.pid}`,
+  });
+  env = cluster.env;
+});
+
+afterAll(async () => {
+  await cluster?.stop({ removeState: true });
+});
+
+describe("a unit's life on a sandbox cluster", () => {
+  it("lists the three machines", async () => {
+    const r = await fleetctl(env, "list-machines", "--no-legend", "--full");
+    expect(r.code).toBe(0);
+    for (const m of cluster.state.machines) expect(r.stdout).toContain(m.machineId);
+  });
+
+  let machine = "";
+  it("start: runs under the real systemd of one machine and list-units shows it active/running", async () => {
+    const r = await fleetctl(env, "start", unitFile("hello.service"));
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Unit hello\.service launched on [0-9a-f]{8}\.\.\.\/127\.0\.1\.\d\n$/);
+    const id = await waitFor("hello.service running", () => runningOn("hello.service"), { timeoutMs: 10_000 });
+    machine = machineName(id);
+    expect(await isActive(machine, "hello.service")).toBe("active");
+    const others = cluster.state.machines.filter((m) => m.name !== machine);
+    for (const m of others) expect(await isActive(m.name, "hello.service")).not.toBe("active");
+  });
+
+  it("stop: systemd reports it inactive, and stopping again is refused", async () => {
+    const r = await fleetctl(env, "stop", "hello.service");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Unit hello\.service loaded on [0-9a-f]{8}\.\.\.\/127\.0\.1\.\d\n$/);
+    await waitFor("hello.service inactive", async () => (await isActive(machine, "hello.service")) === "inactive", { timeoutMs: 10_000 });
+  });
+
+  it("destroy: gone from fleet and from every machine", async () => {
+    const r = await fleetctl(env, "destroy", "hello.service");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("Destroyed hello.service\n");
+    const files = await fleetctl(env, "list-unit-files", "--no-legend");
+    expect(files.stdout).not.toContain("hello.service");
+    await waitFor(
+      "unit file removed on its machine",
+      async () => (await cluster.exec(machine, ["test", "-e", "/run/fleet/units/hello.service"])).code !== 0,
+      { timeoutMs: 10_000 },
+    );
+    for (const m of cluster.state.machines) {
+      expect(await isActive(m.name, "hello.service")).not.toBe("active");
+      expect((await cluster.exec(m.name, ["test", "-e", "/run/systemd/system/hello.service"])).code).not.toBe(0);
+    }
+    const again = await fleetctl(env, "destroy", "hello.service");
+    expect(again.code).not.toBe(0);
+  });
+
+  it("an unknown unit is an error on stderr with a non-zero exit", async () => {
+    const r = await fleetctl(env, "stop", "nope.service");
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("nope.service");
+  });
+});
+
+describe("failures", () => {
+  it("a unit whose machine dies runs on another machine within agent_ttl plus a few seconds", async () => {
+    expect((await fleetctl(env, "start", unitFile("survivor.service"))).code).toBe(0);
+    const first = await waitFor("survivor running", () => runningOn("survivor.service"), { timeoutMs: 10_000 });
+    const victim = machineName(first);
+    const killedAt = Date.now();
+    await cluster.kill(victim);
+    const second = await waitFor("survivor running elsewhere", () => runningOn("survivor.service", first), {
+      timeoutMs: (AGENT_TTL + 10) * 1000,
+      intervalMs: 100,
+    });
+    const elapsed = (Date.now() - killedAt) / 1000;
+    expect(second).not.toBe(first);
+    expect(await isActive(machineName(second), "survivor.service")).toBe("active");
+    console.log(`failover took ${elapsed.toFixed(1)} s (agent_ttl ${AGENT_TTL} s)`);
+  });
+
+  it("killing the engine leader: the standby takes over and a new unit still gets scheduled", async () => {
+    const leader = cluster.state.components
+      .filter((c) => c.kind === "engine")
+      .find((c) => readFileSync(c.logFile, "utf8").includes("elected engine leader"));
+    expect(leader).toBeDefined();
+    await cluster.killComponent(leader?.name ?? "", "SIGKILL");
+    const r = await fleetctl(env, "start", unitFile("after-failover.service"));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Unit after-failover.service launched on");
+    const id = await waitFor("after-failover running", () => runningOn("after-failover.service"), { timeoutMs: 20_000 });
+    expect(await isActive(machineName(id), "after-failover.service")).toBe("active");
+  });
+});
