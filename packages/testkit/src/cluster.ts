@@ -190,6 +190,7 @@ export async function startCluster(o: ClusterOptions): Promise<ClusterHandle> {
     for (const m of state.machines) await bootMachine(m, { detached, repoRoot: root });
     writeState(state);
     await Promise.all(state.machines.map((m) => waitMachineReady(m, timeoutMs)));
+    writeState(state);
     log(`machines booted in ${Date.now() - tBoot} ms; waiting for agents to register`);
     await waitRegistered(state, timeoutMs);
     state.status = "up";
@@ -344,6 +345,7 @@ export class ClusterHandle {
     await bootMachine(m, { detached: this.state.detached, repoRoot: this.state.repoRoot });
     writeState(this.state);
     await waitMachineReady(m, timeoutMs);
+    writeState(this.state);
   }
 
   /** Starts a killed component again: same command line, ports, environment and data. */

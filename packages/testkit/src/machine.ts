@@ -39,6 +39,8 @@ export interface MachineRecord {
   /** The nspawn process (set once booted). */
   nspawnPid?: number;
   nspawnStartTime?: string;
+  /** The container's systemd as a host PID, as of the last boot (containerPid1() is live). */
+  pid1?: number;
 }
 
 export interface CreateMachineOptions {
@@ -114,6 +116,7 @@ export async function bootMachine(m: MachineRecord, o: { detached?: boolean; rep
   const proc = await spawnLogged({ cmd: "/bin/bash", args: ["-c", launcherScript(m.cgroupName, args)], logFile: m.logFile, detached: o.detached });
   m.nspawnPid = proc.pid;
   m.nspawnStartTime = proc.startTime;
+  delete m.pid1;
   return m;
 }
 
@@ -189,7 +192,9 @@ export async function waitMachineReady(m: MachineRecord, timeoutMs = 60_000): Pr
       if (!existsSync(join(m.dbusDir, "system_bus_socket"))) return false;
       const r = await execInMachine(m, ["systemctl", "is-system-running"], { timeoutMs: 5_000 });
       const state = r.stdout.trim();
-      return state === "running" || state === "degraded" ? state : false;
+      if (state !== "running" && state !== "degraded") return false;
+      m.pid1 = containerPid1(m);
+      return state;
     },
     { timeoutMs, intervalMs: 200 },
   );
