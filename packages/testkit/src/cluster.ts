@@ -3,7 +3,7 @@
 import { existsSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { connect, unary, RegistryServiceClient } from "@fleet/wire";
-import { etcdHealthy, startEtcdLocal } from "./etcd.js";
+import { etcdHealthy, leaderEngineOf, startEtcdLocal } from "./etcd.js";
 import { startNatsLocal } from "./nats.js";
 import { freePort, splitHostPort, waitForTcp } from "./ports.js";
 import { isAlive, signal, sleep, spawnLogged, terminate, waitFor, waitForExit, logTail, WaitAborted } from "./proc.js";
@@ -322,6 +322,11 @@ export class ClusterHandle {
   /** [{name: "engine-1", pid}, ...] */
   engines(): { name: string; pid: number; alive: boolean }[] {
     return this.state.components.filter((c) => c.kind === "engine").map((c) => ({ name: c.name, pid: c.pid, alive: isAlive(c) }));
+  }
+
+  /** The engine holding leadership now (read from etcd, key <prefix>engine/leader). */
+  leaderEngine(keyPrefix = "/fleet/"): Promise<{ name: string; pid: number } | undefined> {
+    return leaderEngineOf(this.state, keyPrefix);
   }
 
   exec(name: string, argv: string[], o?: { timeoutMs?: number }): Promise<ExecResult> {

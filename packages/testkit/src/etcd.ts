@@ -85,3 +85,44 @@ export async function startEtcdLocal(o: EtcdOptions): Promise<EtcdHandle> {
   }
   return { endpoint, metricsUrl, pid: proc.pid, startTime: proc.startTime, dataDir, logFile, argv: [ETCD_BIN, ...args], stop };
 }
+
+/** Reads one key through etcd's v3 JSON gateway (no client library); undefined if absent. */
+export async function etcdGet(endpoint: string, key: string, timeoutMs = 2_000): Promise<string | undefined> {
+  const res = await fetch(`${endpoint}/v3/kv/range`, {
+    method: "POST",
+    body: JSON.stringify({ key: Buffer.from(key).toString("base64") }),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  if (!res.ok) throw new Error(`etcd range ${key}: HTTP ${res.status}`);
+  const body = (await res.json()) as { kvs?: { value?: string }[] };
+  const v = body.kvs?.[0]?.value;
+  return v === undefined ? undefined : Buffer.from(v, "base64").toString("utf8");
+}
+
+/** Which engine id a leadership value names: the value itself or a JSON object's id. Pure. */
+export function leaderIdOf(value: string): string {
+  try {
+    const j = JSON.parse(value) as unknown;
+    if (j && typeof j === "object") {
+      const o = j as Record<string, unknown>;
+      for (const k of ["id", "candidateId", "leaderId", "engineId"]) if (typeof o[k] === "string") return o[k];
+    }
+    if (typeof j === "string") return j;
+  } catch {
+    /* plain text */
+  }
+  return value.trim();
+}
+
+/** The engine component that holds leadership in a cluster, if any. */
+export async function leaderEngineOf(
+  state: { endpoints: { etcd?: string }; components: { name: string; kind: string; pid: number }[] },
+  keyPrefix = "/fleet/",
+): Promise<{ name: string; pid: number } | undefined> {
+  if (!state.endpoints.etcd) return undefined;
+  const v = await etcdGet(state.endpoints.etcd, `${keyPrefix}engine/leader`);
+  if (v === undefined) return undefined;
+  const id = leaderIdOf(v);
+  const c = state.components.find((x) => x.kind === "engine" && x.name === id);
+  return c ? { name: c.name, pid: c.pid } : undefined;
+}

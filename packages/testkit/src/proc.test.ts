@@ -73,3 +73,12 @@ describe("processes", () => {
     expect(await tcpAccepts("127.0.0.1", port)).toBe(false);
   });
 });
+
+describe("leaderIdOf", () => {
+  it("reads the engine id from a plain or JSON leadership value", async () => {
+    const { leaderIdOf } = await import("./etcd.js");
+    expect(leaderIdOf("engine-1")).toBe("engine-1");
+    expect(leaderIdOf('{"id":"engine-2","since":1}')).toBe("engine-2");
+    expect(leaderIdOf('"engine-3"')).toBe("engine-3");
+  });
+});

@@ -8,6 +8,7 @@ import {
   execInMachineInteractive,
   isAlive,
   killMachine,
+  leaderEngineOf,
   machineRunning,
   readState,
   startCluster,
@@ -80,8 +81,10 @@ export async function down(c: Of<"down">): Promise<number> {
   return 0;
 }
 
-export function statusView(s: ClusterState): StatusView {
+export async function statusView(s: ClusterState): Promise<StatusView> {
+  const leader = await leaderEngineOf(s).catch(() => undefined);
   return {
+    ...(leader ? { leader: leader.name } : {}),
     cluster: s.cluster,
     stateDir: s.stateDir,
     status: s.status,
@@ -113,14 +116,14 @@ export function statusView(s: ClusterState): StatusView {
   };
 }
 
-export function status(c: Of<"status">): number {
+export async function status(c: Of<"status">): Promise<number> {
   const s = readState(c.g.stateDir);
   if (!s) {
     if (c.json) process.stdout.write("null\n");
     else say(`no cluster in ${c.g.stateDir}`);
     return 3;
   }
-  const v = statusView(s);
+  const v = await statusView(s);
   process.stdout.write(c.json ? JSON.stringify(v, null, 2) + "\n" : formatStatus(v));
   return 0;
 }

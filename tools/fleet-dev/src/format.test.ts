@@ -18,9 +18,11 @@ describe("formatStatus", () => {
       createdAt: "2026-01-01T00:00:00.000Z",
       endpoints: {},
       env: {},
+      leader: "engine-2",
       components: [
         { name: "etcd", kind: "etcd", pid: 10, alive: true, address: "http://127.0.0.1:2379", logFile: "/l" },
         { name: "engine-1", kind: "engine", pid: 12, alive: false, logFile: "/l" },
+        { name: "engine-2", kind: "engine", pid: 13, alive: true, logFile: "/l" },
       ],
       machines: [
         { name: "m1", machineId: "a".repeat(32), publicIp: "127.0.1.1", metadata: { role: "web" }, nspawnPid: 20, pid1: 21, alive: true, cgroup: "c", agentLog: "/a" },
@@ -31,6 +33,7 @@ describe("formatStatus", () => {
     expect(out).toContain("cluster default (/var/tmp/fleet-dev/default): up");
     expect(out).toMatch(/etcd\s+10\s+alive\s+http:\/\/127\.0\.0\.1:2379/);
     expect(out).toMatch(/engine-1\s+12\s+dead\s+-/);
+    expect(out).toMatch(/engine-2\s+13\s+alive, leader\s+-/);
     expect(out).toMatch(new RegExp(`m1\\s+${"a".repeat(32)}\\s+127\\.0\\.1\\.1\\s+20\\s+21\\s+alive\\s+role=web`));
     expect(out).toMatch(/m2\s+b{32}\s+127\.0\.1\.2\s+22\s+-\s+dead\s+-/);
   });

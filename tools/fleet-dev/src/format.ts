@@ -21,6 +21,8 @@ export interface StatusView {
   createdAt: string;
   endpoints: ClusterState["endpoints"];
   env: Record<string, string>;
+  /** Name of the engine holding leadership (from etcd), if known. */
+  leader?: string;
   components: { name: string; kind: string; pid: number; alive: boolean; address?: string; logFile: string }[];
   machines: {
     name: string;
@@ -47,7 +49,7 @@ export function formatStatus(v: StatusView): string {
       .join(",") || "-";
   return (
     `cluster ${v.cluster} (${v.stateDir}): ${v.status}, created ${v.createdAt}\n\n` +
-    table([["COMPONENT", "PID", "STATE", "ADDRESS"], ...v.components.map((c) => [c.name, String(c.pid), c.alive ? "alive" : "dead", c.address ?? "-"])]) +
+    table([["COMPONENT", "PID", "STATE", "ADDRESS"], ...v.components.map((c) => [c.name, String(c.pid), (c.alive ? "alive" : "dead") + (c.name === v.leader ? ", leader" : ""), c.address ?? "-"])]) +
     "\n" +
     table([
       ["MACHINE", "MACHINE-ID", "PUBLIC-IP", "NSPAWN-PID", "PID1", "STATE", "METADATA"],
