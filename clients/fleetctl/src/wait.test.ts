@@ -1,0 +1,188 @@
+import type { Unit } from "@fleet/domain";
+import { describe, expect, it } from "vitest";
+import type { CommandContext } from "./context.js";
+import { FakeFleetApi } from "./fake-fleet-api.js";
+import type { UnitView } from "./fleet-api.js";
+import { MachineDirectory } from "./machine-directory.js";
+import { hasReached, progressMessage, reachedMessage, waitBudgetMs, waitForUnitStates } from "./wait.js";
+
+const m1 = { id: "113f16a7b9c34d5e8f0a1b2c3d4e5f60", publicIp: "10.0.0.3", metadata: {} };
+const GLOBAL = [{ section: "X-Fleet", name: "Global", value: "true" }];
+
+function view(name: string, over: Partial<UnitView> = {}, unit: Partial<Unit> = {}): UnitView {
+  return {
+    unit: { name, options: [], hash: "", desiredState: "launched", ...unit },
+    machineId: "",
+    currentState: "inactive",
+    reason: "",
+    ...over,
+  };
+}
+
+describe("hasReached", () => {
+  const cases: { label: string; view: UnitView; target: "inactive" | "loaded" | "launched"; want: boolean }[] = [
+    { label: "launched on a machine", view: view("a", { currentState: "launched", machineId: m1.id }), target: "launched", want: true },
+    { label: "launched without a machine yet", view: view("a", { currentState: "launched" }), target: "launched", want: false },
+    { label: "still loaded", view: view("a", { currentState: "loaded", machineId: m1.id }), target: "launched", want: false },
+    { label: "loaded on a machine", view: view("a", { currentState: "loaded", machineId: m1.id }), target: "loaded", want: true },
+    { label: "inactive needs no machine", view: view("a"), target: "inactive", want: true },
+    { label: "inactive while still on a machine counts", view: view("a", { machineId: m1.id }), target: "inactive", want: true },
+    {
+      label: "global unit: its desired state counts",
+      view: view("g", {}, { options: GLOBAL, desiredState: "launched" }),
+      target: "launched",
+      want: true,
+    },
+    {
+      label: "global unit not yet desired",
+      view: view("g", { currentState: "launched" }, { options: GLOBAL, desiredState: "loaded" }),
+      target: "launched",
+      want: false,
+    },
+  ];
+  for (const c of cases) it(c.label, () => expect(hasReached(c.view, c.target)).toBe(c.want));
+});
+
+describe("messages", () => {
+  const cases: { label: string; got: string; want: string }[] = [
+    {
+      label: "launched on a known machine",
+      got: reachedMessage(view("hello.service", { currentState: "launched", machineId: m1.id }), m1),
+      want: "Unit hello.service launched on 113f16a7.../10.0.0.3",
+    },
+    {
+      label: "machine unknown: no legend, as fleet",
+      got: reachedMessage(view("hello.service", { currentState: "loaded", machineId: m1.id }), undefined),
+      want: "Unit hello.service loaded",
+    },
+    { label: "inactive", got: reachedMessage(view("hello.service"), undefined), want: "Unit hello.service inactive" },
+    {
+      label: "progress, unscheduled with a reason",
+      got: progressMessage("a.service", "launched", view("a.service", { reason: "no machine matches region=eu" }), undefined),
+      want: "Waiting for unit a.service to be launched: currently inactive, not scheduled: no machine matches region=eu",
+    },
+    {
+      label: "progress, unscheduled",
+      got: progressMessage("a.service", "launched", view("a.service"), undefined),
+      want: "Waiting for unit a.service to be launched: currently inactive, not scheduled yet",
+    },
+    {
+      label: "progress, on a machine",
+      got: progressMessage("a.service", "launched", view("a.service", { currentState: "loaded", machineId: m1.id }), m1),
+      want: "Waiting for unit a.service to be launched: currently loaded, on 113f16a7.../10.0.0.3",
+    },
+    {
+      label: "progress, on an unknown machine",
+      got: progressMessage("a.service", "launched", view("a.service", { currentState: "loaded", machineId: m1.id }), undefined),
+      want: "Waiting for unit a.service to be launched: currently loaded, on 113f16a7...",
+    },
+    {
+      label: "progress, unit gone",
+      got: progressMessage("a.service", "launched", undefined, undefined),
+      want: "Waiting for unit a.service to be launched: unit not found",
+    },
+  ];
+  for (const c of cases) it(c.label, () => expect(c.got).toBe(c.want));
+});
+
+describe("waitBudgetMs", () => {
+  it("is fleet's 500 ms per attempt, unlimited for 0", () => {
+    expect(waitBudgetMs(0)).toBeUndefined();
+    expect(waitBudgetMs(10)).toBe(5_000);
+  });
+});
+
+function context(api: FakeFleetApi) {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  let now = 0;
+  const sleeps: number[] = [];
+  const ctx: CommandContext = {
+    api,
+    output: { stdout: (t) => void stdout.push(t), stderr: (t) => void stderr.push(t) },
+    files: { readFile: async () => undefined },
+    clock: {
+      now: () => now,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        now += ms;
+      },
+    },
+    machines: new MachineDirectory(api),
+    debug: false,
+  };
+  return { ctx, stdout, stderr, sleeps, elapsed: () => now };
+}
+
+async function launching(api: FakeFleetApi, ...names: string[]): Promise<void> {
+  for (const name of names) {
+    await api.createUnit({ name, options: [], hash: "", desiredState: "inactive" });
+    await api.setUnitTargetState(name, "launched");
+  }
+}
+
+describe("waitForUnitStates", () => {
+  it("polls every 50 ms until the unit is launched, then prints fleet's line", async () => {
+    const api = new FakeFleetApi({ machines: [m1], convergeAfterPolls: 3 });
+    await launching(api, "hello.service");
+    const t = context(api);
+    expect(await waitForUnitStates(t.ctx, ["hello.service"], "launched", 0)).toEqual([]);
+    expect(t.stdout.join("")).toBe("Unit hello.service launched on 113f16a7.../10.0.0.3\n");
+    expect(t.sleeps).toEqual([50, 50, 50]);
+    expect(t.stderr).toEqual([]);
+  });
+
+  it("prints units in argument order when they arrive together", async () => {
+    const api = new FakeFleetApi({ machines: [m1], convergeAfterPolls: 1 });
+    await launching(api, "b.service", "a.service");
+    const t = context(api);
+    await waitForUnitStates(t.ctx, ["b.service", "a.service"], "launched", 0);
+    expect(t.stdout.join("")).toBe(
+      "Unit b.service launched on 113f16a7.../10.0.0.3\nUnit a.service launched on 113f16a7.../10.0.0.3\n",
+    );
+  });
+
+  it("gives up after N attempts of 500 ms", async () => {
+    const api = new FakeFleetApi({ machines: [m1], convergeAfterPolls: "never" });
+    await launching(api, "hello.service");
+    const t = context(api);
+    expect(await waitForUnitStates(t.ctx, ["hello.service"], "launched", 2)).toEqual([
+      "timed out waiting for unit hello.service to report state launched",
+    ]);
+    expect(t.elapsed()).toBe(1_000);
+    expect(t.stdout).toEqual([]);
+  });
+
+  it("shows progress on stderr when waiting is long, keeping stdout clean", async () => {
+    const api = new FakeFleetApi({ machines: [m1], convergeAfterPolls: 300 });
+    await launching(api, "hello.service");
+    const t = context(api);
+    await waitForUnitStates(t.ctx, ["hello.service"], "launched", 0);
+    expect(t.stdout.join("")).toBe("Unit hello.service launched on 113f16a7.../10.0.0.3\n");
+    // 300 polls = 15 s: progress at 3 s and 13 s.
+    expect(t.stderr).toEqual([
+      "Waiting for unit hello.service to be launched: currently inactive, not scheduled yet\n",
+      "Waiting for unit hello.service to be launched: currently inactive, not scheduled yet\n",
+    ]);
+  });
+
+  it("keeps polling through API errors", async () => {
+    const api = new FakeFleetApi({ machines: [m1], convergeAfterPolls: 0 });
+    await launching(api, "hello.service");
+    let failures = 2;
+    const getUnit = api.getUnit.bind(api);
+    api.getUnit = async (name) => {
+      if (failures-- > 0) throw new Error("unavailable");
+      return getUnit(name);
+    };
+    const t = context(api);
+    expect(await waitForUnitStates(t.ctx, ["hello.service"], "launched", 0)).toEqual([]);
+    expect(t.sleeps).toHaveLength(2);
+  });
+
+  it("waits for nothing when given no units", async () => {
+    const t = context(new FakeFleetApi());
+    expect(await waitForUnitStates(t.ctx, [], "launched", 0)).toEqual([]);
+    expect(t.sleeps).toEqual([]);
+  });
+});
