@@ -1,0 +1,139 @@
+// The gRPC adapter against an in-process FleetService: mapping of messages, "not found" as a
+// value, and deadlines.
+import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from "@grpc/grpc-js";
+import {
+  FleetServiceService,
+  TargetState,
+  toServiceError,
+  FleetError,
+  type FleetServiceServer,
+  type Unit,
+  type UnitView,
+} from "@fleet/wire";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FleetApi } from "./fleet-api.js";
+import { grpcFleetApi } from "./grpc-fleet-api.js";
+
+const units = new Map<string, UnitView>();
+let hang = false;
+
+function handler<Req, Res>(fn: (req: Req) => Res) {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+    if (hang) return;
+    try {
+      callback(null, fn(call.request));
+    } catch (err) {
+      callback(toServiceError(err), null);
+    }
+  };
+}
+
+const impl: FleetServiceServer = {
+  createUnit: handler((req) => {
+    const unit = req.unit as Unit;
+    if (units.has(unit.name)) throw new FleetError("already-exists", `unit ${unit.name} already exists`);
+    units.set(unit.name, { unit, machineId: "", currentState: TargetState.TARGET_STATE_UNSPECIFIED, reason: "no machines" });
+    return { revision: 1 };
+  }),
+  getUnit: handler((req) => {
+    const view = units.get(req.name);
+    if (!view) throw new FleetError("not-found", `unit ${req.name} not found`);
+    return { unit: view };
+  }),
+  listUnits: handler(() => ({ units: [...units.values()] })),
+  setUnitTargetState: handler((req) => {
+    const view = units.get(req.name);
+    if (!view?.unit) throw new FleetError("not-found", `unit ${req.name} not found`);
+    units.set(req.name, { ...view, unit: { ...view.unit, desiredState: req.desiredState }, currentState: req.desiredState, machineId: "m1" });
+    return { revision: 2 };
+  }),
+  destroyUnit: handler((req) => {
+    if (!units.delete(req.name)) throw new FleetError("not-found", `unit ${req.name} not found`);
+    return { revision: 3 };
+  }),
+  listUnitStates: handler(() => ({
+    states: [
+      {
+        name: "a.service",
+        hash: "h",
+        machineId: "m1",
+        loadState: "loaded",
+        activeState: "active",
+        subState: "running",
+        currentState: TargetState.TARGET_STATE_LAUNCHED,
+      },
+    ],
+  })),
+  listMachines: handler(() => ({ machines: [{ id: "m1", publicIp: "10.0.0.1", metadata: { region: "eu" }, version: "1" }] })),
+};
+
+let server: Server;
+let api: FleetApi;
+
+beforeAll(async () => {
+  server = new Server();
+  server.addService(FleetServiceService, impl);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  api = grpcFleetApi(`127.0.0.1:${port}`, 1_000);
+});
+
+afterAll(async () => {
+  api.close();
+  await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+});
+
+describe("grpcFleetApi", () => {
+  it("creates and reads a unit; a unit nobody reports on is inactive", async () => {
+    const options = [{ section: "Service", name: "ExecStart", value: "/bin/true" }];
+    await api.createUnit({ name: "a.service", options, hash: "abc", desiredState: "inactive" });
+    expect(await api.getUnit("a.service")).toEqual({
+      unit: { name: "a.service", options, hash: "abc", desiredState: "inactive" },
+      machineId: "",
+      currentState: "inactive",
+      reason: "no machines",
+    });
+  });
+
+  it("passes the server's message on errors", async () => {
+    await expect(api.createUnit({ name: "a.service", options: [], hash: "", desiredState: "inactive" })).rejects.toThrow(
+      "unit a.service already exists",
+    );
+  });
+
+  it("sets target states and lists units", async () => {
+    await api.setUnitTargetState("a.service", "launched");
+    const [view] = await api.listUnits();
+    expect(view).toMatchObject({ machineId: "m1", currentState: "launched", unit: { desiredState: "launched" } });
+  });
+
+  it("maps not-found to values", async () => {
+    expect(await api.getUnit("nope.service")).toBeUndefined();
+    expect(await api.destroyUnit("nope.service")).toBe(false);
+    expect(await api.destroyUnit("a.service")).toBe(true);
+  });
+
+  it("lists unit states and machines as domain values", async () => {
+    expect(await api.listUnitStates()).toEqual([
+      { name: "a.service", hash: "h", machineId: "m1", loadState: "loaded", activeState: "active", subState: "running", currentState: "launched" },
+    ]);
+    expect(await api.listMachines()).toEqual([{ id: "m1", publicIp: "10.0.0.1", metadata: { region: "eu" } }]);
+  });
+
+  it("gives up after the request timeout", async () => {
+    hang = true;
+    try {
+      const started = Date.now();
+      const err = await api.listMachines().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(FleetError);
+      expect((err as FleetError).kind).toBe("deadline-exceeded");
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      hang = false;
+    }
+  });
+});
