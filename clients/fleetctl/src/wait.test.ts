@@ -154,12 +154,12 @@ describe("waitForUnitStates", () => {
   });
 
   it("shows progress on stderr when waiting is long, keeping stdout clean", async () => {
-    const api = new FakeFleetApi({ machines: [m1], convergeAfterPolls: 300 });
+    const api = new FakeFleetApi({ machines: [m1], convergeAfterPolls: 500 });
     await launching(api, "hello.service");
     const t = context(api);
     await waitForUnitStates(t.ctx, ["hello.service"], "launched", 0);
     expect(t.stdout.join("")).toBe("Unit hello.service launched on 113f16a7.../10.0.0.3\n");
-    // 300 polls = 15 s: progress at 3 s and 13 s.
+    // 500 polls = 25 s: progress at 10 s and 20 s.
     expect(t.stderr).toEqual([
       "Waiting for unit hello.service to be launched: currently inactive, not scheduled yet\n",
       "Waiting for unit hello.service to be launched: currently inactive, not scheduled yet\n",

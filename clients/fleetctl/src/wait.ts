@@ -12,7 +12,7 @@ import { machineFullLegend, machineIdLegend } from "./legend.js";
 export const POLL_INTERVAL_MS = 50;
 /** fleet's defaultSleepTime: how long one --block-attempts attempt lasts. */
 export const ATTEMPT_MS = 500;
-export const PROGRESS_AFTER_MS = 3_000;
+export const PROGRESS_AFTER_MS = 10_000;
 export const PROGRESS_EVERY_MS = 10_000;
 
 /**
