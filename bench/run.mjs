@@ -584,6 +584,7 @@ function render(r) {
   const b = r.batch;
   if (b) {
     rows.push([`2  ${b.units} units concurrently -> all active`, ms(b.allActiveMs), `<= ${TARGETS.batchMs} ms`, ok(b.allActiveMs, TARGETS.batchMs), `${ORIGINAL_FLEET.batchMs} ms`]);
+    rows.push([`2    all create RPCs returned / first unit active`, `${ms(b.allCreateRpcsReturnedMs)} / ${ms(b.firstActiveMs)}`, "", "", ""]);
     rows.push([`2    distribution`, Object.entries(b.distribution).map(([k, v]) => `${k}:${v}`).join(" "), "", "", ""]);
   }
   const f = r.failover;
@@ -741,6 +742,7 @@ async function main() {
   process.stdout.write("\n" + render(result) + "\n\n");
   if (result.singleCli?.mode === "fallback") process.stdout.write(`note: 1b used the fallback: ${result.singleCli.fallbackReason}\n`);
   for (const n of result.notes) process.stdout.write(`note: ${n}\n`);
+  process.stdout.write(`note: host ${result.host.cpus} CPUs, load average (1/5/15 min) ${result.host.loadavgAtStart.join("/")} at start, ${result.host.loadavgAtEnd.join("/")} at end; commit ${result.commit}; run took ${result.durationSeconds} s\n`);
   if (result.errors.length) process.stdout.write(`ERRORS:\n${result.errors.join("\n")}\n`);
   process.stdout.write("\n" + JSON.stringify(result) + "\n");
   writeResults(result);
