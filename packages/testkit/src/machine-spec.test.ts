@@ -73,7 +73,7 @@ describe("agent unit", () => {
   it("runs the agent from the bound repo, restarting forever", () => {
     const u = agentUnitText();
     expect(u).toContain("Type=simple");
-    expect(u).toContain("ExecStart=/usr/bin/node /opt/fleet/services/agent/dist/main.js");
+    expect(u).toContain("ExecStart=/usr/bin/node --max-semi-space-size=1 --lite-mode /opt/fleet/services/agent/dist/main.js");
     expect(u).toContain("EnvironmentFile=/etc/fleet/agent.env");
     expect(u).toContain("Restart=always");
     expect(u).toContain("RestartSec=1");

@@ -130,7 +130,9 @@ export function agentUnitText(): string {
     "",
     "[Service]",
     "Type=simple",
-    `ExecStart=/usr/bin/node ${REPO_MOUNT}/services/agent/dist/main.js`,
+    // A small young generation and no optimizing compiler keep the agent's RSS low (63 -> 52 MB
+    // at start-up); it allocates little and is not CPU-bound.
+    `ExecStart=/usr/bin/node --max-semi-space-size=1 --lite-mode ${REPO_MOUNT}/services/agent/dist/main.js`,
     "EnvironmentFile=/etc/fleet/agent.env",
     "Restart=always",
     "RestartSec=1",

@@ -15,10 +15,15 @@ const STOP_TIMEOUT_MS = 120_000;
 export async function executeTasks(tasks: readonly AgentTask[], systemd: UnitManager, files: UnitFiles, log: Logger): Promise<TaskResult[]> {
   const results: TaskResult[] = [];
   const failedStops = new Set<string>();
-  // Stops run together (each waits for its job); everything after them in order; starts together.
+  // Stops run together (each waits for its job), then removals in order, then file writes
+  // together, then one LinkUnitFiles call for every new file, then the rest in order, and
+  // finally the starts together.
   const stops = tasks.filter((t) => t.kind === "stop");
   const starts = tasks.filter((t) => t.kind === "start");
-  const middle = tasks.filter((t) => t.kind !== "stop" && t.kind !== "start");
+  const writes = tasks.filter((t) => t.kind === "write-file");
+  const links = tasks.filter((t) => t.kind === "link");
+  const removals = tasks.filter((t) => t.kind === "unlink" || t.kind === "remove-file");
+  const rest = tasks.filter((t) => !["stop", "start", "write-file", "link", "unlink", "remove-file"].includes(t.kind));
 
   const run = async (task: AgentTask): Promise<void> => {
     const unit = "unit" in task ? task.unit : undefined;
@@ -39,7 +44,7 @@ export async function executeTasks(tasks: readonly AgentTask[], systemd: UnitMan
           await files.write(task.unit, task.contents);
           break;
         case "link":
-          await systemd.linkUnitFile(files.pathOf(task.unit));
+          await systemd.linkUnitFiles([files.pathOf(task.unit)]);
           break;
         case "daemon-reload":
           await systemd.reload();
@@ -62,7 +67,21 @@ export async function executeTasks(tasks: readonly AgentTask[], systemd: UnitMan
   };
 
   await Promise.all(stops.map(run));
-  for (const task of middle) await run(task);
+  for (const task of removals) await run(task);
+  await Promise.all(writes.map(run));
+  await linkAll(links);
+  for (const task of rest) await run(task);
   await Promise.all(starts.map(run));
   return results;
+
+  async function linkAll(batch: AgentTask[]): Promise<void> {
+    if (batch.length === 0) return;
+    try {
+      await systemd.linkUnitFiles(batch.map((t) => files.pathOf("unit" in t ? t.unit : "")));
+      for (const task of batch) results.push({ task });
+    } catch {
+      // One bad file fails the whole call: link one by one to find which.
+      for (const task of batch) await run(task);
+    }
+  }
 }

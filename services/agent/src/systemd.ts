@@ -18,7 +18,8 @@ export interface SystemdUnitStatus {
 /** What the agent needs from systemd; the real one is below, a fake one lives in systemd-fake.ts. */
 export interface UnitManager {
   listUnitsByNames(names: readonly string[]): Promise<SystemdUnitStatus[]>;
-  linkUnitFile(path: string): Promise<void>;
+  /** Links unit files into systemd's runtime unit path, all in one call. */
+  linkUnitFiles(paths: readonly string[]): Promise<void>;
   reload(): Promise<void>;
   /** Queues a start job; resolves once systemd accepted it. */
   startUnit(name: string): Promise<void>;
@@ -96,8 +97,8 @@ export class DbusUnitManager implements UnitManager {
     return (rows ?? []).map(([name, , loadState, activeState, subState]) => ({ name, loadState, activeState, subState }));
   }
 
-  async linkUnitFile(path: string): Promise<void> {
-    await this.managerCall("LinkUnitFiles", "asbb", [[path], true, true]);
+  async linkUnitFiles(paths: readonly string[]): Promise<void> {
+    if (paths.length > 0) await this.managerCall("LinkUnitFiles", "asbb", [[...paths], true, true]);
   }
 
   async reload(): Promise<void> {
