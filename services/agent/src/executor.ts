@@ -11,6 +11,8 @@ export interface TaskResult {
 }
 
 const STOP_TIMEOUT_MS = 120_000;
+/** How long a pass waits for start jobs before reporting; slow starts report on later signals. */
+const START_WAIT_MS = 5_000;
 
 export async function executeTasks(tasks: readonly AgentTask[], systemd: UnitManager, files: UnitFiles, log: Logger): Promise<TaskResult[]> {
   const results: TaskResult[] = [];
@@ -52,9 +54,14 @@ export async function executeTasks(tasks: readonly AgentTask[], systemd: UnitMan
         case "reset-failed":
           await systemd.resetFailedUnit(task.unit);
           break;
-        case "start":
-          await systemd.startUnit(task.unit);
+        case "start": {
+          // A canceled start job (e.g. replaced by a concurrent job) is retried by the next
+          // pass; a failed one is systemd's to report (Restart= decides), not fleet's to redo.
+          const result = await systemd.startUnit(task.unit, START_WAIT_MS);
+          if (result === "canceled") throw new Error("start job was canceled");
+          if (result !== "done") log.info({ unit: task.unit, result }, "start job did not succeed");
           break;
+        }
       }
       log.debug({ unit, task: task.kind, reason: task.reason }, "task done");
       results.push({ task });

@@ -21,8 +21,9 @@ export interface UnitManager {
   /** Links unit files into systemd's runtime unit path, all in one call. */
   linkUnitFiles(paths: readonly string[]): Promise<void>;
   reload(): Promise<void>;
-  /** Queues a start job; resolves once systemd accepted it. */
-  startUnit(name: string): Promise<void>;
+  /** Starts the unit; resolves with the start job's result ("done", "failed", "canceled", ...,
+   * or "pending" if it did not finish within timeoutMs). */
+  startUnit(name: string, timeoutMs: number): Promise<string>;
   /** Stops the unit and resolves once the stop job finished. "No such unit" counts as stopped. */
   stopUnit(name: string, timeoutMs: number): Promise<void>;
   resetFailedUnit(name: string): Promise<void>;
@@ -36,7 +37,7 @@ type Body = unknown[];
 export class DbusUnitManager implements UnitManager {
   private readonly jobWaiters = new Map<string, (result: string) => void>();
   /** Jobs that finished before anyone waited for them (the reply and the signal can race). */
-  private readonly finishedJobs = new Set<string>();
+  private readonly finishedJobs = new Map<string, string>();
   private readonly listeners: Array<Parameters<UnitManager["onUnitChange"]>[0]> = [];
 
   private constructor(private readonly bus: dbus.MessageBus) {
@@ -74,7 +75,7 @@ export class DbusUnitManager implements UnitManager {
         this.jobWaiters.delete(jobPath);
         waiter(result);
       } else {
-        this.finishedJobs.add(jobPath);
+        this.finishedJobs.set(jobPath, result);
         if (this.finishedJobs.size > 1000) this.finishedJobs.clear();
       }
       return;
@@ -105,8 +106,28 @@ export class DbusUnitManager implements UnitManager {
     await this.managerCall("Reload", "", []);
   }
 
-  async startUnit(name: string): Promise<void> {
-    await this.managerCall("StartUnit", "ss", [name, "replace"]);
+  async startUnit(name: string, timeoutMs: number): Promise<string> {
+    const [jobPath] = (await this.managerCall("StartUnit", "ss", [name, "replace"])) as [string];
+    return this.waitForJob(jobPath, timeoutMs);
+  }
+
+  /** The job's result from systemd's JobRemoved signal, or "pending" after timeoutMs. */
+  private waitForJob(jobPath: string, timeoutMs: number): Promise<string> {
+    const finished = this.finishedJobs.get(jobPath);
+    if (finished !== undefined) {
+      this.finishedJobs.delete(jobPath);
+      return Promise.resolve(finished);
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.jobWaiters.delete(jobPath);
+        resolve("pending");
+      }, timeoutMs);
+      this.jobWaiters.set(jobPath, (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      });
+    });
   }
 
   async stopUnit(name: string, timeoutMs: number): Promise<void> {
@@ -117,17 +138,7 @@ export class DbusUnitManager implements UnitManager {
       if (err instanceof dbus.DBusError && err.type === "org.freedesktop.systemd1.NoSuchUnit") return;
       throw err;
     }
-    if (this.finishedJobs.delete(jobPath)) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.jobWaiters.delete(jobPath);
-        resolve();
-      }, timeoutMs);
-      this.jobWaiters.set(jobPath, () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    await this.waitForJob(jobPath, timeoutMs);
   }
 
   async resetFailedUnit(name: string): Promise<void> {
