@@ -41,6 +41,15 @@ export async function startGatewayFixture(): Promise<GatewayFixture> {
     FLEET_VERBOSITY: "warn",
   });
   const client = connect(RegistryServiceClient, gatewayAddress);
+  const abort = async (err: unknown): Promise<never> => {
+    // Stop what this fixture started before failing, so nothing outlives the test run.
+    client.close();
+    gateway.kill("SIGTERM");
+    await nats.stop();
+    await etcd.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  };
   await waitFor(
     "registry-gateway to serve",
     async () => {
@@ -48,7 +57,7 @@ export async function startGatewayFixture(): Promise<GatewayFixture> {
       return true;
     },
     { timeoutMs: 20_000 },
-  );
+  ).catch(abort);
   const natsClient = await natsConnect({ servers: nats.url });
   return {
     etcd,
