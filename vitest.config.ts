@@ -6,6 +6,8 @@ const resolve = { conditions: ["source"] };
 
 export default defineConfig({
   test: {
+    // Heavy test files start clusters of their own: one file at a time keeps them within 2 cores.
+    fileParallelism: false,
     projects: [
       {
         resolve,
@@ -21,7 +23,6 @@ export default defineConfig({
           include: ["tests/integration/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
-          fileParallelism: false,
         },
       },
       {
@@ -31,7 +32,6 @@ export default defineConfig({
           include: ["tests/e2e/**/*.test.ts"],
           testTimeout: 180_000,
           hookTimeout: 300_000,
-          fileParallelism: false,
         },
       },
     ],

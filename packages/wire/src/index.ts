@@ -9,3 +9,4 @@ export * from "./server.js";
 export * from "./logger.js";
 export * from "./service-config.js";
 export * from "./nats-hints.js";
+export * from "./registry-connection.js";

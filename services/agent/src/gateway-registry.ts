@@ -1,27 +1,9 @@
 // The agent's edge to the registry-gateway.
-import {
-  connect,
-  machineToWire,
-  RegistryServiceClient,
-  unary,
-  unitFromWire,
-  unitStateToWire,
-} from "@fleet/wire";
+import { machineToWire, RegistryConnection, unary, unitFromWire, unitStateToWire } from "@fleet/wire";
 import type { Machine, Unit, UnitState } from "@fleet/domain";
 import type { AgentRegistry } from "./agent.js";
 
-export class GatewayRegistry implements AgentRegistry {
-  private readonly client: RegistryServiceClient;
-  private minRevision = 0;
-
-  constructor(address: string) {
-    this.client = connect(RegistryServiceClient, address);
-  }
-
-  observe(revision: number): void {
-    this.minRevision = Math.max(this.minRevision, revision);
-  }
-
+export class GatewayRegistry extends RegistryConnection implements AgentRegistry {
   async register(machine: Machine, ttlSeconds: number): Promise<string> {
     const res = await unary(this.client.registerMachine.bind(this.client), { machine: machineToWire(machine), ttlSeconds: Math.ceil(ttlSeconds) });
     this.observe(res.revision);
@@ -40,9 +22,5 @@ export class GatewayRegistry implements AgentRegistry {
 
   async report(machineId: string, leaseId: string, states: UnitState[], removed: string[]): Promise<void> {
     await unary(this.client.reportUnitStates.bind(this.client), { machineId, leaseId, states: states.map(unitStateToWire), removed });
-  }
-
-  close(): void {
-    this.client.close();
   }
 }

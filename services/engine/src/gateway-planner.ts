@@ -1,30 +1,10 @@
 // The engine's edge: snapshots and fenced writes through the registry-gateway.
-import {
-  connect,
-  machineFromWire,
-  placementFromWire,
-  placementToWire,
-  RegistryServiceClient,
-  unary,
-  unitFromWire,
-} from "@fleet/wire";
+import { machineFromWire, placementFromWire, placementToWire, RegistryConnection, unary, unitFromWire } from "@fleet/wire";
 import type { ClusterSnapshot, Placement } from "@fleet/domain";
 import type { SchedulePlanner } from "./engine.js";
 import type { LeadershipApi, Term } from "./leadership.js";
 
-export class GatewayPlanner implements SchedulePlanner, LeadershipApi {
-  private readonly client: RegistryServiceClient;
-  private minRevision = 0;
-
-  constructor(address: string) {
-    this.client = connect(RegistryServiceClient, address);
-  }
-
-  /** A hint's revision: the next snapshot must be at least that fresh. */
-  observe(revision: number): void {
-    this.minRevision = Math.max(this.minRevision, revision);
-  }
-
+export class GatewayPlanner extends RegistryConnection implements SchedulePlanner, LeadershipApi {
   async snapshot(): Promise<ClusterSnapshot> {
     const res = await unary(this.client.getClusterSnapshot.bind(this.client), { minRevision: this.minRevision });
     return {
@@ -55,9 +35,5 @@ export class GatewayPlanner implements SchedulePlanner, LeadershipApi {
 
   async resign(candidateId: string, term: Term): Promise<void> {
     await unary(this.client.resignLeadership.bind(this.client), { candidateId, leaseId: term.leaseId, fence: term.fence }, { deadlineMs: 2000 });
-  }
-
-  close(): void {
-    this.client.close();
   }
 }
