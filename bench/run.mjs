@@ -338,7 +338,7 @@ function measureRss(cluster) {
 // fleetctl
 
 function fleetctlMain() {
-  for (const p of ["clients/fleetctl/dist/main.js", "clients/fleetctl/bin/fleetctl.js"]) if (existsSync(join(ROOT, p))) return join(ROOT, p);
+  for (const p of ["clients/fleetctl/bin/fleetctl.cjs", "clients/fleetctl/dist/main.js"]) if (existsSync(join(ROOT, p))) return join(ROOT, p);
   return undefined;
 }
 

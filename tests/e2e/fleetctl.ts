@@ -2,7 +2,7 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const main = fileURLToPath(new URL("../../clients/fleetctl/dist/main.js", import.meta.url));
+const main = fileURLToPath(new URL("../../clients/fleetctl/bin/fleetctl.cjs", import.meta.url));
 
 export interface Run {
   readonly stdout: string;

@@ -13,7 +13,7 @@ import {
   unitStateFromWire,
   unitToWire,
   type UnitView as WireUnitView,
-} from "@fleet/wire";
+} from "@fleet/wire/fleet-client";
 import type { FleetApi, UnitView } from "./fleet-api.js";
 
 function viewFromWire(view: WireUnitView): UnitView | undefined {

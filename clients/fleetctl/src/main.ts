@@ -29,4 +29,6 @@ const deps: FleetctlDeps = {
   connect: (endpoint, requestTimeoutMs) => grpcFleetApi(endpoint, requestTimeoutMs),
 };
 
-process.exitCode = await runFleetctl(process.argv.slice(2), process.env, deps);
+void runFleetctl(process.argv.slice(2), process.env, deps).then((code) => {
+  process.exitCode = code;
+});

@@ -73,12 +73,23 @@ export async function executeTasks(tasks: readonly AgentTask[], systemd: UnitMan
     }
   };
 
-  await Promise.all(stops.map(run));
-  for (const task of removals) await run(task);
-  await Promise.all(writes.map(run));
-  await linkAll(links);
-  for (const task of rest) await run(task);
-  await Promise.all(starts.map(run));
+  const timings: Record<string, number> = {};
+  const timed = async (phase: string, fn: () => Promise<unknown>) => {
+    const t = performance.now();
+    await fn();
+    timings[phase] = Math.round(performance.now() - t);
+  };
+  await timed("stops", () => Promise.all(stops.map(run)));
+  await timed("removals", async () => {
+    for (const task of removals) await run(task);
+  });
+  await timed("writes", () => Promise.all(writes.map(run)));
+  await timed("links", () => linkAll(links));
+  await timed("rest", async () => {
+    for (const task of rest) await run(task);
+  });
+  await timed("starts", () => Promise.all(starts.map(run)));
+  log.info({ tasks: tasks.length, failed: results.filter((r) => r.error).length, ms: timings }, "tasks applied");
   return results;
 
   async function linkAll(batch: AgentTask[]): Promise<void> {

@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// fleetctl, bundled by scripts/bundle-fleetctl.mjs at build time.
+require("../dist/fleetctl.cjs");
