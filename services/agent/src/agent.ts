@@ -28,6 +28,8 @@ export class Agent {
   private readonly status = new Map<string, SystemdUnitStatus>();
   private readonly pathToName = new Map<string, string>();
   private readonly dirty = new Set<string>();
+  /** What the registry holds for each unit, as last reported: unchanged states are not resent. */
+  private readonly reported = new Map<string, string>();
   private readonly removed = new Set<string>();
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -50,6 +52,7 @@ export class Agent {
   async register(): Promise<void> {
     this.leaseId = await this.registry.register(this.machine, this.ttlSeconds);
     // A new lease holds no states yet: report every unit again.
+    this.reported.clear();
     for (const name of this.reached.keys()) this.dirty.add(name);
     this.log.info({ leaseId: this.leaseId }, "machine registered");
   }
@@ -94,6 +97,9 @@ export class Agent {
     const tasks = planAgentTasks(desired, observed);
     if (tasks.length === 0) return;
     this.log.info({ trigger, tasks: tasks.length }, "applying tasks");
+    // Track new units from now on, so that systemd's signals about them are reported while
+    // the pass still runs (a batch of starts takes a while); they count as launched only after.
+    for (const d of desired) if (!this.reached.has(d.name)) this.reached.set(d.name, "inactive");
     const results = await executeTasks(tasks, this.systemd, this.files, this.log);
     const failed = new Set(results.filter((r) => r.error && "unit" in r.task).map((r) => ("unit" in r.task ? r.task.unit : "")));
     const wanted = new Map(desired.map((d) => [d.name, d]));
@@ -147,7 +153,7 @@ export class Agent {
       const s = this.status.get(name);
       const reached = this.reached.get(name);
       if (!reached) continue;
-      states.push({
+      const state: UnitState = {
         name,
         hash: this.hashes.get(name) ?? "",
         machineId: this.machine.id,
@@ -155,16 +161,28 @@ export class Agent {
         activeState: s?.activeState ?? "",
         subState: s?.subState ?? "",
         currentState: reached,
-      });
+      };
+      const key = JSON.stringify(state);
+      if (this.reported.get(name) === key) continue;
+      this.reported.set(name, key);
+      states.push(state);
     }
     const removed = [...this.removed];
+    for (const r of removed) this.reported.delete(r);
+    if (states.length === 0 && removed.length === 0) {
+      this.dirty.clear();
+      return;
+    }
     this.dirty.clear();
     this.removed.clear();
     try {
       await this.registry.report(this.machine.id, this.leaseId, states, removed);
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, "state report failed; will retry");
-      for (const s of states) this.dirty.add(s.name);
+      for (const s of states) {
+        this.reported.delete(s.name);
+        this.dirty.add(s.name);
+      }
       for (const r of removed) this.removed.add(r);
       setTimeout(() => this.scheduleFlush(), 1000);
     }
