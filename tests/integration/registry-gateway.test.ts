@@ -67,7 +67,7 @@ describe("units", () => {
 describe("machines, leases and unit states", () => {
   it("a machine's registration and its unit states vanish when its lease lapses", async () => {
     const id = machineId(1);
-    const reg = await unary(c.registerMachine.bind(c), { machine: { id, publicIp: "10.0.0.1", metadata: { region: "east" }, version: "" }, ttlSeconds: 2 });
+    const reg = await unary(c.registerMachine.bind(c), { machine: { id, publicIp: "10.0.0.1", metadata: { region: "east" }, version: "", agentEndpoint: "" }, ttlSeconds: 2 });
     await unary(c.reportUnitStates.bind(c), {
       machineId: id,
       leaseId: reg.leaseId,
@@ -91,8 +91,22 @@ describe("machines, leases and unit states", () => {
     ).toBe("failed-precondition");
   });
 
+  it("metadata set through the API outlives the machine leaving and rejoining", async () => {
+    const id = machineId(3);
+    const machine = { id, publicIp: "10.0.0.3", metadata: { region: "east", disk: "hdd" }, version: "", agentEndpoint: "" };
+    const reg = await unary(c.registerMachine.bind(c), { machine, ttlSeconds: 2 });
+    const set = await unary(c.setMachineMetadata.bind(c), { machineId: id, set: { disk: "ssd", rack: "r1" }, remove: ["region"] });
+    const seen = async (min: number) => (await unary(c.listMachines.bind(c), { minRevision: min })).machines.find((m) => m.id === id)?.metadata;
+    expect(await seen(Math.max(reg.revision, set.revision))).toEqual({ disk: "ssd", rack: "r1" });
+    await waitFor("machine to expire", async () => (await seen(0)) === undefined, { timeoutMs: 10_000, intervalMs: 200 });
+    const again = await unary(c.registerMachine.bind(c), { machine, ttlSeconds: 30 });
+    expect(await seen(again.revision)).toEqual({ disk: "ssd", rack: "r1" });
+    expect(await kindOf(unary(c.setMachineMetadata.bind(c), { machineId: id, set: { "bad key": "x" }, remove: [] }))).toBe("invalid-argument");
+    expect(await kindOf(unary(c.setMachineMetadata.bind(c), { machineId: machineId(99), set: { a: "b" }, remove: [] }))).toBe("not-found");
+  });
+
   it("refuses a malformed machine id", async () => {
-    expect(await kindOf(unary(c.registerMachine.bind(c), { machine: { id: "../x", publicIp: "", metadata: {}, version: "" }, ttlSeconds: 5 }))).toBe(
+    expect(await kindOf(unary(c.registerMachine.bind(c), { machine: { id: "../x", publicIp: "", metadata: {}, version: "", agentEndpoint: "" }, ttlSeconds: 5 }))).toBe(
       "invalid-argument",
     );
   });
@@ -114,7 +128,7 @@ describe("engine leadership and the schedule", () => {
       "failed-precondition",
     );
     const applied = await unary(c.applySchedule.bind(c), { candidateId: "engine-a", fence: a.fence, placements: [placement] });
-    const reg = await unary(c.registerMachine.bind(c), { machine: { id, publicIp: "10.0.0.2", metadata: {}, version: "" }, ttlSeconds: 30 });
+    const reg = await unary(c.registerMachine.bind(c), { machine: { id, publicIp: "10.0.0.2", metadata: {}, version: "", agentEndpoint: "" }, ttlSeconds: 30 });
     const schedule = await unary(c.getMachineSchedule.bind(c), { machineId: id, minRevision: Math.max(applied.revision, reg.revision) });
     expect(schedule.units.map((u) => u.name)).toEqual(["hello.service"]);
     await waitFor("machine hint", () => hints.includes("schedule hello.service"), { timeoutMs: 5000, intervalMs: 20 });

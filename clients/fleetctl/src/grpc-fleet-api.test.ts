@@ -64,7 +64,7 @@ const impl: FleetServiceServer = {
       },
     ],
   })),
-  listMachines: handler(() => ({ machines: [{ id: "m1", publicIp: "10.0.0.1", metadata: { region: "eu" }, version: "1" }] })),
+  listMachines: handler(() => ({ machines: [{ id: "m1", publicIp: "10.0.0.1", metadata: { region: "eu" }, version: "1", agentEndpoint: "" }] })),
 };
 
 let server: Server;

@@ -29,6 +29,8 @@ export interface Machine {
   readonly id: string;
   readonly publicIp: string;
   readonly metadata: Readonly<Record<string, string>>;
+  /** Where the machine's agent serves status and journals (host:port); absent when it does not. */
+  readonly agentEndpoint?: string;
 }
 
 /** What an agent reports for one unit, in systemd's own words. */

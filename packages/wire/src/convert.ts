@@ -45,11 +45,12 @@ export function unitFromWire(unit: Unit): domain.Unit {
 }
 
 export function machineToWire(machine: domain.Machine): Machine {
-  return { id: machine.id, publicIp: machine.publicIp, metadata: { ...machine.metadata }, version: "" };
+  return { id: machine.id, publicIp: machine.publicIp, metadata: { ...machine.metadata }, version: "", agentEndpoint: machine.agentEndpoint ?? "" };
 }
 
 export function machineFromWire(machine: Machine): domain.Machine {
-  return { id: machine.id, publicIp: machine.publicIp, metadata: { ...machine.metadata } };
+  const m = { id: machine.id, publicIp: machine.publicIp, metadata: { ...machine.metadata } };
+  return machine.agentEndpoint ? { ...m, agentEndpoint: machine.agentEndpoint } : m;
 }
 
 export function unitStateToWire(state: domain.UnitState): UnitState {

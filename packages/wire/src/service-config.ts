@@ -31,6 +31,7 @@ export const ALL_OPTION_NAMES = [
   "units_dir",
   "machine_id_file",
   "agent_reconcile_interval",
+  "agent_listen",
 ] as const;
 
 export function configPathFromArgv(argv: readonly string[]): { path: string; explicit: boolean } {

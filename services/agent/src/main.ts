@@ -3,7 +3,8 @@
 import { readFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { ALL_MACHINES_SUBJECT, machineSubject, ReconcileLoop } from "@fleet/domain";
-import { connectHintBus, createLogger, loadServiceConfig, runMain } from "@fleet/wire";
+import { AgentServiceService, connectHintBus, createLogger, loadServiceConfig, runMain, serve, shutdown } from "@fleet/wire";
+import { agentService } from "./agent-service.js";
 import { Agent } from "./agent.js";
 import { agentConfigSchema } from "./config.js";
 import { GatewayRegistry } from "./gateway-registry.js";
@@ -27,7 +28,12 @@ runMain(async () => {
   const config = loadServiceConfig(agentConfigSchema);
   const machineId = readMachineId(config.machine_id_file);
   const log = createLogger("agent", config.verbosity).child({ machineId });
-  const machine = { id: machineId, publicIp: config.public_ip || firstPublicIPv4(), metadata: config.metadata };
+  const publicIp = config.public_ip || firstPublicIPv4();
+  const listen = config.agent_listen || `${publicIp}:0`;
+  const { server, port } = await serve(listen, [[AgentServiceService, agentService(log)]]);
+  const host = listen.slice(0, listen.lastIndexOf(":"));
+  const agentEndpoint = `${["", "0.0.0.0", "[::]"].includes(host) ? publicIp : host}:${port}`;
+  const machine = { id: machineId, publicIp, metadata: config.metadata, agentEndpoint };
   const registry = new GatewayRegistry(config.gateway_endpoint);
   const systemd = await DbusUnitManager.connect();
   const agent = new Agent(machine, config.agent_ttl, registry, systemd, new UnitFiles(config.units_dir), log);
@@ -49,10 +55,11 @@ runMain(async () => {
     agent.heartbeat().catch((err: unknown) => log.warn({ err: (err as Error).message }, "heartbeat failed"));
   }, (config.agent_ttl * 1000) / 3);
   loop.start();
-  log.info({ publicIp: machine.publicIp, metadata: machine.metadata, gateway: config.gateway_endpoint }, "agent started");
+  log.info({ agentEndpoint, publicIp: machine.publicIp, metadata: machine.metadata, gateway: config.gateway_endpoint }, "agent started");
 
   const stop = async () => {
     clearInterval(heartbeat);
+    await shutdown(server);
     await loop.stop();
     await hints.close();
     registry.close();

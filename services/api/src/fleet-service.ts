@@ -1,5 +1,7 @@
 // FleetService (what fleetctl speaks), implemented over the registry-gateway.
 import {
+  AgentServiceClient,
+  connect,
   FleetError,
   placementFromWire,
   RegistryServiceClient,
@@ -8,10 +10,13 @@ import {
   unaryHandler,
   unitFromWire,
   unitStateFromWire,
+  fromServiceError,
+  toServiceError,
   type FleetServiceServer,
   type Logger,
   type UnitView as WireUnitView,
 } from "@fleet/wire";
+import { randomUUID } from "node:crypto";
 import { unitNameError } from "@fleet/domain";
 import { unitView, type UnitView } from "./unit-view.js";
 
@@ -31,6 +36,23 @@ function assertName(name: string): void {
 
 export function fleetService(gateway: RegistryServiceClient, log: Logger): FleetServiceServer {
   const g = gateway;
+  const agents = new Map<string, AgentServiceClient>();
+  const agentOf = (endpoint: string): AgentServiceClient => {
+    let client = agents.get(endpoint);
+    if (!client) agents.set(endpoint, (client = connect(AgentServiceClient, endpoint)));
+    return client;
+  };
+  /** The unit's machine and the agent there that serves its status and journal. */
+  const unitAgent = async (name: string, requestId: string): Promise<{ machineId: string; agent: AgentServiceClient }> => {
+    assertName(name);
+    const res = await unary(g.getUnit.bind(g), { name, minRevision: written }, { requestId });
+    const machineId = res.placement?.machineId ?? "";
+    if (!machineId) throw new FleetError("failed-precondition", `Unit ${name} does not appear to be running.`);
+    const machines = await unary(g.listMachines.bind(g), { minRevision: written }, { requestId });
+    const machine = machines.machines.find((m) => m.id === machineId);
+    if (!machine?.agentEndpoint) throw new FleetError("unavailable", `the agent of machine ${machineId} serves no status or journal`);
+    return { machineId, agent: agentOf(machine.agentEndpoint) };
+  };
   // The api's own writes: reads after them must see them, whichever gateway answers.
   let written = 0;
   const wrote = (revision: number) => {
@@ -82,6 +104,38 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
       const res = await unary(g.listUnitStates.bind(g), { machineId: req.machineId, unitNames: req.unitNames, minRevision: written }, { requestId: ctx.requestId });
       return { states: res.states };
     }),
+    setMachineMetadata: unaryHandler(log, "SetMachineMetadata", async (req, ctx) => {
+      const res = await unary(g.setMachineMetadata.bind(g), { machineId: req.machineId, set: req.set, remove: req.remove }, { requestId: ctx.requestId });
+      ctx.log.info({ machineId: req.machineId, set: req.set, remove: req.remove }, "machine metadata changed");
+      return wrote(res.revision);
+    }),
+    unitStatus: unaryHandler(log, "UnitStatus", async (req, ctx) => {
+      const { machineId, agent } = await unitAgent(req.unitName, ctx.requestId);
+      const res = await unary(agent.unitStatus.bind(agent), { unitName: req.unitName }, { requestId: ctx.requestId });
+      return { machineId, text: res.text, exitCode: res.exitCode };
+    }),
+    journal: (call) => {
+      const requestId = randomUUID();
+      const fail = (err: unknown) => {
+        const status = toServiceError(fromServiceError(err));
+        call.destroy(Object.assign(new Error(status.details), status));
+      };
+      unitAgent(call.request.unitName, requestId).then(
+        ({ agent }) => {
+          const upstream = agent.journal({ unitName: call.request.unitName, lines: call.request.lines, follow: call.request.follow, output: call.request.output });
+          upstream.on("data", (chunk: { data: string }) => {
+            if (!call.write({ data: chunk.data })) {
+              upstream.pause();
+              call.once("drain", () => upstream.resume());
+            }
+          });
+          upstream.on("end", () => call.end());
+          upstream.on("error", fail);
+          call.on("cancelled", () => upstream.cancel());
+        },
+        fail,
+      );
+    },
     listMachines: unaryHandler(log, "ListMachines", async (_req, ctx) => {
       const res = await unary(g.listMachines.bind(g), { minRevision: written }, { requestId: ctx.requestId });
       return { machines: res.machines };

@@ -3,6 +3,8 @@
 //   unit/<name>                  Unit JSON {name, options, hash, desiredState}
 //   schedule/<name>              {machineId, reason}: the engine's placement
 //   machine/<id>                 Machine JSON, attached to the agent's lease
+//   machine-metadata/<id>        {set, removed}: metadata changed through the API; no lease, so
+//                                it outlives the machine leaving and rejoining
 //   state/<machine-id>/<name>    UnitState JSON, attached to the same lease
 //   engine/leader                the leading engine's id, attached to its lease
 
@@ -10,6 +12,7 @@ export type RegistryKey =
   | { readonly kind: "unit"; readonly name: string }
   | { readonly kind: "schedule"; readonly name: string }
   | { readonly kind: "machine"; readonly id: string }
+  | { readonly kind: "machine-metadata"; readonly id: string }
   | { readonly kind: "state"; readonly machineId: string; readonly name: string }
   | { readonly kind: "leader" };
 
@@ -24,6 +27,9 @@ export class Keys {
   }
   machine(id: string): string {
     return `${this.prefix}machine/${id}`;
+  }
+  machineMetadata(id: string): string {
+    return `${this.prefix}machine-metadata/${id}`;
   }
   state(machineId: string, name: string): string {
     return `${this.prefix}state/${machineId}/${name}`;
@@ -48,6 +54,8 @@ export class Keys {
         return { kind: "schedule", name: tail };
       case "machine":
         return { kind: "machine", id: tail };
+      case "machine-metadata":
+        return { kind: "machine-metadata", id: tail };
       case "state": {
         const i = tail.indexOf("/");
         if (i <= 0 || i === tail.length - 1) return undefined;

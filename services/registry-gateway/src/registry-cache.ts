@@ -21,6 +21,12 @@ export interface Entry<T> {
   readonly lease: string;
 }
 
+/** Metadata changed through the API, applied over what the agent registers. */
+export interface MetadataOverride {
+  readonly set: Readonly<Record<string, string>>;
+  readonly removed: readonly string[];
+}
+
 export interface StoredPlacement {
   readonly machineId: string;
   readonly reason: string;
@@ -40,7 +46,9 @@ export class RegistryCache {
   readonly schedule = new Map<string, Entry<StoredPlacement>>();
   /** machine id -> names of the units placed on it. */
   readonly byMachine = new Map<string, Set<string>>();
+  /** Machines as their agents registered them; see machine() for what everyone else sees. */
   readonly machines = new Map<string, Entry<Machine>>();
+  readonly metadataOverrides = new Map<string, Entry<MetadataOverride>>();
   /** machine id -> unit name -> state. */
   readonly states = new Map<string, Map<string, Entry<UnitState>>>();
   leader: Entry<string> | undefined;
@@ -78,12 +86,20 @@ export class RegistryCache {
         return { kind: "schedule", name: key.name, before, after };
       }
       case "machine": {
-        const before = this.machines.get(key.id)?.value;
-        const after = put ? decodeMachine(event.value, key.id) : undefined;
-        if (put && !after) return undefined;
-        if (after) this.machines.set(key.id, { value: after, ...meta });
+        const before = this.machine(key.id);
+        const registered = put ? decodeMachine(event.value, key.id) : undefined;
+        if (put && !registered) return undefined;
+        if (registered) this.machines.set(key.id, { value: registered, ...meta });
         else this.machines.delete(key.id);
-        return { kind: "machine", id: key.id, before, after };
+        return { kind: "machine", id: key.id, before, after: this.machine(key.id) };
+      }
+      case "machine-metadata": {
+        const before = this.machine(key.id);
+        const override = put ? decodeOverride(event.value) : undefined;
+        if (put && !override) return undefined;
+        if (override) this.metadataOverrides.set(key.id, { value: override, ...meta });
+        else this.metadataOverrides.delete(key.id);
+        return { kind: "machine", id: key.id, before, after: this.machine(key.id) };
       }
       case "state": {
         let perMachine = this.states.get(key.machineId);
@@ -119,8 +135,19 @@ export class RegistryCache {
     return [...this.units.values()].map((e) => e.value).sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
+  /** A live machine as everyone sees it: its registration with the API's metadata changes applied. */
+  machine(id: string): Machine | undefined {
+    const registered = this.machines.get(id)?.value;
+    if (!registered) return undefined;
+    const override = this.metadataOverrides.get(id)?.value;
+    return override ? { ...registered, metadata: applyOverride(registered.metadata, override) } : registered;
+  }
+
   sortedMachines(): Machine[] {
-    return [...this.machines.values()].map((e) => e.value).sort((a, b) => (a.id < b.id ? -1 : 1));
+    return [...this.machines.keys()]
+      .sort()
+      .map((id) => this.machine(id))
+      .filter((m): m is Machine => m !== undefined);
   }
 }
 
@@ -168,7 +195,23 @@ export function decodeMachine(text: string, id: string): Machine | undefined {
   if (typeof r.metadata === "object" && r.metadata !== null) {
     for (const [k, v] of Object.entries(r.metadata)) if (typeof v === "string") metadata[k] = v;
   }
-  return { id, publicIp: str(r.publicIp), metadata };
+  const agentEndpoint = str(r.agentEndpoint);
+  return agentEndpoint ? { id, publicIp: str(r.publicIp), metadata, agentEndpoint } : { id, publicIp: str(r.publicIp), metadata };
+}
+
+export function applyOverride(metadata: Readonly<Record<string, string>>, override: MetadataOverride): Record<string, string> {
+  const out: Record<string, string> = { ...metadata };
+  for (const k of override.removed) delete out[k];
+  return Object.assign(out, override.set);
+}
+
+export function decodeOverride(text: string): MetadataOverride | undefined {
+  const r = parseJson(text);
+  if (!r) return undefined;
+  const set: Record<string, string> = {};
+  if (typeof r.set === "object" && r.set !== null) for (const [k, v] of Object.entries(r.set)) if (typeof v === "string") set[k] = v;
+  const removed = Array.isArray(r.removed) ? r.removed.filter((k): k is string => typeof k === "string") : [];
+  return { set, removed };
 }
 
 export function decodeState(text: string, machineId: string, name: string): UnitState | undefined {

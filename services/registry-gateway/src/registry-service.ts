@@ -56,6 +56,9 @@ export function registryService(registry: Registry, cache: RegistryCache, log: L
       const { leaseId, revision } = await registry.registerMachine(machineFromWire(req.machine), req.ttlSeconds);
       return { leaseId, revision };
     }),
+    setMachineMetadata: unaryHandler(log, "SetMachineMetadata", async (req) => ({
+      revision: await registry.setMachineMetadata(req.machineId, req.set, req.remove),
+    })),
     machineHeartbeat: unaryHandler(log, "MachineHeartbeat", async (req) => ({
       alive: await registry.heartbeat(req.machineId, req.leaseId),
     })),

@@ -113,13 +113,38 @@ export class Registry {
     if (!(ttlSeconds >= 1 && ttlSeconds <= 3600)) throw new FleetError("invalid-argument", "ttl must be between 1 and 3600 seconds");
     const previous = this.cache.machines.get(machine.id);
     const leaseId = await this.store.grantLease(Math.ceil(ttlSeconds));
-    const record = { publicIp: machine.publicIp, metadata: machine.metadata };
+    const record = { publicIp: machine.publicIp, metadata: machine.metadata, agentEndpoint: machine.agentEndpoint ?? "" };
     const res = await this.store.txn({ success: [put(this.keys.machine(machine.id), record, leaseId)] });
     // The old lease still holds the unit states of the previous registration: drop them, the
     // agent reports afresh under its new lease.
     if (previous && previous.lease !== leaseId && previous.lease !== "0") await this.store.revokeLease(previous.lease);
     await this.store.waitForRevision(res.revision);
     return { leaseId, revision: res.revision };
+  }
+
+  /** Sets and removes metadata keys of a machine; kept apart from its registration. */
+  async setMachineMetadata(machineId: string, set: Readonly<Record<string, string>>, remove: readonly string[]): Promise<number> {
+    assertMachineId(machineId);
+    for (const [k, v] of Object.entries(set)) assertMetadata(k, v);
+    for (const k of remove) assertMetadata(k, "");
+    if (!this.cache.machines.has(machineId) && !this.cache.metadataOverrides.has(machineId)) {
+      throw new FleetError("not-found", `Machine ${machineId} not found`);
+    }
+    const key = this.keys.machineMetadata(machineId);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = this.cache.metadataOverrides.get(machineId);
+      const next = {
+        set: Object.fromEntries(Object.entries({ ...current?.value.set, ...set }).filter(([k]) => !remove.includes(k))),
+        removed: [...new Set([...(current?.value.removed ?? []).filter((k) => !(k in set)), ...remove])],
+      };
+      const res = await this.store.txn({
+        compare: [current ? modified(key, current.modRevision) : created(key, 0)],
+        success: [put(key, next)],
+      });
+      await this.store.waitForRevision(res.revision);
+      if (res.succeeded) return res.revision;
+    }
+    throw new FleetError("unavailable", `metadata of ${machineId} kept changing; try again`);
   }
 
   async heartbeat(machineId: string, leaseId: string): Promise<boolean> {
@@ -231,6 +256,11 @@ export class Registry {
     await this.store.waitForRevision(revision);
     return revision;
   }
+}
+
+function assertMetadata(key: string, value: string): void {
+  if (!/^[A-Za-z0-9_.-]{1,128}$/.test(key)) throw new FleetError("invalid-argument", `invalid metadata key "${key}"`);
+  if (value.length > 1024 || /[\r\n,]/.test(value)) throw new FleetError("invalid-argument", `invalid value for metadata key "${key}"`);
 }
 
 function unitRecord(unit: Unit): { options: readonly UnitOption[]; hash: string; desiredState: TargetState } {
