@@ -10,6 +10,8 @@ const have = (name: string, reached: ObservedUnit["reached"], activeState: strin
   activeState,
 });
 
+const installable = "[Service]\nExecStart=/bin/sleep infinity\n\n[Install]\nWantedBy=multi-user.target\n";
+
 const cases: Array<{ name: string; desired: DesiredUnit[]; observed: ObservedUnit[]; want: string[] }> = [
   { name: "converged machine: nothing to do", desired: [want("a.service", "launched")], observed: [have("a.service", "launched", "active")], want: [] },
   { name: "nothing anywhere: nothing to do", desired: [], observed: [], want: [] },
@@ -73,6 +75,18 @@ const cases: Array<{ name: string; desired: DesiredUnit[]; observed: ObservedUni
       "start b.service",
       "start c.service",
     ],
+  },
+  {
+    name: "a new unit with an [Install] section is enabled at runtime when loaded",
+    desired: [want("a.service", "loaded", installable)],
+    observed: [],
+    want: ["write-file a.service", "link a.service", "enable a.service"],
+  },
+  {
+    name: "an enabled unit is disabled before it is unlinked",
+    desired: [],
+    observed: [have("a.service", "loaded", "inactive", installable)],
+    want: ["disable a.service", "unlink a.service", "remove-file a.service", "daemon-reload"],
   },
 ];
 

@@ -4,7 +4,7 @@
 //   desired (this machine's schedule)  ─┐
 //                                       ├─> planAgentTasks ─> [stop, unlink, remove-file,
 //   observed (unit files + systemd)    ─┘                      write-file, link, daemon-reload,
-//                                                              reset-failed, start]
+//                                                              enable, reset-failed, start]
 import type { TargetState } from "./types.js";
 
 export interface DesiredUnit {
@@ -30,11 +30,18 @@ export type AgentTask =
   | { readonly kind: "remove-file"; readonly unit: string; readonly reason: string }
   | { readonly kind: "write-file"; readonly unit: string; readonly contents: string; readonly reason: string }
   | { readonly kind: "link"; readonly unit: string; readonly reason: string }
+  | { readonly kind: "enable"; readonly unit: string; readonly reason: string }
+  | { readonly kind: "disable"; readonly unit: string; readonly reason: string }
   | { readonly kind: "daemon-reload"; readonly reason: string }
   | { readonly kind: "reset-failed"; readonly unit: string; readonly reason: string }
   | { readonly kind: "start"; readonly unit: string; readonly reason: string };
 
 const RUNNING = new Set(["active", "activating", "reloading", "deactivating"]);
+
+/** A unit file with an [Install] section is enabled (at runtime) while it is loaded. */
+export function hasInstallSection(contents: string): boolean {
+  return /^[ \t]*\[Install\][ \t]*$/m.test(contents);
+}
 
 export function isRunning(activeState: string): boolean {
   return RUNNING.has(activeState);
@@ -48,6 +55,7 @@ export function planAgentTasks(desired: readonly DesiredUnit[], observed: readon
   const removals: AgentTask[] = [];
   const writes: AgentTask[] = [];
   const resets: AgentTask[] = [];
+  const enables: AgentTask[] = [];
   const starts: AgentTask[] = [];
 
   for (const o of [...observed].sort(byName)) {
@@ -56,6 +64,7 @@ export function planAgentTasks(desired: readonly DesiredUnit[], observed: readon
       stops.push({ kind: "stop", unit: o.name, reason: "unit is no longer scheduled here" });
     }
     if (o.contents !== undefined) {
+      if (hasInstallSection(o.contents)) removals.push({ kind: "disable", unit: o.name, reason: "unit is no longer scheduled here" });
       removals.push({ kind: "unlink", unit: o.name, reason: "unit is no longer scheduled here" });
       removals.push({ kind: "remove-file", unit: o.name, reason: "unit is no longer scheduled here" });
     }
@@ -75,6 +84,9 @@ export function planAgentTasks(desired: readonly DesiredUnit[], observed: readon
     } else if (changed) {
       writes.push({ kind: "write-file", unit: d.name, contents: d.contents, reason: "unit file changed" });
     }
+    if ((o?.contents === undefined || changed) && hasInstallSection(d.contents)) {
+      enables.push({ kind: "enable", unit: d.name, reason: "unit has an [Install] section" });
+    }
     if (d.desiredState === "launched" && (o?.reached !== "launched" || changed)) {
       starts.push({ kind: "start", unit: d.name, reason: "desired state is launched" });
     }
@@ -84,7 +96,7 @@ export function planAgentTasks(desired: readonly DesiredUnit[], observed: readon
   // removed files need a daemon-reload, which costs hundreds of milliseconds.
   const rewritten = writes.some((t) => t.kind === "write-file" && have.get(t.unit)?.contents !== undefined);
   const reload: AgentTask[] = removals.length > 0 || rewritten ? [{ kind: "daemon-reload", reason: "unit files changed" }] : [];
-  return [...stops, ...removals, ...writes, ...reload, ...resets, ...starts];
+  return [...stops, ...removals, ...writes, ...reload, ...enables, ...resets, ...starts];
 }
 
 /** The fleet state a unit reaches on this machine once its tasks succeeded. */

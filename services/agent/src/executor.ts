@@ -24,8 +24,8 @@ export async function executeTasks(tasks: readonly AgentTask[], systemd: UnitMan
   const starts = tasks.filter((t) => t.kind === "start");
   const writes = tasks.filter((t) => t.kind === "write-file");
   const links = tasks.filter((t) => t.kind === "link");
-  const removals = tasks.filter((t) => t.kind === "unlink" || t.kind === "remove-file");
-  const rest = tasks.filter((t) => !["stop", "start", "write-file", "link", "unlink", "remove-file"].includes(t.kind));
+  const removals = tasks.filter((t) => t.kind === "disable" || t.kind === "unlink" || t.kind === "remove-file");
+  const rest = tasks.filter((t) => !["stop", "start", "write-file", "link", "disable", "unlink", "remove-file"].includes(t.kind));
 
   const run = async (task: AgentTask): Promise<void> => {
     const unit = "unit" in task ? task.unit : undefined;
@@ -47,6 +47,13 @@ export async function executeTasks(tasks: readonly AgentTask[], systemd: UnitMan
           break;
         case "link":
           await systemd.linkUnitFiles([files.pathOf(task.unit)]);
+          break;
+        case "enable":
+          await systemd.enableUnitFiles([task.unit]);
+          break;
+        case "disable":
+          if (failedStops.has(task.unit)) throw new Error("not disabled: the unit did not stop");
+          await systemd.disableUnitFiles([task.unit]);
           break;
         case "daemon-reload":
           await systemd.reload();

@@ -21,6 +21,9 @@ export interface UnitManager {
   /** Links unit files into systemd's runtime unit path, all in one call. */
   linkUnitFiles(paths: readonly string[]): Promise<void>;
   reload(): Promise<void>;
+  /** Enables units at runtime (their [Install] section), by name. */
+  enableUnitFiles(names: readonly string[]): Promise<void>;
+  disableUnitFiles(names: readonly string[]): Promise<void>;
   /** Starts the unit; resolves with the start job's result ("done", "failed", "canceled", ...,
    * or "pending" if it did not finish within timeoutMs). */
   startUnit(name: string, timeoutMs: number): Promise<string>;
@@ -100,6 +103,14 @@ export class DbusUnitManager implements UnitManager {
 
   async linkUnitFiles(paths: readonly string[]): Promise<void> {
     if (paths.length > 0) await this.managerCall("LinkUnitFiles", "asbb", [[...paths], true, true]);
+  }
+
+  async enableUnitFiles(names: readonly string[]): Promise<void> {
+    if (names.length > 0) await this.managerCall("EnableUnitFiles", "asbb", [[...names], true, true]);
+  }
+
+  async disableUnitFiles(names: readonly string[]): Promise<void> {
+    if (names.length > 0) await this.managerCall("DisableUnitFiles", "asb", [[...names], true]);
   }
 
   async reload(): Promise<void> {

@@ -1,7 +1,7 @@
 // The gateway's watch cache: every fleet key of etcd, decoded, at one revision. Built from one
 // range read and kept current by a watch, so reads cost etcd nothing and see a consistent
 // snapshot. Pure: apply() takes events, the I/O lives in etcd-store.ts.
-import { isTargetState, type Machine, type Placement, type Unit, type UnitState, type UnitOption } from "@fleet/domain";
+import { isGlobalUnit, isTargetState, type Machine, type Placement, type Unit, type UnitState, type UnitOption } from "@fleet/domain";
 import type { Keys, RegistryKey } from "./keys.js";
 
 export interface KeyValueEvent {
@@ -44,6 +44,8 @@ export class RegistryCache {
   revision = 0;
   readonly units = new Map<string, Entry<Unit>>();
   readonly schedule = new Map<string, Entry<StoredPlacement>>();
+  /** Names of the global units, which every agent reads besides its own. */
+  readonly globals = new Set<string>();
   /** machine id -> names of the units placed on it. */
   readonly byMachine = new Map<string, Set<string>>();
   /** Machines as their agents registered them; see machine() for what everyone else sees. */
@@ -68,6 +70,8 @@ export class RegistryCache {
         if (put && !after) return undefined;
         if (after) this.units.set(key.name, { value: after, ...meta });
         else this.units.delete(key.name);
+        if (after && isGlobalUnit(after.options)) this.globals.add(key.name);
+        else this.globals.delete(key.name);
         return { kind: "unit", name: key.name, before, after };
       }
       case "schedule": {

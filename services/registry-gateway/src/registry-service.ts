@@ -13,7 +13,7 @@ import {
   type Logger,
   type RegistryServiceServer,
 } from "@fleet/wire";
-import { isGlobalUnit, type TargetState } from "@fleet/domain";
+import type { TargetState } from "@fleet/domain";
 import type { Registry } from "./registry.js";
 import type { RegistryCache } from "./registry-cache.js";
 
@@ -77,8 +77,9 @@ export function registryService(registry: Registry, cache: RegistryCache, log: L
     getMachineSchedule: unaryHandler(log, "GetMachineSchedule", async (req) => {
       await registry.fresh(req.minRevision);
       return {
-        units: registry.machineSchedule(req.machineId, (u) => isGlobalUnit(u.options)).map(unitToWire),
-        machines: cache.sortedMachines().map(machineToWire),
+        units: registry.machineSchedule(req.machineId).map(unitToWire),
+        // Only the asking machine (as everyone sees it, API metadata included): never the cluster.
+        machines: [cache.machine(req.machineId)].filter((m) => m !== undefined).map(machineToWire),
         revision: cache.revision,
       };
     }),

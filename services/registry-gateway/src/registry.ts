@@ -190,14 +190,13 @@ export class Registry {
   }
 
   /** The agent's view: units placed on the machine plus every global unit (globals decided by the agent). */
-  machineSchedule(machineId: string, isGlobal: (u: Unit) => boolean): Unit[] {
-    const names = this.cache.byMachine.get(machineId) ?? new Set<string>();
+  machineSchedule(machineId: string): Unit[] {
+    const names = new Set([...(this.cache.byMachine.get(machineId) ?? []), ...this.cache.globals]);
     const out: Unit[] = [];
     for (const name of names) {
       const unit = this.cache.units.get(name)?.value;
       if (unit) out.push(unit);
     }
-    for (const entry of this.cache.units.values()) if (isGlobal(entry.value) && !names.has(entry.value.name)) out.push(entry.value);
     return out;
   }
 
