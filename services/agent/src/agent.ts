@@ -95,7 +95,12 @@ export class Agent {
     }
 
     const tasks = planAgentTasks(desired, observed);
-    if (tasks.length === 0) return;
+    if (tasks.length === 0) {
+      // Nothing to do, but what systemd says may not be in the registry yet (an adopted unit
+      // after a restart): flush sends whatever differs from what was last reported.
+      this.markAllDirty();
+      return;
+    }
     this.log.info({ trigger, tasks: tasks.length }, "applying tasks");
     // Track new units from now on, so that systemd's signals about them are reported while
     // the pass still runs (a batch of starts takes a while); they count as launched only after.
@@ -115,6 +120,10 @@ export class Agent {
       }
     }
     for (const s of await this.systemd.listUnitsByNames([...this.reached.keys()])) this.status.set(s.name, s);
+    this.markAllDirty();
+  }
+
+  private markAllDirty(): void {
     for (const name of this.reached.keys()) this.dirty.add(name);
     this.scheduleFlush();
   }

@@ -1,0 +1,101 @@
+// The agent's pass against a fake systemd and a fake registry, with real unit files in a
+// temporary directory.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { makeUnit } from "@fleet/domain/fixtures";
+import { createLogger } from "@fleet/wire";
+import { Agent } from "./agent.js";
+import { FakeAgentRegistry } from "./registry-fake.js";
+import { FakeUnitManager } from "./systemd-fake.js";
+import { UnitFiles } from "./unit-files.js";
+
+const machine = { id: "0123456789abcdef0123456789abcdef", publicIp: "10.0.0.1", metadata: {} };
+const log = createLogger("agent-test", "silent");
+let dir: string;
+let files: UnitFiles;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "fleet-agent-test-"));
+  files = new UnitFiles(join(dir, "units"), join(dir, "runtime"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const settle = () => new Promise((r) => setTimeout(r, 40));
+
+function makeAgent(registry = new FakeAgentRegistry(), systemd = new FakeUnitManager()) {
+  return { agent: new Agent(machine, 5, registry, systemd, files, log), registry, systemd };
+}
+
+describe("Agent", () => {
+  it("writes, links and starts a unit scheduled here, and reports systemd's state", async () => {
+    const { agent, registry, systemd } = makeAgent();
+    registry.units = [makeUnit("hello.service", "launched")];
+    await agent.reconcile("test");
+    await settle();
+    expect(readFileSync(join(dir, "units", "hello.service"), "utf8")).toContain("ExecStart=/bin/sleep infinity");
+    expect(systemd.calls).toEqual(["link hello.service", "start hello.service"]);
+    expect(registry.states.get("hello.service")).toMatchObject({ activeState: "active", subState: "running", currentState: "launched" });
+  });
+
+  it("a restarted agent adopts what systemd runs: no restart, no duplicate", async () => {
+    const systemd = new FakeUnitManager();
+    const first = makeAgent(new FakeAgentRegistry(), systemd);
+    first.registry.units = [makeUnit("hello.service", "launched")];
+    await first.agent.reconcile("test");
+    const callsBefore = systemd.calls.length;
+
+    const second = makeAgent(new FakeAgentRegistry(), systemd);
+    second.registry.units = first.registry.units;
+    await second.agent.reconcile("restart");
+    await settle();
+    expect(systemd.calls.slice(callsBefore)).toEqual([]);
+    expect(second.registry.states.get("hello.service")).toMatchObject({ activeState: "active", currentState: "launched" });
+  });
+
+  it("a unit that exits is reported as systemd says, and not restarted by fleet", async () => {
+    const { agent, registry, systemd } = makeAgent();
+    registry.units = [makeUnit("once.service", "launched")];
+    await agent.reconcile("test");
+    systemd.set("once.service", "failed", "failed");
+    await settle();
+    expect(registry.states.get("once.service")).toMatchObject({ activeState: "failed", subState: "failed", currentState: "launched" });
+    await agent.reconcile("timer");
+    expect(systemd.calls.filter((c) => c === "start once.service")).toHaveLength(1);
+  });
+
+  it("stops, removes and forgets a unit that is no longer scheduled here", async () => {
+    const { agent, registry, systemd } = makeAgent();
+    registry.units = [makeUnit("hello.service", "launched")];
+    await agent.reconcile("test");
+    registry.units = [];
+    await agent.reconcile("destroyed");
+    await settle();
+    expect(systemd.calls.slice(-2)).toEqual(["stop hello.service", "daemon-reload"]);
+    expect(existsSync(join(dir, "units", "hello.service"))).toBe(false);
+    expect(registry.states.has("hello.service")).toBe(false);
+  });
+
+  it("registers again and reports every unit when its lease lapsed", async () => {
+    const { agent, registry } = makeAgent();
+    registry.units = [makeUnit("hello.service", "launched")];
+    await agent.reconcile("test");
+    await settle();
+    registry.expireLease();
+    await agent.heartbeat();
+    await settle();
+    expect(registry.registrations).toBe(2);
+    expect(registry.states.get("hello.service")).toMatchObject({ activeState: "active", currentState: "launched" });
+  });
+
+  it("one failing start does not stop the other units of the pass", async () => {
+    const { agent, registry, systemd } = makeAgent();
+    systemd.failing.add("bad.service");
+    registry.units = [makeUnit("bad.service", "launched"), makeUnit("good.service", "launched")];
+    await agent.reconcile("test");
+    await settle();
+    expect(registry.states.get("good.service")).toMatchObject({ activeState: "active" });
+    expect(registry.states.get("bad.service")).toMatchObject({ activeState: "failed" });
+  });
+});

@@ -1,0 +1,39 @@
+// An in-memory AgentRegistry for tests of the agent: a schedule the test sets, leases the
+// test can expire, and the states the agent reported.
+import type { Machine, Unit, UnitState } from "@fleet/domain";
+import type { AgentRegistry } from "./agent.js";
+
+export class FakeAgentRegistry implements AgentRegistry {
+  units: Unit[] = [];
+  /** The latest state reported per unit; removed units are deleted. */
+  readonly states = new Map<string, UnitState>();
+  registrations = 0;
+  private lease = "";
+
+  async register(_machine: Machine): Promise<string> {
+    this.registrations++;
+    this.lease = `lease-${this.registrations}`;
+    this.states.clear();
+    return this.lease;
+  }
+
+  async heartbeat(_machineId: string, leaseId: string): Promise<boolean> {
+    return leaseId === this.lease;
+  }
+
+  async schedule(): Promise<Unit[]> {
+    return this.units;
+  }
+
+  async report(_machineId: string, leaseId: string, states: UnitState[], removed: string[]): Promise<void> {
+    if (leaseId !== this.lease) throw new Error("lease lapsed");
+    for (const s of states) this.states.set(s.name, s);
+    for (const r of removed) this.states.delete(r);
+  }
+
+  /** The lease lapses, as when the agent was partitioned for longer than agent_ttl. */
+  expireLease(): void {
+    this.lease = "";
+    this.states.clear();
+  }
+}
