@@ -168,9 +168,23 @@ export async function startCluster(o: ClusterOptions): Promise<ClusterHandle> {
       );
     }
     const api = `127.0.0.1:${await freePort()}`;
-    const apiRec = await startService("api", "api", { FLEET_GATEWAY_ENDPOINT: gateway, FLEET_NATS_SERVERS: nats.url, FLEET_API_LISTEN: api }, api);
+    // fleet's HTTP API v1 too: on TCP for clients, and on a unix socket in the state dir.
+    const apiHttp = `127.0.0.1:${await freePort()}`;
+    const apiRec = await startService(
+      "api",
+      "api",
+      {
+        FLEET_GATEWAY_ENDPOINT: gateway,
+        FLEET_NATS_SERVERS: nats.url,
+        FLEET_API_LISTEN: api,
+        FLEET_API_HTTP_LISTEN: apiHttp,
+        FLEET_API_UNIX_SOCKET: join(state.stateDir, "fleet.sock"),
+      },
+      api,
+    );
     await Promise.all([...(await Promise.all(engines)).map(waitService), waitService(apiRec)]);
     state.endpoints.api = api;
+    state.endpoints.apiHttp = `http://${apiHttp}`;
     writeState(state);
 
     log(`booting ${o.machines.length} machine(s)`);

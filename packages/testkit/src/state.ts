@@ -43,6 +43,8 @@ export interface ClusterState {
     natsMonitor?: string;
     gateway?: string;
     api?: string;
+    /** fleet's HTTP API v1: http://host:port */
+    apiHttp?: string;
   };
   components: ComponentRecord[];
   machines: MachineRecord[];
@@ -73,6 +75,7 @@ export function readState(stateDir: string): ClusterState | undefined {
 export function clientEnv(state: ClusterState): Record<string, string> {
   const env: Record<string, string> = {};
   if (state.endpoints.api) env.FLEETCTL_ENDPOINT = state.endpoints.api;
+  if (state.endpoints.apiHttp) env.FLEET_API_V1 = state.endpoints.apiHttp;
   if (state.endpoints.gateway) env.FLEET_GATEWAY_ENDPOINT = state.endpoints.gateway;
   if (state.endpoints.nats) env.FLEET_NATS_SERVERS = state.endpoints.nats;
   if (state.endpoints.etcd) env.FLEET_ETCD_SERVERS = state.endpoints.etcd;
