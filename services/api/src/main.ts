@@ -1,15 +1,71 @@
-// api: the user-facing surface. Serves FleetService (fleetctl) over gRPC, backed by the gateway.
-import { connect, createLogger, FleetServiceService, loadServiceConfig, RegistryServiceClient, runMain, serve, shutdown } from "@fleet/wire";
-import { apiConfigSchema } from "./config.js";
+// api: the user-facing surface. Serves FleetService (fleetctl) over gRPC, backed by the gateway,
+// and fleet's HTTP API v1 (unix socket and/or TCP) over that same FleetService.
+import {
+  connect,
+  createLogger,
+  FleetServiceClient,
+  FleetServiceService,
+  loadServiceConfig,
+  RegistryServiceClient,
+  runMain,
+  serve,
+  shutdown,
+  type Logger,
+} from "@fleet/wire";
+import type { Server } from "node:http";
+import { apiConfigSchema, DEFAULT_API_UNIX_SOCKET, unixSocketPath, validateApiConfig, type ApiConfig } from "./config.js";
 import { fleetService } from "./fleet-service.js";
+import { grpcFleetBackend } from "./http/grpc-fleet-backend.js";
+import { createHttpApiServer } from "./http/http-server.js";
+import { closeServer, listenTcp, listenUnix } from "./http/listen.js";
+
+/** Where the api reaches its own gRPC server: a wildcard host becomes loopback. */
+function selfAddress(listen: string, port: number): string {
+  if (listen.startsWith("unix:")) return listen;
+  const host = listen.slice(0, listen.lastIndexOf(":"));
+  const local = host === "0.0.0.0" || host === "" ? "127.0.0.1" : host === "[::]" ? "[::1]" : host;
+  return `${local}:${port}`;
+}
+
+/** HTTP API v1 servers per the config. The default socket path is best effort (it needs root). */
+async function serveHttpApi(config: ApiConfig, client: FleetServiceClient, log: Logger): Promise<Server[]> {
+  const make = () => createHttpApiServer({ backend: grpcFleetBackend(client), tokenLimit: config.token_limit, log });
+  const servers: Server[] = [];
+  const socket = unixSocketPath(config);
+  if (socket !== "") {
+    const server = make();
+    try {
+      await listenUnix(server, socket);
+      servers.push(server);
+      log.info({ socket }, "HTTP API v1 serving on unix socket");
+    } catch (err) {
+      if (config.api_unix_socket !== DEFAULT_API_UNIX_SOCKET) throw new Error(`api_unix_socket ${socket}: ${(err as Error).message}`);
+      log.warn({ socket, err: (err as Error).message }, "HTTP API v1 not served on the default unix socket");
+    }
+  }
+  if (config.api_http_listen !== "") {
+    const server = make();
+    const port = await listenTcp(server, config.api_http_listen).catch((err: unknown) => {
+      throw new Error(`api_http_listen ${config.api_http_listen}: ${(err as Error).message}`);
+    });
+    servers.push(server);
+    log.info({ address: config.api_http_listen, port }, "HTTP API v1 serving on TCP");
+  }
+  return servers;
+}
 
 runMain(async () => {
   const config = loadServiceConfig(apiConfigSchema);
+  validateApiConfig(config);
   const log = createLogger("api", config.verbosity);
   const gateway = connect(RegistryServiceClient, config.gateway_endpoint);
   const { server, port } = await serve(config.api_listen, [[FleetServiceService, fleetService(gateway, log)]]);
   log.info({ address: config.api_listen, port, gateway: config.gateway_endpoint }, "api serving");
+  const self = connect(FleetServiceClient, selfAddress(config.api_listen, port));
+  const httpServers = await serveHttpApi(config, self, log);
   const stop = async () => {
+    await Promise.all(httpServers.map((s) => closeServer(s)));
+    self.close();
     await shutdown(server);
     gateway.close();
     process.exit(0);

@@ -1,0 +1,95 @@
+// An in-memory FleetBackend for the HTTP contract tests: holds units, states and machines,
+// records every write, and fails like the real one (not-found, already-exists).
+import { FleetError } from "@fleet/wire";
+import type { Machine, TargetState, Unit, UnitState } from "@fleet/domain";
+import type { FleetBackend, MetadataChange, StateFilter, UnitView } from "./fleet-backend.js";
+
+export type FakeWrite =
+  | { readonly method: "createUnit"; readonly unit: Unit }
+  | { readonly method: "setUnitTargetState"; readonly name: string; readonly state: TargetState }
+  | { readonly method: "destroyUnit"; readonly name: string }
+  | { readonly method: "setMachineMetadata"; readonly change: MetadataChange };
+
+export interface FakeFleetBackendOptions {
+  readonly units?: readonly UnitView[];
+  readonly states?: readonly UnitState[];
+  readonly machines?: readonly Machine[];
+}
+
+const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export class FakeFleetBackend implements FleetBackend {
+  readonly writes: FakeWrite[] = [];
+  readonly requestIds: string[] = [];
+  readonly units = new Map<string, UnitView>();
+  states: UnitState[];
+  machines: Machine[];
+  /** When set, every call fails with it. */
+  failure: Error | undefined;
+
+  constructor(options: FakeFleetBackendOptions = {}) {
+    for (const view of options.units ?? []) this.units.set(view.unit.name, view);
+    this.states = [...(options.states ?? [])];
+    this.machines = [...(options.machines ?? [])];
+  }
+
+  private call(requestId: string): void {
+    this.requestIds.push(requestId);
+    if (this.failure) throw this.failure;
+  }
+
+  async getUnit(name: string, requestId: string): Promise<UnitView | undefined> {
+    this.call(requestId);
+    return this.units.get(name);
+  }
+
+  async listUnits(requestId: string): Promise<UnitView[]> {
+    this.call(requestId);
+    return [...this.units.values()].sort((a, b) => byName(a.unit.name, b.unit.name));
+  }
+
+  async createUnit(unit: Unit, requestId: string): Promise<void> {
+    this.call(requestId);
+    if (this.units.has(unit.name)) throw new FleetError("already-exists", `unit ${unit.name} already exists`);
+    this.writes.push({ method: "createUnit", unit });
+    this.units.set(unit.name, { unit, machineId: "", currentState: "inactive" });
+  }
+
+  async setUnitTargetState(name: string, state: TargetState, requestId: string): Promise<void> {
+    this.call(requestId);
+    const view = this.units.get(name);
+    if (!view) throw new FleetError("not-found", `Unit ${name} not found`);
+    this.writes.push({ method: "setUnitTargetState", name, state });
+    this.units.set(name, { ...view, unit: { ...view.unit, desiredState: state } });
+  }
+
+  async destroyUnit(name: string, requestId: string): Promise<void> {
+    this.call(requestId);
+    if (!this.units.has(name)) throw new FleetError("not-found", `Unit ${name} not found`);
+    this.writes.push({ method: "destroyUnit", name });
+    this.units.delete(name);
+  }
+
+  async listUnitStates(filter: StateFilter, requestId: string): Promise<UnitState[]> {
+    this.call(requestId);
+    return this.states.filter(
+      (s) => (filter.machineId === "" || s.machineId === filter.machineId) && (filter.unitName === "" || s.name === filter.unitName),
+    );
+  }
+
+  async listMachines(requestId: string): Promise<Machine[]> {
+    this.call(requestId);
+    return [...this.machines].sort((a, b) => byName(a.id, b.id));
+  }
+
+  async setMachineMetadata(change: MetadataChange, requestId: string): Promise<void> {
+    this.call(requestId);
+    this.writes.push({ method: "setMachineMetadata", change });
+    this.machines = this.machines.map((m) => {
+      if (m.id !== change.machineId) return m;
+      const metadata = { ...m.metadata, ...change.set };
+      for (const key of change.remove) delete metadata[key];
+      return { ...m, metadata };
+    });
+  }
+}

@@ -1,0 +1,69 @@
+// FleetBackend over FleetService: the HTTP handlers call the api's own gRPC service (on its
+// listen address), so HTTP API v1 and fleetctl's gRPC see one implementation.
+import {
+  FleetError,
+  FleetServiceClient,
+  machineFromWire,
+  targetStateFromWire,
+  targetStateToWire,
+  unary,
+  unitFromWire,
+  unitStateFromWire,
+  unitToWire,
+  type UnitView as WireUnitView,
+} from "@fleet/wire";
+import type { FleetBackend, UnitView } from "./fleet-backend.js";
+
+function viewFromWire(view: WireUnitView): UnitView | undefined {
+  if (!view.unit) return undefined;
+  return { unit: unitFromWire(view.unit), machineId: view.machineId, currentState: targetStateFromWire(view.currentState) ?? "inactive" };
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof FleetError && err.kind === "not-found";
+}
+
+/** A backend calling FleetService through `client`; every call bounded by `deadlineMs`. */
+export function grpcFleetBackend(client: FleetServiceClient, deadlineMs = 10_000): FleetBackend {
+  const opts = (requestId: string) => ({ requestId, deadlineMs });
+  return {
+    async getUnit(name, requestId) {
+      try {
+        const res = await unary(client.getUnit.bind(client), { name }, opts(requestId));
+        return res.unit ? viewFromWire(res.unit) : undefined;
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    },
+    async listUnits(requestId) {
+      const res = await unary(client.listUnits.bind(client), {}, opts(requestId));
+      return res.units.map(viewFromWire).filter((v): v is UnitView => v !== undefined);
+    },
+    async createUnit(unit, requestId) {
+      await unary(client.createUnit.bind(client), { unit: unitToWire(unit) }, opts(requestId));
+    },
+    async setUnitTargetState(name, state, requestId) {
+      await unary(client.setUnitTargetState.bind(client), { name, desiredState: targetStateToWire(state) }, opts(requestId));
+    },
+    async destroyUnit(name, requestId) {
+      await unary(client.destroyUnit.bind(client), { name }, opts(requestId));
+    },
+    async listUnitStates(filter, requestId) {
+      const unitNames = filter.unitName ? [filter.unitName] : [];
+      const res = await unary(client.listUnitStates.bind(client), { unitNames, machineId: filter.machineId }, opts(requestId));
+      return res.states.map(unitStateFromWire);
+    },
+    async listMachines(requestId) {
+      const res = await unary(client.listMachines.bind(client), {}, opts(requestId));
+      return res.machines.map(machineFromWire);
+    },
+    async setMachineMetadata(change, requestId) {
+      await unary(
+        client.setMachineMetadata.bind(client),
+        { machineId: change.machineId, set: { ...change.set }, remove: [...change.remove] },
+        opts(requestId),
+      );
+    },
+  };
+}

@@ -1,0 +1,100 @@
+// node:http serving HTTP API v1: request ids, bounded bodies, JSON responses and one log line
+// per request. The API itself is api-handler.ts.
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Logger } from "@fleet/wire";
+import { handleApiRequest } from "./api-handler.js";
+import type { ApiContext, ApiRequest, ApiResponse } from "./api-request.js";
+import type { FleetBackend } from "./fleet-backend.js";
+import { errorEntity, HttpError } from "./http-error.js";
+
+/** Largest request body accepted (a unit file is a few KiB); larger ones are 413. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface HttpApiOptions {
+  readonly backend: FleetBackend;
+  readonly tokenLimit: number;
+  readonly log: Logger;
+  readonly maxBodyBytes?: number;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers["x-request-id"];
+  return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const tooLarge = () => new HttpError(413, `request body larger than ${limit} bytes`);
+  const declared = Number(req.headers["content-length"] ?? "0");
+  if (declared > limit) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners("data");
+        req.resume();
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function send(res: ServerResponse, requestId: string, response: ApiResponse): void {
+  res.setHeader("X-Request-Id", requestId);
+  if (response.allow) res.setHeader("Allow", response.allow);
+  if (response.body === undefined) {
+    res.writeHead(response.status).end();
+    return;
+  }
+  const text = "raw" in response.body ? String(response.body.raw) : JSON.stringify(response.body);
+  res.writeHead(response.status, { "Content-Type": "application/json" }).end(text);
+}
+
+/** The request as the API sees it, or a 400 when its URL cannot be read. */
+function apiRequest(req: IncomingMessage, requestId: string, maxBodyBytes: number): ApiRequest | HttpError {
+  const url = new URL(req.url ?? "/", "http://fleet");
+  let path: string;
+  try {
+    path = decodeURIComponent(url.pathname);
+  } catch {
+    return new HttpError(400, `invalid URL escape in ${JSON.stringify(url.pathname)}`);
+  }
+  return {
+    method: req.method ?? "GET",
+    path,
+    query: url.searchParams,
+    contentType: req.headers["content-type"],
+    requestId,
+    body: () => readBody(req, maxBodyBytes),
+  };
+}
+
+/** An HTTP server for HTTP API v1 (not listening yet). */
+export function createHttpApiServer(options: HttpApiOptions): Server {
+  const ctx: ApiContext = { backend: options.backend, tokenLimit: options.tokenLimit, log: options.log };
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  return createServer((req, res) => {
+    const started = Date.now();
+    const requestId = requestIdOf(req);
+    const request = apiRequest(req, requestId, maxBodyBytes);
+    const handled =
+      request instanceof HttpError ? Promise.resolve({ status: request.status, body: errorEntity(request) }) : handleApiRequest(ctx, request);
+    void handled.then((response) => {
+      // A refused body may still be arriving: do not keep reading it on this connection.
+      if (response.status === 413) res.setHeader("Connection", "close");
+      send(res, requestId, response);
+      const fields = { requestId, method: req.method, path: req.url, status: response.status, ms: Date.now() - started };
+      if (response.status >= 500) options.log.error(fields, "http request");
+      else if (req.method === "GET" && response.status < 400) options.log.debug(fields, "http request");
+      else options.log.info(fields, "http request");
+    });
+  });
+}

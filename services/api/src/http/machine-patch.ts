@@ -1,0 +1,86 @@
+// The body of PATCH /machines: a JSON Patch of add/remove/replace operations on
+// `/<machine-id>/metadata/<key>`. Pure: every operation is checked before any is applied (a bad
+// one refuses the whole patch), then the operations become one change per machine, in order.
+import { HttpError } from "./http-error.js";
+import type { MetadataChange } from "./fleet-backend.js";
+
+export interface MetadataOp {
+  readonly op: "add" | "remove" | "replace";
+  readonly machineId: string;
+  readonly key: string;
+  readonly value: string;
+}
+
+/** fleet's metadataPathRegex. */
+const METADATA_PATH = /^\/([^/]+)\/metadata\/([A-Za-z0-9_.-]+)$/;
+const MACHINE_ID = /^[0-9a-f]{32}$/;
+const MAX_VALUE_LENGTH = 1024;
+
+const bad = (message: string) => new HttpError(400, message);
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Go matches struct fields case-insensitively: "Path" and "path" are one field. */
+function field(obj: Record<string, unknown>, name: string): unknown {
+  const key = Object.keys(obj).find((k) => k.toLowerCase() === name);
+  return key === undefined ? undefined : obj[key];
+}
+
+function stringField(obj: Record<string, unknown>, name: string, i: number): string {
+  const v = field(obj, name);
+  if (v === undefined || v === null) return "";
+  if (typeof v !== "string") throw bad(`unable to decode body: [${i}].${name} must be a string`);
+  return v;
+}
+
+function readOp(raw: unknown, i: number): MetadataOp {
+  if (!isObject(raw)) throw bad(`unable to decode body: [${i}] must be an object`);
+  const op = stringField(raw, "op", i);
+  const path = stringField(raw, "path", i);
+  const value = stringField(raw, "value", i);
+  if (op !== "add" && op !== "remove" && op !== "replace") throw bad("invalid op: expect add, remove, or replace");
+  const m = METADATA_PATH.exec(path);
+  if (!m) throw bad("machine metadata path invalid");
+  const machineId = m[1] ?? "";
+  const key = m[2] ?? "";
+  if (!MACHINE_ID.test(machineId)) throw bad(`invalid machine id ${JSON.stringify(machineId)}: expected 32 lowercase hex digits`);
+  if (op !== "remove") {
+    if (value === "") throw bad("invalid value: add and replace require a value");
+    if (value.length > MAX_VALUE_LENGTH || /[\r\n,]/.test(value)) {
+      throw bad(`invalid value for metadata key ${JSON.stringify(key)}: at most ${MAX_VALUE_LENGTH} characters, no commas or line breaks`);
+    }
+  }
+  return { op, machineId, key, value };
+}
+
+/** Parses and checks every operation of the patch. */
+export function parseMachinePatch(text: string): MetadataOp[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw bad(`unable to decode body: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (parsed === null) return [];
+  if (!Array.isArray(parsed)) throw bad("unable to decode body: expected a JSON Patch (a list of operations)");
+  return parsed.map(readOp);
+}
+
+/** One change per machine (in order of first mention); later operations on a key win. */
+export function metadataChanges(ops: readonly MetadataOp[]): MetadataChange[] {
+  const byMachine = new Map<string, { set: Map<string, string>; remove: Set<string> }>();
+  for (const op of ops) {
+    let entry = byMachine.get(op.machineId);
+    if (!entry) byMachine.set(op.machineId, (entry = { set: new Map(), remove: new Set() }));
+    if (op.op === "remove") {
+      entry.set.delete(op.key);
+      entry.remove.add(op.key);
+    } else {
+      entry.remove.delete(op.key);
+      entry.set.set(op.key, op.value);
+    }
+  }
+  return [...byMachine].map(([machineId, e]) => ({ machineId, set: Object.fromEntries(e.set), remove: [...e.remove] }));
+}
