@@ -8,3 +8,7 @@ export * from "./reconcile-loop.js";
 export * from "./unit-name.js";
 export * from "./unit-file.js";
 export * from "./unit-hash.js";
+export * from "./glob.js";
+export * from "./specifiers.js";
+export * from "./metadata-match.js";
+export * from "./global-eligibility.js";
