@@ -13,7 +13,7 @@ export function explainUnplaced(rec: UnitRec, state: ScheduleState): string {
   if (partner !== undefined) return `circular Replaces with ${partner.name}: only ${partner.name} is placed`;
   if (rec.targetProblem !== undefined) return rec.targetProblem;
   if (state.machines.length === 0) return NO_MACHINES;
-  const mayPush = rec.fresh && !rec.pushed && rec.replaces.length > 0;
+  const mayPush = !rec.pushed && rec.replaces.length > 0;
 
   let candidate: number | undefined;
   let context = "";

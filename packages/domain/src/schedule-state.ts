@@ -50,11 +50,6 @@ export class UnitRec {
     /** The MachineID machine: NO_REQUIRED_MACHINE, -1 when not live, else its index. */
     readonly requiredMachine: number,
   ) {}
-
-  /** Never placed before: it may take the machine of a unit it replaces. */
-  get fresh(): boolean {
-    return this.stored === undefined || this.stored.machineId === "";
-  }
 }
 
 type Relation = "targets" | "followers" | "replaces" | "replacedBy" | "circular";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { makeMachine, makeUnit, placed } from "./fixtures.js";
 import { decideSchedule, NO_MACHINES, type ClusterSnapshot } from "./scheduler.js";
+import { xUnit } from "./scheduler-fixtures.js";
 
 const global = [
   { section: "Service", name: "ExecStart", value: "/bin/true" },
@@ -117,3 +118,56 @@ function lcg(seed: number): () => number {
     return s / 2 ** 31;
   };
 }
+
+describe("decideSchedule: reasons", () => {
+  it("emits an unplaced reason only when it changes", () => {
+    const units = [xUnit("a.service", { MachineMetadata: "region=west" })];
+    const first = decideSchedule({ units, placements: [], machines: [makeMachine("m1", { region: "east" })] });
+    expect(first).toEqual([{ unitName: "a.service", machineId: "", reason: "no machine matches MachineMetadata region=west" }]);
+    const stored = [placed("a.service", "", "no machine matches MachineMetadata region=west")];
+    expect(decideSchedule({ units, placements: stored, machines: [makeMachine("m1", { region: "east" })] })).toEqual([]);
+    // The cause changes: no machines at all.
+    expect(decideSchedule({ units, placements: stored, machines: [] })).toEqual([{ unitName: "a.service", machineId: "", reason: NO_MACHINES }]);
+    // A matching machine appears: placed.
+    expect(decideSchedule({ units, placements: stored, machines: [makeMachine("m2", { region: "west" })] })).toEqual([
+      { unitName: "a.service", machineId: "m2", reason: "least-loaded eligible machine" },
+    ]);
+  });
+
+  it.each([
+    {
+      name: "metadata no longer matches",
+      unit: xUnit("a.service", { MachineMetadata: "region=west" }),
+      machines: [makeMachine("m1", { region: "east" }), makeMachine("m2", { region: "west" })],
+      want: "machine m1 no longer matches MachineMetadata region=west",
+    },
+    {
+      name: "MachineID names another machine",
+      unit: xUnit("a.service", { MachineID: "m2" }),
+      machines: [makeMachine("m1"), makeMachine("m2")],
+      want: "machine m1 is not MachineID=m2",
+    },
+    {
+      name: "the machine went away",
+      unit: xUnit("a.service"),
+      machines: [makeMachine("m2")],
+      want: "machine m1 went away",
+    },
+  ])("says why a unit moves: $name", ({ unit, machines, want }) => {
+    const [change] = decideSchedule({ units: [unit], placements: [placed("a.service", "m1")], machines });
+    expect(change).toEqual({ unitName: "a.service", machineId: "m2", reason: want });
+  });
+
+  it("says why a placement was chosen", () => {
+    const changes = decideSchedule({
+      units: [xUnit("db.service"), xUnit("side.service", { MachineOf: "db.service" }), xUnit("old.service"), xUnit("new.service", { Replaces: "old.service" })],
+      placements: [placed("old.service", "m2"), placed("db.service", "m1")],
+      machines: [makeMachine("m1"), makeMachine("m2"), makeMachine("m3")],
+    });
+    expect(changes).toEqual([
+      { unitName: "new.service", machineId: "m2", reason: "takes the machine of old.service, which it replaces" },
+      { unitName: "old.service", machineId: "m3", reason: "replaced by new.service on machine m2" },
+      { unitName: "side.service", machineId: "m1", reason: "MachineOf=db.service" },
+    ]);
+  });
+});

@@ -6,7 +6,7 @@
 //     -> keep      every stored placement that is still valid, targets before followers
 //                  (machine alive, MachineID, MachineMetadata, MachineOf, Conflicts, Replaces)
 //     -> place     the rest, least-loaded eligible machine first, machine id breaking ties;
-//                  a new unit takes the machine of a unit it replaces, which moves on
+//                  a unit being placed takes the machine of a unit it replaces, which moves on
 //     -> diff      one change per unit whose machine or unplaced-reason differs from the store
 //
 // Global units and units whose desired state is inactive are never placed by the engine.
@@ -112,7 +112,7 @@ function placeTheRest(order: readonly UnitRec[], state: ScheduleState): void {
   let queue = order.filter((r) => r.machine < 0);
   // A pass ends in a final state unless units were pushed off machines during it: a push
   // frees a place another unit may have been refused earlier in the pass. Pushes are
-  // bounded (only a never-placed unit pushes), so this ends.
+  // bounded (a pushed unit never pushes), so this ends.
   for (;;) {
     const pushed: UnitRec[] = [];
     const failed: UnitRec[] = [];
@@ -128,8 +128,9 @@ function placeTheRest(order: readonly UnitRec[], state: ScheduleState): void {
   }
 }
 
+/** A unit being placed takes the machine of a unit it replaces, unless it was itself pushed. */
 function mayPush(rec: UnitRec): boolean {
-  return rec.fresh && !rec.pushed && rec.replaces.length > 0;
+  return !rec.pushed && rec.replaces.length > 0;
 }
 
 /** The machine `rec` goes to, or -1 when none can take it now. */
