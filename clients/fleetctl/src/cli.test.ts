@@ -1,56 +1,9 @@
 // fleetctl's commands end to end against the in-memory FleetApi: exact stdout, stderr, exit
 // codes and the writes each command makes.
-import { parseUnitFile, unitHash, type Machine, type Unit, type UnitState } from "@fleet/domain";
+import { parseUnitFile, unitHash, type UnitState } from "@fleet/domain";
 import { describe, expect, it } from "vitest";
-import { normalizeEndpoint, runFleetctl, type FleetctlDeps } from "./cli.js";
-import { FakeFleetApi, type FakeFleetApiOptions } from "./fake-fleet-api.js";
 import type { UnitView } from "./fleet-api.js";
-
-const m1: Machine = { id: "113f16a7b9c34d5e8f0a1b2c3d4e5f60", publicIp: "10.0.0.3", metadata: { region: "us-west" } };
-const m2: Machine = { id: "9a8b7c6d5e4f30211203405060708090", publicIp: "10.0.0.4", metadata: {} };
-
-const HELLO = "[Unit]\nDescription=Hello World\n\n[Service]\nExecStart=/bin/sleep 100\n";
-const GLOBAL = "[Service]\nExecStart=/bin/agent\n\n[X-Fleet]\nGlobal=true\n";
-const TEMPLATE = "[Service]\nExecStart=/bin/echo %i\n";
-
-function unitOf(name: string, text: string, desiredState: Unit["desiredState"]): Unit {
-  const options = parseUnitFile(text);
-  return { name, options, hash: unitHash(options), desiredState };
-}
-
-function existing(name: string, text: string, over: Partial<UnitView> & { desired?: Unit["desiredState"] } = {}): UnitView {
-  const { desired, ...rest } = over;
-  return { unit: unitOf(name, text, desired ?? "inactive"), machineId: "", currentState: "inactive", reason: "", ...rest };
-}
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function setup(options: FakeFleetApiOptions & { files?: Record<string, string>; env?: Record<string, string> } = {}) {
-  const api = new FakeFleetApi({ machines: [m1, m2], ...options });
-  const files = options.files ?? {};
-  const connections: { endpoint: string; timeoutMs: number }[] = [];
-  let now = 0;
-  const run = async (...argv: string[]): Promise<Run> => {
-    const stdout: string[] = [];
-    const stderr: string[] = [];
-    const deps: FleetctlDeps = {
-      output: { stdout: (t) => void stdout.push(t), stderr: (t) => void stderr.push(t) },
-      files: { readFile: async (path) => files[path] },
-      clock: { now: () => now, sleep: async (ms) => void (now += ms) },
-      connect: (endpoint, timeoutMs) => {
-        connections.push({ endpoint, timeoutMs });
-        return api;
-      },
-    };
-    const code = await runFleetctl(argv, options.env ?? {}, deps);
-    return { code, stdout: stdout.join(""), stderr: stderr.join("") };
-  };
-  return { api, run, connections };
-}
+import { existing, GLOBAL, HELLO, m1, m2, setup, TEMPLATE, unitOf } from "./fleetctl-harness.js";
 
 const LAUNCHED_ON_M1 = "launched on 113f16a7.../10.0.0.3";
 
@@ -120,7 +73,7 @@ describe("start", () => {
     expect(await run("start", "hello.service")).toEqual({
       code: 0,
       stdout: "",
-      stderr: "WARNING: Unit hello.service in registry differs from local unit file hello.service\n",
+      stderr: "WARNING: Unit hello.service in registry differs from local unit file hello.service. Add --replace to override.\n",
     });
     expect(api.writes()).toEqual([]);
   });
@@ -212,14 +165,13 @@ describe("start", () => {
     });
   });
 
-  it("refuses --replace and --sign", async () => {
+  it("refuses --sign", async () => {
     const { api, run } = setup({ files: { "hello.service": HELLO } });
-    expect(await run("start", "--replace", "hello.service")).toEqual({
-      code: 1,
+    expect(await run("start", "--sign", "hello.service")).toEqual({
+      code: 2,
       stdout: "",
-      stderr: "--replace is not supported by this fleetctl: destroy the unit and submit it again\n",
+      stderr: "WARNING: The signed/verified units feature is DEPRECATED and cannot be used.\n",
     });
-    expect((await run("start", "--sign", "hello.service")).code).toBe(2);
     expect(api.writes()).toEqual([]);
   });
 });
@@ -514,24 +466,43 @@ describe("top level", () => {
   it("connects to the default endpoint with fleet's 3 s request timeout", async () => {
     const { run, connections } = setup();
     await run("list-machines");
-    expect(connections).toEqual([{ endpoint: "127.0.0.1:49500", timeoutMs: 3000 }]);
+    expect(connections.map((c) => [c.endpoint, c.timeoutMs])).toEqual([[{ kind: "grpc", address: "127.0.0.1:49500" }, 3000]]);
   });
 
   it("takes the endpoint and timeout from flags or FLEETCTL_ variables", async () => {
     const fromEnv = setup({ env: { FLEETCTL_ENDPOINT: "http://10.0.0.9:49500", FLEETCTL_REQUEST_TIMEOUT: "0.5" } });
     await fromEnv.run("list-machines");
-    expect(fromEnv.connections).toEqual([{ endpoint: "10.0.0.9:49500", timeoutMs: 500 }]);
+    expect(fromEnv.connections.map((c) => [c.endpoint, c.timeoutMs])).toEqual([[{ kind: "http", url: "http://10.0.0.9:49500" }, 500]]);
     const fromFlags = setup({ env: { FLEETCTL_ENDPOINT: "ignored:1" } });
     await fromFlags.run("--endpoint", "unix:///run/fleet/api.sock", "list-machines", "--request-timeout=10");
-    expect(fromFlags.connections).toEqual([{ endpoint: "unix:///run/fleet/api.sock", timeoutMs: 10_000 }]);
+    expect(fromFlags.connections.map((c) => [c.endpoint, c.timeoutMs])).toEqual([[{ kind: "http-unix", socketPath: "/run/fleet/api.sock" }, 10_000]]);
   });
 
-  it("accepts fleet's ssh/etcd flags, warning only about --tunnel", async () => {
+  it("accepts fleet's ssh and etcd flags", async () => {
     const { run } = setup();
-    expect((await run("--strict-host-key-checking=false", "list-machines", "--no-legend")).stderr).toBe("");
-    expect((await run("--tunnel", "10.0.0.1", "list-machines", "--no-legend")).stderr).toBe(
-      "WARNING: --tunnel is not supported by this fleetctl and is ignored; use --endpoint\n",
-    );
+    expect((await run("--strict-host-key-checking=false", "--driver=etcd", "--etcd-key-prefix=/x/", "list-machines", "--no-legend")).stderr).toBe("");
+  });
+
+  it("--tunnel (or FLEETCTL_TUNNEL) reaches the endpoint through an ssh port forward, closed at the end", async () => {
+    const { run, connections, tunnels } = setup({ env: { FLEETCTL_TUNNEL: "10.0.0.1" } });
+    expect((await run("--endpoint", "unix:///var/run/fleet.sock", "list-machines", "--no-legend")).code).toBe(0);
+    expect(tunnels).toEqual([{ tunnel: "10.0.0.1", target: "/var/run/fleet.sock", closed: true }]);
+    expect(connections.map((c) => c.endpoint)).toEqual([{ kind: "http", url: "http://127.0.0.1:4000" }]);
+  });
+
+  it("passes --ca-file, --cert-file and --key-file to the client", async () => {
+    const { run, connections } = setup();
+    await run("--endpoint=https://fleet.example", "--ca-file=/ca.pem", "--cert-file=/c.pem", "--key-file=/k.pem", "list-units");
+    expect(connections[0]?.options.tls).toEqual({ caFile: "/ca.pem", certFile: "/c.pem", keyFile: "/k.pem" });
+  });
+
+  it("refuses an endpoint it cannot read", async () => {
+    const { run } = setup();
+    expect(await run("--endpoint=unix://relative.sock", "list-units")).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: 'Unable to initialize client: invalid endpoint "unix://relative.sock": expected unix:///absolute/path\n',
+    });
   });
 
   it("rejects a non-positive request timeout", async () => {
@@ -542,15 +513,4 @@ describe("top level", () => {
       stderr: "invalid --request-timeout 0: must be a positive number of seconds\n",
     });
   });
-});
-
-describe("normalizeEndpoint", () => {
-  const cases: { input: string; want: string }[] = [
-    { input: "127.0.0.1:49500", want: "127.0.0.1:49500" },
-    { input: "http://10.0.0.1:49500/", want: "10.0.0.1:49500" },
-    { input: "https://api.example:443", want: "api.example:443" },
-    { input: "unix:///var/run/fleet.sock", want: "unix:///var/run/fleet.sock" },
-    { input: "a:1,b:2", want: "a:1" },
-  ];
-  for (const c of cases) it(`${c.input} -> ${c.want}`, () => expect(normalizeEndpoint(c.input)).toBe(c.want));
 });

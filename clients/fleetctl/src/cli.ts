@@ -1,12 +1,18 @@
 // fleetctl's top level: parse the command line, pick the command, connect, run, exit code.
 // Everything outside (process, files, network, time) comes in through FleetctlDeps.
-import { ArgvError, boolFlag, numberFlag, parseArgv, stringFlag, type FlagSpec } from "./argv.js";
+import { ArgvError, boolFlag, numberFlag, parseArgv, stringFlag, type FlagSpec, type FlagValues } from "./argv.js";
 import type { Command } from "./command.js";
-import { errorMessage, warn, type Clock, type LocalFiles, type Output } from "./context.js";
+import { errorMessage, warn, type Clock, type LocalFiles, type Output, type Processes } from "./context.js";
+import { EndpointError, parseEndpoint, throughLocalPort, tunnelTarget, type Endpoint } from "./endpoint.js";
 import type { FleetApi } from "./fleet-api.js";
 import { commandHelp, globalHelp } from "./help.js";
 import { listMachinesCommand, listUnitFilesCommand, listUnitsCommand } from "./list-commands.js";
 import { MachineDirectory } from "./machine-directory.js";
+import { restartCommand } from "./restart-command.js";
+import type { SshSettings } from "./ssh.js";
+import { fdForwardCommand, sshCommand } from "./ssh-commands.js";
+import { journalCommand, statusCommand } from "./status-journal-commands.js";
+import { verifyCommand } from "./verify-command.js";
 import {
   catCommand,
   destroyCommand,
@@ -31,12 +37,16 @@ const ignored = (name: string, kind: FlagSpec["kind"], def: FlagSpec["default"])
   ignored: true,
 });
 
+/** fleet's defaults for the ssh flags. */
+export const DEFAULT_SSH_USERNAME = "core";
+export const DEFAULT_KNOWN_HOSTS_FILE = "~/.fleetctl/known_hosts";
+
 export const GLOBAL_FLAGS: readonly FlagSpec[] = [
   {
     name: "endpoint",
     kind: "string",
     default: DEFAULT_ENDPOINT,
-    usage: "Location of the fleet API: host:port or unix:///path (http:// is accepted and dropped).",
+    usage: "Location of the fleet API: host:port (gRPC), or http://host:port or unix:///path (fleet's HTTP API v1).",
   },
   {
     name: "request-timeout",
@@ -47,53 +57,71 @@ export const GLOBAL_FLAGS: readonly FlagSpec[] = [
   { name: "debug", kind: "bool", default: false, usage: "Print out more debug information to stderr" },
   { name: "version", kind: "bool", default: false, usage: "Print the version and exit" },
   { name: "help", kind: "bool", default: false, short: "h", usage: "Print usage information and exit" },
+  { name: "tunnel", kind: "string", default: "", usage: "Establish an SSH tunnel through the provided address for communication with fleet and the machines." },
+  { name: "ca-file", kind: "string", default: "", usage: "Path to the CA bundle to verify an https:// endpoint." },
+  { name: "cert-file", kind: "string", default: "", usage: "Path to the client certificate for an https:// endpoint." },
+  { name: "key-file", kind: "string", default: "", usage: "Path to the client key for an https:// endpoint." },
+  { name: "ssh-username", kind: "string", default: DEFAULT_SSH_USERNAME, usage: "Username to use when connecting to CoreOS instance." },
+  { name: "ssh-timeout", kind: "float", default: 10, usage: "Amount of time in seconds to allow for SSH connection initialization before failing." },
+  { name: "strict-host-key-checking", kind: "bool", default: true, usage: "Verify host keys presented by remote machines before initiating SSH connections." },
+  { name: "known-hosts-file", kind: "string", default: DEFAULT_KNOWN_HOSTS_FILE, usage: "File used to store remote machine fingerprints. Ignored if strict host key checking is disabled." },
   ignored("driver", "string", "API"),
-  ignored("tunnel", "string", ""),
-  ignored("ca-file", "string", ""),
-  ignored("cert-file", "string", ""),
-  ignored("key-file", "string", ""),
   ignored("etcd-key-prefix", "string", ""),
   ignored("etcd-keyfile", "string", ""),
   ignored("etcd-certfile", "string", ""),
   ignored("etcd-cafile", "string", ""),
   ignored("experimental-api", "bool", true),
-  ignored("known-hosts-file", "string", ""),
-  ignored("strict-host-key-checking", "bool", true),
-  ignored("ssh-timeout", "float", 10),
-  ignored("ssh-username", "string", "core"),
 ];
 
 export const COMMANDS: readonly Command[] = [
   catCommand,
   destroyCommand,
+  fdForwardCommand,
+  journalCommand,
   listMachinesCommand,
   listUnitFilesCommand,
   listUnitsCommand,
   loadCommand,
+  restartCommand,
+  sshCommand,
   startCommand,
+  statusCommand,
   stopCommand,
   submitCommand,
   unloadCommand,
+  verifyCommand,
 ];
 
 const HELP = "help";
 const VERSION = "version";
 
+/** --ca-file, --cert-file, --key-file: paths, "" when not given. */
+export interface TlsFiles {
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+export interface ConnectOptions {
+  readonly requestTimeoutMs: number;
+  readonly tls: TlsFiles;
+}
+
+/** An ssh port forward: 127.0.0.1:port reaches the endpoint behind --tunnel until close(). */
+export interface Tunnel {
+  readonly port: number;
+  close(): void;
+}
+
 export interface FleetctlDeps {
   readonly output: Output;
   readonly files: LocalFiles;
   readonly clock: Clock;
-  /** Opens the API at a normalized endpoint, every call bounded by the timeout. */
-  connect(endpoint: string, requestTimeoutMs: number): FleetApi;
-}
-
-/**
- * The gRPC address for an --endpoint value: the first of a comma-separated list, without an
- * http(s):// scheme (fleet's endpoints were URLs); unix:///path is kept as is.
- */
-export function normalizeEndpoint(endpoint: string): string {
-  const first = (endpoint.split(",")[0] ?? "").trim();
-  return first.replace(/^https?:\/\//, "").replace(/\/+$/, "");
+  readonly processes: Processes;
+  /** Opens the API at the endpoint (gRPC or HTTP API v1), every call bounded by the timeout. */
+  connect(endpoint: Endpoint, options: ConnectOptions): FleetApi;
+  /** Starts `ssh -L` through --tunnel to `target` (host:port or socket path). */
+  openTunnel(ssh: SshSettings, target: string): Promise<Tunnel>;
 }
 
 function findCommand(name: string): Command | undefined {
@@ -160,19 +188,31 @@ export async function runFleetctl(
     warn(out, "WARNING: The signed/verified units feature is DEPRECATED and cannot be used.");
     return 2;
   }
-  if (stringFlag(parsed.global, "tunnel") !== "") {
-    warn(out, "WARNING: --tunnel is not supported by this fleetctl and is ignored; use --endpoint");
-  }
-
   const timeoutS = numberFlag(parsed.global, "request-timeout");
   if (!(timeoutS > 0)) {
     warn(out, `invalid --request-timeout ${timeoutS}: must be a positive number of seconds`);
     return 2;
   }
+  let endpoint: Endpoint;
+  try {
+    endpoint = parseEndpoint(stringFlag(parsed.global, "endpoint"));
+  } catch (err) {
+    if (!(err instanceof EndpointError)) throw err;
+    warn(out, `Unable to initialize client: ${err.message}`);
+    return 1;
+  }
+  const ssh = sshSettings(parsed.global);
+  const tls: TlsFiles = { caFile: stringFlag(parsed.global, "ca-file"), certFile: stringFlag(parsed.global, "cert-file"), keyFile: stringFlag(parsed.global, "key-file") };
+  let tunnel: Tunnel | undefined;
   let api: FleetApi;
   try {
-    api = deps.connect(normalizeEndpoint(stringFlag(parsed.global, "endpoint")), Math.round(timeoutS * 1000));
+    if (command.needsApi !== false && ssh.tunnel !== "") {
+      tunnel = await deps.openTunnel(ssh, tunnelTarget(endpoint));
+      endpoint = throughLocalPort(endpoint, tunnel.port);
+    }
+    api = command.needsApi === false ? disconnected : deps.connect(endpoint, { requestTimeoutMs: Math.round(timeoutS * 1000), tls });
   } catch (err) {
+    tunnel?.close();
     warn(out, `Unable to initialize client: ${errorMessage(err)}`);
     return 1;
   }
@@ -182,6 +222,8 @@ export async function runFleetctl(
     files: deps.files,
     clock: deps.clock,
     machines: new MachineDirectory(api),
+    processes: deps.processes,
+    ssh,
     debug: boolFlag(parsed.global, "debug"),
   };
   try {
@@ -191,5 +233,32 @@ export async function runFleetctl(
     return 1;
   } finally {
     api.close();
+    tunnel?.close();
   }
+}
+
+function sshSettings(global: FlagValues): SshSettings {
+  return {
+    username: stringFlag(global, "ssh-username") || DEFAULT_SSH_USERNAME,
+    timeoutS: numberFlag(global, "ssh-timeout"),
+    strictHostKeyChecking: boolFlag(global, "strict-host-key-checking"),
+    knownHostsFile: stringFlag(global, "known-hosts-file") || DEFAULT_KNOWN_HOSTS_FILE,
+    tunnel: stringFlag(global, "tunnel"),
+  };
+}
+
+/** The API of commands that never use it. */
+const disconnected: FleetApi = {
+  getUnit: notConnected,
+  listUnits: notConnected,
+  createUnit: notConnected,
+  setUnitTargetState: notConnected,
+  destroyUnit: notConnected,
+  listUnitStates: notConnected,
+  listMachines: notConnected,
+  close() {},
+};
+
+async function notConnected(): Promise<never> {
+  throw new Error("this command does not talk to the cluster");
 }

@@ -9,6 +9,8 @@ export interface Command {
   readonly usage: string;
   readonly description: string;
   readonly flags: readonly FlagSpec[];
+  /** False for commands that never talk to the cluster (no connection, no tunnel). */
+  readonly needsApi?: boolean;
   run(ctx: CommandContext, flags: FlagValues, args: readonly string[]): Promise<number>;
 }
 
@@ -35,7 +37,7 @@ export const REPLACE_FLAG: FlagSpec = {
   name: "replace",
   kind: "bool",
   default: false,
-  usage: "Replace the old units in the cluster with new versions. Not supported by this fleetctl: destroy the unit and submit it again.",
+  usage: "Replace the old units in the cluster with new versions.",
 };
 
 export const LIST_FLAGS = (fields: string, what: string, validFields: readonly string[]): FlagSpec[] => [

@@ -3,6 +3,7 @@
 // and a clock that does not really sleep.
 import type { FleetApi } from "./fleet-api.js";
 import type { MachineDirectory } from "./machine-directory.js";
+import type { SshSettings } from "./ssh.js";
 
 export interface Output {
   /** Writes text to stdout as is. */
@@ -21,12 +22,24 @@ export interface Clock {
   sleep(ms: number): Promise<void>;
 }
 
+/** Other programs fleetctl runs: ssh, and the terminal's streams and signals. */
+export interface Processes {
+  /** Runs argv with this terminal's stdin/stdout/stderr; resolves to its exit code (127 when it cannot start). */
+  run(argv: readonly string[]): Promise<number>;
+  /** Copies stdin to the unix socket and the socket to stdout until either side ends (fd-forward). */
+  forward(socketPath: string): Promise<void>;
+  /** Calls handler on Ctrl-C (SIGINT) until the returned function is called. */
+  onInterrupt(handler: () => void): () => void;
+}
+
 export interface CommandContext {
   readonly api: FleetApi;
   readonly output: Output;
   readonly files: LocalFiles;
   readonly clock: Clock;
   readonly machines: MachineDirectory;
+  readonly processes: Processes;
+  readonly ssh: SshSettings;
   readonly debug: boolean;
 }
 

@@ -10,7 +10,7 @@ import {
   unitNameError,
   type UnitOption,
 } from "@fleet/domain";
-import { errorMessage, warn, type CommandContext } from "./context.js";
+import { errorMessage, say, warn, type CommandContext } from "./context.js";
 import type { UnitView } from "./fleet-api.js";
 import { baseName, dirName, joinPath, unitNameOfArg, withDefaultUnitType } from "./unit-args.js";
 import { waitForUnitStates } from "./wait.js";
@@ -34,26 +34,49 @@ function describeFileError(err: unknown): string {
   return err instanceof UnitFileError ? err.message : errorMessage(err);
 }
 
-/** Warns, as fleet does, when the cluster's unit differs from the local file (or template) it came from. */
-async function warnOnDifferentLocalUnit(ctx: CommandContext, path: string, existing: UnitView): Promise<void> {
+/** A local file whose contents differ from the cluster's unit. */
+interface LocalDifference {
+  readonly file: string;
+  readonly template: boolean;
+  readonly options: UnitOption[];
+}
+
+/**
+ * fleet's isLocalUnitDifferent: the local unit file (or, for an instance without one, its
+ * template beside it) when its contents differ from the cluster's unit. Unreadable files count
+ * as no difference: the cluster's unit is used.
+ */
+async function localDifference(ctx: CommandContext, path: string, existing: UnitView): Promise<LocalDifference | undefined> {
   const clusterHash = unitHash(existing.unit.options);
   try {
     const local = await readUnitFile(ctx, path);
-    if (local !== undefined) {
-      if (unitHash(local) !== clusterHash) {
-        warn(ctx, `WARNING: Unit ${existing.unit.name} in registry differs from local unit file ${path}`);
-      }
-      return;
-    }
+    if (local !== undefined) return unitHash(local) !== clusterHash ? { file: path, template: false, options: local } : undefined;
     const template = templateNameOf(baseName(path));
-    if (template === undefined) return;
+    if (template === undefined) return undefined;
     const local2 = await readUnitFile(ctx, joinPath(dirName(path), template));
-    if (local2 !== undefined && unitHash(local2) !== clusterHash) {
-      warn(ctx, `WARNING: Unit ${existing.unit.name} in registry differs from local template unit file ${template}`);
-    }
+    return local2 !== undefined && unitHash(local2) !== clusterHash ? { file: path, template: true, options: local2 } : undefined;
   } catch {
-    // An unreadable local file is no reason to warn (or to fail): the cluster's unit is used.
+    return undefined;
   }
+}
+
+function warnDifference(ctx: CommandContext, name: string, d: LocalDifference): void {
+  const what = d.template ? "local template unit file" : "local unit file";
+  warn(ctx, `WARNING: Unit ${name} in registry differs from ${what} ${d.file}. Add --replace to override.`);
+}
+
+/** The commands that create units, and the desired states of units each may replace (fleet's checkReplaceUnitState). */
+export type CreatingCommand = "submit" | "load" | "start";
+const REPLACEABLE: Record<CreatingCommand, readonly string[]> = {
+  submit: ["inactive"],
+  load: ["inactive", "loaded"],
+  start: ["inactive", "loaded", "launched"],
+};
+
+export interface CreateOptions {
+  readonly command: CreatingCommand;
+  /** --replace: a unit whose local file changed is destroyed and created again from it. */
+  readonly replace: boolean;
 }
 
 /** The options for a unit that is not in the cluster yet: from its file, or its template's. */
@@ -76,7 +99,8 @@ async function findUnitOptions(ctx: CommandContext, path: string, name: string):
     throw new CreateUnitsError(`error retrieving template Unit(${template}) from Registry: ${errorMessage(err)}`);
   }
   if (registered) {
-    await warnOnDifferentLocalUnit(ctx, path, registered);
+    const d = await localDifference(ctx, path, registered);
+    if (d) warnDifference(ctx, registered.unit.name, d);
     return [...registered.unit.options];
   }
 
@@ -98,8 +122,10 @@ async function findUnitOptions(ctx: CommandContext, path: string, name: string):
 /**
  * Ensures a unit exists for each argument. Throws CreateUnitsError (nothing more is created
  * after the first failure, as in fleet). Prints "Unit x inactive" for each unit it created.
+ * With --replace, a unit whose local file differs is destroyed and created again (inactive, as
+ * fleet creates it; load and start then bring it to their state).
  */
-export async function lazyCreateUnits(ctx: CommandContext, args: readonly string[], blockAttempts: number): Promise<void> {
+export async function lazyCreateUnits(ctx: CommandContext, args: readonly string[], blockAttempts: number, options: CreateOptions): Promise<void> {
   const created: string[] = [];
   for (const raw of args) {
     const path = withDefaultUnitType(raw);
@@ -113,14 +139,32 @@ export async function lazyCreateUnits(ctx: CommandContext, args: readonly string
     } catch (err) {
       throw new CreateUnitsError(`error retrieving Unit(${name}) from Registry: ${errorMessage(err)}`);
     }
+    let unitOptions: UnitOption[];
     if (existing) {
-      await warnOnDifferentLocalUnit(ctx, path, existing);
-      continue;
+      const d = await localDifference(ctx, path, existing);
+      if (!options.replace) {
+        if (d) warnDifference(ctx, name, d);
+        continue;
+      }
+      if (!d) {
+        say(ctx, `Found same Unit(${name}) in Registry, nothing to do`);
+        continue;
+      }
+      if (!REPLACEABLE[options.command].includes(existing.unit.desiredState)) {
+        warn(ctx, `Warning: can not replace Unit(${name}) in state '${existing.unit.desiredState}', use the appropriate command`);
+        continue;
+      }
+      try {
+        await ctx.api.destroyUnit(name);
+      } catch (err) {
+        throw new CreateUnitsError(`failed replacing unit ${name}: ${errorMessage(err)}`);
+      }
+      unitOptions = d.options;
+    } else {
+      unitOptions = await findUnitOptions(ctx, path, name);
     }
-
-    const options = await findUnitOptions(ctx, path, name);
     try {
-      await ctx.api.createUnit({ name, options, hash: unitHash(options), desiredState: "inactive" });
+      await ctx.api.createUnit({ name, options: unitOptions, hash: unitHash(unitOptions), desiredState: "inactive" });
     } catch (err) {
       throw new CreateUnitsError(`failed creating unit ${name}: ${errorMessage(err)}`);
     }

@@ -2,7 +2,7 @@
 // It plays a tiny cluster: after a desired-state change, the unit reaches that state after
 // `convergeAfterPolls` reads of it (GetUnit), placed on `placeOn` (or unplaced for inactive).
 import type { Machine, TargetState, Unit, UnitState } from "@fleet/domain";
-import type { FleetApi, UnitView } from "./fleet-api.js";
+import type { FleetApi, JournalOptions, JournalStream, UnitStatus, UnitView } from "./fleet-api.js";
 
 export type FakeCall =
   | { readonly method: "getUnit"; readonly name: string }
@@ -11,7 +11,9 @@ export type FakeCall =
   | { readonly method: "setUnitTargetState"; readonly name: string; readonly state: TargetState }
   | { readonly method: "destroyUnit"; readonly name: string }
   | { readonly method: "listUnitStates" }
-  | { readonly method: "listMachines" };
+  | { readonly method: "listMachines" }
+  | { readonly method: "unitStatus"; readonly name: string }
+  | { readonly method: "journal"; readonly name: string; readonly options: JournalOptions };
 
 export type FakeMethod = FakeCall["method"];
 
@@ -23,6 +25,12 @@ export interface FakeFleetApiOptions {
   readonly convergeAfterPolls?: number | "never";
   /** Machine a unit lands on when it is loaded or launched; defaults to the first machine. */
   readonly placeOn?: string;
+  /** What unitStatus answers per unit (default: "● <name>\n", exit 0). */
+  readonly statuses?: Readonly<Record<string, UnitStatus>>;
+  /** What journal sends at once per unit. */
+  readonly journals?: Readonly<Record<string, readonly string[]>>;
+  /** An endpoint without status and journal (HTTP API v1): fleetctl must use ssh. */
+  readonly noAgentAccess?: boolean;
 }
 
 interface Pending {
@@ -40,8 +48,20 @@ export class FakeFleetApi implements FleetApi {
   closed = false;
   private readonly pending = new Map<string, Pending>();
   private readonly failures = new Map<FakeMethod, Error>();
+  private readonly statuses: Readonly<Record<string, UnitStatus>>;
+  private readonly journals: Readonly<Record<string, readonly string[]>>;
+  /** Followers of journals, by unit: push() sends them more. */
+  private readonly followers = new Map<string, (text: string) => void>();
+  unitStatus?: (name: string) => Promise<UnitStatus>;
+  journal?: (name: string, options: JournalOptions, onData: (text: string) => void) => JournalStream;
 
   constructor(options: FakeFleetApiOptions = {}) {
+    this.statuses = options.statuses ?? {};
+    this.journals = options.journals ?? {};
+    if (!options.noAgentAccess) {
+      this.unitStatus = (name) => this.fakeUnitStatus(name);
+      this.journal = (name, opts, onData) => this.fakeJournal(name, opts, onData);
+    }
     for (const view of options.units ?? []) this.units.set(view.unit.name, view);
     this.machines = [...(options.machines ?? [])];
     this.states = [...(options.states ?? [])];
@@ -120,6 +140,39 @@ export class FakeFleetApi implements FleetApi {
   async listMachines(): Promise<Machine[]> {
     this.record({ method: "listMachines" });
     return [...this.machines];
+  }
+
+  private async fakeUnitStatus(name: string): Promise<UnitStatus> {
+    this.record({ method: "unitStatus", name });
+    const view = this.units.get(name);
+    return this.statuses[name] ?? { machineId: view?.machineId ?? "", text: `● ${name}\n`, exitCode: 0 };
+  }
+
+  private fakeJournal(name: string, options: JournalOptions, onData: (text: string) => void): JournalStream {
+    let end: () => void = () => {};
+    const done = new Promise<void>((resolve, reject) => {
+      try {
+        this.record({ method: "journal", name, options });
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      for (const chunk of this.journals[name] ?? []) onData(chunk);
+      end = () => {
+        this.followers.delete(name);
+        resolve();
+      };
+      if (options.follow) this.followers.set(name, onData);
+      else end();
+    });
+    return { done, cancel: () => end() };
+  }
+
+  /** Sends more journal text to whoever follows the unit's journal; false when nobody does. */
+  push(name: string, text: string): boolean {
+    const follower = this.followers.get(name);
+    follower?.(text);
+    return follower !== undefined;
   }
 
   close(): void {

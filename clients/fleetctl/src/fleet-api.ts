@@ -14,6 +14,27 @@ export interface UnitView {
   readonly reason: string;
 }
 
+/** `systemctl status` of a unit, run on its machine. */
+export interface UnitStatus {
+  readonly machineId: string;
+  readonly text: string;
+  /** systemctl's exit code (0 active, 3 inactive, ...). */
+  readonly exitCode: number;
+}
+
+export interface JournalOptions {
+  readonly lines: number;
+  readonly follow: boolean;
+  /** journalctl's --output mode. */
+  readonly output: string;
+}
+
+/** A journal being read: `done` settles when it ends (or fails); cancel() stops following. */
+export interface JournalStream {
+  readonly done: Promise<void>;
+  cancel(): void;
+}
+
 export interface FleetApi {
   /** The unit, or undefined when there is no unit by that name. */
   getUnit(name: string): Promise<UnitView | undefined>;
@@ -24,5 +45,11 @@ export interface FleetApi {
   destroyUnit(name: string): Promise<boolean>;
   listUnitStates(): Promise<UnitState[]>;
   listMachines(): Promise<Machine[]>;
+  /**
+   * Status and journal through the api, from the agent of the unit's machine. Absent when the
+   * endpoint serves none (HTTP API v1): fleetctl then uses ssh, as fleet's did.
+   */
+  unitStatus?(name: string): Promise<UnitStatus>;
+  journal?(name: string, options: JournalOptions, onData: (text: string) => void): JournalStream;
   close(): void;
 }

@@ -65,6 +65,20 @@ const impl: FleetServiceServer = {
     ],
   })),
   listMachines: handler(() => ({ machines: [{ id: "m1", publicIp: "10.0.0.1", metadata: { region: "eu" }, version: "1", agentEndpoint: "" }] })),
+  setMachineMetadata: handler(() => ({ revision: 4 })),
+  unitStatus: handler((req) => {
+    if (req.unitName !== "a.service") throw new FleetError("failed-precondition", `Unit ${req.unitName} does not appear to be running.`);
+    return { machineId: "m1", text: "● a.service\n", exitCode: 3 };
+  }),
+  journal: (call) => {
+    call.write({ data: `-- ${call.request.lines} lines, ${call.request.output} --\n` });
+    if (!call.request.follow) {
+      call.end();
+      return;
+    }
+    const timer = setInterval(() => call.write({ data: "tick\n" }), 5);
+    call.on("cancelled", () => clearInterval(timer));
+  },
 };
 
 let server: Server;
@@ -119,6 +133,24 @@ describe("grpcFleetApi", () => {
       { name: "a.service", hash: "h", machineId: "m1", loadState: "loaded", activeState: "active", subState: "running", currentState: "launched" },
     ]);
     expect(await api.listMachines()).toEqual([{ id: "m1", publicIp: "10.0.0.1", metadata: { region: "eu" } }]);
+  });
+
+  it("reads a unit's status and the server's refusal", async () => {
+    expect(await api.unitStatus?.("a.service")).toEqual({ machineId: "m1", text: "● a.service\n", exitCode: 3 });
+    await expect(api.unitStatus?.("b.service")).rejects.toThrow("Unit b.service does not appear to be running.");
+  });
+
+  it("streams a journal, and follows one until cancelled", async () => {
+    const seen: string[] = [];
+    const once = api.journal?.("a.service", { lines: 5, follow: false, output: "cat" }, (t) => seen.push(t));
+    await once?.done;
+    expect(seen).toEqual(["-- 5 lines, cat --\n"]);
+    const followed: string[] = [];
+    const stream = api.journal?.("a.service", { lines: 1, follow: true, output: "short" }, (t) => followed.push(t));
+    while (followed.length < 3) await new Promise((r) => setTimeout(r, 5));
+    stream?.cancel();
+    await stream?.done;
+    expect(followed.slice(0, 2)).toEqual(["-- 1 lines, short --\n", "tick\n"]);
   });
 
   it("gives up after the request timeout", async () => {

@@ -4,6 +4,7 @@ import type { Machine, TargetState, Unit, UnitState } from "@fleet/domain";
 import {
   connect,
   FleetError,
+  fromServiceError,
   FleetServiceClient,
   machineFromWire,
   targetStateFromWire,
@@ -14,7 +15,7 @@ import {
   unitToWire,
   type UnitView as WireUnitView,
 } from "@fleet/wire/fleet-client";
-import type { FleetApi, UnitView } from "./fleet-api.js";
+import type { FleetApi, JournalOptions, JournalStream, UnitStatus, UnitView } from "./fleet-api.js";
 
 function viewFromWire(view: WireUnitView): UnitView | undefined {
   if (!view.unit) return undefined;
@@ -71,6 +72,26 @@ export function grpcFleetApi(address: string, deadlineMs: number): FleetApi {
     async listMachines(): Promise<Machine[]> {
       const res = await unary(client.listMachines.bind(client), {}, opts);
       return res.machines.map(machineFromWire);
+    },
+    async unitStatus(name: string): Promise<UnitStatus> {
+      const res = await unary(client.unitStatus.bind(client), { unitName: name }, opts);
+      return { machineId: res.machineId, text: res.text, exitCode: res.exitCode };
+    },
+    journal(name: string, options: JournalOptions, onData: (text: string) => void): JournalStream {
+      const call = client.journal({ unitName: name, lines: options.lines, follow: options.follow, output: options.output });
+      let cancelled = false;
+      const done = new Promise<void>((resolve, reject) => {
+        call.on("data", (chunk: { data: string }) => onData(chunk.data));
+        call.on("end", () => resolve());
+        call.on("error", (err: unknown) => (cancelled ? resolve() : reject(fromServiceError(err))));
+      });
+      return {
+        done,
+        cancel() {
+          cancelled = true;
+          call.cancel();
+        },
+      };
     },
     close(): void {
       client.close();

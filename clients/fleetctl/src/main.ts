@@ -1,10 +1,21 @@
-// The fleetctl executable: process, files, clock and gRPC wired into runFleetctl.
+// The fleetctl executable: process, files, clock, ssh and the API clients wired into runFleetctl.
 import { readFile } from "node:fs/promises";
-import { runFleetctl, type FleetctlDeps } from "./cli.js";
+import { readFileSync } from "node:fs";
+import { runFleetctl, type FleetctlDeps, type TlsFiles } from "./cli.js";
 import { grpcFleetApi } from "./grpc-fleet-api.js";
+import { httpFleetApi, type TlsMaterial } from "./http-fleet-api.js";
+import { nodeProcesses, openSshTunnel } from "./node-processes.js";
 
 function isErrno(err: unknown, code: string): boolean {
   return err instanceof Error && (err as NodeJS.ErrnoException).code === code;
+}
+
+function tlsMaterial(files: TlsFiles): TlsMaterial {
+  const read = (path: string) => (path === "" ? undefined : readFileSync(path, "utf8"));
+  const ca = read(files.caFile);
+  const cert = read(files.certFile);
+  const key = read(files.keyFile);
+  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
 }
 
 const deps: FleetctlDeps = {
@@ -26,7 +37,10 @@ const deps: FleetctlDeps = {
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   },
-  connect: (endpoint, requestTimeoutMs) => grpcFleetApi(endpoint, requestTimeoutMs),
+  processes: nodeProcesses,
+  connect: (endpoint, options) =>
+    endpoint.kind === "grpc" ? grpcFleetApi(endpoint.address, options.requestTimeoutMs) : httpFleetApi(endpoint, options.requestTimeoutMs, tlsMaterial(options.tls)),
+  openTunnel: openSshTunnel,
 };
 
 void runFleetctl(process.argv.slice(2), process.env, deps).then((code) => {

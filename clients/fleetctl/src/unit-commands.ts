@@ -50,7 +50,7 @@ async function setTargetStateOfUnits(ctx: CommandContext, names: readonly string
  * The units named by the arguments, all of them or none: an unknown unit is reported as
  * "Unit x not found" and the command changes nothing.
  */
-async function findUnits(ctx: CommandContext, args: readonly string[]): Promise<UnitView[] | undefined> {
+export async function findUnits(ctx: CommandContext, args: readonly string[]): Promise<UnitView[] | undefined> {
   const names = [...new Set(args.map(unitNameOfArg))];
   const views = await Promise.all(names.map((name) => ctx.api.getUnit(name)));
   const missing = names.filter((_, i) => views[i] === undefined);
@@ -65,20 +65,13 @@ function noUnits(ctx: CommandContext, args: readonly string[]): boolean {
   return true;
 }
 
-function unsupportedReplace(ctx: CommandContext, flags: FlagValues): boolean {
-  if (flags.get("replace") !== true) return false;
-  warn(ctx, "--replace is not supported by this fleetctl: destroy the unit and submit it again");
-  return true;
-}
-
 /** load and start: create what is missing, set the desired state, wait. */
 function changeState(verb: "load" | "start", target: TargetState, errorPrefix: string) {
   return async (ctx: CommandContext, flags: FlagValues, args: readonly string[]): Promise<number> => {
     if (noUnits(ctx, args)) return 0;
-    if (unsupportedReplace(ctx, flags)) return 1;
     const attempts = blockAttempts(flags);
     try {
-      await lazyCreateUnits(ctx, args, Math.max(attempts, 0));
+      await lazyCreateUnits(ctx, args, Math.max(attempts, 0), { command: verb, replace: flags.get("replace") === true });
     } catch (err) {
       warn(ctx, `Error creating units: ${errorMessage(err)}`);
       return 1;
@@ -116,9 +109,8 @@ Submit a directory of units with glob matching:
   flags: [SIGN_FLAG, REPLACE_FLAG],
   async run(ctx, flags, args) {
     if (noUnits(ctx, args)) return 0;
-    if (unsupportedReplace(ctx, flags)) return 1;
     try {
-      await lazyCreateUnits(ctx, args, 0);
+      await lazyCreateUnits(ctx, args, 0, { command: "submit", replace: flags.get("replace") === true });
     } catch (err) {
       warn(ctx, `Error creating units: ${errorMessage(err)}`);
       return 1;

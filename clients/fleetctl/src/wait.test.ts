@@ -101,6 +101,8 @@ function context(api: FakeFleetApi) {
     api,
     output: { stdout: (t) => void stdout.push(t), stderr: (t) => void stderr.push(t) },
     files: { readFile: async () => undefined },
+    processes: { run: async () => 0, forward: async () => {}, onInterrupt: () => () => {} },
+    ssh: { username: "core", timeoutS: 10, strictHostKeyChecking: true, knownHostsFile: "", tunnel: "" },
     clock: {
       now: () => now,
       sleep: async (ms) => {

@@ -1,0 +1,143 @@
+// status and journal: systemctl status / journalctl of a unit on its machine. Through the api
+// (streamed from that machine's agent, no ssh) when the endpoint offers it; otherwise over ssh
+// to the machine, as fleet's fleetctl did.
+import { isGlobalUnit } from "@fleet/domain";
+import { boolFlag, numberFlag, stringFlag } from "./argv.js";
+import type { Command } from "./command.js";
+import { errorMessage, warn, type CommandContext } from "./context.js";
+import type { UnitView } from "./fleet-api.js";
+import { shellQuote } from "./ssh.js";
+import { runOnMachine, SSH_PORT_FLAG } from "./ssh-commands.js";
+import { unitNameOfArg } from "./unit-args.js";
+
+/** The unit if it runs somewhere; otherwise fleet's message on stderr and undefined. */
+async function runningUnit(ctx: CommandContext, name: string, what: "status" | "journal"): Promise<UnitView | undefined> {
+  let view: UnitView | undefined;
+  try {
+    view = await ctx.api.getUnit(name);
+  } catch (err) {
+    warn(ctx, `Error retrieving unit ${name}: ${errorMessage(err)}`);
+    return undefined;
+  }
+  if (!view) {
+    warn(ctx, `Unit ${name} does not exist.`);
+    return undefined;
+  }
+  if (isGlobalUnit(view.unit.options)) {
+    warn(ctx, `Unable to retrieve ${what} of global unit ${name}.`);
+    return undefined;
+  }
+  if (view.currentState === "inactive" || view.machineId === "") {
+    warn(ctx, `Unit ${name} does not appear to be running.`);
+    return undefined;
+  }
+  return view;
+}
+
+async function printUnitStatus(ctx: CommandContext, name: string, sshPort: number): Promise<number> {
+  const view = await runningUnit(ctx, name, "status");
+  if (!view) return 1;
+  if (!ctx.api.unitStatus) return runOnMachine(ctx, view.machineId, shellQuote(["systemctl", "status", "-l", name]), sshPort);
+  try {
+    const status = await ctx.api.unitStatus(name);
+    ctx.output.stdout(status.text);
+    return status.exitCode;
+  } catch (err) {
+    warn(ctx, `Error retrieving status of unit ${name}: ${errorMessage(err)}`);
+    return 1;
+  }
+}
+
+export const statusCommand: Command = {
+  name: "status",
+  summary: "Output the status of one or more units in the cluster",
+  usage: "[--ssh-port=N] UNIT...",
+  description: `Output the status of one or more units currently running in the cluster
+(systemctl status -l, run on the unit's machine). The exit code is systemctl's.
+
+Show status of a single unit:
+	fleetctl status foo.service
+
+Show status of an entire directory with glob matching:
+	fleetctl status myservice/*`,
+  flags: [SSH_PORT_FLAG],
+  async run(ctx, flags, args) {
+    let exit = 0;
+    for (const [i, arg] of args.entries()) {
+      // A blank line between units, as systemctl status separates them.
+      if (i > 0) ctx.output.stdout("\n");
+      exit = await printUnitStatus(ctx, unitNameOfArg(arg), numberFlag(flags, "ssh-port"));
+      if (exit !== 0) break;
+    }
+    return exit;
+  },
+};
+
+async function streamJournal(ctx: CommandContext, name: string, lines: number, follow: boolean, output: string): Promise<number> {
+  const journal = ctx.api.journal;
+  if (!journal) return 1;
+  const stream = journal.call(ctx.api, name, { lines, follow, output }, (text) => ctx.output.stdout(text));
+  // Ctrl-C ends a followed journal; that is how it is meant to end, so the exit code is 0.
+  const stopListening = ctx.processes.onInterrupt(() => stream.cancel());
+  try {
+    await stream.done;
+    return 0;
+  } catch (err) {
+    warn(ctx, `Error reading journal of unit ${name}: ${errorMessage(err)}`);
+    return 1;
+  } finally {
+    stopListening();
+  }
+}
+
+export const journalCommand: Command = {
+  name: "journal",
+  summary: "Print the journal of a unit in the cluster to stdout",
+  usage: "[--lines=N] [--ssh-port=N] [-f|--follow] [--output=STRING] <unit>",
+  description: `Outputs the journal of a unit from the machine that the unit occupies.
+
+Read the last 10 lines:
+	fleetctl journal foo.service
+
+Read the last 100 lines:
+	fleetctl journal --lines 100 foo.service
+
+Follow the journal until interrupted (Ctrl-C):
+	fleetctl journal -f foo.service
+
+This command does not work with global units.`,
+  flags: [
+    { name: "lines", kind: "int", default: 10, usage: "Number of recent log lines to return" },
+    { name: "follow", kind: "bool", default: false, short: "f", usage: "Continuously print new entries as they are appended to the journal." },
+    SSH_PORT_FLAG,
+    { name: "sudo", kind: "bool", default: false, usage: "Execute journal command with sudo (over ssh only)" },
+    {
+      name: "output",
+      kind: "string",
+      default: "short",
+      usage: "Output mode. This will be passed unaltered to journalctl on the remote host, and hence supports the same modes as that command.",
+    },
+  ],
+  async run(ctx, flags, args) {
+    const arg = args[0];
+    if (args.length !== 1 || arg === undefined) {
+      warn(ctx, "One unit file must be provided.");
+      return 1;
+    }
+    const name = unitNameOfArg(arg);
+    const lines = numberFlag(flags, "lines");
+    if (lines < 0) {
+      warn(ctx, `invalid --lines ${lines}: must not be negative`);
+      return 1;
+    }
+    const follow = boolFlag(flags, "follow");
+    const output = stringFlag(flags, "output");
+    const view = await runningUnit(ctx, name, "journal");
+    if (!view) return 1;
+    if (ctx.api.journal) return streamJournal(ctx, name, lines, follow, output);
+    const command = ["journalctl", "--unit", name, "--no-pager", "-n", String(lines), "--output", output];
+    if (boolFlag(flags, "sudo")) command.unshift("sudo");
+    if (follow) command.push("-f");
+    return runOnMachine(ctx, view.machineId, shellQuote(command), numberFlag(flags, "ssh-port"));
+  },
+};
