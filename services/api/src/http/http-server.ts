@@ -10,6 +10,8 @@ import { errorEntity, HttpError } from "./http-error.js";
 
 /** Largest request body accepted (a unit file is a few KiB); larger ones are 413. */
 export const MAX_BODY_BYTES = 1024 * 1024;
+/** How much of a too-large body is read and dropped before the 413 (see readBody). */
+const DRAIN_BYTES = 16 * 1024 * 1024;
 
 export interface HttpApiOptions {
   readonly backend: FleetBackend;
@@ -25,24 +27,24 @@ function requestIdOf(req: IncomingMessage): string {
   return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
+/**
+ * The body as text, or a 413 when it is larger than `limit`. A too-large body is still read
+ * (and dropped) up to DRAIN_BYTES so the client, still sending, gets the 413 instead of a
+ * broken pipe; beyond that the connection is given up.
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   const tooLarge = () => new HttpError(413, `request body larger than ${limit} bytes`);
   const declared = Number(req.headers["content-length"] ?? "0");
-  if (declared > limit) return Promise.reject(tooLarge());
+  if (declared > DRAIN_BYTES) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners("data");
-        req.resume();
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= limit) chunks.push(chunk);
+      else if (size > DRAIN_BYTES) reject(tooLarge());
     });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => (size > limit ? reject(tooLarge()) : resolve(Buffer.concat(chunks).toString("utf8"))));
     req.on("error", reject);
   });
 }

@@ -1,0 +1,166 @@
+// HTTP API v1 of a real api process, on a real gateway, etcd and NATS: fleet's JSON and status
+// codes end to end, bad input changing nothing, metadata PATCHes outliving a machine's
+// re-registration, the unix socket, and fleetctl's HTTP client against it.
+import { mkdtempSync, rmSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, waitFor } from "@fleet/testkit";
+import { TargetState, unary } from "@fleet/wire";
+import { httpFleetApi } from "fleetctl";
+import { startGatewayFixture, startService, type GatewayFixture } from "./gateway-fixture.js";
+
+let fx: GatewayFixture;
+let api: ChildProcess;
+let base = "";
+const dir = mkdtempSync(join(tmpdir(), "fleet-http-it-"));
+const socket = join(dir, "fleet.sock");
+const M1 = "1".repeat(32);
+const options = [{ section: "Service", name: "ExecStart", value: "/bin/sleep infinity" }];
+
+beforeAll(async () => {
+  fx = await startGatewayFixture();
+  const [grpcPort, httpPort] = [await freePort(), await freePort()];
+  api = startService("api", {
+    FLEET_GATEWAY_ENDPOINT: fx.gatewayAddress,
+    FLEET_API_LISTEN: `127.0.0.1:${grpcPort}`,
+    FLEET_API_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
+    FLEET_API_UNIX_SOCKET: socket,
+    FLEET_TOKEN_LIMIT: "2",
+    FLEET_VERBOSITY: "warn",
+  });
+  base = `http://127.0.0.1:${httpPort}/fleet/v1`;
+  await waitFor("HTTP API v1 to serve", async () => (await fetch(`${base}/units`)).ok, { timeoutMs: 20_000 });
+});
+
+afterAll(async () => {
+  if (api && api.exitCode === null) {
+    api.kill("SIGTERM");
+    await new Promise((r) => api.once("exit", r));
+  }
+  await fx?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body), headers: { "Content-Type": "application/json" } }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+describe("units over HTTP", () => {
+  it("creates a unit with PUT (201) and reads it back with fleet's fields", async () => {
+    expect((await call("PUT", "/units/web.service", { desiredState: "loaded", options })).status).toBe(201);
+    expect(await call("GET", "/units/web.service")).toEqual({
+      status: 200,
+      body: { currentState: "inactive", desiredState: "loaded", name: "web.service", options: [{ name: "ExecStart", section: "Service", value: "/bin/sleep infinity" }] },
+    });
+  });
+
+  it("changes the desired state (204), visible to gRPC clients of the gateway", async () => {
+    expect((await call("PUT", "/units/web.service", { desiredState: "launched" })).status).toBe(204);
+    const got = await unary(fx.client.getUnit.bind(fx.client), { name: "web.service", minRevision: 0 });
+    expect(got.unit?.desiredState).toBe(TargetState.TARGET_STATE_LAUNCHED);
+  });
+
+  it("refuses bad input with fleet's codes, and the registry is unchanged", async () => {
+    const before = await call("GET", "/units");
+    const cases: Array<[string, string, unknown, number]> = [
+      ["PUT", "/units/web.service", "{oops", 400],
+      ["PUT", "/units/web.service", { desiredState: "running" }, 400],
+      ["PUT", "/units/web.service", { desiredState: 1 }, 400],
+      ["PUT", "/units/web.service", { name: "other.service", desiredState: "inactive" }, 400],
+      ["PUT", "/units/bad", { options }, 400],
+      ["PUT", "/units/new.service", { desiredState: "launched" }, 409],
+      ["PUT", "/units/web.service", { options }, 409],
+      ["PUT", "/units/new.service", { options: [{ section: "Service", name: "Exec Start", value: "x" }] }, 400],
+      ["PUT", "/units/big.service", { options: [{ section: "Service", name: "ExecStart", value: "x".repeat(2 * 1024 * 1024) }] }, 413],
+      ["POST", "/units", {}, 405],
+      ["DELETE", "/units/nope.service", undefined, 404],
+    ];
+    for (const [method, path, body, status] of cases) {
+      const r = await call(method, path, body);
+      expect({ method, path, status: r.status }).toEqual({ method, path, status });
+      expect(r.body).toMatchObject({ error: { code: status } });
+    }
+    expect(await call("GET", "/units")).toEqual(before);
+  });
+
+  it("pages by token_limit and refuses a bad token", async () => {
+    for (const n of ["a", "b"]) expect((await call("PUT", `/units/${n}.service`, { options })).status).toBe(201);
+    const first = (await call("GET", "/units")).body as { units: { name: string }[]; nextPageToken: string };
+    expect(first.units.map((u) => u.name)).toEqual(["a.service", "b.service"]);
+    const second = (await call("GET", `/units?nextPageToken=${first.nextPageToken}`)).body as { units: { name: string }[] };
+    expect(second.units.map((u) => u.name)).toEqual(["web.service"]);
+    expect((await call("GET", "/units?nextPageToken=bogus")).status).toBe(400);
+  });
+
+  it("destroys with DELETE (204), then 404", async () => {
+    expect((await call("DELETE", "/units/a.service")).status).toBe(204);
+    expect((await call("GET", "/units/a.service")).status).toBe(404);
+  });
+});
+
+describe("machines and states over HTTP", () => {
+  it("lists a registered machine and the states its agent reports, with filters", async () => {
+    const c = fx.client;
+    const { leaseId } = await unary(c.registerMachine.bind(c), { machine: { id: M1, publicIp: "10.1.0.1", metadata: { region: "east" }, version: "", agentEndpoint: "" }, ttlSeconds: 30 });
+    await unary(c.reportUnitStates.bind(c), {
+      machineId: M1,
+      leaseId,
+      states: [{ name: "web.service", hash: "h", machineId: M1, loadState: "loaded", activeState: "active", subState: "running", currentState: TargetState.TARGET_STATE_LAUNCHED }],
+      removed: [],
+    });
+    await waitFor("machine listed", async () => ((await call("GET", "/machines")).body as { machines?: unknown[] }).machines?.length === 1, { timeoutMs: 5000 });
+    expect((await call("GET", "/machines")).body).toEqual({ machines: [{ id: M1, metadata: { region: "east" }, primaryIP: "10.1.0.1" }] });
+    const state = { hash: "h", machineID: M1, name: "web.service", systemdActiveState: "active", systemdLoadState: "loaded", systemdSubState: "running" };
+    expect((await call("GET", "/state")).body).toEqual({ states: [state] });
+    expect((await call("GET", `/state?machineID=${M1}&unitName=web.service`)).body).toEqual({ states: [state] });
+    expect((await call("GET", "/state?unitName=b.service")).body).toEqual({});
+  });
+
+  it("PATCHes metadata; a bad patch changes nothing; the change outlives re-registration", async () => {
+    expect((await call("PATCH", "/machines", [{ op: "add", path: `/${M1}/metadata/disk`, value: "ssd" }, { op: "remove", path: `/${M1}/metadata/region` }])).status).toBe(204);
+    expect((await call("PATCH", "/machines", [{ op: "add", path: `/${M1}/metadata/gpu`, value: "yes" }, { op: "add", path: `/${M1}/metadata/x` }])).status).toBe(400);
+    expect((await call("GET", "/machines")).body).toEqual({ machines: [{ id: M1, metadata: { disk: "ssd" }, primaryIP: "10.1.0.1" }] });
+    const c = fx.client;
+    await unary(c.registerMachine.bind(c), { machine: { id: M1, publicIp: "10.1.0.1", metadata: { region: "east" }, version: "", agentEndpoint: "" }, ttlSeconds: 30 });
+    await waitFor("re-registered", async () => JSON.stringify((await call("GET", "/machines")).body).includes("disk"), { timeoutMs: 5000 });
+    expect((await call("GET", "/machines")).body).toEqual({ machines: [{ id: M1, metadata: { disk: "ssd" }, primaryIP: "10.1.0.1" }] });
+  });
+});
+
+describe("the unix socket and fleetctl's HTTP client", () => {
+  it("serves the same API on the unix socket", async () => {
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = request({ socketPath: socket, path: "/fleet/v1/units/web.service" }, (res) => {
+        let text = "";
+        res.on("data", (c: Buffer) => (text += c.toString()));
+        res.on("end", () => resolve(text));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    expect(JSON.parse(body)).toMatchObject({ name: "web.service", desiredState: "launched" });
+  });
+
+  it("fleetctl's HTTP API v1 client creates, reads, lists and destroys", async () => {
+    const client = httpFleetApi({ kind: "http-unix", socketPath: socket }, 5000);
+    try {
+      await client.createUnit({ name: "cli.service", options, hash: "", desiredState: "inactive" });
+      await client.setUnitTargetState("cli.service", "loaded");
+      expect((await client.getUnit("cli.service"))?.unit.desiredState).toBe("loaded");
+      expect((await client.listUnits()).map((u) => u.unit.name)).toEqual(["b.service", "cli.service", "web.service"]);
+      expect((await client.listMachines()).map((m) => m.id)).toEqual([M1]);
+      expect(await client.destroyUnit("cli.service")).toBe(true);
+      expect(await client.getUnit("cli.service")).toBeUndefined();
+    } finally {
+      client.close();
+    }
+  });
+});
