@@ -42,6 +42,8 @@ describe("units", () => {
     expect(await kindOf(unary(c.createUnit.bind(c), unit("hello.service")))).toBe("already-exists");
     expect(await kindOf(unary(c.createUnit.bind(c), unit("../etc/passwd.service")))).toBe("invalid-argument");
     expect(await kindOf(unary(c.createUnit.bind(c), unit("noSuffix")))).toBe("invalid-argument");
+    const globalAndPinned = [...options, { section: "X-Fleet", name: "Global", value: "true" }, { section: "X-Fleet", name: "MachineOf", value: "db.service" }];
+    expect(await kindOf(unary(c.createUnit.bind(c), { unit: { name: "g.service", options: globalAndPinned, hash: "", desiredState: 0 } }))).toBe("invalid-argument");
     expect(await kindOf(unary(c.getUnit.bind(c), { name: "nope.service", minRevision: 0 }))).toBe("not-found");
     expect(await kindOf(unary(c.setUnitDesiredState.bind(c), { name: "nope.service", desiredState: TargetState.TARGET_STATE_LAUNCHED }))).toBe("not-found");
     expect(await kindOf(unary(c.destroyUnit.bind(c), { name: "nope.service" }))).toBe("not-found");

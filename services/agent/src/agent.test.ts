@@ -89,6 +89,26 @@ describe("Agent", () => {
     expect(registry.states.get("hello.service")).toMatchObject({ activeState: "active", currentState: "launched" });
   });
 
+  it("runs the global units whose metadata and conflicts this machine satisfies", async () => {
+    const { agent, registry } = makeAgent();
+    const global = (name: string, xfleet: string[]) =>
+      makeUnit(name, "launched", [
+        { section: "Service", name: "ExecStart", value: "/bin/sleep infinity" },
+        { section: "X-Fleet", name: "Global", value: "true" },
+        ...xfleet.map((line) => ({ section: "X-Fleet", name: line.split("=")[0] ?? "", value: line.slice(line.indexOf("=") + 1) })),
+      ]);
+    registry.machine = { ...machine, metadata: { region: "east" } };
+    registry.units = [
+      global("east.service", ["MachineMetadata=region=east"]),
+      global("west.service", ["MachineMetadata=region=west"]),
+      global("shy.service", ["Conflicts=placed.service"]),
+      makeUnit("placed.service", "launched"),
+    ];
+    await agent.reconcile("test");
+    await settle();
+    expect([...registry.states.keys()].sort()).toEqual(["east.service", "placed.service"]);
+  });
+
   it("one failing start does not stop the other units of the pass", async () => {
     const { agent, registry, systemd } = makeAgent();
     systemd.failing.add("bad.service");

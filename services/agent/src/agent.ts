@@ -4,7 +4,7 @@
 //                   unit files + systemd (ListUnitsByNames) -> observed
 //                   planAgentTasks(desired, observed) -> executeTasks -> report states
 //   systemd PropertiesChanged signals -> batched ReportUnitStates
-import { planAgentTasks, serializeUnitFile, isRunning, type DesiredUnit, type ObservedUnit, type TargetState, type Unit, type UnitState, type Machine } from "@fleet/domain";
+import { globalUnitsForMachine, isGlobalUnit, planAgentTasks, serializeUnitFile, isRunning, type DesiredUnit, type ObservedUnit, type TargetState, type Unit, type UnitState, type Machine } from "@fleet/domain";
 import type { Logger } from "@fleet/wire";
 import { executeTasks } from "./executor.js";
 import type { SystemdUnitStatus, UnitManager } from "./systemd.js";
@@ -14,7 +14,8 @@ import { unitObjectPath } from "./unit-path.js";
 export interface AgentRegistry {
   register(machine: Machine, ttlSeconds: number): Promise<string>;
   heartbeat(machineId: string, leaseId: string): Promise<boolean>;
-  schedule(machineId: string): Promise<Unit[]>;
+  /** Units placed on the machine plus every global unit, and the machine as the scheduler sees it. */
+  schedule(machineId: string): Promise<{ units: Unit[]; machine?: Machine }>;
   report(machineId: string, leaseId: string, states: UnitState[], removed: string[]): Promise<void>;
 }
 
@@ -71,9 +72,9 @@ export class Agent {
 
   async reconcile(trigger: string): Promise<void> {
     if (!this.leaseId) await this.register();
-    const units = await this.registry.schedule(this.machine.id);
+    const schedule = await this.registry.schedule(this.machine.id);
     const desired: DesiredUnit[] = [];
-    for (const unit of units) {
+    for (const unit of this.unitsForThisMachine(schedule.units, schedule.machine ?? this.machine)) {
       if (unit.desiredState === "inactive") continue;
       this.hashes.set(unit.name, unit.hash);
       desired.push({ name: unit.name, contents: serializeUnitFile(unit.options), desiredState: unit.desiredState });
@@ -126,6 +127,20 @@ export class Agent {
   private markAllDirty(): void {
     for (const name of this.reached.keys()) this.dirty.add(name);
     this.scheduleFlush();
+  }
+
+  /** The placed units, and the global units this machine qualifies for (the agent decides those). */
+  private unitsForThisMachine(units: readonly Unit[], machine: Machine): Unit[] {
+    const placed = units.filter((u) => !isGlobalUnit(u.options));
+    const globals = globalUnitsForMachine(
+      units.filter((u) => isGlobalUnit(u.options)),
+      machine,
+      placed,
+    );
+    for (const g of globals) {
+      if (g.eligible !== true) this.log.debug({ unit: g.unit.name, reason: g.eligible }, "global unit not for this machine");
+    }
+    return [...placed, ...globals.filter((g) => g.eligible === true).map((g) => g.unit)];
   }
 
   private track(names: readonly string[]): void {

@@ -1,5 +1,5 @@
 // The agent's edge to the registry-gateway.
-import { machineToWire, RegistryConnection, unary, unitFromWire, unitStateToWire } from "@fleet/wire";
+import { machineFromWire, machineToWire, RegistryConnection, unary, unitFromWire, unitStateToWire } from "@fleet/wire";
 import type { Machine, Unit, UnitState } from "@fleet/domain";
 import type { AgentRegistry } from "./agent.js";
 
@@ -15,9 +15,10 @@ export class GatewayRegistry extends RegistryConnection implements AgentRegistry
     return res.alive;
   }
 
-  async schedule(machineId: string): Promise<Unit[]> {
+  async schedule(machineId: string): Promise<{ units: Unit[]; machine?: Machine }> {
     const res = await unary(this.client.getMachineSchedule.bind(this.client), { machineId, minRevision: this.minRevision });
-    return res.units.map(unitFromWire);
+    const machine = res.machines.find((m) => m.id === machineId);
+    return { units: res.units.map(unitFromWire), ...(machine ? { machine: machineFromWire(machine) } : {}) };
   }
 
   async report(machineId: string, leaseId: string, states: UnitState[], removed: string[]): Promise<void> {

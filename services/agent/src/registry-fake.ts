@@ -5,6 +5,8 @@ import type { AgentRegistry } from "./agent.js";
 
 export class FakeAgentRegistry implements AgentRegistry {
   units: Unit[] = [];
+  /** The machine as the scheduler sees it (metadata changed through the API); undefined: as registered. */
+  machine: Machine | undefined;
   /** The latest state reported per unit; removed units are deleted. */
   readonly states = new Map<string, UnitState>();
   registrations = 0;
@@ -21,8 +23,8 @@ export class FakeAgentRegistry implements AgentRegistry {
     return leaseId === this.lease;
   }
 
-  async schedule(): Promise<Unit[]> {
-    return this.units;
+  async schedule(): Promise<{ units: Unit[]; machine?: Machine }> {
+    return this.machine ? { units: this.units, machine: this.machine } : { units: this.units };
   }
 
   async report(_machineId: string, leaseId: string, states: UnitState[], removed: string[]): Promise<void> {

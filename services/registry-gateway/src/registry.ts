@@ -5,6 +5,7 @@ import { FleetError } from "@fleet/wire";
 import {
   unitHash,
   unitNameError,
+  xFleetError,
   type Machine,
   type Placement,
   type TargetState,
@@ -65,6 +66,8 @@ export class Registry {
   async createUnit(name: string, options: readonly UnitOption[], desiredState: TargetState): Promise<number> {
     assertUnitName(name);
     assertOptions(options);
+    const xFleet = xFleetError(name, options);
+    if (xFleet) throw new FleetError("invalid-argument", xFleet);
     const unit: Unit = { name, options, hash: unitHash(options), desiredState };
     const key = this.keys.unit(name);
     const res = await this.store.txn({ compare: [created(key, 0)], success: [put(key, unitRecord(unit))] });
