@@ -2,6 +2,7 @@
 // options, machines with 32-hex ids, applying a decision to a snapshot, and seeded random
 // clusters that mix every constraint.
 import type { ClusterSnapshot } from "./scheduler.js";
+import { unitHash } from "./unit-hash.js";
 import type { Machine, Placement, TargetState, Unit, UnitOption } from "./types.js";
 
 /** X-Fleet options as name -> value (or several values, one line each). */
@@ -16,7 +17,8 @@ export function xFleetOptions(spec: XFleetSpec): UnitOption[] {
 }
 
 export function xUnit(name: string, spec: XFleetSpec = {}, desiredState: TargetState = "launched"): Unit {
-  return { name, options: xFleetOptions(spec), hash: `hash-of-${name}-${JSON.stringify(spec)}`, desiredState };
+  const options = xFleetOptions(spec);
+  return { name, options, hash: unitHash(options), desiredState };
 }
 
 /** A 32-hex machine id that sorts by n: hexId(1) = "000…01". */
