@@ -59,20 +59,20 @@ afterAll(async () => {
 describe("unit types", () => {
   it("a socket-activated service starts on the first connection, on the socket's machine", async () => {
     const port = await freePort();
-    await ok("load", unitFile("echo.service", "[Service]\nExecStart=/bin/sh -c 'touch /run/echo-activated; exec sleep infinity'\n\n[X-Fleet]\nMachineOf=echo.socket\n"));
+    await ok("load", "--no-block", unitFile("echo.service", "[Service]\nExecStart=/bin/sh -c 'touch /run/echo-activated; exec sleep infinity'\n\n[X-Fleet]\nMachineOf=echo.socket\n"));
     await ok("start", unitFile("echo.socket", `[Socket]\nListenStream=127.0.0.1:${port}\n`));
     const machine = await machineOf("echo.socket");
     expect(await machineOf("echo.service")).toBe(machine);
     expect((await sh(machine, "systemctl is-active echo.socket")).stdout).toBe("active");
     expect((await sh(machine, "systemctl is-active echo.service")).stdout).toBe("inactive");
     // Connect (the machines share the host's network namespace).
-    expect((await sh(machine, `exec 3<>/dev/tcp/127.0.0.1/${port}; sleep 0.3`)).code).toBe(0);
+    expect((await cluster.exec(machine, ["bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/${port}; sleep 0.3`])).code).toBe(0);
     await waitFor("socket activation", async () => (await sh(machine, "systemctl is-active echo.service")).stdout === "active", { timeoutMs: 10_000 });
     expect((await sh(machine, "test -e /run/echo-activated")).code).toBe(0);
   });
 
   it("a timer fires its service", async () => {
-    await ok("load", unitFile("tick.service", "[Service]\nType=oneshot\nExecStart=/bin/touch /run/tick-fired\n\n[X-Fleet]\nMachineOf=tick.timer\n"));
+    await ok("load", "--no-block", unitFile("tick.service", "[Service]\nType=oneshot\nExecStart=/bin/touch /run/tick-fired\n\n[X-Fleet]\nMachineOf=tick.timer\n"));
     await ok("start", unitFile("tick.timer", "[Timer]\nOnActiveSec=1\nAccuracySec=1ms\n"));
     const machine = await machineOf("tick.timer");
     expect((await sh(machine, "systemctl is-active tick.timer")).stdout).toMatch(/^(active|inactive)$/);
@@ -80,7 +80,7 @@ describe("unit types", () => {
   });
 
   it("a path unit starts its service when the path appears", async () => {
-    await ok("load", unitFile("watch.service", "[Service]\nType=oneshot\nExecStart=/bin/touch /run/watch-fired\n\n[X-Fleet]\nMachineOf=watch.path\n"));
+    await ok("load", "--no-block", unitFile("watch.service", "[Service]\nType=oneshot\nExecStart=/bin/touch /run/watch-fired\n\n[X-Fleet]\nMachineOf=watch.path\n"));
     await ok("start", unitFile("watch.path", "[Path]\nPathExists=/run/watch-trigger\n"));
     const machine = await machineOf("watch.path");
     expect((await sh(machine, "systemctl is-active watch.path")).stdout).toBe("active");
