@@ -47,6 +47,7 @@ describe("globalUnitEligible", () => {
   ])("$name", ({ unit, others, want }) => {
     const result = globalUnitEligible(unit, machine, others);
     if (want === true) expect(result).toBe(true);
+    else if (want === false) expect(result).not.toBe(true);
     else expect(result).toMatch(want);
   });
 

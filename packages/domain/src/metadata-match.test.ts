@@ -15,7 +15,7 @@ describe("MachineMetadata requirements", () => {
     { name: "case matters", pairs: ["region=West"], metadata: { region: "west" }, want: false },
     { name: "no requirement matches all", pairs: [], metadata: {}, want: true },
   ])("$name", ({ pairs, metadata, want }) => {
-    expect(machineMatchesMetadata(metadata, req(...pairs))).toBe(want);
+    expect(machineMatchesMetadata(metadata as Record<string, string>, req(...pairs))).toBe(want);
   });
 
   it("sets malformed pairs aside", () => {

@@ -48,7 +48,7 @@ describe("readXFleet", () => {
     { name: "Global, last value wins", unit: "g.service", spec: { Global: ["true", "false"] }, want: { global: false } },
     { name: "Global=yes / 1 / on / t count as true", unit: "g.service", spec: { Global: "T" }, want: { global: true } },
   ])("$name", ({ unit, spec, want }) => {
-    expect(read(unit, spec)).toEqual({ global: false, machineId: undefined, machineOf: [], metadata: [], conflicts: [], replaces: [], ...want });
+    expect(read(unit, spec as XFleetSpec)).toEqual({ global: false, machineId: undefined, machineOf: [], metadata: [], conflicts: [], replaces: [], ...want });
   });
 
   it("isGlobalUnit agrees", () => {
@@ -81,7 +81,7 @@ describe("xFleetError", () => {
     { name: "MachineOf matching its own Conflicts", spec: { MachineOf: "db.service", Conflicts: "db*" }, want: /unresolvable requirements: MachineOf=db.service matches Conflicts=db\*/ },
     { name: "MachineOf itself", spec: { MachineOf: "%n" }, want: /MachineOf=a.service names the unit itself/ },
   ])("$name", ({ spec, want }) => {
-    const error = xFleetError("a.service", xFleetOptions(spec));
+    const error = xFleetError("a.service", xFleetOptions(spec as XFleetSpec));
     if (want === undefined) expect(error).toBeUndefined();
     else expect(error).toMatch(want);
   });

@@ -19,6 +19,8 @@ export const ALL_OPTION_NAMES = [
   "gateway_listen",
   "gateway_endpoint",
   "api_listen",
+  "api_http_listen",
+  "api_unix_socket",
   "public_ip",
   "metadata",
   "agent_ttl",
