@@ -1,6 +1,8 @@
 // Client-side plumbing: channel options, deadlines, and promise-returning unary calls.
-import { credentials, Metadata, type CallOptions, type ChannelOptions, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
+import { Metadata, type CallOptions, type ChannelOptions, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
+import type { ChannelCredentials } from "@grpc/grpc-js";
 import { fromServiceError } from "./errors.js";
+import { channelCredentials } from "./tls.js";
 
 export type UnaryMethod<Req, Res> = (
   request: Req,
@@ -38,10 +40,10 @@ export const CHANNEL_OPTIONS: ChannelOptions = {
 };
 
 export interface ClientConstructor<C> {
-  new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options?: ChannelOptions): C;
+  new (address: string, creds: ChannelCredentials, options?: ChannelOptions): C;
 }
 
-/** A client of a service at host:port (or unix:///path), plaintext. */
-export function connect<C>(ctor: ClientConstructor<C>, address: string): C {
-  return new ctor(address, credentials.createInsecure(), CHANNEL_OPTIONS);
+/** A client of a service at host:port (or unix:///path), with the process's TLS settings. */
+export function connect<C>(ctor: ClientConstructor<C>, address: string, creds: ChannelCredentials = channelCredentials()): C {
+  return new ctor(address, creds, CHANNEL_OPTIONS);
 }

@@ -5,3 +5,4 @@ export * from "./gen/fleet/v1/fleet.pb.js";
 export * from "./convert.js";
 export * from "./errors.js";
 export * from "./client.js";
+export * from "./tls.js";

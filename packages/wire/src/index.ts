@@ -10,3 +10,4 @@ export * from "./logger.js";
 export * from "./service-config.js";
 export * from "./nats-hints.js";
 export * from "./registry-connection.js";
+export * from "./tls.js";

@@ -1,9 +1,10 @@
 // Server-side plumbing: unary handlers as async functions, with request ids, logs and one
 // mapping of domain errors to gRPC status.
 import { randomUUID } from "node:crypto";
-import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { Server, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { toServiceError, FleetError } from "./errors.js";
 import type { Logger } from "./logger.js";
+import { serverCredentials } from "./tls.js";
 
 export interface RequestContext {
   readonly requestId: string;
@@ -39,7 +40,7 @@ export async function serve(
   const server = new Server({ "grpc.max_receive_message_length": 16 * 1024 * 1024 });
   for (const [definition, impl] of services) server.addService(definition, impl);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    server.bindAsync(address, serverCredentials(), (err, bound) => (err ? reject(err) : resolve(bound)));
   });
   return { server, port };
 }

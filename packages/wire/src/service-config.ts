@@ -34,6 +34,9 @@ export const ALL_OPTION_NAMES = [
   "machine_id_file",
   "agent_reconcile_interval",
   "agent_listen",
+  "tls_cert_file",
+  "tls_key_file",
+  "tls_ca_file",
 ] as const;
 
 export function configPathFromArgv(argv: readonly string[]): { path: string; explicit: boolean } {

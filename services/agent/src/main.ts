@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { ALL_MACHINES_SUBJECT, machineSubject, ReconcileLoop } from "@fleet/domain";
-import { AgentServiceService, connectHintBus, createLogger, loadServiceConfig, runMain, serve, shutdown } from "@fleet/wire";
+import { AgentServiceService, connectHintBus, createLogger, configureTlsFromConfig, loadServiceConfig, runMain, serve, shutdown } from "@fleet/wire";
 import { agentService } from "./agent-service.js";
 import { Agent } from "./agent.js";
 import { agentConfigSchema } from "./config.js";
@@ -26,6 +26,7 @@ function firstPublicIPv4(): string {
 
 runMain(async () => {
   const config = loadServiceConfig(agentConfigSchema);
+  configureTlsFromConfig(config);
   const machineId = readMachineId(config.machine_id_file);
   const log = createLogger("agent", config.verbosity).child({ machineId });
   const publicIp = config.public_ip || firstPublicIPv4();

@@ -5,7 +5,7 @@ import {
   createLogger,
   FleetServiceClient,
   FleetServiceService,
-  loadServiceConfig,
+  configureTlsFromConfig, loadServiceConfig,
   RegistryServiceClient,
   runMain,
   serve,
@@ -56,6 +56,7 @@ async function serveHttpApi(config: ApiConfig, client: FleetServiceClient, log: 
 
 runMain(async () => {
   const config = loadServiceConfig(apiConfigSchema);
+  configureTlsFromConfig(config);
   validateApiConfig(config);
   const log = createLogger("api", config.verbosity);
   const gateway = connect(RegistryServiceClient, config.gateway_endpoint);

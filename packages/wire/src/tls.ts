@@ -1,0 +1,59 @@
+// Transport security for every gRPC hop: one identity per process. With a certificate and key
+// a process serves TLS (and requires client certificates when it also has a CA); with a CA it
+// verifies the servers it calls (and presents its own certificate, if it has one, for mutual
+// TLS). Without files everything is plaintext, as on a loopback development cluster.
+import { readFileSync } from "node:fs";
+import { credentials, ServerCredentials, type ChannelCredentials } from "@grpc/grpc-js";
+import type { ConfigSchema } from "@fleet/domain";
+
+export interface TlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
+}
+
+export const tlsConfigSchema = {
+  tls_cert_file: { kind: "string", default: "", help: "PEM certificate this process serves gRPC with (and presents as a client)" },
+  tls_key_file: { kind: "string", default: "", help: "PEM private key of tls_cert_file" },
+  tls_ca_file: { kind: "string", default: "", help: "PEM CA that servers and clients must be signed by (mutual TLS)" },
+} as const satisfies ConfigSchema;
+
+interface Loaded {
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+  readonly ca?: Buffer;
+}
+
+let loaded: Loaded = {};
+
+function read(path: string, option: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new Error(`cannot read ${option} ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** Loads the process's TLS files; errors name the option. */
+export function configureTls(files: TlsFiles): void {
+  if ((files.certFile === "") !== (files.keyFile === "")) throw new Error("tls_cert_file and tls_key_file go together");
+  loaded = {
+    ...(files.certFile ? { cert: read(files.certFile, "tls_cert_file"), key: read(files.keyFile, "tls_key_file") } : {}),
+    ...(files.caFile ? { ca: read(files.caFile, "tls_ca_file") } : {}),
+  };
+}
+
+/** From a resolved config holding tlsConfigSchema's options. */
+export function configureTlsFromConfig(config: { tls_cert_file: string; tls_key_file: string; tls_ca_file: string }): void {
+  configureTls({ certFile: config.tls_cert_file, keyFile: config.tls_key_file, caFile: config.tls_ca_file });
+}
+
+export function serverCredentials(): ServerCredentials {
+  if (!loaded.cert || !loaded.key) return ServerCredentials.createInsecure();
+  return ServerCredentials.createSsl(loaded.ca ?? null, [{ cert_chain: loaded.cert, private_key: loaded.key }], loaded.ca !== undefined);
+}
+
+export function channelCredentials(): ChannelCredentials {
+  if (!loaded.ca && !loaded.cert) return credentials.createInsecure();
+  return credentials.createSsl(loaded.ca ?? null, loaded.key ?? null, loaded.cert ?? null);
+}

@@ -1,0 +1,73 @@
+// gRPC with the TLS options (tls_cert_file, tls_key_file, tls_ca_file): a server with a CA
+// requires clients signed by it; plaintext and certificate-less clients are refused.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { credentials, type Server } from "@grpc/grpc-js";
+import {
+  configureTls,
+  connect,
+  createLogger,
+  FleetServiceClient,
+  FleetServiceService,
+  serve,
+  shutdown,
+  unary,
+  unaryHandler,
+  type FleetServiceServer,
+} from "@fleet/wire";
+
+const dir = mkdtempSync(join(tmpdir(), "fleet-tls-"));
+const file = (name: string) => join(dir, name);
+let server: Server;
+let address = "";
+
+function openssl(...args: string[]): void {
+  execFileSync("openssl", args, { stdio: "ignore" });
+}
+
+beforeAll(async () => {
+  openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=fleet-test-ca", "-keyout", file("ca.key"), "-out", file("ca.pem"));
+  writeFileSync(file("ext.cnf"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n");
+  openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=fleet", "-keyout", file("node.key"), "-out", file("node.csr"));
+  openssl("x509", "-req", "-in", file("node.csr"), "-CA", file("ca.pem"), "-CAkey", file("ca.key"), "-CAcreateserial", "-days", "1", "-extfile", file("ext.cnf"), "-out", file("node.pem"));
+  configureTls({ certFile: file("node.pem"), keyFile: file("node.key"), caFile: file("ca.pem") });
+  const log = createLogger("tls-test", "silent");
+  const impl = { listMachines: unaryHandler(log, "ListMachines", async () => ({ machines: [] })) } as unknown as FleetServiceServer;
+  const served = await serve("127.0.0.1:0", [[FleetServiceService, impl]]);
+  server = served.server;
+  address = `127.0.0.1:${served.port}`;
+});
+
+afterAll(async () => {
+  configureTls({ certFile: "", keyFile: "", caFile: "" });
+  if (server) await shutdown(server);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("gRPC over TLS", () => {
+  it("a client with the CA and a certificate it signed gets through", async () => {
+    const client = connect(FleetServiceClient, address);
+    await expect(unary(client.listMachines.bind(client), {}, { deadlineMs: 3000 })).resolves.toEqual({ machines: [] });
+    client.close();
+  });
+
+  it("a plaintext client is refused", async () => {
+    const client = connect(FleetServiceClient, address, credentials.createInsecure());
+    await expect(unary(client.listMachines.bind(client), {}, { deadlineMs: 3000 })).rejects.toThrow();
+    client.close();
+  });
+
+  it("a TLS client without a certificate is refused (mutual TLS)", async () => {
+    const client = connect(FleetServiceClient, address, credentials.createSsl(readFileSync(file("ca.pem"))));
+    await expect(unary(client.listMachines.bind(client), {}, { deadlineMs: 3000 })).rejects.toThrow();
+    client.close();
+  });
+
+  it("a missing file is a start-up error naming the option", () => {
+    expect(() => configureTls({ certFile: file("nope.pem"), keyFile: file("node.key"), caFile: "" })).toThrow("tls_cert_file");
+    expect(() => configureTls({ certFile: file("node.pem"), keyFile: "", caFile: "" })).toThrow("go together");
+  });
+});
