@@ -2,6 +2,7 @@
 import { readFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { runFleetctl, type FleetctlDeps, type TlsFiles } from "./cli.js";
+import { configureTls } from "@fleet/wire/fleet-client";
 import { grpcFleetApi } from "./grpc-fleet-api.js";
 import { httpFleetApi, type TlsMaterial } from "./http-fleet-api.js";
 import { nodeProcesses, openSshTunnel } from "./node-processes.js";
@@ -38,8 +39,12 @@ const deps: FleetctlDeps = {
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   },
   processes: nodeProcesses,
-  connect: (endpoint, options) =>
-    endpoint.kind === "grpc" ? grpcFleetApi(endpoint.address, options.requestTimeoutMs) : httpFleetApi(endpoint, options.requestTimeoutMs, tlsMaterial(options.tls)),
+  connect: (endpoint, options) => {
+    if (endpoint.kind !== "grpc") return httpFleetApi(endpoint, options.requestTimeoutMs, tlsMaterial(options.tls));
+    // --ca-file/--cert-file/--key-file make the gRPC connection TLS (mutual with a certificate).
+    configureTls(options.tls);
+    return grpcFleetApi(endpoint.address, options.requestTimeoutMs);
+  },
   openTunnel: openSshTunnel,
 };
 
