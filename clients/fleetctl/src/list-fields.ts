@@ -52,6 +52,8 @@ export function listUnitFilesFields(machines: Machines): Fields<UnitView> {
     tmachine: target,
     global: (v) => String(isGlobalUnit(v.unit.options)),
     desc: (v) => unitDescription(v.unit.options),
+    // Not one of fleet's fields: why the unit is not placed (empty when it is).
+    reason: (v) => (v.machineId === "" ? v.reason : ""),
   };
 }
 

@@ -84,6 +84,20 @@ describe("status", () => {
     expect(await run("status", "g.service")).toEqual({ code: 1, stdout: "", stderr: "Unable to retrieve status of global unit g.service.\n" });
   });
 
+  it("says why a unit that could not be placed is not running", async () => {
+    const { run } = setup({ units: [existing("nowhere.service", HELLO, { desired: "launched", reason: "no machine matches MachineMetadata region=north" })] });
+    expect(await run("status", "nowhere.service")).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "Unit nowhere.service does not appear to be running.\nNot scheduled: no machine matches MachineMetadata region=north\n",
+    });
+    expect(await run("list-unit-files", "--fields=unit,reason", "--no-legend")).toEqual({
+      code: 0,
+      stdout: "nowhere.service\tno machine matches MachineMetadata region=north\n",
+      stderr: "",
+    });
+  });
+
   it("uses ssh to the machine when the endpoint cannot stream it (HTTP API v1)", async () => {
     const { run, ran } = setup({ units: [running("a@x.service")], noAgentAccess: true, exitCodes: [3] });
     expect((await run("status", "--ssh-port=2222", "a@x.service")).code).toBe(3);

@@ -29,6 +29,8 @@ async function runningUnit(ctx: CommandContext, name: string, what: "status" | "
   }
   if (view.currentState === "inactive" || view.machineId === "") {
     warn(ctx, `Unit ${name} does not appear to be running.`);
+    // fleet said nothing more; say why the scheduler could not place it.
+    if (view.machineId === "" && view.reason !== "") warn(ctx, `Not scheduled: ${view.reason}`);
     return undefined;
   }
   return view;
