@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Scheduler benchmark: the engine's pure decision (decideSchedule) on synthetic clusters, no
-// cluster or server needed. Prints a table and one JSON line (also bench/results/scheduler.json).
+// cluster or server needed, next to the incremental scheduler the engine runs (IncrementalScheduler:
+// apply the round's delta, then decide), so that its cost following the change is visible.
+// Prints a table and one JSON line (also bench/results/scheduler.json).
 //
 //   node bench/scheduler.mjs          (after a build: it imports packages/domain/dist)
 //
@@ -14,7 +16,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { decideSchedule } from "../packages/domain/dist/index.js";
+import { decideSchedule, IncrementalScheduler } from "../packages/domain/dist/index.js";
 import { applyChanges, randomCluster, xUnit } from "../packages/domain/dist/scheduler-fixtures.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -25,6 +27,8 @@ const WARMUP = 3;
 const TARGET_FULL_MS = 200;
 
 const round = (x) => Math.round(x * 10) / 10;
+/** Three significant digits for sub-millisecond figures. */
+const fine = (x) => Number(x < 10 ? x.toPrecision(3) : x.toFixed(1));
 
 function measure(snapshot) {
   const times = [];
@@ -98,8 +102,80 @@ const rows = [
   scenario(`1/10 cluster: steady, 10 changed`, () => changeUnits(smallSettled, 10, 4)),
 ];
 
+// The incremental scheduler: kept from a settled cluster; each run applies one round's delta
+// and decides, then (not timed) puts the cluster back with the inverse delta.
+function unitDelta(settled, changed) {
+  const before = new Map(settled.units.map((u) => [u.name, u]));
+  const units = changed.units.filter((u) => before.get(u.name) !== u);
+  const inverse = {
+    units: units.filter((u) => before.has(u.name)).map((u) => before.get(u.name)),
+    removedUnits: units.filter((u) => !before.has(u.name)).map((u) => u.name),
+  };
+  return { delta: { units }, inverse };
+}
+
+function incremental(label, build) {
+  const inc = IncrementalScheduler.fromSnapshot(settled);
+  inc.decide();
+  const { delta, inverse } = build();
+  const times = [];
+  let changes = [];
+  let stats = inc.lastStats;
+  let units = 0;
+  let machines = 0;
+  for (let i = 0; i < WARMUP + RUNS; i++) {
+    const t = performance.now();
+    inc.apply(delta);
+    changes = inc.decide();
+    if (i >= WARMUP) times.push(performance.now() - t);
+    stats = inc.lastStats;
+    const after = inc.snapshot();
+    units = after.units.length;
+    machines = after.machines.length;
+    inc.apply(inverse);
+    inc.decide();
+  }
+  times.sort((a, b) => a - b);
+  const unplaced = changes.filter((c) => c.machineId === "" && c.reason !== "").length;
+  return {
+    label,
+    units,
+    machines,
+    medianMs: fine(times[Math.floor(times.length / 2)]),
+    minMs: fine(times[0]),
+    maxMs: fine(times[times.length - 1]),
+    changes: changes.length,
+    placed: changes.filter((c) => c.machineId !== "").length,
+    unplaced,
+    kept: stats.kept,
+    tried: stats.tried,
+  };
+}
+
+function initialBuild() {
+  const times = [];
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    IncrementalScheduler.fromSnapshot(settled).decide();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return round(times[1]);
+}
+
+const victim = settled.machines[Math.floor(settled.machines.length / 2)];
+const incRows = [
+  incremental(`incremental: nothing changed`, () => ({ delta: {}, inverse: {} })),
+  incremental(`incremental: 10 units changed`, () => unitDelta(settled, changeUnits(settled, 10, 1))),
+  incremental(`incremental: 100 units changed`, () => unitDelta(settled, changeUnits(settled, 100, 2))),
+  incremental(`incremental: 1000 units changed`, () => unitDelta(settled, changeUnits(settled, 1000, 3))),
+  incremental(`incremental: one machine lost`, () => ({ delta: { removedMachines: [victim.id] }, inverse: { machines: [victim] } })),
+];
+const buildMs = initialBuild();
+
 const full = rows[0];
 const steady10 = rows[2];
+const inc10 = incRows[1];
 const result = {
   scheduler: {
     units: UNITS,
@@ -111,7 +187,11 @@ const result = {
     fullWithinTarget: full.medianMs <= TARGET_FULL_MS,
     steady10Ms: steady10.medianMs,
     steady10OfFull: round((steady10.medianMs / full.medianMs) * 100) / 100,
+    incremental10Ms: inc10.medianMs,
+    incremental10OfFull: Math.round((inc10.medianMs / full.medianMs) * 10000) / 10000,
+    incrementalBuildMs: buildMs,
     rows,
+    incrementalRows: incRows,
   },
 };
 
@@ -123,6 +203,13 @@ console.log(`${pad("scenario", 36)}${lpad("units", 7)}${lpad("machines", 10)}${l
 for (const r of rows) {
   console.log(`${pad(r.label, 36)}${lpad(r.units, 7)}${lpad(r.machines, 10)}${lpad(r.medianMs, 11)}${lpad(r.minMs, 8)}${lpad(r.maxMs, 8)}${lpad(r.changes, 9)}${lpad(r.unplaced, 10)}`);
 }
+console.log("");
+console.log(`Incremental scheduler (IncrementalScheduler: apply the round's delta + decide), same cluster settled; built from the snapshot once in ${buildMs} ms`);
+console.log(`${pad("scenario", 36)}${lpad("units", 7)}${lpad("machines", 10)}${lpad("median ms", 11)}${lpad("min", 8)}${lpad("max", 8)}${lpad("changes", 9)}${lpad("unplaced", 10)}${lpad("kept", 7)}${lpad("tried", 7)}`);
+for (const r of incRows) {
+  console.log(`${pad(r.label, 36)}${lpad(r.units, 7)}${lpad(r.machines, 10)}${lpad(r.medianMs, 11)}${lpad(r.minMs, 8)}${lpad(r.maxMs, 8)}${lpad(r.changes, 9)}${lpad(r.unplaced, 10)}${lpad(r.kept, 7)}${lpad(r.tried, 7)}`);
+}
+console.log(`incremental: 10 changed units of ${UNITS} take ${inc10.medianMs} ms, ${(result.scheduler.incremental10OfFull * 100).toFixed(2)}% of the full decision (${full.medianMs} ms)`);
 console.log(`target: full placement of ${UNITS} units on ${MACHINES} machines <= ${TARGET_FULL_MS} ms: ${result.scheduler.fullWithinTarget ? "met" : "MISSED"}; 10 changed units take ${Math.round(result.scheduler.steady10OfFull * 100)}% of the full time`);
 console.log(JSON.stringify(result));
 mkdirSync(join(HERE, "results"), { recursive: true });

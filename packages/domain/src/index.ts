@@ -12,3 +12,4 @@ export * from "./glob.js";
 export * from "./specifiers.js";
 export * from "./metadata-match.js";
 export * from "./global-eligibility.js";
+export * from "./incremental-scheduler.js";

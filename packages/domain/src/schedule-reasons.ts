@@ -12,7 +12,7 @@ export function explainUnplaced(rec: UnitRec, state: ScheduleState): string {
   const partner = rec.circular.find((p) => p.machine >= 0);
   if (partner !== undefined) return `circular Replaces with ${partner.name}: only ${partner.name} is placed`;
   if (rec.targetProblem !== undefined) return rec.targetProblem;
-  if (state.machines.length === 0) return NO_MACHINES;
+  if (state.liveCount === 0) return NO_MACHINES;
   const mayPush = !rec.pushed && rec.replaces.length > 0;
 
   let candidate: number | undefined;
@@ -32,7 +32,7 @@ export function explainUnplaced(rec: UnitRec, state: ScheduleState): string {
   }
   if (candidate !== undefined) return `${context}: ${whyNotOn(rec, candidate, state, mayPush)}`;
 
-  if (rec.group.members.length === 0) return `no machine matches MachineMetadata ${describeMetadata(rec.req.metadata)}`;
+  if (rec.group.size === 0) return `no machine matches MachineMetadata ${describeMetadata(rec.req.metadata)}`;
   const inGroup = (r: UnitRec): boolean => r.machine >= 0 && rec.group.has(r.machine);
   const parts: string[] = [];
   const conflicting = state.conflictingUnits(rec).filter(inGroup);

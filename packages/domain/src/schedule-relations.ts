@@ -65,7 +65,7 @@ function resolveMachineOf(recs: readonly UnitRec[], names: NameIndex): void {
 }
 
 /** Depth-first over MachineOf edges without recursion (chains may be long). */
-function findDepthsAndCycles(recs: readonly UnitRec[]): void {
+export function findDepthsAndCycles(recs: readonly UnitRec[]): void {
   const state = new Map<UnitRec, 1 | 2>(); // 1 on the path, 2 done
   const path: UnitRec[] = [];
   const next: number[] = [];
