@@ -2,6 +2,7 @@
 // and publishes a NATS hint for every committed change.
 import { connectHintBus, createLogger, loadServiceConfig, RegistryServiceService, runMain, serve, shutdown } from "@fleet/wire";
 import { gatewayConfigSchema } from "./config.js";
+import { ClusterFeed } from "./cluster-feed.js";
 import { EtcdStore } from "./etcd-store.js";
 import { hintSubjects } from "./hint-routes.js";
 import { Keys } from "./keys.js";
@@ -17,8 +18,10 @@ runMain(async () => {
   const auth = config.etcd_username ? { username: config.etcd_username, password: config.etcd_password } : undefined;
   const store = new EtcdStore(keys, cache, { hosts: config.etcd_servers, requestTimeoutMs: config.etcd_request_timeout * 1000, ...(auth ? { auth } : {}) }, log);
   const hints = await connectHintBus(config.nats_servers, "registry-gateway", log);
+  const feed = new ClusterFeed(cache);
 
   await store.start((changes, revision) => {
+    feed.publish(changes, revision);
     const subjects = new Map<string, string>();
     for (const change of changes) {
       const what = change.kind === "machine" ? `machine ${change.id}` : change.kind === "leader" ? "engine leader" : `${change.kind} ${"name" in change ? change.name : ""}`;
@@ -28,7 +31,7 @@ runMain(async () => {
   });
 
   const registry = new Registry(store, keys);
-  const { server, port } = await serve(config.gateway_listen, [[RegistryServiceService, registryService(registry, cache, log)]]);
+  const { server, port } = await serve(config.gateway_listen, [[RegistryServiceService, registryService(registry, cache, log, feed)]]);
   log.info({ address: config.gateway_listen, port }, "registry-gateway serving");
 
   const stop = async () => {

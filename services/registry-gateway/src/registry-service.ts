@@ -9,13 +9,19 @@ import {
   unitStateFromWire,
   unitStateToWire,
   unitToWire,
+  toServiceError,
   FleetError,
   type Logger,
   type RegistryServiceServer,
+  type WatchClusterResponse,
 } from "@fleet/wire";
 import type { TargetState } from "@fleet/domain";
+import type { ClusterDelta, ClusterFeed } from "./cluster-feed.js";
 import type { Registry } from "./registry.js";
 import type { RegistryCache } from "./registry-cache.js";
+
+/** A WatchCluster client that lets this much pile up unread is cut off (it re-syncs). */
+const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
 function desired(state: number, what: string): TargetState {
   const s = targetStateFromWire(state);
@@ -23,7 +29,20 @@ function desired(state: number, what: string): TargetState {
   return s;
 }
 
-export function registryService(registry: Registry, cache: RegistryCache, log: Logger): RegistryServiceServer {
+function deltaToWire(d: ClusterDelta): WatchClusterResponse {
+  return {
+    revision: d.revision,
+    snapshot: d.snapshot,
+    units: d.units.map(unitToWire),
+    removedUnits: d.removedUnits,
+    placements: d.placements.map(placementToWire),
+    removedPlacements: d.removedPlacements,
+    machines: d.machines.map(machineToWire),
+    removedMachines: d.removedMachines,
+  };
+}
+
+export function registryService(registry: Registry, cache: RegistryCache, log: Logger, feed: ClusterFeed): RegistryServiceServer {
   return {
     createUnit: unaryHandler(log, "CreateUnit", async (req) => {
       if (!req.unit) throw new FleetError("invalid-argument", "unit is required");
@@ -92,6 +111,33 @@ export function registryService(registry: Registry, cache: RegistryCache, log: L
         revision: cache.revision,
       };
     }),
+    watchCluster: (call) => {
+      let unsubscribe: (() => void) | undefined;
+      let closed = false;
+      const close = (): void => {
+        closed = true;
+        unsubscribe?.();
+      };
+      const fail = (err: FleetError): void => {
+        close();
+        const status = toServiceError(err);
+        call.destroy(Object.assign(new Error(status.details), status));
+      };
+      call.on("cancelled", close);
+      call.on("close", close);
+      call.on("error", close);
+      registry.fresh(call.request.minRevision).then(
+        () => {
+          if (closed) return;
+          unsubscribe = feed.subscribe((delta) => {
+            if (call.writableLength > MAX_BUFFERED_BYTES) return fail(new FleetError("unavailable", "WatchCluster client reads too slowly; open a new watch"));
+            call.write(deltaToWire(delta));
+          });
+          log.debug({ revision: cache.revision, watchers: feed.size }, "cluster watch opened");
+        },
+        (err: unknown) => fail(err instanceof FleetError ? err : new FleetError("internal", String(err))),
+      );
+    },
     acquireLeadership: unaryHandler(log, "AcquireLeadership", async (req) => {
       const r = await registry.acquireLeadership(req.candidateId, req.ttlSeconds);
       return { elected: r.elected, leaderId: r.leaderId, leaseId: r.leaseId, fence: r.fence };
