@@ -1,10 +1,26 @@
-// The engine's edge: snapshots and fenced writes through the registry-gateway.
-import { machineFromWire, placementFromWire, placementToWire, RegistryConnection, unary, unitFromWire } from "@fleet/wire";
+// The engine's edge: the cluster stream, snapshots and fenced writes through the registry-gateway.
+import { fromServiceError, machineFromWire, placementFromWire, placementToWire, RegistryConnection, unary, unitFromWire, type WatchClusterResponse } from "@fleet/wire";
 import type { ClusterSnapshot, Placement } from "@fleet/domain";
+import type { ClusterEvent, ClusterSource } from "./cluster-replica.js";
 import type { SchedulePlanner } from "./engine.js";
 import type { LeadershipApi, Term } from "./leadership.js";
 
-export class GatewayPlanner extends RegistryConnection implements SchedulePlanner, LeadershipApi {
+export function clusterEventFromWire(res: WatchClusterResponse): ClusterEvent {
+  return {
+    revision: res.revision,
+    snapshot: res.snapshot,
+    delta: {
+      units: res.units.map(unitFromWire),
+      removedUnits: res.removedUnits,
+      placements: res.placements.map(placementFromWire),
+      removedPlacements: res.removedPlacements,
+      machines: res.machines.map(machineFromWire),
+      removedMachines: res.removedMachines,
+    },
+  };
+}
+
+export class GatewayPlanner extends RegistryConnection implements SchedulePlanner, LeadershipApi, ClusterSource {
   async snapshot(): Promise<ClusterSnapshot> {
     const res = await unary(this.client.getClusterSnapshot.bind(this.client), { minRevision: this.minRevision });
     return {
@@ -14,13 +30,36 @@ export class GatewayPlanner extends RegistryConnection implements SchedulePlanne
     };
   }
 
-  async apply(candidateId: string, term: Term, placements: readonly Placement[]): Promise<void> {
+  watch(minRevision: number, onEvent: (event: ClusterEvent) => void, onEnd: (err: Error | undefined) => void): () => void {
+    // No deadline: the stream lives as long as the connection (channel keepalives find a dead peer).
+    const call = this.client.watchCluster({ minRevision: Math.max(minRevision, this.minRevision) });
+    let cancelled = false;
+    let ended = false;
+    const end = (err: Error | undefined): void => {
+      if (ended) return;
+      ended = true;
+      onEnd(err);
+    };
+    call.on("data", (res: WatchClusterResponse) => {
+      this.observe(res.revision);
+      onEvent(clusterEventFromWire(res));
+    });
+    call.on("error", (err: unknown) => end(cancelled ? undefined : fromServiceError(err)));
+    call.on("end", () => end(cancelled ? undefined : new Error("the gateway closed the cluster watch")));
+    return () => {
+      cancelled = true;
+      call.cancel();
+    };
+  }
+
+  async apply(candidateId: string, term: Term, placements: readonly Placement[]): Promise<number> {
     const res = await unary(this.client.applySchedule.bind(this.client), {
       candidateId,
       fence: term.fence,
       placements: placements.map(placementToWire),
     });
     this.observe(res.revision);
+    return res.revision;
   }
 
   async acquire(candidateId: string, ttlSeconds: number): Promise<{ elected: boolean; leaderId: string; term?: Term }> {

@@ -1,8 +1,11 @@
-// engine: campaigns for leadership; the leader reconciles the schedule on NATS hints and on a timer.
+// engine: keeps a replica of the cluster from the gateway's WatchCluster stream and campaigns for
+// leadership; the leader reconciles the schedule when the replica changes, on NATS hints (optional
+// wake-ups) and on a timer (the safety net).
 import { hostname } from "node:os";
 import { ENGINE_SUBJECT, ReconcileLoop } from "@fleet/domain";
 import { connectHintBus, createLogger, loadServiceConfig, runMain } from "@fleet/wire";
 import { engineConfigSchema } from "./config.js";
+import { ClusterReplica } from "./cluster-replica.js";
 import { Engine } from "./engine.js";
 import { GatewayPlanner } from "./gateway-planner.js";
 import { Leadership } from "./leadership.js";
@@ -18,7 +21,8 @@ runMain(async () => {
   const planner = new GatewayPlanner(config.gateway_endpoint);
   let loop: ReconcileLoop | undefined;
   const leadership = new Leadership(planner, candidateId, config.engine_lease_ttl, log, () => loop?.trigger("elected"));
-  const engine = new Engine(planner, leadership, log);
+  const replica = new ClusterReplica(planner, log, { onChange: (what) => (leadership.current() ? loop?.trigger(what) : undefined) });
+  const engine = new Engine(planner, replica, leadership, log);
   loop = new ReconcileLoop({
     intervalMs: config.engine_reconcile_interval * 1000,
     pass: (trigger) => engine.reconcile(trigger),
@@ -30,12 +34,14 @@ runMain(async () => {
     if (leadership.current()) loop?.trigger(hint.what);
     else if (hint.what === "engine leader") leadership.poke();
   });
+  replica.start();
   leadership.start();
   loop.start();
   log.info({ gateway: config.gateway_endpoint }, "engine started");
 
   const stop = async () => {
     await loop?.stop();
+    replica.stop();
     await leadership.stop();
     await hints.close();
     planner.close();
