@@ -1,7 +1,7 @@
 // The incremental scheduler's contract: after any sequence of deltas, decide() returns exactly
 // what decideSchedule returns for the equivalent full snapshot. Random clusters from the
 // scheduler fixtures, random deltas of every kind (units added, changed, stopped, destroyed;
-// machines lost, joined, metadata changed; decisions applied in full, in part or not at all;
+// machines lost, joined, back under the same id, metadata changed; decisions applied in full, in part or not at all;
 // placements written by someone else), compared at every step.
 import { describe, expect, it } from "vitest";
 import { IncrementalScheduler, type ScheduleDelta } from "./incremental-scheduler.js";
@@ -15,6 +15,8 @@ class Model {
   units = new Map<string, Unit>();
   placements = new Map<string, Placement>();
   machines = new Map<string, Machine>();
+  /** Machines that left, which may come back under the same id. */
+  gone: Machine[] = [];
 
   constructor(snapshot: ClusterSnapshot) {
     for (const u of snapshot.units) if (!this.units.has(u.name)) this.units.set(u.name, u);
@@ -23,7 +25,11 @@ class Model {
   }
 
   apply(d: ScheduleDelta): void {
-    for (const id of d.removedMachines ?? []) this.machines.delete(id);
+    for (const id of d.removedMachines ?? []) {
+      const m = this.machines.get(id);
+      if (m) this.gone.push(m);
+      this.machines.delete(id);
+    }
     for (const m of d.machines ?? []) this.machines.set(m.id, m);
     for (const n of d.removedUnits ?? []) this.units.delete(n);
     for (const u of d.units ?? []) this.units.set(u.name, u);
@@ -56,7 +62,10 @@ function randomDelta(model: Model, decision: readonly Placement[], rand: () => n
   const ids = [...model.machines.keys()];
   const kind = rand();
   if (kind < 0.15 && ids.length > 0) removedMachines.push(pick(ids) as string);
-  else if (kind < 0.27) machines.push(hexMachine(500 + step, { region: pick(REGIONS) as string, rack: `r${step % 7}`, ...(rand() < 0.5 ? { disk: "ssd" } : {}) }));
+  else if (kind < 0.2 && model.gone.length > 0) {
+    const back = pick(model.gone) as Machine;
+    if (!model.machines.has(back.id)) machines.push(rand() < 0.5 ? back : { ...back, metadata: { ...back.metadata, region: pick(REGIONS) as string } });
+  } else if (kind < 0.27) machines.push(hexMachine(500 + step, { region: pick(REGIONS) as string, rack: `r${step % 7}`, ...(rand() < 0.5 ? { disk: "ssd" } : {}) }));
   else if (kind < 0.37 && ids.length > 0) {
     const m = model.machines.get(pick(ids) as string) as Machine;
     machines.push({ ...m, metadata: { ...m.metadata, region: pick(REGIONS) as string, ...(rand() < 0.3 ? { rack: `r${step % 60}` } : {}) } });
