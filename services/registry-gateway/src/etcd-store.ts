@@ -85,9 +85,14 @@ export class EtcdStore {
     });
   }
 
+  /** The newest revision this gateway's own writes reached. */
+  lastCommitted = 0;
+
   async txn(req: ITxnRequest): Promise<{ succeeded: boolean; revision: number; response: ITxnResponse }> {
     const response = await this.client.kv.txn(req, this.deadline);
-    return { succeeded: response.succeeded, revision: Number(response.header.revision), response };
+    const revision = Number(response.header.revision);
+    this.lastCommitted = Math.max(this.lastCommitted, revision);
+    return { succeeded: response.succeeded, revision, response };
   }
 
   async grantLease(ttlSeconds: number): Promise<string> {

@@ -63,6 +63,18 @@ export class Registry {
     await this.store.waitForRevision(minRevision);
   }
 
+  /**
+   * Writes return as soon as etcd committed them: readers ask for the revision they need
+   * (min_revision). A write that reads the cache first and misses waits for this gateway's own
+   * writes to show, so a unit created here can be changed here at once.
+   */
+  private async cached<T>(read: () => T | undefined): Promise<T | undefined> {
+    const hit = read();
+    if (hit !== undefined) return hit;
+    await this.store.waitForRevision(this.store.lastCommitted);
+    return read();
+  }
+
   async createUnit(name: string, options: readonly UnitOption[], desiredState: TargetState): Promise<number> {
     assertUnitName(name);
     assertOptions(options);
@@ -72,7 +84,6 @@ export class Registry {
     const key = this.keys.unit(name);
     const res = await this.store.txn({ compare: [created(key, 0)], success: [put(key, unitRecord(unit))] });
     if (!res.succeeded) throw new FleetError("already-exists", `unit ${name} already exists`);
-    await this.store.waitForRevision(res.revision);
     return res.revision;
   }
 
@@ -86,7 +97,7 @@ export class Registry {
   async setDesiredState(name: string, desiredState: TargetState): Promise<number> {
     assertUnitName(name);
     for (let attempt = 0; attempt < 5; attempt++) {
-      const entry = this.cache.units.get(name);
+      const entry = await this.cached(() => this.cache.units.get(name));
       if (!entry) throw new FleetError("not-found", `Unit ${name} not found`);
       if (entry.value.desiredState === desiredState) return this.cache.revision;
       const key = this.keys.unit(name);
@@ -94,8 +105,8 @@ export class Registry {
         compare: [modified(key, entry.modRevision)],
         success: [put(key, unitRecord({ ...entry.value, desiredState }))],
       });
-      await this.store.waitForRevision(res.revision);
       if (res.succeeded) return res.revision;
+      await this.store.waitForRevision(res.revision);
     }
     throw new FleetError("unavailable", `unit ${name} kept changing; try again`);
   }
@@ -107,7 +118,6 @@ export class Registry {
       success: [del(this.keys.unit(name)), del(this.keys.schedule(name))],
     });
     if (!res.succeeded) throw new FleetError("not-found", `Unit ${name} not found`);
-    await this.store.waitForRevision(res.revision);
     return res.revision;
   }
 
@@ -121,7 +131,6 @@ export class Registry {
     // The old lease still holds the unit states of the previous registration: drop them, the
     // agent reports afresh under its new lease.
     if (previous && previous.lease !== leaseId && previous.lease !== "0") await this.store.revokeLease(previous.lease);
-    await this.store.waitForRevision(res.revision);
     return { leaseId, revision: res.revision };
   }
 
@@ -130,7 +139,8 @@ export class Registry {
     assertMachineId(machineId);
     for (const [k, v] of Object.entries(set)) assertMetadata(k, v);
     for (const k of remove) assertMetadata(k, "");
-    if (!this.cache.machines.has(machineId) && !this.cache.metadataOverrides.has(machineId)) {
+    const known = await this.cached(() => this.cache.machines.has(machineId) || this.cache.metadataOverrides.has(machineId) || undefined);
+    if (!known) {
       throw new FleetError("not-found", `Machine ${machineId} not found`);
     }
     const key = this.keys.machineMetadata(machineId);
@@ -152,8 +162,11 @@ export class Registry {
 
   async heartbeat(machineId: string, leaseId: string): Promise<boolean> {
     assertMachineId(machineId);
-    const entry = this.cache.machines.get(machineId);
-    if (!entry || entry.lease !== leaseId) return false;
+    const entry = await this.cached(() => {
+      const e = this.cache.machines.get(machineId);
+      return e?.lease === leaseId ? e : undefined;
+    });
+    if (!entry) return false;
     return this.store.keepAlive(leaseId);
   }
 
@@ -255,7 +268,6 @@ export class Registry {
       if (!res.succeeded) throw new FleetError("failed-precondition", `engine ${candidateId} is not the leader (fence ${fence})`);
       revision = res.revision;
     }
-    await this.store.waitForRevision(revision);
     return revision;
   }
 }
