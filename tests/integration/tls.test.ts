@@ -1,7 +1,6 @@
 // gRPC with the TLS options (tls_cert_file, tls_key_file, tls_ca_file): a server with a CA
 // requires clients signed by it; plaintext and certificate-less clients are refused.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,22 +17,16 @@ import {
   unaryHandler,
   type FleetServiceServer,
 } from "@fleet/wire";
+import { makeCerts } from "./certs.js";
 
 const dir = mkdtempSync(join(tmpdir(), "fleet-tls-"));
 const file = (name: string) => join(dir, name);
 let server: Server;
 let address = "";
 
-function openssl(...args: string[]): void {
-  execFileSync("openssl", args, { stdio: "ignore" });
-}
-
 beforeAll(async () => {
-  openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=fleet-test-ca", "-keyout", file("ca.key"), "-out", file("ca.pem"));
-  writeFileSync(file("ext.cnf"), "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n");
-  openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=fleet", "-keyout", file("node.key"), "-out", file("node.csr"));
-  openssl("x509", "-req", "-in", file("node.csr"), "-CA", file("ca.pem"), "-CAkey", file("ca.key"), "-CAcreateserial", "-days", "1", "-extfile", file("ext.cnf"), "-out", file("node.pem"));
-  configureTls({ certFile: file("node.pem"), keyFile: file("node.key"), caFile: file("ca.pem") });
+  const certs = makeCerts(dir);
+  configureTls({ certFile: certs.cert, keyFile: certs.key, caFile: certs.ca });
   const log = createLogger("tls-test", "silent");
   const impl = { listMachines: unaryHandler(log, "ListMachines", async () => ({ machines: [] })) } as unknown as FleetServiceServer;
   const served = await serve("127.0.0.1:0", [[FleetServiceService, impl]]);

@@ -1,6 +1,8 @@
 import type { ConfigSchema } from "@fleet/domain";
+import { tlsConfigSchema } from "@fleet/wire";
 
 export const engineConfigSchema = {
+  ...tlsConfigSchema,
   gateway_endpoint: { kind: "address", default: "127.0.0.1:49400", help: "registry-gateway gRPC address" },
   nats_servers: { kind: "list", default: "nats://127.0.0.1:4222", help: "NATS URLs for reconcile hints" },
   engine_reconcile_interval: { kind: "seconds", default: "2", help: "seconds between reconcile rounds without hints" },

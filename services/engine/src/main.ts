@@ -3,7 +3,7 @@
 // wake-ups) and on a timer (the safety net).
 import { hostname } from "node:os";
 import { ENGINE_SUBJECT, ReconcileLoop } from "@fleet/domain";
-import { connectHintBus, createLogger, loadServiceConfig, runMain } from "@fleet/wire";
+import { configureTlsFromConfig, connectHintBus, createLogger, loadServiceConfig, runMain } from "@fleet/wire";
 import { engineConfigSchema } from "./config.js";
 import { ClusterReplica } from "./cluster-replica.js";
 import { Engine } from "./engine.js";
@@ -12,6 +12,7 @@ import { Leadership } from "./leadership.js";
 
 runMain(async () => {
   const config = loadServiceConfig(engineConfigSchema);
+  configureTlsFromConfig(config);
   const candidateId = config.engine_id || `${hostname()}-${process.pid}`;
   const log = createLogger("engine", config.verbosity).child({ engineId: candidateId });
   if (config.disable_engine) {

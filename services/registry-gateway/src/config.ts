@@ -1,11 +1,16 @@
 import type { ConfigSchema } from "@fleet/domain";
+import { tlsConfigSchema } from "@fleet/wire";
 
 export const gatewayConfigSchema = {
+  ...tlsConfigSchema,
   etcd_servers: { kind: "list", default: "http://127.0.0.1:2379", help: "etcd client URLs, comma separated" },
   etcd_key_prefix: { kind: "string", default: "/fleet/", help: "prefix of every key fleet writes in etcd" },
   etcd_request_timeout: { kind: "seconds", default: "1s", help: "deadline of each etcd request" },
   etcd_username: { kind: "string", default: "", help: "etcd user (auth)" },
   etcd_password: { kind: "string", default: "", help: "etcd password (auth)" },
+  etcd_cafile: { kind: "string", default: "", help: "PEM CA that etcd's certificate must be signed by (https etcd_servers)" },
+  etcd_certfile: { kind: "string", default: "", help: "PEM client certificate presented to etcd" },
+  etcd_keyfile: { kind: "string", default: "", help: "PEM key of etcd_certfile" },
   nats_servers: { kind: "list", default: "nats://127.0.0.1:4222", help: "NATS URLs for reconcile hints" },
   gateway_listen: { kind: "address", default: "127.0.0.1:49400", help: "gRPC listen address of the registry-gateway" },
   verbosity: { kind: "string", default: "info", help: "log level: error, warn, info, debug" },

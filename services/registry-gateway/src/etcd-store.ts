@@ -1,5 +1,7 @@
 // The only code that talks to etcd: a range read plus a watch that keep the RegistryCache
 // current, transactions for writes, and leases. Each remote call has a deadline.
+import { readFileSync } from "node:fs";
+import { rootCertificates } from "node:tls";
 import { Etcd3, type IKeyValue, type ITxnRequest, type ITxnResponse, type IOptions } from "etcd3";
 import type { Logger } from "@fleet/wire";
 import { RegistryCache, type CacheChange, type KeyValueEvent } from "./registry-cache.js";
@@ -9,6 +11,31 @@ export interface EtcdStoreOptions {
   readonly hosts: readonly string[];
   readonly requestTimeoutMs: number;
   readonly auth?: { username: string; password: string };
+  readonly tls?: EtcdTls;
+}
+
+/** PEM contents for talking to etcd over TLS (etcd_cafile, etcd_certfile, etcd_keyfile). */
+export interface EtcdTls {
+  readonly ca?: Buffer;
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+}
+
+/** Reads the etcd TLS files; undefined when none is set. Errors name the option. */
+export function etcdTls(cafile: string, certfile: string, keyfile: string): EtcdTls | undefined {
+  if ((certfile === "") !== (keyfile === "")) throw new Error("etcd_certfile and etcd_keyfile go together");
+  const read = (path: string, option: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new Error(`cannot read ${option} ${path}: ${(err as Error).message}`);
+    }
+  };
+  if (!cafile && !certfile) return undefined;
+  return {
+    ...(cafile ? { ca: read(cafile, "etcd_cafile") } : {}),
+    ...(certfile ? { cert: read(certfile, "etcd_certfile"), key: read(keyfile, "etcd_keyfile") } : {}),
+  };
 }
 
 export class EtcdStore {
@@ -24,6 +51,13 @@ export class EtcdStore {
   ) {
     const opts: IOptions = { hosts: [...options.hosts], dialTimeout: options.requestTimeoutMs };
     if (options.auth) opts.auth = options.auth;
+    if (options.tls) {
+      opts.credentials = {
+        // Without etcd_cafile, the system's trusted roots (as Node ships them).
+        rootCertificate: options.tls.ca ?? Buffer.from(rootCertificates.join("\n")),
+        ...(options.tls.cert && options.tls.key ? { certChain: options.tls.cert, privateKey: options.tls.key } : {}),
+      };
+    }
     this.client = new Etcd3(opts);
   }
 

@@ -1,9 +1,9 @@
 // registry-gateway: the only etcd client. Serves RegistryService over gRPC from a watch cache
 // and publishes a NATS hint for every committed change.
-import { connectHintBus, createLogger, loadServiceConfig, RegistryServiceService, runMain, serve, shutdown } from "@fleet/wire";
+import { configureTlsFromConfig, connectHintBus, createLogger, loadServiceConfig, RegistryServiceService, runMain, serve, shutdown } from "@fleet/wire";
 import { gatewayConfigSchema } from "./config.js";
 import { ClusterFeed } from "./cluster-feed.js";
-import { EtcdStore } from "./etcd-store.js";
+import { EtcdStore, etcdTls } from "./etcd-store.js";
 import { hintSubjects } from "./hint-routes.js";
 import { Keys } from "./keys.js";
 import { RegistryCache } from "./registry-cache.js";
@@ -12,11 +12,18 @@ import { registryService } from "./registry-service.js";
 
 runMain(async () => {
   const config = loadServiceConfig(gatewayConfigSchema);
+  configureTlsFromConfig(config);
   const log = createLogger("registry-gateway", config.verbosity);
   const keys = new Keys(config.etcd_key_prefix.endsWith("/") ? config.etcd_key_prefix : `${config.etcd_key_prefix}/`);
   const cache = new RegistryCache(keys);
   const auth = config.etcd_username ? { username: config.etcd_username, password: config.etcd_password } : undefined;
-  const store = new EtcdStore(keys, cache, { hosts: config.etcd_servers, requestTimeoutMs: config.etcd_request_timeout * 1000, ...(auth ? { auth } : {}) }, log);
+  const tls = etcdTls(config.etcd_cafile, config.etcd_certfile, config.etcd_keyfile);
+  const store = new EtcdStore(
+    keys,
+    cache,
+    { hosts: config.etcd_servers, requestTimeoutMs: config.etcd_request_timeout * 1000, ...(auth ? { auth } : {}), ...(tls ? { tls } : {}) },
+    log,
+  );
   const hints = await connectHintBus(config.nats_servers, "registry-gateway", log);
   const feed = new ClusterFeed(cache);
 
