@@ -210,7 +210,11 @@ for (const r of incRows) {
   console.log(`${pad(r.label, 36)}${lpad(r.units, 7)}${lpad(r.machines, 10)}${lpad(r.medianMs, 11)}${lpad(r.minMs, 8)}${lpad(r.maxMs, 8)}${lpad(r.changes, 9)}${lpad(r.unplaced, 10)}${lpad(r.kept, 7)}${lpad(r.tried, 7)}`);
 }
 console.log(`incremental: 10 changed units of ${UNITS} take ${inc10.medianMs} ms, ${(result.scheduler.incremental10OfFull * 100).toFixed(2)}% of the full decision (${full.medianMs} ms)`);
-console.log(`target: full placement of ${UNITS} units on ${MACHINES} machines <= ${TARGET_FULL_MS} ms: ${result.scheduler.fullWithinTarget ? "met" : "MISSED"}; 10 changed units take ${Math.round(result.scheduler.steady10OfFull * 100)}% of the full time`);
+console.log(
+  `target: full placement of ${UNITS} units on ${MACHINES} machines <= ${TARGET_FULL_MS} ms: ${result.scheduler.fullWithinTarget ? "met" : "MISSED"}; ` +
+    `10 changed units: ${(result.scheduler.incremental10OfFull * 100).toFixed(2)}% of the full time with the engine's incremental scheduler ` +
+    `(recomputing from nothing, as decideSchedule alone does, takes ${Math.round(result.scheduler.steady10OfFull * 100)}%)`,
+);
 console.log(JSON.stringify(result));
 mkdirSync(join(HERE, "results"), { recursive: true });
 writeFileSync(join(HERE, "results", "scheduler.json"), JSON.stringify(result, null, 2) + "\n");
