@@ -157,7 +157,7 @@ describe("start", () => {
   });
 
   it("reports progress on stderr while a start takes long", async () => {
-    const { run } = setup({ files: { "hello.service": HELLO }, convergeAfterPolls: 220, placeOn: m1.id });
+    const { run } = setup({ files: { "hello.service": HELLO }, convergeAfterPolls: 320, placeOn: m1.id });
     expect(await run("start", "hello.service")).toEqual({
       code: 0,
       stdout: `Unit hello.service inactive\nUnit hello.service ${LAUNCHED_ON_M1}\n`,

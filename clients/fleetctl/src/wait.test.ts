@@ -4,7 +4,7 @@ import type { CommandContext } from "./context.js";
 import { FakeFleetApi } from "./fake-fleet-api.js";
 import type { UnitView } from "./fleet-api.js";
 import { MachineDirectory } from "./machine-directory.js";
-import { hasReached, progressMessage, reachedMessage, waitBudgetMs, waitForUnitStates } from "./wait.js";
+import { pollInterval, hasReached, progressMessage, reachedMessage, waitBudgetMs, waitForUnitStates } from "./wait.js";
 
 const m1 = { id: "113f16a7b9c34d5e8f0a1b2c3d4e5f60", publicIp: "10.0.0.3", metadata: {} };
 const GLOBAL = [{ section: "X-Fleet", name: "Global", value: "true" }];
@@ -124,14 +124,18 @@ async function launching(api: FakeFleetApi, ...names: string[]): Promise<void> {
 }
 
 describe("waitForUnitStates", () => {
-  it("polls every 50 ms until the unit is launched, then prints fleet's line", async () => {
+  it("polls every 10 ms at first until the unit is launched, then prints fleet's line", async () => {
     const api = new FakeFleetApi({ machines: [m1], convergeAfterPolls: 3 });
     await launching(api, "hello.service");
     const t = context(api);
     expect(await waitForUnitStates(t.ctx, ["hello.service"], "launched", 0)).toEqual([]);
     expect(t.stdout.join("")).toBe("Unit hello.service launched on 113f16a7.../10.0.0.3\n");
-    expect(t.sleeps).toEqual([50, 50, 50]);
+    expect(t.sleeps).toEqual([10, 10, 10]);
     expect(t.stderr).toEqual([]);
+  });
+
+  it("polls every 10 ms for the first second, then every 50 ms", () => {
+    expect([0, 990, 1000, 60_000].map(pollInterval)).toEqual([10, 10, 50, 50]);
   });
 
   it("prints units in argument order when they arrive together", async () => {
