@@ -7,26 +7,13 @@ import {
   fromServiceError,
   FleetServiceClient,
   machineFromWire,
-  targetStateFromWire,
   targetStateToWire,
   unary,
-  unitFromWire,
   unitStateFromWire,
   unitToWire,
-  type UnitView as WireUnitView,
+  unitViewFromWire,
 } from "@fleet/wire/fleet-client";
 import type { FleetApi, JournalOptions, JournalStream, UnitStatus, UnitView } from "./fleet-api.js";
-
-function viewFromWire(view: WireUnitView): UnitView | undefined {
-  if (!view.unit) return undefined;
-  return {
-    unit: unitFromWire(view.unit),
-    machineId: view.machineId,
-    // A unit no agent reports on is not running anywhere: inactive, as fleet shows it.
-    currentState: targetStateFromWire(view.currentState) ?? "inactive",
-    reason: view.reason,
-  };
-}
 
 function isNotFound(err: unknown): boolean {
   return err instanceof FleetError && err.kind === "not-found";
@@ -40,7 +27,7 @@ export function grpcFleetApi(address: string, deadlineMs: number): FleetApi {
     async getUnit(name: string): Promise<UnitView | undefined> {
       try {
         const res = await unary(client.getUnit.bind(client), { name }, opts);
-        return res.unit ? viewFromWire(res.unit) : undefined;
+        return res.unit ? unitViewFromWire(res.unit) : undefined;
       } catch (err) {
         if (isNotFound(err)) return undefined;
         throw err;
@@ -48,7 +35,7 @@ export function grpcFleetApi(address: string, deadlineMs: number): FleetApi {
     },
     async listUnits(): Promise<UnitView[]> {
       const res = await unary(client.listUnits.bind(client), {}, opts);
-      return res.units.map(viewFromWire).filter((v): v is UnitView => v !== undefined);
+      return res.units.map(unitViewFromWire).filter((v): v is UnitView => v !== undefined);
     },
     async createUnit(unit: Unit): Promise<void> {
       await unary(client.createUnit.bind(client), { unit: unitToWire(unit) }, opts);

@@ -51,3 +51,13 @@ export interface Placement {
   readonly machineId: string;
   readonly reason: string;
 }
+
+/** A unit as users see it: where it is placed and the state its machine reports. */
+export interface UnitView {
+  readonly unit: Unit;
+  /** "" when the unit is not scheduled. */
+  readonly machineId: string;
+  readonly currentState: TargetState;
+  /** Why the unit is not placed, when it is not ("" otherwise). */
+  readonly reason: string;
+}

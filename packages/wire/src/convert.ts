@@ -1,6 +1,7 @@
 // Maps domain values to wire messages and back. The only place that knows both shapes.
 import type * as domain from "@fleet/domain";
 import { TargetState, type Machine, type Placement, type Unit, type UnitState } from "./gen/fleet/v1/types.pb.js";
+import type { UnitView } from "./gen/fleet/v1/fleet.pb.js";
 
 const toWire: Record<domain.TargetState, TargetState> = {
   inactive: TargetState.TARGET_STATE_INACTIVE,
@@ -67,4 +68,20 @@ export function placementToWire(p: domain.Placement): Placement {
 
 export function placementFromWire(p: Placement): domain.Placement {
   return { unitName: p.unitName, machineId: p.machineId, reason: p.reason };
+}
+
+export function unitViewToWire(view: domain.UnitView): UnitView {
+  return { unit: unitToWire(view.unit), machineId: view.machineId, currentState: targetStateToWire(view.currentState), reason: view.reason };
+}
+
+/** undefined for a view without a unit (a malformed answer). */
+export function unitViewFromWire(view: UnitView): domain.UnitView | undefined {
+  if (!view.unit) return undefined;
+  return {
+    unit: unitFromWire(view.unit),
+    machineId: view.machineId,
+    // A unit no agent reports on is not running anywhere: inactive, as fleet shows it.
+    currentState: targetStateFromWire(view.currentState) ?? "inactive",
+    reason: view.reason,
+  };
 }

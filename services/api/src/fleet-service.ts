@@ -5,29 +5,19 @@ import {
   FleetError,
   placementFromWire,
   RegistryServiceClient,
-  targetStateToWire,
   unary,
   unaryHandler,
   unitFromWire,
   unitStateFromWire,
+  unitViewToWire,
   fromServiceError,
   toServiceError,
   type FleetServiceServer,
   type Logger,
-  type UnitView as WireUnitView,
 } from "@fleet/wire";
 import { randomUUID } from "node:crypto";
 import { unitNameError } from "@fleet/domain";
-import { unitView, type UnitView } from "./unit-view.js";
-
-function toWire(v: UnitView): WireUnitView {
-  return {
-    unit: { ...v.unit, options: [...v.unit.options], desiredState: targetStateToWire(v.unit.desiredState) },
-    machineId: v.machineId,
-    currentState: targetStateToWire(v.currentState),
-    reason: v.reason,
-  };
-}
+import { unitView } from "./unit-view.js";
 
 function assertName(name: string): void {
   const error = unitNameError(name);
@@ -75,7 +65,7 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
       const states = placement?.machineId
         ? (await unary(g.listUnitStates.bind(g), { machineId: placement.machineId, unitNames: [req.name], minRevision: written })).states.map(unitStateFromWire)
         : [];
-      return { unit: toWire(unitView(unitFromWire(res.unit), placement, states)) };
+      return { unit: unitViewToWire(unitView(unitFromWire(res.unit), placement, states)) };
     }),
     listUnits: unaryHandler(log, "ListUnits", async (_req, ctx) => {
       const [units, states] = await Promise.all([
@@ -85,7 +75,7 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
       const placements = new Map(units.placements.map((p) => [p.unitName, placementFromWire(p)]));
       const byUnit = new Map<string, ReturnType<typeof unitStateFromWire>[]>();
       for (const s of states.states.map(unitStateFromWire)) byUnit.set(s.name, [...(byUnit.get(s.name) ?? []), s]);
-      return { units: units.units.map((u) => toWire(unitView(unitFromWire(u), placements.get(u.name), byUnit.get(u.name) ?? []))) };
+      return { units: units.units.map((u) => unitViewToWire(unitView(unitFromWire(u), placements.get(u.name), byUnit.get(u.name) ?? []))) };
     }),
     setUnitTargetState: unaryHandler(log, "SetUnitTargetState", async (req, ctx) => {
       assertName(req.name);

@@ -1,12 +1,5 @@
 // What a user sees of a unit: where it is placed and the state its machine reports. Pure.
-import type { Placement, TargetState, Unit, UnitState } from "@fleet/domain";
-
-export interface UnitView {
-  readonly unit: Unit;
-  readonly machineId: string;
-  readonly currentState: TargetState;
-  readonly reason: string;
-}
+import type { Placement, Unit, UnitState, UnitView } from "@fleet/domain";
 
 /** The current state is what the agent of the unit's machine reports; inactive otherwise. */
 export function unitView(unit: Unit, placement: Placement | undefined, states: readonly UnitState[]): UnitView {

@@ -52,7 +52,7 @@ export class FakeFleetBackend implements FleetBackend {
     this.call(requestId);
     if (this.units.has(unit.name)) throw new FleetError("already-exists", `unit ${unit.name} already exists`);
     this.writes.push({ method: "createUnit", unit });
-    this.units.set(unit.name, { unit, machineId: "", currentState: "inactive" });
+    this.units.set(unit.name, { unit, machineId: "", currentState: "inactive", reason: "" });
   }
 
   async setUnitTargetState(name: string, state: TargetState, requestId: string): Promise<void> {

@@ -5,12 +5,8 @@
 import type { Machine, TargetState, Unit, UnitState } from "@fleet/domain";
 
 /** A unit with where the engine placed it and the state its machine reached. */
-export interface UnitView {
-  readonly unit: Unit;
-  /** "" when the unit is not scheduled. */
-  readonly machineId: string;
-  readonly currentState: TargetState;
-}
+import type { UnitView } from "@fleet/domain";
+export type { UnitView };
 
 export interface StateFilter {
   /** "" for every machine. */

@@ -4,20 +4,13 @@ import {
   FleetError,
   FleetServiceClient,
   machineFromWire,
-  targetStateFromWire,
   targetStateToWire,
   unary,
-  unitFromWire,
   unitStateFromWire,
   unitToWire,
-  type UnitView as WireUnitView,
+  unitViewFromWire,
 } from "@fleet/wire";
 import type { FleetBackend, UnitView } from "./fleet-backend.js";
-
-function viewFromWire(view: WireUnitView): UnitView | undefined {
-  if (!view.unit) return undefined;
-  return { unit: unitFromWire(view.unit), machineId: view.machineId, currentState: targetStateFromWire(view.currentState) ?? "inactive" };
-}
 
 function isNotFound(err: unknown): boolean {
   return err instanceof FleetError && err.kind === "not-found";
@@ -30,7 +23,7 @@ export function grpcFleetBackend(client: FleetServiceClient, deadlineMs = 10_000
     async getUnit(name, requestId) {
       try {
         const res = await unary(client.getUnit.bind(client), { name }, opts(requestId));
-        return res.unit ? viewFromWire(res.unit) : undefined;
+        return res.unit ? unitViewFromWire(res.unit) : undefined;
       } catch (err) {
         if (isNotFound(err)) return undefined;
         throw err;
@@ -38,7 +31,7 @@ export function grpcFleetBackend(client: FleetServiceClient, deadlineMs = 10_000
     },
     async listUnits(requestId) {
       const res = await unary(client.listUnits.bind(client), {}, opts(requestId));
-      return res.units.map(viewFromWire).filter((v): v is UnitView => v !== undefined);
+      return res.units.map(unitViewFromWire).filter((v): v is UnitView => v !== undefined);
     },
     async createUnit(unit, requestId) {
       await unary(client.createUnit.bind(client), { unit: unitToWire(unit) }, opts(requestId));

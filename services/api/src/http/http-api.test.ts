@@ -23,7 +23,7 @@ const machines: Machine[] = [
 ];
 
 function view(name: string, over: Partial<UnitView> = {}, desiredState: UnitView["unit"]["desiredState"] = "launched"): UnitView {
-  return { unit: { name, options: HELLO, hash: unitHash(HELLO), desiredState }, machineId: M1, currentState: "launched", ...over };
+  return { unit: { name, options: HELLO, hash: unitHash(HELLO), desiredState }, machineId: M1, currentState: "launched", reason: "", ...over };
 }
 
 function state(name: string, machineId: string, activeState = "active"): UnitState {
