@@ -1,35 +1,21 @@
 // End to end on a sandbox cluster: 3 systemd-nspawn machines booting real systemd, each with an
 // agent inside; etcd, NATS, a gateway, two engines and the api on the host. Driven with the real
 // fleetctl; checked with systemctl inside the machines.
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startCluster, waitFor, type ClusterHandle } from "@fleet/testkit";
+import { waitFor, type ClusterHandle } from "@fleet/testkit";
 import { fleetctl, listUnits } from "./fleetctl.js";
+import { isActive as isActiveIn, machineName as machineNameOf, startTestCluster, unitWriter } from "./sandbox.js";
 
 const AGENT_TTL = 5;
 let cluster: ClusterHandle;
 let env: Record<string, string>;
-const dir = mkdtempSync(join(tmpdir(), "fleet-e2e-units-"));
+const units = unitWriter("units");
+const unitFile = (name: string, body = "[Unit]\nDescription=e2e %n\n\n[Service]\nExecStart=/bin/sh -c 'while true; do echo tick; sleep 1; done'\n") => units.write(name, body);
 
-function unitFile(name: string, body = "[Unit]\nDescription=e2e %n\n\n[Service]\nExecStart=/bin/sh -c 'while true; do echo tick; sleep 1; done'\n"): string {
-  const path = join(dir, name);
-  writeFileSync(path, body);
-  return path;
-}
+const machineName = (id: string) => machineNameOf(cluster, id);
 
-function machineName(id: string): string {
-  const m = cluster.state.machines.find((x) => x.machineId === id);
-  if (!m) throw new Error(`no sandbox machine has id ${id}`);
-  return m.name;
-}
-
-async function isActive(machine: string, unit: string): Promise<string> {
-  const r = await cluster.exec(machine, ["systemctl", "is-active", unit]);
-  return r.stdout.trim();
-}
+const isActive = (machine: string, unit: string) => isActiveIn(cluster, machine, unit);
 
 async function runningOn(unit: string, notOn?: string): Promise<string | undefined> {
   const row = (await listUnits(env)).find((u) => u.unit === unit && u.active === "active" && u.sub === "running" && u.machine !== notOn);
@@ -37,13 +23,7 @@ async function runningOn(unit: string, notOn?: string): Promise<string | undefin
 }
 
 beforeAll(async () => {
-  cluster = await startCluster({
-    machines: [{ name: "m1" }, { name: "m2" }, { name: "m3" }],
-    agentTtlSeconds: AGENT_TTL,
-    reconcileIntervalSeconds: 2,
-    stateDir: `/var/tmp/fleet-dev/e2e-${process.pid}`,
-    cluster: `e2e${process.pid}`,
-  });
+  cluster = await startTestCluster("e2e", [{ name: "m1" }, { name: "m2" }, { name: "m3" }]);
   env = cluster.env;
 });
 

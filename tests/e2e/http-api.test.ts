@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startCluster, waitFor, type ClusterHandle } from "@fleet/testkit";
+import { waitFor, type ClusterHandle } from "@fleet/testkit";
+import { isActive as isActiveIn, machineName as machineNameOf, startTestCluster } from "./sandbox.js";
 import { fleetctl } from "./fleetctl.js";
 
 let cluster: ClusterHandle;
@@ -19,13 +20,7 @@ const FLEETCTL = fileURLToPath(new URL("../../clients/fleetctl/bin/fleetctl.cjs"
 const LOOP = "/bin/sh -c 'while true; do echo tick; sleep 1; done'";
 
 beforeAll(async () => {
-  cluster = await startCluster({
-    machines: [{ name: "h1" }, { name: "h2" }],
-    agentTtlSeconds: 5,
-    reconcileIntervalSeconds: 2,
-    stateDir: `/var/tmp/fleet-dev/e2e-http-${process.pid}`,
-    cluster: `e2ehttp${process.pid}`,
-  });
+  cluster = await startTestCluster("http", [{ name: "h1" }, { name: "h2" }]);
   env = cluster.env;
   const http = cluster.endpoints.apiHttp;
   if (!http) throw new Error("the cluster's api serves no HTTP API v1 (testkit endpoints.apiHttp)");
@@ -45,15 +40,9 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
-function machineName(id: string): string {
-  const m = cluster.state.machines.find((x) => x.machineId === id);
-  if (!m) throw new Error(`no sandbox machine has id ${id}`);
-  return m.name;
-}
+const machineName = (id: string) => machineNameOf(cluster, id);
 
-async function isActive(machine: string, unit: string): Promise<string> {
-  return (await cluster.exec(machine, ["systemctl", "is-active", unit])).stdout.trim();
-}
+const isActive = (machine: string, unit: string) => isActiveIn(cluster, machine, unit);
 
 interface UnitStateEntity {
   name: string;

@@ -1,24 +1,20 @@
 // Placement on a sandbox cluster whose machines carry different metadata: one case per
 // [X-Fleet] option, checked with list-units and with systemctl inside the chosen machine.
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startCluster, waitFor, type ClusterHandle } from "@fleet/testkit";
+import { waitFor, type ClusterHandle } from "@fleet/testkit";
 import { connect, FleetServiceClient, unary } from "@fleet/wire";
 import { fleetctl, listUnits } from "./fleetctl.js";
+import { startTestCluster, unitWriter } from "./sandbox.js";
 
 let cluster: ClusterHandle;
 let env: Record<string, string>;
 let api: FleetServiceClient;
-const dir = mkdtempSync(join(tmpdir(), "fleet-e2e-sched-"));
+const units = unitWriter("sched");
+const dir = units.dir;
 const service = (xfleet: string) => `[Service]\nExecStart=/bin/sleep infinity\n\n[X-Fleet]\n${xfleet}\n`;
 
-function unitFile(name: string, body: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, body);
-  return path;
-}
+const unitFile = units.write;
 
 const idOf = (name: string) => cluster.machine(name).machineId;
 const nameOf = (id: string) => cluster.state.machines.find((m) => m.machineId === id)?.name ?? `?${id}`;
@@ -44,17 +40,11 @@ async function start(name: string, body: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  cluster = await startCluster({
-    machines: [
+  cluster = await startTestCluster("sched", [
       { name: "s1", metadata: { region: "east", disk: "ssd" } },
       { name: "s2", metadata: { region: "east", disk: "hdd" } },
       { name: "s3", metadata: { region: "west", disk: "ssd" } },
-    ],
-    agentTtlSeconds: 5,
-    reconcileIntervalSeconds: 2,
-    stateDir: `/var/tmp/fleet-dev/e2e-sched-${process.pid}`,
-    cluster: `sched${process.pid}`,
-  });
+    ]);
   env = cluster.env;
   api = connect(FleetServiceClient, env.FLEETCTL_ENDPOINT ?? "");
 });

@@ -1,28 +1,16 @@
 // Every unit type fleet runs, end to end on a sandbox cluster: a service, a socket-activated
 // service, a timer, a path unit, a target, a unit with an [Install] section, a unit that fails,
 // and an agent restart that adopts what runs. Checked with systemctl inside the machines.
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, startCluster, waitFor, type ClusterHandle } from "@fleet/testkit";
+import { freePort, waitFor, type ClusterHandle } from "@fleet/testkit";
 import { fleetctl, listUnits } from "./fleetctl.js";
+import { machineName as machineNameOf, startTestCluster, unitWriter } from "./sandbox.js";
 
 let cluster: ClusterHandle;
 let env: Record<string, string>;
-const dir = mkdtempSync(join(tmpdir(), "fleet-e2e-types-"));
+const unitFile = unitWriter("types").write;
 
-function unitFile(name: string, body: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, body);
-  return path;
-}
-
-function machineName(id: string): string {
-  const m = cluster.state.machines.find((x) => x.machineId === id);
-  if (!m) throw new Error(`no sandbox machine has id ${id}`);
-  return m.name;
-}
+const machineName = (id: string) => machineNameOf(cluster, id);
 
 async function machineOf(unit: string): Promise<string> {
   const id = await waitFor(`${unit} to be placed`, async () => (await listUnits(env)).find((u) => u.unit === unit)?.machine, { timeoutMs: 15_000 });
@@ -42,13 +30,7 @@ async function ok(...args: string[]): Promise<string> {
 }
 
 beforeAll(async () => {
-  cluster = await startCluster({
-    machines: [{ name: "t1" }, { name: "t2" }],
-    agentTtlSeconds: 5,
-    reconcileIntervalSeconds: 2,
-    stateDir: `/var/tmp/fleet-dev/e2e-types-${process.pid}`,
-    cluster: `types${process.pid}`,
-  });
+  cluster = await startTestCluster("types", [{ name: "t1" }, { name: "t2" }]);
   env = cluster.env;
 });
 
