@@ -114,4 +114,37 @@ describe("failures", () => {
     const id = await waitFor("after-failover running", () => runningOn("after-failover.service"), { timeoutMs: 20_000 });
     expect(await isActive(machineName(id), "after-failover.service")).toBe("active");
   });
+
+  it("with NATS down the cluster still converges, on its reconcile timers", async () => {
+    await cluster.killComponent("nats", "SIGKILL");
+    const r = await fleetctl(env, "start", unitFile("no-hints.service"));
+    expect(r.code).toBe(0);
+    const id = await waitFor("no-hints running", () => runningOn("no-hints.service"), { timeoutMs: 20_000 });
+    expect(await isActive(machineName(id), "no-hints.service")).toBe("active");
+    await cluster.restartComponent("nats");
+  });
+
+  it("a registry-gateway restart stops no unit and loses no desired state", async () => {
+    const before = (await listUnits(env)).filter((u) => u.active === "active").map((u) => `${u.unit}@${u.machine}`).sort();
+    await cluster.killComponent("registry-gateway", "SIGKILL");
+    await cluster.restartComponent("registry-gateway");
+    const r = await fleetctl(env, "start", unitFile("after-gateway.service"));
+    expect(r.code).toBe(0);
+    await waitFor("after-gateway running", () => runningOn("after-gateway.service"), { timeoutMs: 20_000 });
+    const after = (await listUnits(env)).filter((u) => u.active === "active").map((u) => `${u.unit}@${u.machine}`);
+    for (const unit of before) expect(after).toContain(unit);
+  });
+
+  it("an etcd restart loses no desired state, and units started afterwards still run", async () => {
+    const before = (await fleetctl(env, "list-unit-files", "--no-legend", "--fields=unit,dstate")).stdout;
+    await cluster.killComponent("etcd", "SIGKILL");
+    await cluster.restartComponent("etcd");
+    const r = await fleetctl(env, "start", unitFile("after-etcd.service"));
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    await waitFor("after-etcd running", () => runningOn("after-etcd.service"), { timeoutMs: 30_000 });
+    const after = (await fleetctl(env, "list-unit-files", "--no-legend", "--fields=unit,dstate")).stdout;
+    for (const line of before.trim().split("\n")) expect(after).toContain(line);
+  });
 });
+
