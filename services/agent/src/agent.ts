@@ -19,7 +19,8 @@ export interface AgentRegistry {
   report(machineId: string, leaseId: string, states: UnitState[], removed: string[]): Promise<void>;
 }
 
-const REPORT_DELAY_MS = 15;
+/** How long state changes gather before one report: a burst of signals becomes one write. */
+const REPORT_DELAY_MS = 5;
 
 export class Agent {
   private leaseId: string | undefined;
