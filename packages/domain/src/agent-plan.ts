@@ -99,10 +99,6 @@ export function planAgentTasks(desired: readonly DesiredUnit[], observed: readon
   return [...stops, ...removals, ...writes, ...reload, ...enables, ...resets, ...starts];
 }
 
-/** The fleet state a unit reaches on this machine once its tasks succeeded. */
-export function reachedAfter(desired: DesiredUnit | undefined): TargetState {
-  return desired?.desiredState ?? "inactive";
-}
 
 function byName(a: { name: string }, b: { name: string }): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;

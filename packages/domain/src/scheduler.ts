@@ -15,7 +15,6 @@ import { resolveUnits } from "./schedule-relations.js";
 import { ScheduleState, UnitRec, type NameIndex } from "./schedule-state.js";
 import { keepValidPlacements, LEAST_LOADED, machineId, placeTheRest } from "./schedule-steps.js";
 import type { Machine, Placement, Unit } from "./types.js";
-import { isGlobalUnit } from "./x-fleet.js";
 
 export { LEAST_LOADED, NO_MACHINES };
 
@@ -24,11 +23,6 @@ export interface ClusterSnapshot {
   /** The stored placements, including unplaced units' reasons (machineId ""). */
   readonly placements: readonly Placement[];
   readonly machines: readonly Machine[];
-}
-
-/** True when the engine places this unit on one machine (not inactive, not global). */
-export function wantsPlacement(unit: Unit): boolean {
-  return unit.desiredState !== "inactive" && !isGlobalUnit(unit.options);
 }
 
 /** Placement changes that take the cluster from the snapshot to the desired schedule. */

@@ -47,9 +47,6 @@ export class Agent {
     systemd.onUnitChange((path, changed) => this.onUnitChange(path, changed));
   }
 
-  get registered(): boolean {
-    return this.leaseId !== undefined;
-  }
 
   async register(): Promise<void> {
     this.leaseId = await this.registry.register(this.machine, this.ttlSeconds);
