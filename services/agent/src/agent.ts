@@ -79,8 +79,11 @@ export class Agent {
     }
     const onDisk = await this.files.readAll();
     const names = [...new Set([...onDisk.keys(), ...this.reached.keys(), ...desired.map((d) => d.name)])];
-    this.track(names);
-    for (const s of await this.systemd.listUnitsByNames(names)) this.status.set(s.name, s);
+    await this.track(names);
+    // Only units fleet already has: asking systemd about a new name makes it load (and then
+    // garbage-collect) a unit that does not exist yet.
+    const known = names.filter((n) => onDisk.has(n) || this.reached.has(n));
+    for (const s of await this.systemd.listUnitsByNames(known)) this.status.set(s.name, s);
 
     const observed: ObservedUnit[] = [];
     for (const name of names) {
@@ -97,6 +100,7 @@ export class Agent {
     if (tasks.length === 0) {
       // Nothing to do, but what systemd says may not be in the registry yet (an adopted unit
       // after a restart): flush sends whatever differs from what was last reported.
+      await this.untrack(names.filter((n) => !this.reached.has(n)));
       this.markAllDirty();
       return;
     }
@@ -118,6 +122,7 @@ export class Agent {
         this.dirty.delete(name);
       }
     }
+    await this.untrack(names.filter((n) => !this.reached.has(n)));
     for (const s of await this.systemd.listUnitsByNames([...this.reached.keys()])) this.status.set(s.name, s);
     this.markAllDirty();
   }
@@ -141,8 +146,16 @@ export class Agent {
     return [...placed, ...globals.filter((g) => g.eligible === true).map((g) => g.unit)];
   }
 
-  private track(names: readonly string[]): void {
+  /** Maps the units' object paths to names and asks systemd's bus for their signals. */
+  private async track(names: readonly string[]): Promise<void> {
     for (const name of names) this.pathToName.set(unitObjectPath(name), name);
+    await this.systemd.watchUnits(names);
+  }
+
+  private async untrack(names: readonly string[]): Promise<void> {
+    if (names.length === 0) return;
+    for (const name of names) this.pathToName.delete(unitObjectPath(name));
+    await this.systemd.unwatchUnits(names);
   }
 
   private onUnitChange(path: string, changed: Partial<Record<"LoadState" | "ActiveState" | "SubState", string>>): void {

@@ -13,6 +13,8 @@ export class FakeUnitManager implements UnitManager {
   readonly calls: string[] = [];
   /** Unit names whose start fails the way a unit with a bad ExecStart does. */
   readonly failing = new Set<string>();
+  /** Units whose signals were asked for (watchUnits); only those are signalled. */
+  readonly watched = new Set<string>();
   private readonly listeners: Listener[] = [];
 
   async listUnitsByNames(names: readonly string[]): Promise<SystemdUnitStatus[]> {
@@ -65,6 +67,14 @@ export class FakeUnitManager implements UnitManager {
     this.calls.push(`reset-failed ${name}`);
   }
 
+  async watchUnits(names: readonly string[]): Promise<void> {
+    for (const n of names) this.watched.add(n);
+  }
+
+  async unwatchUnits(names: readonly string[]): Promise<void> {
+    for (const n of names) this.watched.delete(n);
+  }
+
   onUnitChange(listener: Listener): void {
     this.listeners.push(listener);
   }
@@ -75,6 +85,7 @@ export class FakeUnitManager implements UnitManager {
   set(name: string, activeState: string, subState: string): void {
     const before = this.units.get(name) ?? { name, loadState: "loaded", activeState: "inactive", subState: "dead" };
     this.units.set(name, { ...before, activeState, subState });
+    if (!this.watched.has(name)) return;
     for (const l of this.listeners) l(unitObjectPath(name), { ActiveState: activeState, SubState: subState });
   }
 }

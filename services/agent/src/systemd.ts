@@ -1,7 +1,7 @@
 // The agent's edge to systemd: manager calls over the system bus (dbus-next, raw messages, no
 // introspection) and the signals systemd sends about our units.
 import dbus from "dbus-next";
-import { UNIT_PATH_PREFIX } from "./unit-path.js";
+import { UNIT_PATH_PREFIX, unitObjectPath } from "./unit-path.js";
 
 const DEST = "org.freedesktop.systemd1";
 const PATH = "/org/freedesktop/systemd1";
@@ -30,6 +30,9 @@ export interface UnitManager {
   /** Stops the unit and resolves once the stop job finished. "No such unit" counts as stopped. */
   stopUnit(name: string, timeoutMs: number): Promise<void>;
   resetFailedUnit(name: string): Promise<void>;
+  /** Asks for the units' state signals (onUnitChange); other units' signals are not delivered. */
+  watchUnits(names: readonly string[]): Promise<void>;
+  unwatchUnits(names: readonly string[]): Promise<void>;
   /** Called with the unit's object path and its changed Unit properties. */
   onUnitChange(listener: (path: string, changed: Partial<Record<"LoadState" | "ActiveState" | "SubState", string>>) => void): void;
   close(): void;
@@ -37,11 +40,26 @@ export interface UnitManager {
 
 type Body = unknown[];
 
+/** dbus-daemon's default limit is 512 match rules per connection on the system bus; beyond this
+ * many watched units the agent takes every unit's signals instead of one rule per unit. */
+const MAX_UNIT_MATCHES = 400;
+
+/** A unit's state signals only: PropertiesChanged of its Unit interface (not the Service one,
+ * and not the targets and slices whose dependency lists change with every new unit). */
+function unitMatchRule(path: string): string {
+  return `type='signal',sender='${DEST}',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',path='${path}',arg0='${UNIT_IFACE}'`;
+}
+const ALL_UNITS_MATCH_RULE = `type='signal',sender='${DEST}',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',path_namespace='${PATH}/unit',arg0='${UNIT_IFACE}'`;
+
 export class DbusUnitManager implements UnitManager {
   private readonly jobWaiters = new Map<string, (result: string) => void>();
   /** Jobs that finished before anyone waited for them (the reply and the signal can race). */
   private readonly finishedJobs = new Map<string, string>();
   private readonly listeners: Array<Parameters<UnitManager["onUnitChange"]>[0]> = [];
+  /** Object paths with their own match rule. */
+  private readonly watched = new Set<string>();
+  /** Set once the agent watches more units than MAX_UNIT_MATCHES: one rule for all units. */
+  private watchingAll = false;
 
   private constructor(private readonly bus: dbus.MessageBus) {
     bus.on("message", (msg) => this.onMessage(msg));
@@ -50,12 +68,7 @@ export class DbusUnitManager implements UnitManager {
   static async connect(): Promise<DbusUnitManager> {
     const bus = dbus.systemBus();
     const manager = new DbusUnitManager(bus);
-    await manager.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch", "s", [
-      `type='signal',sender='${DEST}',interface='${MANAGER}',member='JobRemoved'`,
-    ]);
-    await manager.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch", "s", [
-      `type='signal',sender='${DEST}',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',path_namespace='${PATH}/unit'`,
-    ]);
+    await manager.busCall("AddMatch", `type='signal',sender='${DEST}',interface='${MANAGER}',member='JobRemoved'`);
     await manager.managerCall("Subscribe", "", []);
     return manager;
   }
@@ -63,6 +76,10 @@ export class DbusUnitManager implements UnitManager {
   private async call(destination: string, path: string, iface: string, member: string, signature: string, body: Body): Promise<Body> {
     const reply = await this.bus.call(new dbus.Message({ destination, path, interface: iface, member, signature, body }));
     return reply?.body ?? [];
+  }
+
+  private busCall(member: "AddMatch" | "RemoveMatch", rule: string): Promise<Body> {
+    return this.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", member, "s", [rule]);
   }
 
   private managerCall(member: string, signature: string, body: Body): Promise<Body> {
@@ -159,6 +176,25 @@ export class DbusUnitManager implements UnitManager {
       if (err instanceof dbus.DBusError && err.type === "org.freedesktop.systemd1.NoSuchUnit") return;
       throw err;
     }
+  }
+
+  async watchUnits(names: readonly string[]): Promise<void> {
+    const paths = names.map(unitObjectPath).filter((p) => !this.watched.has(p));
+    if (this.watchingAll || paths.length === 0) return;
+    if (this.watched.size + paths.length > MAX_UNIT_MATCHES) {
+      await this.busCall("AddMatch", ALL_UNITS_MATCH_RULE);
+      this.watchingAll = true;
+      await Promise.allSettled([...this.watched].map((p) => this.busCall("RemoveMatch", unitMatchRule(p))));
+      this.watched.clear();
+      return;
+    }
+    for (const p of paths) this.watched.add(p);
+    await Promise.all(paths.map((p) => this.busCall("AddMatch", unitMatchRule(p))));
+  }
+
+  async unwatchUnits(names: readonly string[]): Promise<void> {
+    const paths = names.map(unitObjectPath).filter((p) => this.watched.delete(p));
+    await Promise.all(paths.map((p) => this.busCall("RemoveMatch", unitMatchRule(p))));
   }
 
   onUnitChange(listener: Parameters<UnitManager["onUnitChange"]>[0]): void {
