@@ -15,10 +15,8 @@ describe("start", () => {
       stdout: `Unit hello.service inactive\nUnit hello.service ${LAUNCHED_ON_M1}\n`,
       stderr: "",
     });
-    expect(api.writes()).toEqual([
-      { method: "createUnit", unit: unitOf("hello.service", HELLO, "inactive") },
-      { method: "setUnitTargetState", name: "hello.service", state: "launched" },
-    ]);
+    // One write: the new unit is created launched (fleet created it inactive, then launched it).
+    expect(api.writes()).toEqual([{ method: "createUnit", unit: unitOf("hello.service", HELLO, "launched") }]);
     expect(api.closed).toBe(true);
   });
 
@@ -85,20 +83,20 @@ describe("start", () => {
       stdout: `Unit foo@1.service inactive\nUnit foo@1.service ${LAUNCHED_ON_M1}\n`,
       stderr: "",
     });
-    expect(api.writes()[0]).toEqual({ method: "createUnit", unit: unitOf("foo@1.service", TEMPLATE, "inactive") });
+    expect(api.writes()[0]).toEqual({ method: "createUnit", unit: unitOf("foo@1.service", TEMPLATE, "launched") });
   });
 
   it("prefers the instance's own file over its template", async () => {
     const own = "[Service]\nExecStart=/bin/echo one\n";
     const { api, run } = setup({ files: { "dir/foo@1.service": own, "dir/foo@.service": TEMPLATE } });
     await run("start", "--no-block", "dir/foo@1.service");
-    expect(api.writes()[0]).toEqual({ method: "createUnit", unit: unitOf("foo@1.service", own, "inactive") });
+    expect(api.writes()[0]).toEqual({ method: "createUnit", unit: unitOf("foo@1.service", own, "launched") });
   });
 
   it("makes an instance from a template submitted earlier", async () => {
     const { api, run } = setup({ units: [existing("foo@.service", TEMPLATE)] });
     await run("start", "--no-block", "foo@2.service");
-    expect(api.writes()[0]).toEqual({ method: "createUnit", unit: unitOf("foo@2.service", TEMPLATE, "inactive") });
+    expect(api.writes()[0]).toEqual({ method: "createUnit", unit: unitOf("foo@2.service", TEMPLATE, "launched") });
   });
 
   const failures: { label: string; files?: Record<string, string>; argv: string[]; stderr: string }[] = [
@@ -145,6 +143,20 @@ describe("start", () => {
     const result = await run("start", "a.service", "nope.service");
     expect(result.code).toBe(1);
     expect(api.writes().map((w) => w.method)).toEqual(["createUnit"]);
+  });
+
+  it("starts many units together: each created once, launched, reported in argument order", async () => {
+    const names = Array.from({ length: 12 }, (_, i) => `u${i}.service`);
+    const { api, run } = setup({ files: Object.fromEntries(names.map((n) => [n, HELLO])), convergeAfterPolls: 2, placeOn: m1.id });
+    expect(await run("start", ...names)).toEqual({
+      code: 0,
+      stdout: [...names.map((n) => `Unit ${n} inactive`), ...names.map((n) => `Unit ${n} ${LAUNCHED_ON_M1}`)].join("\n") + "\n",
+      stderr: "",
+    });
+    expect(api.writes()).toEqual(names.map((n) => ({ method: "createUnit", unit: unitOf(n, HELLO, "launched") })));
+    // More units than LIST_ALL_ABOVE: each poll is one listUnits, not a getUnit per unit.
+    expect(api.calls.filter((c) => c.method === "listUnits").length).toBeGreaterThan(0);
+    expect(api.calls.filter((c) => c.method === "getUnit").length).toBe(names.length);
   });
 
   it("times out after --block-attempts", async () => {
@@ -196,7 +208,7 @@ describe("submit and load", () => {
       stdout: "Unit hello.service inactive\nUnit hello.service loaded on 113f16a7.../10.0.0.3\n",
       stderr: "",
     });
-    expect(api.writes().at(-1)).toEqual({ method: "setUnitTargetState", name: "hello.service", state: "loaded" });
+    expect(api.writes()).toEqual([{ method: "createUnit", unit: unitOf("hello.service", HELLO, "loaded") }]);
   });
 
   it("load of a global unit is triggered", async () => {

@@ -1,19 +1,20 @@
 // fleet's lazyCreateUnits, for submit/load/start: make sure a unit exists for every argument,
 // trying in order (1) a unit by that name in the cluster, (2) the file on disk, (3) for an
 // instance foo@1.service, its template foo@.service in the cluster, (4) the template file
-// beside the argument. New units are created inactive, then waited for like fleet does.
+// beside the argument. New units are created at the desired state of the command.
 import {
   parseUnitFile,
   templateNameOf,
   UnitFileError,
   unitHash,
   unitNameError,
+  type TargetState,
+  type Unit,
   type UnitOption,
 } from "@fleet/domain";
 import { errorMessage, say, warn, type CommandContext } from "./context.js";
 import type { UnitView } from "./fleet-api.js";
 import { baseName, dirName, joinPath, unitNameOfArg, withDefaultUnitType } from "./unit-args.js";
-import { waitForUnitStates } from "./wait.js";
 
 /** A failure with the message fleetctl prints after "Error creating units: ". */
 export class CreateUnitsError extends Error {
@@ -119,59 +120,93 @@ async function findUnitOptions(ctx: CommandContext, path: string, name: string):
   return fromFile;
 }
 
-/**
- * Ensures a unit exists for each argument. Throws CreateUnitsError (nothing more is created
- * after the first failure, as in fleet). Prints "Unit x inactive" for each unit it created.
- * With --replace, a unit whose local file differs is destroyed and created again (inactive, as
- * fleet creates it; load and start then bring it to their state).
- */
-export async function lazyCreateUnits(ctx: CommandContext, args: readonly string[], blockAttempts: number, options: CreateOptions): Promise<void> {
-  const created: string[] = [];
-  for (const raw of args) {
-    const path = withDefaultUnitType(raw);
-    const name = unitNameOfArg(raw);
-    const invalid = unitNameError(name);
-    if (invalid !== undefined) throw new CreateUnitsError(invalid);
+/** What one argument needs: nothing (the unit exists), or a unit created (after destroying the old one). */
+type Plan = { readonly kind: "keep" } | { readonly kind: "create"; readonly name: string; readonly options: UnitOption[]; readonly replaces: boolean };
 
-    let existing: UnitView | undefined;
-    try {
-      existing = await ctx.api.getUnit(name);
-    } catch (err) {
-      throw new CreateUnitsError(`error retrieving Unit(${name}) from Registry: ${errorMessage(err)}`);
+/** Decides for one argument, warning as fleet does; throws CreateUnitsError. */
+async function planArgument(ctx: CommandContext, raw: string, options: CreateOptions): Promise<{ plan: Plan; notes: Array<() => void> }> {
+  const notes: Array<() => void> = [];
+  const path = withDefaultUnitType(raw);
+  const name = unitNameOfArg(raw);
+  let existing: UnitView | undefined;
+  try {
+    existing = await ctx.api.getUnit(name);
+  } catch (err) {
+    throw new CreateUnitsError(`error retrieving Unit(${name}) from Registry: ${errorMessage(err)}`);
+  }
+  if (!existing) return { plan: { kind: "create", name, options: await findUnitOptions(ctx, path, name), replaces: false }, notes };
+  const d = await localDifference(ctx, path, existing);
+  if (!options.replace) {
+    if (d) notes.push(() => warnDifference(ctx, name, d));
+    return { plan: { kind: "keep" }, notes };
+  }
+  if (!d) {
+    notes.push(() => say(ctx, `Found same Unit(${name}) in Registry, nothing to do`));
+    return { plan: { kind: "keep" }, notes };
+  }
+  if (!REPLACEABLE[options.command].includes(existing.unit.desiredState)) {
+    notes.push(() => warn(ctx, `Warning: can not replace Unit(${name}) in state '${existing.unit.desiredState}', use the appropriate command`));
+    return { plan: { kind: "keep" }, notes };
+  }
+  return { plan: { kind: "create", name, options: d.options, replaces: true }, notes };
+}
+
+/**
+ * Ensures a unit exists for each argument and returns the units it created. Prints "Unit x
+ * inactive" for each, as fleet does. With --replace, a unit whose local file differs is
+ * destroyed and created again from it.
+ *
+ * fleet creates a unit inactive and then sets the desired state of load or start; this creates
+ * it at `desiredState` in one write, which saves the cluster a second round. The arguments are
+ * looked up together and the units created together, each in one request; as in fleet, the
+ * first argument that fails (in argument order) is the error, and only the units of the
+ * arguments before it are created.
+ */
+export async function lazyCreateUnits(ctx: CommandContext, args: readonly string[], desiredState: TargetState, options: CreateOptions): Promise<Unit[]> {
+  for (const raw of args) {
+    const invalid = unitNameError(unitNameOfArg(raw));
+    if (invalid !== undefined) throw new CreateUnitsError(invalid);
+  }
+  const outcomes = await Promise.allSettled(args.map((raw) => planArgument(ctx, raw, options)));
+  const creates: Array<Extract<Plan, { kind: "create" }>> = [];
+  const seen = new Set<string>();
+  let lookupError: unknown;
+  for (const outcome of outcomes) {
+    if (outcome.status === "rejected") {
+      lookupError = outcome.reason;
+      break;
     }
-    let unitOptions: UnitOption[];
-    if (existing) {
-      const d = await localDifference(ctx, path, existing);
-      if (!options.replace) {
-        if (d) warnDifference(ctx, name, d);
-        continue;
-      }
-      if (!d) {
-        say(ctx, `Found same Unit(${name}) in Registry, nothing to do`);
-        continue;
-      }
-      if (!REPLACEABLE[options.command].includes(existing.unit.desiredState)) {
-        warn(ctx, `Warning: can not replace Unit(${name}) in state '${existing.unit.desiredState}', use the appropriate command`);
-        continue;
-      }
-      try {
-        await ctx.api.destroyUnit(name);
-      } catch (err) {
-        throw new CreateUnitsError(`failed replacing unit ${name}: ${errorMessage(err)}`);
-      }
-      unitOptions = d.options;
-    } else {
-      unitOptions = await findUnitOptions(ctx, path, name);
+    for (const note of outcome.value.notes) note();
+    const plan = outcome.value.plan;
+    if (plan.kind === "create" && !seen.has(plan.name)) {
+      seen.add(plan.name);
+      creates.push(plan);
     }
-    try {
-      await ctx.api.createUnit({ name, options: unitOptions, hash: unitHash(unitOptions), desiredState: "inactive" });
-    } catch (err) {
-      throw new CreateUnitsError(`failed creating unit ${name}: ${errorMessage(err)}`);
-    }
-    created.push(name);
   }
 
-  const errors = await waitForUnitStates(ctx, created, "inactive", blockAttempts);
-  for (const error of errors) warn(ctx, `Error waiting on unit creation: ${error}`);
-  if (errors.length > 0) throw new CreateUnitsError("One or more errors creating units");
+  const units = creates.map((c) => ({ name: c.name, options: c.options, hash: unitHash(c.options), desiredState }));
+  const results = await Promise.allSettled(
+    creates.map(async (c, i) => {
+      if (c.replaces) {
+        try {
+          await ctx.api.destroyUnit(c.name);
+        } catch (err) {
+          throw new CreateUnitsError(`failed replacing unit ${c.name}: ${errorMessage(err)}`);
+        }
+      }
+      try {
+        await ctx.api.createUnit(units[i] as Unit);
+      } catch (err) {
+        throw new CreateUnitsError(`failed creating unit ${c.name}: ${errorMessage(err)}`);
+      }
+    }),
+  );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  // A new unit is inactive until its machine reports otherwise: what fleet's wait would print.
+  results.forEach((r, i) => {
+    if (r.status === "fulfilled") say(ctx, `Unit ${creates[i]?.name ?? ""} inactive`);
+  });
+  if (failed) throw failed.reason;
+  if (lookupError !== undefined) throw lookupError;
+  return units;
 }

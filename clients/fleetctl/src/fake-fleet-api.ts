@@ -94,6 +94,12 @@ export class FakeFleetApi implements FleetApi {
 
   async getUnit(name: string): Promise<UnitView | undefined> {
     this.record({ method: "getUnit", name });
+    this.advance(name);
+    return this.units.get(name);
+  }
+
+  /** One read of the unit: a pending state change comes closer, or happens. */
+  private advance(name: string): void {
     const pending = this.pending.get(name);
     if (pending && this.convergeAfterPolls !== "never") {
       if (pending.remaining <= 0) {
@@ -103,11 +109,11 @@ export class FakeFleetApi implements FleetApi {
         pending.remaining--;
       }
     }
-    return this.units.get(name);
   }
 
   async listUnits(): Promise<UnitView[]> {
     this.record({ method: "listUnits" });
+    for (const name of [...this.units.keys()]) this.advance(name);
     return [...this.units.values()];
   }
 
@@ -115,6 +121,7 @@ export class FakeFleetApi implements FleetApi {
     this.record({ method: "createUnit", unit });
     if (this.units.has(unit.name)) throw new Error(`unit ${unit.name} already exists`);
     this.units.set(unit.name, { unit, machineId: "", currentState: "inactive", reason: "" });
+    if (unit.desiredState !== "inactive" && this.convergeAfterPolls !== "never") this.pending.set(unit.name, { target: unit.desiredState, remaining: this.convergeAfterPolls });
   }
 
   async setUnitTargetState(name: string, state: TargetState): Promise<void> {

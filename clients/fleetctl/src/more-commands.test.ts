@@ -207,8 +207,7 @@ describe("--replace", () => {
     });
     expect(api.writes()).toEqual([
       { method: "destroyUnit", name: "hello.service" },
-      { method: "createUnit", unit: unitOf("hello.service", CHANGED, "inactive") },
-      { method: "setUnitTargetState", name: "hello.service", state: "launched" },
+      { method: "createUnit", unit: unitOf("hello.service", CHANGED, "launched") },
     ]);
   });
 

@@ -1,5 +1,5 @@
 // submit, load, start, stop, unload, destroy and cat: fleet's flows, messages and exit codes.
-import { isGlobalUnit, serializeUnitFile, type TargetState } from "@fleet/domain";
+import { isGlobalUnit, serializeUnitFile, type TargetState, type Unit } from "@fleet/domain";
 import type { FlagValues } from "./argv.js";
 import { blockAttempts, blockFlags, REPLACE_FLAG, SIGN_FLAG, type Command } from "./command.js";
 import { errorMessage, say, warn, type CommandContext } from "./context.js";
@@ -28,22 +28,29 @@ async function tryWaitForUnitStates(
   return errors.length > 0 ? 1 : 0;
 }
 
-/** fleet's setTargetStateOfUnits: the units whose desired state this changed. */
-async function setTargetStateOfUnits(ctx: CommandContext, names: readonly string[], state: TargetState): Promise<UnitView[]> {
-  const triggered: UnitView[] = [];
-  for (const name of names) {
-    let view: UnitView | undefined;
-    try {
-      view = await ctx.api.getUnit(name);
-    } catch (err) {
-      throw new Error(`error retrieving unit ${name} from registry: ${errorMessage(err)}`);
-    }
-    if (!view) throw new Error(`unable to find unit ${name}`);
-    if (view.unit.desiredState === state) continue;
-    await ctx.api.setUnitTargetState(name, state);
-    triggered.push(view);
-  }
-  return triggered;
+/**
+ * fleet's setTargetStateOfUnits: the units whose desired state this changed. The units are
+ * read together, then changed together. `created` were just created at `state` already.
+ */
+async function setTargetStateOfUnits(ctx: CommandContext, names: readonly string[], state: TargetState, created: readonly Unit[]): Promise<UnitView[]> {
+  const fresh = new Map(created.map((u) => [u.name, u]));
+  const views = await Promise.all(
+    names.map(async (name): Promise<UnitView> => {
+      const unit = fresh.get(name);
+      if (unit) return { unit, machineId: "", currentState: "inactive", reason: "" };
+      let view: UnitView | undefined;
+      try {
+        view = await ctx.api.getUnit(name);
+      } catch (err) {
+        throw new Error(`error retrieving unit ${name} from registry: ${errorMessage(err)}`);
+      }
+      if (!view) throw new Error(`unable to find unit ${name}`);
+      return view;
+    }),
+  );
+  const changes = views.filter((v) => !fresh.has(v.unit.name) && v.unit.desiredState !== state);
+  await Promise.all(changes.map((v) => ctx.api.setUnitTargetState(v.unit.name, state)));
+  return views.filter((v) => fresh.has(v.unit.name) || v.unit.desiredState !== state);
 }
 
 /**
@@ -70,15 +77,16 @@ function changeState(verb: "load" | "start", target: TargetState, errorPrefix: s
   return async (ctx: CommandContext, flags: FlagValues, args: readonly string[]): Promise<number> => {
     if (noUnits(ctx, args)) return 0;
     const attempts = blockAttempts(flags);
+    let created: Unit[];
     try {
-      await lazyCreateUnits(ctx, args, Math.max(attempts, 0), { command: verb, replace: flags.get("replace") === true });
+      created = await lazyCreateUnits(ctx, args, target, { command: verb, replace: flags.get("replace") === true });
     } catch (err) {
       warn(ctx, `Error creating units: ${errorMessage(err)}`);
       return 1;
     }
     let triggered: UnitView[];
     try {
-      triggered = await setTargetStateOfUnits(ctx, [...new Set(args.map(unitNameOfArg))], target);
+      triggered = await setTargetStateOfUnits(ctx, [...new Set(args.map(unitNameOfArg))], target, created);
     } catch (err) {
       warn(ctx, `${errorPrefix}: ${errorMessage(err)}`);
       return 1;
@@ -110,7 +118,7 @@ Submit a directory of units with glob matching:
   async run(ctx, flags, args) {
     if (noUnits(ctx, args)) return 0;
     try {
-      await lazyCreateUnits(ctx, args, 0, { command: "submit", replace: flags.get("replace") === true });
+      await lazyCreateUnits(ctx, args, "inactive", { command: "submit", replace: flags.get("replace") === true });
     } catch (err) {
       warn(ctx, `Error creating units: ${errorMessage(err)}`);
       return 1;

@@ -58,6 +58,32 @@ export function waitBudgetMs(maxAttempts: number): number | undefined {
   return maxAttempts > 0 ? maxAttempts * ATTEMPT_MS : undefined;
 }
 
+/** Above this many units a poll reads every unit in one request rather than each unit in its own. */
+export const LIST_ALL_ABOVE = 8;
+
+/** The units' views, in order; a unit that could not be read keeps its last view. */
+async function readUnits(ctx: CommandContext, names: readonly string[], last: ReadonlyMap<string, UnitView | undefined>): Promise<Array<UnitView | undefined>> {
+  if (names.length > LIST_ALL_ABOVE) {
+    try {
+      const byName = new Map((await ctx.api.listUnits()).map((v) => [v.unit.name, v]));
+      return names.map((name) => byName.get(name));
+    } catch (err) {
+      debug(ctx, `error retrieving units: ${errorMessage(err)}`);
+      return names.map((name) => last.get(name));
+    }
+  }
+  return Promise.all(
+    names.map(async (name) => {
+      try {
+        return await ctx.api.getUnit(name);
+      } catch (err) {
+        debug(ctx, `error retrieving unit ${name}: ${errorMessage(err)}`);
+        return last.get(name);
+      }
+    }),
+  );
+}
+
 /**
  * Polls the units until each reached `target`, printing fleet's line for each as it does.
  * Returns the errors (timeouts), empty when every unit got there.
@@ -75,16 +101,7 @@ export async function waitForUnitStates(
   const last = new Map<string, UnitView | undefined>();
 
   while (pending.length > 0) {
-    const views = await Promise.all(
-      pending.map(async (name) => {
-        try {
-          return await ctx.api.getUnit(name);
-        } catch (err) {
-          debug(ctx, `error retrieving unit ${name}: ${errorMessage(err)}`);
-          return last.get(name);
-        }
-      }),
-    );
+    const views = await readUnits(ctx, pending, last);
     for (const [i, view] of [...views.entries()].reverse()) {
       const name = pending[i] ?? "";
       last.set(name, view);
