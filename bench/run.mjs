@@ -337,9 +337,15 @@ function measureRss(cluster) {
 // ---------------------------------------------------------------------------------------
 // fleetctl
 
+/** The launcher `npx fleetctl` runs (bin/fleetctl), else the bundle through node. */
 function fleetctlMain() {
-  for (const p of ["clients/fleetctl/bin/fleetctl.cjs", "clients/fleetctl/dist/main.js"]) if (existsSync(join(ROOT, p))) return join(ROOT, p);
+  for (const p of ["clients/fleetctl/bin/fleetctl", "clients/fleetctl/bin/fleetctl.cjs", "clients/fleetctl/dist/main.js"]) if (existsSync(join(ROOT, p))) return join(ROOT, p);
   return undefined;
+}
+
+/** Runs fleetctl as a user's shell would: the launcher directly, a .js/.cjs file through node. */
+function runFleetctl(main, args, env) {
+  return /\.c?js$/.test(main) ? runProcess(process.execPath, [main, ...args], env, 30_000) : runProcess(main, args, env, 30_000);
 }
 
 function runProcess(cmd, args, env, timeoutMs = 30_000) {
@@ -413,7 +419,7 @@ async function phaseSingleCli(api, cluster) {
       names.push(name);
       const file = join(dir, name);
       writeFileSync(file, unitFileText(name));
-      const r = await runProcess(process.execPath, [main, "start", file], env, 30_000);
+      const r = await runFleetctl(main, ["start", file], env);
       const ok = r.code === 0 && (await pollStates(api, [name], (s) => s.some(isActive), { timeoutMs: 10_000 }).then(() => true, () => false));
       if (!ok) {
         mode = "fallback";
@@ -433,7 +439,7 @@ async function phaseSingleCli(api, cluster) {
       const t = now();
       const r =
         mode === "fleetctl"
-          ? await runProcess(process.execPath, [main, "start", file], env, 30_000)
+          ? await runFleetctl(main, ["start", file], env)
           : await runProcess(process.execPath, ["--input-type=module", "-e", FALLBACK_SCRIPT, name, cluster.endpoints.api], env, 30_000);
       const te = now() - t;
       if (r.code !== 0) {
@@ -452,11 +458,29 @@ async function phaseSingleCli(api, cluster) {
     if (mode === "fleetctl") {
       for (let i = 0; i < 5; i++) {
         const t = now();
-        const r = await runProcess(process.execPath, [main, "list-machines"], env, 30_000);
+        const r = await runFleetctl(main, ["list-machines"], env);
         if (r.code === 0) baseline.push(now() - t);
       }
     }
-    return { mode, fallbackReason, ...stats(samples), processExit: stats(exitMs), listMachinesProcess: stats(baseline), failures, samplesMs: samples.map((x) => round(x)) };
+    // And what any Node process costs here before it runs a line.
+    const nodeStart = [];
+    for (let i = 0; i < 5; i++) {
+      const t = now();
+      const r = await runProcess(process.execPath, ["-e", "0"], env, 30_000);
+      if (r.code === 0) nodeStart.push(now() - t);
+    }
+    return {
+      mode,
+      launcher: main,
+      fallbackReason,
+      ...stats(samples),
+      processExit: stats(exitMs),
+      listMachinesProcess: stats(baseline),
+      bareNodeProcess: stats(nodeStart),
+      nodeExtraCaCertsSet: Boolean(process.env.NODE_EXTRA_CA_CERTS),
+      failures,
+      samplesMs: samples.map((x) => round(x)),
+    };
   } finally {
     await destroyAll(api, names);
     rmSync(dir, { recursive: true, force: true });
@@ -580,6 +604,7 @@ function render(r) {
     rows.push([`1b one unit start->active, ${label} p99 (=max of ${c.n})`, ms(c.p99), `<= ${TARGETS.singleP99Ms} ms`, ok(c.p99, TARGETS.singleP99Ms), ""]);
     rows.push([`1b   of which fleetctl start ran (spawn->exit) p50`, ms(c.processExit?.p50), "", "", ""]);
     if (c.listMachinesProcess?.n) rows.push([`1b   baseline: a fleetctl list-machines process p50`, ms(c.listMachinesProcess.p50), "", "", ""]);
+    if (c.bareNodeProcess?.n) rows.push([`1b   baseline: a bare node -e 0 process p50${c.nodeExtraCaCertsSet ? " (NODE_EXTRA_CA_CERTS set)" : ""}`, ms(c.bareNodeProcess.p50), "", "", ""]);
   }
   const b = r.batch;
   if (b) {

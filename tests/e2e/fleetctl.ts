@@ -2,7 +2,8 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const main = fileURLToPath(new URL("../../clients/fleetctl/bin/fleetctl.cjs", import.meta.url));
+/** The launcher `npx fleetctl` runs. */
+const main = fileURLToPath(new URL("../../clients/fleetctl/bin/fleetctl", import.meta.url));
 
 export interface Run {
   readonly stdout: string;
@@ -12,7 +13,7 @@ export interface Run {
 
 export function fleetctl(env: Record<string, string>, ...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [main, ...args], { env: { ...process.env, ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
+    execFile(main, args, { env: { ...process.env, ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
       resolve({ stdout, stderr, code });
     });

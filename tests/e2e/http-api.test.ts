@@ -16,7 +16,7 @@ let cluster: ClusterHandle;
 let env: Record<string, string>;
 let v1 = "";
 const dir = mkdtempSync(join(tmpdir(), "fleet-e2e-http-"));
-const FLEETCTL = fileURLToPath(new URL("../../clients/fleetctl/bin/fleetctl.cjs", import.meta.url));
+const FLEETCTL = fileURLToPath(new URL("../../clients/fleetctl/bin/fleetctl", import.meta.url));
 const LOOP = "/bin/sh -c 'while true; do echo tick; sleep 1; done'";
 
 beforeAll(async () => {
@@ -169,7 +169,7 @@ describe("status, restart and journal -f through the api (no ssh)", () => {
   });
 
   it("journal -f receives a line the unit prints after following started, and ends on Ctrl-C", async () => {
-    const child = spawn(process.execPath, [FLEETCTL, "journal", "-f", "--lines=5", "talker.service"], { env: { ...process.env, ...env } });
+    const child = spawn(FLEETCTL, ["journal", "-f", "--lines=5", "talker.service"], { env: { ...process.env, ...env } });
     let out = "";
     let err = "";
     child.stdout.on("data", (c: Buffer) => (out += c.toString()));

@@ -1,7 +1,9 @@
 // The fleetctl executable: process, files, clock, ssh and the API clients wired into runFleetctl.
 import { readFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { runFleetctl, type FleetctlDeps, type TlsFiles } from "./cli.js";
+import type { Endpoint } from "./endpoint.js";
 import { configureTls } from "@fleet/wire/fleet-client";
 import { grpcFleetApi } from "./grpc-fleet-api.js";
 import { httpFleetApi, type TlsMaterial } from "./http-fleet-api.js";
@@ -17,6 +19,25 @@ function tlsMaterial(files: TlsFiles): TlsMaterial {
   const cert = read(files.certFile);
   const key = read(files.keyFile);
   return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+}
+
+function usesTls(endpoint: Endpoint, files: TlsFiles): boolean {
+  if (endpoint.kind === "http") return endpoint.url.startsWith("https:");
+  return endpoint.kind === "grpc" && (files.caFile !== "" || files.certFile !== "");
+}
+
+/**
+ * bin/fleetctl starts Node without NODE_EXTRA_CA_CERTS (loading them costs every run ~50 ms)
+ * and passes them as FLEETCTL_EXTRA_CA_CERTS. A TLS connection needs them: run this command
+ * again in a Node that has them, and exit with its status.
+ */
+function restartWithExtraCaCerts(): void {
+  const extra = process.env.FLEETCTL_EXTRA_CA_CERTS;
+  if (!extra || process.env.NODE_EXTRA_CA_CERTS) return;
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_EXTRA_CA_CERTS: extra };
+  delete env.FLEETCTL_EXTRA_CA_CERTS;
+  const run = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env });
+  process.exit(run.status ?? 1);
 }
 
 const deps: FleetctlDeps = {
@@ -40,6 +61,7 @@ const deps: FleetctlDeps = {
   },
   processes: nodeProcesses,
   connect: (endpoint, options) => {
+    if (usesTls(endpoint, options.tls)) restartWithExtraCaCerts();
     if (endpoint.kind !== "grpc") return httpFleetApi(endpoint, options.requestTimeoutMs, tlsMaterial(options.tls));
     // --ca-file/--cert-file/--key-file make the gRPC connection TLS (mutual with a certificate).
     configureTls(options.tls);
