@@ -13,5 +13,7 @@ await build({
   platform: "node",
   format: "cjs",
   target: "node20",
+  // bin/fleetctl.cjs reads the bundle as latin1: keep it ASCII (esbuild's default, made explicit).
+  charset: "ascii",
   logLevel: "warning",
 });
