@@ -378,6 +378,34 @@ c.close();
 // ---------------------------------------------------------------------------------------
 // Phases
 
+/**
+ * Figure 2's floor: the same number of units, the same unit file, started by systemctl in the
+ * machines directly, all machines at once, no fleet involved. Times come from the host clock the
+ * machines share: first systemctl start issued -> last one returned (every job done).
+ */
+async function phaseSystemdFloor(cluster, n) {
+  const machines = cluster.state.machines.map((m) => m.name);
+  const per = machines.map((_, i) => Math.floor(n / machines.length) + (i < n % machines.length ? 1 : 0));
+  const units = (count) => Array.from({ length: count }, (_, i) => `bench-floor-${i}.service`).join(" ");
+  const script = (count) =>
+    [
+      `for u in ${units(count)}; do printf '[Unit]\\nDescription=fleet bench floor\\n\\n[Service]\\nExecStart=/bin/sleep infinity\\n' > /run/systemd/system/$u; done`,
+      "systemctl daemon-reload",
+      "s=$(date +%s%N)",
+      `systemctl start ${units(count)}`,
+      "e=$(date +%s%N)",
+      "echo $s $e",
+    ].join(" && ");
+  const cleanup = (count) => `systemctl stop ${units(count)}; for u in ${units(count)}; do rm -f /run/systemd/system/$u; done; systemctl daemon-reload`;
+  const runs = await Promise.all(machines.map((m, i) => cluster.exec(m, ["sh", "-c", script(per[i])], { timeoutMs: 60_000 })));
+  await Promise.all(machines.map((m, i) => cluster.exec(m, ["sh", "-c", cleanup(per[i])], { timeoutMs: 60_000 })));
+  const spans = runs.map((r) => r.stdout.trim().split(/\s+/).map(Number));
+  if (spans.some((x) => x.length !== 2 || x.some((v) => !Number.isFinite(v)))) throw new Error(`systemd floor: unexpected output ${JSON.stringify(runs.map((r) => r.stdout + r.stderr))}`);
+  const start = Math.min(...spans.map((x) => x[0]));
+  const end = Math.max(...spans.map((x) => x[1]));
+  return { units: n, perMachine: Object.fromEntries(machines.map((m, i) => [m, per[i]])), allStartedMs: round((end - start) / 1e6), perMachineMs: Object.fromEntries(machines.map((m, i) => [m, round((spans[i][1] - spans[i][0]) / 1e6)])) };
+}
+
 async function phaseSingleApi(api) {
   log(`figure 1a: ${N_SINGLE} single units via the API (+${N_WARMUP} warm-up)`);
   const samples = [];
@@ -609,6 +637,7 @@ function render(r) {
   const b = r.batch;
   if (b) {
     rows.push([`2  ${b.units} units concurrently -> all active`, ms(b.allActiveMs), `<= ${TARGETS.batchMs} ms`, ok(b.allActiveMs, TARGETS.batchMs), `${ORIGINAL_FLEET.batchMs} ms`]);
+    if (r.batchSystemdFloor) rows.push([`2    floor: the same ${r.batchSystemdFloor.units} units by systemctl start in the machines, no fleet`, ms(r.batchSystemdFloor.allStartedMs), "", "", ""]);
     rows.push([`2    all create RPCs returned / first unit active`, `${ms(b.allCreateRpcsReturnedMs)} / ${ms(b.firstActiveMs)}`, "", "", ""]);
     rows.push([`2    distribution`, Object.entries(b.distribution).map(([k, v]) => `${k}:${v}`).join(" "), "", "", ""]);
   }
@@ -742,6 +771,10 @@ async function main() {
     };
     result.etcd.batch = etcdFigure(etcdDelta(a, b), N_BATCH, idleB, polls, poll.perPoll);
     log(`2: all ${N_BATCH} active in ${result.batch.allActiveMs} ms; ${JSON.stringify(result.batch.distribution)}; etcd net/unit ${result.etcd.batch.netPerUnit}`);
+
+    log(`figure 2 floor: ${N_BATCH} units started by systemctl in the machines directly`);
+    result.batchSystemdFloor = await phaseSystemdFloor(cluster, N_BATCH);
+    log(`2 floor: ${result.batchSystemdFloor.allStartedMs} ms`);
 
     // Figure 4: RSS at idle with the batch running.
     log("figure 4: idle 5 s, then RSS");

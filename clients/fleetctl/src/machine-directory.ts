@@ -5,29 +5,33 @@ import type { Machine } from "@fleet/domain";
 import type { FleetApi } from "./fleet-api.js";
 
 export class MachineDirectory {
-  private machines: Map<string, Machine> | undefined;
+  private machines: Promise<Map<string, Machine>> | undefined;
   private refreshed = false;
 
   constructor(private readonly api: FleetApi) {}
 
-  private async load(): Promise<Map<string, Machine>> {
-    try {
-      const list = await this.api.listMachines();
-      this.machines = new Map(list.map((m) => [m.id, m]));
-    } catch {
-      this.machines ??= new Map();
-    }
+  private load(previous?: Map<string, Machine>): Promise<Map<string, Machine>> {
+    this.machines = this.api.listMachines().then(
+      (list) => new Map(list.map((m) => [m.id, m])),
+      () => previous ?? new Map<string, Machine>(),
+    );
     return this.machines;
   }
 
+  /** Starts reading the machines now, e.g. while waiting for units whose lines will need them. */
+  prefetch(): void {
+    this.machines ??= this.load();
+  }
+
   async all(): Promise<ReadonlyMap<string, Machine>> {
-    return this.machines ?? (await this.load());
+    return this.machines ?? this.load();
   }
 
   async lookup(id: string): Promise<Machine | undefined> {
-    const known = (this.machines ?? (await this.load())).get(id);
+    const current = await (this.machines ?? this.load());
+    const known = current.get(id);
     if (known || this.refreshed) return known;
     this.refreshed = true;
-    return (await this.load()).get(id);
+    return (await this.load(current)).get(id);
   }
 }

@@ -99,6 +99,8 @@ export async function waitForUnitStates(
   const budget = waitBudgetMs(maxAttempts);
   let nextProgress = start + PROGRESS_AFTER_MS;
   const last = new Map<string, UnitView | undefined>();
+  // Each unit's line names its machine: read the machines while the units converge.
+  if (target !== "inactive" && pending.length > 0) ctx.machines.prefetch();
 
   while (pending.length > 0) {
     const views = await readUnits(ctx, pending, last);

@@ -108,7 +108,7 @@ export class Agent {
     // Track new units from now on, so that systemd's signals about them are reported while
     // the pass still runs (a batch of starts takes a while); they count as launched only after.
     for (const d of desired) if (!this.reached.has(d.name)) this.reached.set(d.name, "inactive");
-    const results = await executeTasks(tasks, this.systemd, this.files, this.log);
+    const results = await executeTasks(tasks, this.systemd, this.files, this.log, (unit) => this.onStarted(unit));
     const failed = new Set(results.filter((r) => r.error && "unit" in r.task).map((r) => ("unit" in r.task ? r.task.unit : "")));
     const wanted = new Map(desired.map((d) => [d.name, d]));
     for (const name of names) {
@@ -172,12 +172,22 @@ export class Agent {
     this.scheduleFlush();
   }
 
-  private scheduleFlush(): void {
-    if (this.flushTimer) return;
+  /** A start job finished: the unit is launched now, not when the whole pass is done. */
+  private onStarted(name: string): void {
+    if (!this.reached.has(name)) return;
+    this.reached.set(name, "launched");
+    this.dirty.add(name);
+    this.scheduleFlush(0);
+  }
+
+  /** Flushes after `delayMs` (the changes meanwhile join the same report); sooner wins. */
+  private scheduleFlush(delayMs = REPORT_DELAY_MS): void {
+    if (this.flushTimer && delayMs >= REPORT_DELAY_MS) return;
+    clearTimeout(this.flushTimer);
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
       this.flushing = this.flushing.then(() => this.flush());
-    }, REPORT_DELAY_MS);
+    }, delayMs);
   }
 
   /** Sends the batched state changes; on failure keeps them for the next flush. */

@@ -14,7 +14,16 @@ const STOP_TIMEOUT_MS = 120_000;
 /** How long a pass waits for start jobs before reporting; slow starts report on later signals. */
 const START_WAIT_MS = 5_000;
 
-export async function executeTasks(tasks: readonly AgentTask[], systemd: UnitManager, files: UnitFiles, log: Logger): Promise<TaskResult[]> {
+/** Called as each start finishes, before the rest of the pass: its unit can be reported at once. */
+export type StartedListener = (unit: string) => void;
+
+export async function executeTasks(
+  tasks: readonly AgentTask[],
+  systemd: UnitManager,
+  files: UnitFiles,
+  log: Logger,
+  onStarted: StartedListener = () => {},
+): Promise<TaskResult[]> {
   const results: TaskResult[] = [];
   const failedStops = new Set<string>();
   // Stops run together (each waits for its job), then removals in order, then file writes
@@ -67,6 +76,7 @@ export async function executeTasks(tasks: readonly AgentTask[], systemd: UnitMan
           const result = await systemd.startUnit(task.unit, START_WAIT_MS);
           if (result === "canceled") throw new Error("start job was canceled");
           if (result !== "done") log.info({ unit: task.unit, result }, "start job did not succeed");
+          onStarted(task.unit);
           break;
         }
       }

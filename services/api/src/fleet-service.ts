@@ -62,10 +62,7 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
       const res = await unary(g.getUnit.bind(g), { name: req.name, minRevision: written }, { requestId: ctx.requestId });
       if (!res.unit) throw new FleetError("not-found", `Unit ${req.name} not found`);
       const placement = res.placement ? placementFromWire(res.placement) : undefined;
-      const states = placement?.machineId
-        ? (await unary(g.listUnitStates.bind(g), { machineId: placement.machineId, unitNames: [req.name], minRevision: written })).states.map(unitStateFromWire)
-        : [];
-      return { unit: unitViewToWire(unitView(unitFromWire(res.unit), placement, states)) };
+      return { unit: unitViewToWire(unitView(unitFromWire(res.unit), placement, res.states.map(unitStateFromWire))) };
     }),
     listUnits: unaryHandler(log, "ListUnits", async (_req, ctx) => {
       const [units, states] = await Promise.all([

@@ -52,7 +52,8 @@ export function registryService(registry: Registry, cache: RegistryCache, log: L
     getUnit: unaryHandler(log, "GetUnit", async (req) => {
       await registry.fresh(req.minRevision);
       const { unit, placement } = registry.getUnit(req.name);
-      return { unit: unitToWire(unit), placement: placementToWire(placement) };
+      const states = registry.listStates("", [req.name]).map(unitStateToWire);
+      return { unit: unitToWire(unit), placement: placementToWire(placement), states };
     }),
     listUnits: unaryHandler(log, "ListUnits", async (req) => {
       await registry.fresh(req.minRevision);

@@ -175,9 +175,15 @@ export class Registry {
     const machines = machineId ? [machineId] : [...this.cache.states.keys()];
     const out: UnitState[] = [];
     for (const m of machines) {
-      for (const entry of this.cache.states.get(m)?.values() ?? []) {
-        if (!wanted || wanted.has(entry.value.name)) out.push(entry.value);
-      }
+      const perMachine = this.cache.states.get(m);
+      if (!perMachine) continue;
+      if (wanted) {
+        // Looked up by name: a few units' states cost the same in a cluster of any size.
+        for (const name of wanted) {
+          const entry = perMachine.get(name);
+          if (entry) out.push(entry.value);
+        }
+      } else for (const entry of perMachine.values()) out.push(entry.value);
     }
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.machineId < b.machineId ? -1 : 1));
   }
