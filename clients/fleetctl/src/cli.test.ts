@@ -154,9 +154,22 @@ describe("start", () => {
       stderr: "",
     });
     expect(api.writes()).toEqual(names.map((n) => ({ method: "createUnit", unit: unitOf(n, HELLO, "launched") })));
-    // More units than LIST_ALL_ABOVE: each poll is one listUnits, not a getUnit per unit.
+    // New units from files are created without asking first, and with more units than
+    // LIST_ALL_ABOVE each poll is one listUnits, not a getUnit per unit.
     expect(api.calls.filter((c) => c.method === "listUnits").length).toBeGreaterThan(0);
-    expect(api.calls.filter((c) => c.method === "getUnit").length).toBe(names.length);
+    expect(api.calls.filter((c) => c.method === "getUnit").length).toBe(0);
+  });
+
+  it("asks before creating where creating would change an existing unit (HTTP API v1)", async () => {
+    const { api, run } = setup({ files: { "hello.service": HELLO }, placeOn: m1.id, noAgentAccess: true });
+    expect(await run("start", "hello.service")).toEqual({ code: 0, stdout: `Unit hello.service inactive\nUnit hello.service ${LAUNCHED_ON_M1}\n`, stderr: "" });
+    expect(api.calls.slice(0, 2).map((c) => c.method)).toEqual(["getUnit", "createUnit"]);
+  });
+
+  it("starts a submitted unit whose file is beside it: the creation changes nothing, the unit is launched", async () => {
+    const { api, run } = setup({ units: [existing("hello.service", HELLO)], files: { "hello.service": HELLO }, placeOn: m1.id });
+    expect(await run("start", "hello.service")).toEqual({ code: 0, stdout: `Unit hello.service ${LAUNCHED_ON_M1}\n`, stderr: "" });
+    expect(api.writes()).toEqual([{ method: "setUnitTargetState", name: "hello.service", state: "launched" }]);
   });
 
   it("times out after --block-attempts", async () => {
@@ -169,7 +182,8 @@ describe("start", () => {
   });
 
   it("reports progress on stderr while a start takes long", async () => {
-    const { run } = setup({ files: { "hello.service": HELLO }, convergeAfterPolls: 320, placeOn: m1.id });
+    // 420 polls = 200 in the first second + 220 x 50 ms = 12 s: one progress line, at 10 s.
+    const { run } = setup({ files: { "hello.service": HELLO }, convergeAfterPolls: 420, placeOn: m1.id });
     expect(await run("start", "hello.service")).toEqual({
       code: 0,
       stdout: `Unit hello.service inactive\nUnit hello.service ${LAUNCHED_ON_M1}\n`,

@@ -121,13 +121,21 @@ async function findUnitOptions(ctx: CommandContext, path: string, name: string):
 }
 
 /** What one argument needs: nothing (the unit exists), or a unit created (after destroying the old one). */
-type Plan = { readonly kind: "keep" } | { readonly kind: "create"; readonly name: string; readonly options: UnitOption[]; readonly replaces: boolean };
+type Plan =
+  | { readonly kind: "keep" }
+  | { readonly kind: "create"; readonly name: string; readonly options: UnitOption[]; readonly replaces: boolean; readonly ifAbsent?: string };
 
 /** Decides for one argument, warning as fleet does; throws CreateUnitsError. */
-async function planArgument(ctx: CommandContext, raw: string, options: CreateOptions): Promise<{ plan: Plan; notes: Array<() => void> }> {
+async function planArgument(ctx: CommandContext, raw: string, options: CreateOptions, optimistic = true): Promise<{ plan: Plan; notes: Array<() => void> }> {
   const notes: Array<() => void> = [];
   const path = withDefaultUnitType(raw);
   const name = unitNameOfArg(raw);
+  if (optimistic && !options.replace && ctx.api.createUnitIfAbsent) {
+    // Usually the unit is new: create it from its file without asking first (one round trip
+    // less); if it exists after all, the creation changes nothing and the usual checks follow.
+    const local = await readUnitFile(ctx, path).catch(() => undefined);
+    if (local !== undefined) return { plan: { kind: "create", name, options: local, replaces: false, ifAbsent: raw }, notes };
+  }
   let existing: UnitView | undefined;
   try {
     existing = await ctx.api.getUnit(name);
@@ -186,7 +194,17 @@ export async function lazyCreateUnits(ctx: CommandContext, args: readonly string
 
   const units = creates.map((c) => ({ name: c.name, options: c.options, hash: unitHash(c.options), desiredState }));
   const results = await Promise.allSettled(
-    creates.map(async (c, i) => {
+    creates.map(async (c, i): Promise<Array<() => void> | undefined> => {
+      const createIfAbsent = ctx.api.createUnitIfAbsent?.bind(ctx.api);
+      if (c.ifAbsent !== undefined && createIfAbsent) {
+        let created: boolean;
+        try {
+          created = await createIfAbsent(units[i] as Unit);
+        } catch (err) {
+          throw new CreateUnitsError(`failed creating unit ${c.name}: ${errorMessage(err)}`);
+        }
+        return created ? undefined : (await planArgument(ctx, c.ifAbsent, options, false)).notes;
+      }
       if (c.replaces) {
         try {
           await ctx.api.destroyUnit(c.name);
@@ -199,14 +217,18 @@ export async function lazyCreateUnits(ctx: CommandContext, args: readonly string
       } catch (err) {
         throw new CreateUnitsError(`failed creating unit ${c.name}: ${errorMessage(err)}`);
       }
+      return undefined;
     }),
   );
   const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
   // A new unit is inactive until its machine reports otherwise: what fleet's wait would print.
+  // A unit that existed after all prints what the usual checks say about it instead.
   results.forEach((r, i) => {
-    if (r.status === "fulfilled") say(ctx, `Unit ${creates[i]?.name ?? ""} inactive`);
+    if (r.status !== "fulfilled") return;
+    if (r.value === undefined) say(ctx, `Unit ${creates[i]?.name ?? ""} inactive`);
+    else for (const note of r.value) note();
   });
   if (failed) throw failed.reason;
   if (lookupError !== undefined) throw lookupError;
-  return units;
+  return units.filter((_, i) => results[i]?.status === "fulfilled" && (results[i] as PromiseFulfilledResult<unknown>).value === undefined);
 }

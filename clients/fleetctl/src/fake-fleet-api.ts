@@ -8,6 +8,7 @@ export type FakeCall =
   | { readonly method: "getUnit"; readonly name: string }
   | { readonly method: "listUnits" }
   | { readonly method: "createUnit"; readonly unit: Unit }
+  | { readonly method: "createUnitIfAbsent"; readonly unit: Unit }
   | { readonly method: "setUnitTargetState"; readonly name: string; readonly state: TargetState }
   | { readonly method: "destroyUnit"; readonly name: string }
   | { readonly method: "listUnitStates" }
@@ -52,6 +53,7 @@ export class FakeFleetApi implements FleetApi {
   private readonly journals: Readonly<Record<string, readonly string[]>>;
   /** Followers of journals, by unit: push() sends them more. */
   private readonly followers = new Map<string, (text: string) => void>();
+  createUnitIfAbsent?: (unit: Unit) => Promise<boolean>;
   unitStatus?: (name: string) => Promise<UnitStatus>;
   journal?: (name: string, options: JournalOptions, onData: (text: string) => void) => JournalStream;
 
@@ -59,6 +61,7 @@ export class FakeFleetApi implements FleetApi {
     this.statuses = options.statuses ?? {};
     this.journals = options.journals ?? {};
     if (!options.noAgentAccess) {
+      this.createUnitIfAbsent = (unit) => this.fakeCreateUnitIfAbsent(unit);
       this.unitStatus = (name) => this.fakeUnitStatus(name);
       this.journal = (name, opts, onData) => this.fakeJournal(name, opts, onData);
     }
@@ -74,9 +77,23 @@ export class FakeFleetApi implements FleetApi {
     this.failures.set(method, error);
   }
 
-  /** The calls that changed something, in order. */
+  /** The calls that changed something, in order (a createUnitIfAbsent that created counts as createUnit). */
   writes(): FakeCall[] {
-    return this.calls.filter((c) => c.method === "createUnit" || c.method === "setUnitTargetState" || c.method === "destroyUnit");
+    return this.calls.flatMap((c): FakeCall[] => {
+      if (c.method === "createUnitIfAbsent") return this.createdIfAbsent.has(c) ? [{ method: "createUnit", unit: c.unit }] : [];
+      return c.method === "createUnit" || c.method === "setUnitTargetState" || c.method === "destroyUnit" ? [c] : [];
+    });
+  }
+
+  private readonly createdIfAbsent = new Set<FakeCall>();
+
+  private async fakeCreateUnitIfAbsent(unit: Unit): Promise<boolean> {
+    const call: FakeCall = { method: "createUnitIfAbsent", unit };
+    this.record(call);
+    if (this.units.has(unit.name)) return false;
+    this.createdIfAbsent.add(call);
+    this.addUnit(unit);
+    return true;
   }
 
   private record(call: FakeCall): void {
@@ -120,6 +137,10 @@ export class FakeFleetApi implements FleetApi {
   async createUnit(unit: Unit): Promise<void> {
     this.record({ method: "createUnit", unit });
     if (this.units.has(unit.name)) throw new Error(`unit ${unit.name} already exists`);
+    this.addUnit(unit);
+  }
+
+  private addUnit(unit: Unit): void {
     this.units.set(unit.name, { unit, machineId: "", currentState: "inactive", reason: "" });
     if (unit.desiredState !== "inactive" && this.convergeAfterPolls !== "never") this.pending.set(unit.name, { target: unit.desiredState, remaining: this.convergeAfterPolls });
   }

@@ -34,6 +34,9 @@ export interface FleetApi {
   getUnit(name: string): Promise<UnitView | undefined>;
   listUnits(): Promise<UnitView[]>;
   createUnit(unit: Unit): Promise<void>;
+  /** Creates the unit unless one by that name exists (then changes nothing); false if it existed.
+   * Absent on HTTP API v1, whose PUT would change an existing unit's desired state instead. */
+  createUnitIfAbsent?(unit: Unit): Promise<boolean>;
   setUnitTargetState(name: string, state: TargetState): Promise<void>;
   /** False when there was no unit by that name. */
   destroyUnit(name: string): Promise<boolean>;

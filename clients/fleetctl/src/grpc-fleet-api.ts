@@ -40,6 +40,15 @@ export function grpcFleetApi(address: string, deadlineMs: number): FleetApi {
     async createUnit(unit: Unit): Promise<void> {
       await unary(client.createUnit.bind(client), { unit: unitToWire(unit) }, opts);
     },
+    async createUnitIfAbsent(unit: Unit): Promise<boolean> {
+      try {
+        await unary(client.createUnit.bind(client), { unit: unitToWire(unit) }, opts);
+        return true;
+      } catch (err) {
+        if (err instanceof FleetError && err.kind === "already-exists") return false;
+        throw err;
+      }
+    },
     async setUnitTargetState(name: string, state: TargetState): Promise<void> {
       await unary(client.setUnitTargetState.bind(client), { name, desiredState: targetStateToWire(state) }, opts);
     },

@@ -124,18 +124,19 @@ async function launching(api: FakeFleetApi, ...names: string[]): Promise<void> {
 }
 
 describe("waitForUnitStates", () => {
-  it("polls every 10 ms at first until the unit is launched, then prints fleet's line", async () => {
+  it("polls every 5 ms at first until the unit is launched, then prints fleet's line", async () => {
     const api = new FakeFleetApi({ machines: [m1], convergeAfterPolls: 3 });
     await launching(api, "hello.service");
     const t = context(api);
     expect(await waitForUnitStates(t.ctx, ["hello.service"], "launched", 0)).toEqual([]);
     expect(t.stdout.join("")).toBe("Unit hello.service launched on 113f16a7.../10.0.0.3\n");
-    expect(t.sleeps).toEqual([10, 10, 10]);
+    expect(t.sleeps).toEqual([5, 5, 5]);
     expect(t.stderr).toEqual([]);
   });
 
-  it("polls every 10 ms for the first second, then every 50 ms", () => {
-    expect([0, 990, 1000, 60_000].map(pollInterval)).toEqual([10, 10, 50, 50]);
+  it("polls every 5 ms for the first second (25 ms when reading all units), then every 50 ms", () => {
+    expect([0, 990, 1000, 60_000].map((t) => pollInterval(t))).toEqual([5, 5, 50, 50]);
+    expect([0, 990, 1000, 60_000].map((t) => pollInterval(t, 100))).toEqual([25, 25, 50, 50]);
   });
 
   it("prints units in argument order when they arrive together", async () => {
@@ -160,12 +161,12 @@ describe("waitForUnitStates", () => {
   });
 
   it("shows progress on stderr when waiting is long, keeping stdout clean", async () => {
-    const api = new FakeFleetApi({ machines: [m1], convergeAfterPolls: 500 });
+    const api = new FakeFleetApi({ machines: [m1], convergeAfterPolls: 700 });
     await launching(api, "hello.service");
     const t = context(api);
     await waitForUnitStates(t.ctx, ["hello.service"], "launched", 0);
     expect(t.stdout.join("")).toBe("Unit hello.service launched on 113f16a7.../10.0.0.3\n");
-    // 500 polls = 25 s: progress at 10 s and 20 s.
+    // 700 polls = 200 in the first second + 500 x 50 ms = 26 s: progress at 10 s and 20 s.
     expect(t.stderr).toEqual([
       "Waiting for unit hello.service to be launched: currently inactive, not scheduled yet\n",
       "Waiting for unit hello.service to be launched: currently inactive, not scheduled yet\n",

@@ -1,8 +1,9 @@
 // Blocking until units reach a state, as fleetctl does after start/stop/load/unload.
 //
 // fleet polls each unit every 500 ms and --block-attempts=N gives up after N polls. We poll
-// every 10 ms for the first second (a start usually converges in about 100 ms), then every
-// 50 ms, so a command returns as soon as the cluster has converged, and keep fleet's time
+// every 5 ms for the first second (a start usually converges in under 100 ms; 25 ms when a
+// poll reads all units), then every 50 ms, so a command returns as soon as the cluster has
+// converged, and keep fleet's time
 // budget: N attempts = N x 500 ms (0 = no limit). stdout gets exactly fleet's lines; while a
 // wait drags on, a progress line on stderr says what the unit is waiting for.
 import { isGlobalUnit, type Machine, type TargetState } from "@fleet/domain";
@@ -11,11 +12,14 @@ import type { UnitView } from "./fleet-api.js";
 import { machineFullLegend, machineIdLegend } from "./legend.js";
 
 export const POLL_INTERVAL_MS = 50;
-export const FAST_POLL_INTERVAL_MS = 10;
+export const FAST_POLL_INTERVAL_MS = 5;
 export const FAST_POLL_FOR_MS = 1_000;
+export const FAST_LIST_POLL_INTERVAL_MS = 25;
 
-/** How long to wait before the next poll, `elapsed` ms into the wait. */
-export function pollInterval(elapsed: number): number {
+/** How long to wait before the next poll, `elapsed` ms into a wait for `units` units: reading
+ * a few units is cheap, so their first second is polled often; reading all units is not. */
+export function pollInterval(elapsed: number, units = 1): number {
+  if (units > LIST_ALL_ABOVE) return elapsed < FAST_POLL_FOR_MS ? FAST_LIST_POLL_INTERVAL_MS : POLL_INTERVAL_MS;
   return elapsed < FAST_POLL_FOR_MS ? FAST_POLL_INTERVAL_MS : POLL_INTERVAL_MS;
 }
 /** fleet's defaultSleepTime: how long one --block-attempts attempt lasts. */
@@ -130,7 +134,7 @@ export async function waitForUnitStates(
       }
       nextProgress = now + PROGRESS_EVERY_MS;
     }
-    await ctx.clock.sleep(pollInterval(now - start));
+    await ctx.clock.sleep(pollInterval(now - start, pending.length));
   }
   return [];
 }
