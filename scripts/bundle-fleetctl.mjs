@@ -15,5 +15,8 @@ await build({
   target: "node20",
   // bin/fleetctl.cjs reads the bundle as latin1: keep it ASCII (esbuild's default, made explicit).
   charset: "ascii",
+  // grpc-js requires proto-loader (and with it protobufjs, a fifth of the bundle) only to serve
+  // channelz and ORCA, which a client never does; it stays out of the bundle.
+  external: ["@grpc/proto-loader"],
   logLevel: "warning",
 });

@@ -119,7 +119,7 @@ export interface FleetctlDeps {
   readonly clock: Clock;
   readonly processes: Processes;
   /** Opens the API at the endpoint (gRPC or HTTP API v1), every call bounded by the timeout. */
-  connect(endpoint: Endpoint, options: ConnectOptions): FleetApi;
+  connect(endpoint: Endpoint, options: ConnectOptions): FleetApi | Promise<FleetApi>;
   /** Starts `ssh -L` through --tunnel to `target` (host:port or socket path). */
   openTunnel(ssh: SshSettings, target: string): Promise<Tunnel>;
 }
@@ -210,7 +210,7 @@ export async function runFleetctl(
       tunnel = await deps.openTunnel(ssh, tunnelTarget(endpoint));
       endpoint = throughLocalPort(endpoint, tunnel.port);
     }
-    api = command.needsApi === false ? disconnected : deps.connect(endpoint, { requestTimeoutMs: Math.round(timeoutS * 1000), tls });
+    api = command.needsApi === false ? disconnected : await deps.connect(endpoint, { requestTimeoutMs: Math.round(timeoutS * 1000), tls });
   } catch (err) {
     tunnel?.close();
     warn(out, `Unable to initialize client: ${errorMessage(err)}`);

@@ -1,13 +1,12 @@
 // The fleetctl executable: process, files, clock, ssh and the API clients wired into runFleetctl.
-import { readFile } from "node:fs/promises";
-import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+// What only some commands or endpoints need (HTTP API v1, ssh and other child processes) is
+// imported when first used: every module loaded at start-up costs every run.
+import { readFile, readFileSync } from "node:fs";
 import { runFleetctl, type FleetctlDeps, type TlsFiles } from "./cli.js";
 import type { Endpoint } from "./endpoint.js";
 import { configureTls } from "@fleet/wire/fleet-client";
 import { grpcFleetApi } from "./grpc-fleet-api.js";
-import { httpFleetApi, type TlsMaterial } from "./http-fleet-api.js";
-import { nodeProcesses, openSshTunnel } from "./node-processes.js";
+import type { TlsMaterial } from "./http-fleet-api.js";
 
 function isErrno(err: unknown, code: string): boolean {
   return err instanceof Error && (err as NodeJS.ErrnoException).code === code;
@@ -31,11 +30,12 @@ function usesTls(endpoint: Endpoint, files: TlsFiles): boolean {
  * and passes them as FLEETCTL_EXTRA_CA_CERTS. A TLS connection needs them: run this command
  * again in a Node that has them, and exit with its status.
  */
-function restartWithExtraCaCerts(): void {
+async function restartWithExtraCaCerts(): Promise<void> {
   const extra = process.env.FLEETCTL_EXTRA_CA_CERTS;
   if (!extra || process.env.NODE_EXTRA_CA_CERTS) return;
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_EXTRA_CA_CERTS: extra };
   delete env.FLEETCTL_EXTRA_CA_CERTS;
+  const { spawnSync } = await import("node:child_process");
   const run = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env });
   process.exit(run.status ?? 1);
 }
@@ -46,28 +46,39 @@ const deps: FleetctlDeps = {
     stderr: (text) => void process.stderr.write(text),
   },
   files: {
-    async readFile(path) {
-      try {
-        return await readFile(path, "utf8");
-      } catch (err) {
-        if (isErrno(err, "ENOENT")) return undefined;
-        throw err;
-      }
+    readFile(path) {
+      return new Promise((resolve, reject) => {
+        readFile(path, "utf8", (err, text) => {
+          if (!err) resolve(text);
+          else if (isErrno(err, "ENOENT")) resolve(undefined);
+          else reject(err);
+        });
+      });
     },
   },
   clock: {
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   },
-  processes: nodeProcesses,
-  connect: (endpoint, options) => {
-    if (usesTls(endpoint, options.tls)) restartWithExtraCaCerts();
-    if (endpoint.kind !== "grpc") return httpFleetApi(endpoint, options.requestTimeoutMs, tlsMaterial(options.tls));
+  processes: {
+    run: async (argv) => (await import("./node-processes.js")).nodeProcesses.run(argv),
+    forward: async (socketPath) => (await import("./node-processes.js")).nodeProcesses.forward(socketPath),
+    onInterrupt(handler) {
+      process.on("SIGINT", handler);
+      return () => void process.off("SIGINT", handler);
+    },
+  },
+  connect: async (endpoint, options) => {
+    if (usesTls(endpoint, options.tls)) await restartWithExtraCaCerts();
+    if (endpoint.kind !== "grpc") {
+      const { httpFleetApi } = await import("./http-fleet-api.js");
+      return httpFleetApi(endpoint, options.requestTimeoutMs, tlsMaterial(options.tls));
+    }
     // --ca-file/--cert-file/--key-file make the gRPC connection TLS (mutual with a certificate).
     configureTls(options.tls);
     return grpcFleetApi(endpoint.address, options.requestTimeoutMs);
   },
-  openTunnel: openSshTunnel,
+  openTunnel: async (ssh, target) => (await import("./node-processes.js")).openSshTunnel(ssh, target),
 };
 
 void runFleetctl(process.argv.slice(2), process.env, deps).then((code) => {

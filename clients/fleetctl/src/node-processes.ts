@@ -1,5 +1,5 @@
 // Processes for the real executable: ssh with the terminal's stdio, fd-forward's socket
-// copying, Ctrl-C, and ssh port forwards for --tunnel.
+// copying, and ssh port forwards for --tunnel.
 import { spawn } from "node:child_process";
 import { connect, createServer } from "node:net";
 import { constants } from "node:os";
@@ -7,7 +7,8 @@ import type { Tunnel } from "./cli.js";
 import type { Processes } from "./context.js";
 import { tunnelArgv, type SshSettings } from "./ssh.js";
 
-export const nodeProcesses: Processes = {
+/** run and forward; main.ts loads this module only when a command needs them. */
+export const nodeProcesses: Pick<Processes, "run" | "forward"> = {
   run(argv) {
     return new Promise((resolve) => {
       const [cmd = "", ...args] = argv;
@@ -40,10 +41,6 @@ export const nodeProcesses: Processes = {
         });
       });
     });
-  },
-  onInterrupt(handler) {
-    process.on("SIGINT", handler);
-    return () => void process.off("SIGINT", handler);
   },
 };
 
