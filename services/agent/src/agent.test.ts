@@ -39,6 +39,15 @@ describe("Agent", () => {
     expect(registry.states.get("hello.service")).toMatchObject({ activeState: "active", subState: "running", currentState: "launched" });
   });
 
+  it("reports a started unit once, launched and active together, not each step of its start", async () => {
+    const { agent, registry } = makeAgent();
+    registry.units = [makeUnit("hello.service", "launched")];
+    await agent.reconcile("test");
+    await settle();
+    const reports = registry.reports.flat().filter((s) => s.name === "hello.service");
+    expect(reports).toEqual([expect.objectContaining({ loadState: "loaded", activeState: "active", subState: "running", currentState: "launched" })]);
+  });
+
   it("a restarted agent adopts what systemd runs: no restart, no duplicate", async () => {
     const systemd = new FakeUnitManager();
     const first = makeAgent(new FakeAgentRegistry(), systemd);

@@ -21,6 +21,9 @@ export interface AgentRegistry {
 
 /** How long state changes gather before one report: a burst of signals becomes one write. */
 const REPORT_DELAY_MS = 5;
+/** The same while the unit's start job runs: its end reports at once (a slow start still shows
+ * its progress, e.g. activating, after this long). */
+const STARTING_REPORT_DELAY_MS = 100;
 
 export class Agent {
   private leaseId: string | undefined;
@@ -34,6 +37,10 @@ export class Agent {
   private readonly reported = new Map<string, string>();
   private readonly removed = new Set<string>();
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private flushDue = 0;
+  /** Units whose start job is running: their intermediate states wait for its end (onStarted),
+   * so that "launched" is not queued behind a report of "activating". */
+  private readonly starting = new Set<string>();
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
@@ -79,7 +86,8 @@ export class Agent {
     }
     const onDisk = await this.files.readAll();
     const names = [...new Set([...onDisk.keys(), ...this.reached.keys(), ...desired.map((d) => d.name)])];
-    await this.track(names);
+    // Asked for at once, awaited before any start: the bus delivers their signals from then on.
+    const watching = this.track(names);
     // Only units fleet already has: asking systemd about a new name makes it load (and then
     // garbage-collect) a unit that does not exist yet.
     const known = names.filter((n) => onDisk.has(n) || this.reached.has(n));
@@ -97,6 +105,7 @@ export class Agent {
     }
 
     const tasks = planAgentTasks(desired, observed);
+    await watching;
     if (tasks.length === 0) {
       // Nothing to do, but what systemd says may not be in the registry yet (an adopted unit
       // after a restart): flush sends whatever differs from what was last reported.
@@ -108,7 +117,8 @@ export class Agent {
     // Track new units from now on, so that systemd's signals about them are reported while
     // the pass still runs (a batch of starts takes a while); they count as launched only after.
     for (const d of desired) if (!this.reached.has(d.name)) this.reached.set(d.name, "inactive");
-    const results = await executeTasks(tasks, this.systemd, this.files, this.log, (unit) => this.onStarted(unit));
+    for (const t of tasks) if (t.kind === "start") this.starting.add(t.unit);
+    const results = await executeTasks(tasks, this.systemd, this.files, this.log, (unit) => this.onStarted(unit)).finally(() => this.starting.clear());
     const failed = new Set(results.filter((r) => r.error && "unit" in r.task).map((r) => ("unit" in r.task ? r.task.unit : "")));
     const wanted = new Map(desired.map((d) => [d.name, d]));
     for (const name of names) {
@@ -169,21 +179,27 @@ export class Agent {
       subState: changed.SubState ?? before.subState,
     });
     this.dirty.add(name);
-    this.scheduleFlush();
+    this.scheduleFlush(this.starting.has(name) ? STARTING_REPORT_DELAY_MS : REPORT_DELAY_MS);
   }
 
   /** A start job finished: the unit is launched now, not when the whole pass is done. */
   private onStarted(name: string): void {
+    this.starting.delete(name);
     if (!this.reached.has(name)) return;
     this.reached.set(name, "launched");
+    // systemd signals LoadState only when it changes: a unit it just started is loaded.
+    const status = this.status.get(name);
+    if (status && status.loadState === "") this.status.set(name, { ...status, loadState: "loaded" });
     this.dirty.add(name);
     this.scheduleFlush(0);
   }
 
-  /** Flushes after `delayMs` (the changes meanwhile join the same report); sooner wins. */
+  /** Flushes after `delayMs` (the changes meanwhile join the same report); the earliest wins. */
   private scheduleFlush(delayMs = REPORT_DELAY_MS): void {
-    if (this.flushTimer && delayMs >= REPORT_DELAY_MS) return;
+    const due = performance.now() + delayMs;
+    if (this.flushTimer && this.flushDue <= due) return;
     clearTimeout(this.flushTimer);
+    this.flushDue = due;
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
       this.flushing = this.flushing.then(() => this.flush());

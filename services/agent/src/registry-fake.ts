@@ -9,6 +9,8 @@ export class FakeAgentRegistry implements AgentRegistry {
   machine: Machine | undefined;
   /** The latest state reported per unit; removed units are deleted. */
   readonly states = new Map<string, UnitState>();
+  /** Every report's states, in order. */
+  readonly reports: UnitState[][] = [];
   registrations = 0;
   private lease = "";
 
@@ -29,6 +31,7 @@ export class FakeAgentRegistry implements AgentRegistry {
 
   async report(_machineId: string, leaseId: string, states: UnitState[], removed: string[]): Promise<void> {
     if (leaseId !== this.lease) throw new Error("lease lapsed");
+    this.reports.push(states);
     for (const s of states) this.states.set(s.name, s);
     for (const r of removed) this.states.delete(r);
   }
