@@ -25,21 +25,6 @@ function usesTls(endpoint: Endpoint, files: TlsFiles): boolean {
   return endpoint.kind === "grpc" && (files.caFile !== "" || files.certFile !== "");
 }
 
-/**
- * bin/fleetctl starts Node without NODE_EXTRA_CA_CERTS (loading them costs every run ~50 ms)
- * and passes them as FLEETCTL_EXTRA_CA_CERTS. A TLS connection needs them: run this command
- * again in a Node that has them, and exit with its status.
- */
-async function restartWithExtraCaCerts(): Promise<void> {
-  const extra = process.env.FLEETCTL_EXTRA_CA_CERTS;
-  if (!extra || process.env.NODE_EXTRA_CA_CERTS) return;
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_EXTRA_CA_CERTS: extra };
-  delete env.FLEETCTL_EXTRA_CA_CERTS;
-  const { spawnSync } = await import("node:child_process");
-  const run = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env });
-  process.exit(run.status ?? 1);
-}
-
 const deps: FleetctlDeps = {
   output: {
     stdout: (text) => void process.stdout.write(text),
@@ -69,7 +54,7 @@ const deps: FleetctlDeps = {
     },
   },
   connect: async (endpoint, options) => {
-    if (usesTls(endpoint, options.tls)) await restartWithExtraCaCerts();
+    if (usesTls(endpoint, options.tls)) (await import("./extra-ca-certs.js")).restartWithExtraCaCerts();
     if (endpoint.kind !== "grpc") {
       const { httpFleetApi } = await import("./http-fleet-api.js");
       return httpFleetApi(endpoint, options.requestTimeoutMs, tlsMaterial(options.tls));
