@@ -42,7 +42,7 @@ type Body = unknown[];
 
 /** dbus-daemon's default limit is 512 match rules per connection on the system bus; beyond this
  * many watched units the agent takes every unit's signals instead of one rule per unit. */
-const MAX_UNIT_MATCHES = 400;
+export const MAX_UNIT_MATCHES = 400;
 
 /** A unit's state signals only: PropertiesChanged of its Unit interface (not the Service one,
  * and not the targets and slices whose dependency lists change with every new unit). */
@@ -65,8 +65,8 @@ export class DbusUnitManager implements UnitManager {
     bus.on("message", (msg) => this.onMessage(msg));
   }
 
-  static async connect(): Promise<DbusUnitManager> {
-    const bus = dbus.systemBus();
+  /** On the system bus (tests pass a bus of their own). */
+  static async connect(bus: dbus.MessageBus = dbus.systemBus()): Promise<DbusUnitManager> {
     const manager = new DbusUnitManager(bus);
     await manager.busCall("AddMatch", `type='signal',sender='${DEST}',interface='${MANAGER}',member='JobRemoved'`);
     await manager.managerCall("Subscribe", "", []);
