@@ -43,7 +43,7 @@ describe("the agent's D-Bus subscriptions", () => {
     });
     systemd = dbus.sessionBus({ busAddress: address });
     await systemd.requestName(SYSTEMD, 0);
-    systemd.addMethodHandler((msg) => {
+    systemd.addMethodHandler((msg: dbus.Message) => {
       if (msg.member !== "Subscribe") return false;
       systemd.send(dbus.Message.newMethodReturn(msg, "", []));
       return true;

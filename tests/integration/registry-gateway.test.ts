@@ -51,6 +51,31 @@ describe("units", () => {
     expect(list.units.map((u) => u.name)).toEqual(["hello.service"]);
   });
 
+  it("creates many units in one request: the new ones, leaving those that exist as they are", async () => {
+    const batch = (names: string[], opts = options) => ({ units: names.map((name) => ({ name, options: opts, hash: "", desiredState: TargetState.TARGET_STATE_LOADED })) });
+    const names = Array.from({ length: 150 }, (_, i) => `batch-${i}.service`);
+    const first = await unary(c.createUnits.bind(c), batch(names.slice(0, 120)));
+    expect(first.created).toEqual(names.slice(0, 120).map(() => true));
+    // 150 more than 100 (one transaction's worth), 120 of them existing: the rest is created.
+    const second = await unary(c.createUnits.bind(c), batch(names, [{ section: "Service", name: "ExecStart", value: "/bin/true" }]));
+    expect(second.created).toEqual(names.map((_, i) => i >= 120));
+    const list = await unary(c.listUnits.bind(c), { minRevision: second.revision });
+    const created = list.units.filter((u) => u.name.startsWith("batch-"));
+    expect(created).toHaveLength(150);
+    expect(created.every((u) => u.desiredState === TargetState.TARGET_STATE_LOADED)).toBe(true);
+    // The existing ones kept their contents.
+    expect(list.units.find((u) => u.name === "batch-0.service")?.options.find((o) => o.name === "ExecStart")?.value).toBe("/bin/sleep infinity");
+    for (const name of names) await unary(c.destroyUnit.bind(c), { name });
+  });
+
+  it("refuses a batch with an invalid unit or a name twice, and writes none of it", async () => {
+    const u = (name: string) => ({ name, options, hash: "", desiredState: TargetState.TARGET_STATE_LAUNCHED });
+    expect(await kindOf(unary(c.createUnits.bind(c), { units: [u("good-1.service"), u("bad/name.service")] }))).toBe("invalid-argument");
+    expect(await kindOf(unary(c.createUnits.bind(c), { units: [u("good-1.service"), u("good-1.service")] }))).toBe("invalid-argument");
+    const list = await unary(c.listUnits.bind(c), { minRevision: 0 });
+    expect(list.units.map((x) => x.name)).not.toContain("good-1.service");
+  });
+
   it("changes the desired state and tells the engine", async () => {
     const hints: string[] = [];
     const sub = fx.natsClient.subscribe(ENGINE_SUBJECT, { callback: (_e, m) => hints.push(decodeHint(m.data)?.what ?? "") });

@@ -158,6 +158,20 @@ describe("start", () => {
     // LIST_ALL_ABOVE each poll is one listUnits, not a getUnit per unit.
     expect(api.calls.filter((c) => c.method === "listUnits").length).toBeGreaterThan(0);
     expect(api.calls.filter((c) => c.method === "getUnit").length).toBe(0);
+    // ... and in one request.
+    expect(api.calls.filter((c) => c.method === "createUnitsIfAbsent" || c.method === "createUnit" || c.method === "createUnitIfAbsent").map((c) => c.method)).toEqual(["createUnitsIfAbsent"]);
+  });
+
+  it("creates the units one by one when the request for all of them fails", async () => {
+    const { api, run } = setup({ files: { "a.service": HELLO, "b.service": HELLO }, placeOn: m1.id });
+    api.failOn("createUnitsIfAbsent", new Error("unavailable"));
+    const result = await run("start", "a.service", "b.service");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`Unit a.service inactive\nUnit b.service inactive\nUnit a.service ${LAUNCHED_ON_M1}\nUnit b.service ${LAUNCHED_ON_M1}\n`);
+    expect(api.writes()).toEqual([
+      { method: "createUnit", unit: unitOf("a.service", HELLO, "launched") },
+      { method: "createUnit", unit: unitOf("b.service", HELLO, "launched") },
+    ]);
   });
 
   it("asks before creating where creating would change an existing unit (HTTP API v1)", async () => {

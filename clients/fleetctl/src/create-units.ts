@@ -12,7 +12,7 @@ import {
   type Unit,
   type UnitOption,
 } from "@fleet/domain";
-import { errorMessage, say, warn, type CommandContext } from "./context.js";
+import { debug, errorMessage, say, warn, type CommandContext } from "./context.js";
 import type { UnitView } from "./fleet-api.js";
 import { baseName, dirName, joinPath, unitNameOfArg, withDefaultUnitType } from "./unit-args.js";
 
@@ -160,6 +160,23 @@ async function planArgument(ctx: CommandContext, raw: string, options: CreateOpt
 }
 
 /**
+ * Several new units in one request (CreateUnits) where the API has it: name -> created. Empty
+ * when there is nothing to batch or the request failed; each unit is then created on its own,
+ * so that a bad unit fails alone, with its own message.
+ */
+async function createTogether(ctx: CommandContext, units: readonly Unit[]): Promise<Map<string, boolean>> {
+  const createUnitsIfAbsent = ctx.api.createUnitsIfAbsent?.bind(ctx.api);
+  if (units.length < 2 || !createUnitsIfAbsent) return new Map();
+  try {
+    const created = await createUnitsIfAbsent(units);
+    return new Map(units.map((u, i) => [u.name, created[i] === true]));
+  } catch (err) {
+    debug(ctx, `creating ${units.length} units in one request failed (${errorMessage(err)}); creating them one by one`);
+    return new Map();
+  }
+}
+
+/**
  * Ensures a unit exists for each argument and returns the units it created. Prints "Unit x
  * inactive" for each, as fleet does. With --replace, a unit whose local file differs is
  * destroyed and created again from it.
@@ -193,13 +210,17 @@ export async function lazyCreateUnits(ctx: CommandContext, args: readonly string
   }
 
   const units = creates.map((c) => ({ name: c.name, options: c.options, hash: unitHash(c.options), desiredState }));
+  const batched = await createTogether(
+    ctx,
+    units.filter((_, i) => creates[i]?.ifAbsent !== undefined),
+  );
   const results = await Promise.allSettled(
     creates.map(async (c, i): Promise<Array<() => void> | undefined> => {
       const createIfAbsent = ctx.api.createUnitIfAbsent?.bind(ctx.api);
       if (c.ifAbsent !== undefined && createIfAbsent) {
-        let created: boolean;
+        let created = batched.get(c.name);
         try {
-          created = await createIfAbsent(units[i] as Unit);
+          created ??= await createIfAbsent(units[i] as Unit);
         } catch (err) {
           throw new CreateUnitsError(`failed creating unit ${c.name}: ${errorMessage(err)}`);
         }

@@ -9,6 +9,7 @@ export type FakeCall =
   | { readonly method: "listUnits" }
   | { readonly method: "createUnit"; readonly unit: Unit }
   | { readonly method: "createUnitIfAbsent"; readonly unit: Unit }
+  | { readonly method: "createUnitsIfAbsent"; readonly units: readonly Unit[] }
   | { readonly method: "setUnitTargetState"; readonly name: string; readonly state: TargetState }
   | { readonly method: "destroyUnit"; readonly name: string }
   | { readonly method: "listUnitStates" }
@@ -54,6 +55,7 @@ export class FakeFleetApi implements FleetApi {
   /** Followers of journals, by unit: push() sends them more. */
   private readonly followers = new Map<string, (text: string) => void>();
   createUnitIfAbsent?: (unit: Unit) => Promise<boolean>;
+  createUnitsIfAbsent?: (units: readonly Unit[]) => Promise<boolean[]>;
   unitStatus?: (name: string) => Promise<UnitStatus>;
   journal?: (name: string, options: JournalOptions, onData: (text: string) => void) => JournalStream;
 
@@ -62,6 +64,7 @@ export class FakeFleetApi implements FleetApi {
     this.journals = options.journals ?? {};
     if (!options.noAgentAccess) {
       this.createUnitIfAbsent = (unit) => this.fakeCreateUnitIfAbsent(unit);
+      this.createUnitsIfAbsent = (units) => this.fakeCreateUnitsIfAbsent(units);
       this.unitStatus = (name) => this.fakeUnitStatus(name);
       this.journal = (name, opts, onData) => this.fakeJournal(name, opts, onData);
     }
@@ -81,11 +84,25 @@ export class FakeFleetApi implements FleetApi {
   writes(): FakeCall[] {
     return this.calls.flatMap((c): FakeCall[] => {
       if (c.method === "createUnitIfAbsent") return this.createdIfAbsent.has(c) ? [{ method: "createUnit", unit: c.unit }] : [];
+      if (c.method === "createUnitsIfAbsent") return c.units.filter((u) => this.createdInBatch.has(u)).map((unit) => ({ method: "createUnit", unit }));
       return c.method === "createUnit" || c.method === "setUnitTargetState" || c.method === "destroyUnit" ? [c] : [];
     });
   }
 
   private readonly createdIfAbsent = new Set<FakeCall>();
+  private readonly createdInBatch = new Set<Unit>();
+
+  /** As FleetService.CreateUnits: one invalid unit (here: a name given twice) fails it all. */
+  private async fakeCreateUnitsIfAbsent(units: readonly Unit[]): Promise<boolean[]> {
+    this.record({ method: "createUnitsIfAbsent", units });
+    if (new Set(units.map((u) => u.name)).size !== units.length) throw new Error("a unit is given twice");
+    return units.map((unit) => {
+      if (this.units.has(unit.name)) return false;
+      this.createdInBatch.add(unit);
+      this.addUnit(unit);
+      return true;
+    });
+  }
 
   private async fakeCreateUnitIfAbsent(unit: Unit): Promise<boolean> {
     const call: FakeCall = { method: "createUnitIfAbsent", unit };

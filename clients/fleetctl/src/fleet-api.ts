@@ -37,6 +37,9 @@ export interface FleetApi {
   /** Creates the unit unless one by that name exists (then changes nothing); false if it existed.
    * Absent on HTTP API v1, whose PUT would change an existing unit's desired state instead. */
   createUnitIfAbsent?(unit: Unit): Promise<boolean>;
+  /** The same for many units in one request; one boolean per unit, in order. Fails as a whole
+   * (nothing created) when one unit is invalid. */
+  createUnitsIfAbsent?(units: readonly Unit[]): Promise<boolean[]>;
   setUnitTargetState(name: string, state: TargetState): Promise<void>;
   /** False when there was no unit by that name. */
   destroyUnit(name: string): Promise<boolean>;

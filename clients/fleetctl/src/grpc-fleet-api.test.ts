@@ -35,6 +35,14 @@ const impl: FleetServiceServer = {
     units.set(unit.name, { unit, machineId: "", currentState: TargetState.TARGET_STATE_UNSPECIFIED, reason: "no machines" });
     return { revision: 1 };
   }),
+  createUnits: handler((req) => {
+    const created = req.units.map((unit) => {
+      if (units.has(unit.name)) return false;
+      units.set(unit.name, { unit, machineId: "", currentState: TargetState.TARGET_STATE_UNSPECIFIED, reason: "no machines" });
+      return true;
+    });
+    return { revision: 4, created };
+  }),
   getUnit: handler((req) => {
     const view = units.get(req.name);
     if (!view) throw new FleetError("not-found", `unit ${req.name} not found`);
@@ -114,6 +122,16 @@ describe("grpcFleetApi", () => {
     await expect(api.createUnit({ name: "a.service", options: [], hash: "", desiredState: "inactive" })).rejects.toThrow(
       "unit a.service already exists",
     );
+  });
+
+  it("creates units if absent, one at a time or many at once, saying which it created", async () => {
+    const options = [{ section: "Service", name: "ExecStart", value: "/bin/true" }];
+    const u = (name: string) => ({ name, options, hash: "", desiredState: "launched" as const });
+    expect(await api.createUnitIfAbsent?.(u("a.service"))).toBe(false);
+    expect(await api.createUnitsIfAbsent?.([u("b.service"), u("a.service"), u("c.service")])).toEqual([true, false, true]);
+    expect((await api.getUnit("c.service"))?.unit.desiredState).toBe("launched");
+    expect(await api.destroyUnit("b.service")).toBe(true);
+    expect(await api.destroyUnit("c.service")).toBe(true);
   });
 
   it("sets target states and lists units", async () => {

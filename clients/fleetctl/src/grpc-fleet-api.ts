@@ -15,6 +15,9 @@ import {
 } from "@fleet/wire/fleet-client";
 import type { FleetApi, JournalOptions, JournalStream, UnitStatus, UnitView } from "./fleet-api.js";
 
+/** FleetService.CreateUnits takes at most this many units per request. */
+const MAX_UNITS_PER_CREATE = 1000;
+
 function isNotFound(err: unknown): boolean {
   return err instanceof FleetError && err.kind === "not-found";
 }
@@ -39,6 +42,15 @@ export function grpcFleetApi(address: string, deadlineMs: number): FleetApi {
     },
     async createUnit(unit: Unit): Promise<void> {
       await unary(client.createUnit.bind(client), { unit: unitToWire(unit) }, opts);
+    },
+    async createUnitsIfAbsent(units: readonly Unit[]): Promise<boolean[]> {
+      const created: boolean[] = [];
+      for (let i = 0; i < units.length; i += MAX_UNITS_PER_CREATE) {
+        const chunk = units.slice(i, i + MAX_UNITS_PER_CREATE);
+        const res = await unary(client.createUnits.bind(client), { units: chunk.map(unitToWire) }, opts);
+        created.push(...chunk.map((_, j) => res.created[j] === true));
+      }
+      return created;
     },
     async createUnitIfAbsent(unit: Unit): Promise<boolean> {
       try {

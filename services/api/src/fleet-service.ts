@@ -57,6 +57,15 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
       ctx.log.info({ unit: req.unit.name }, "unit created");
       return wrote(res.revision);
     }),
+    createUnits: unaryHandler(log, "CreateUnits", async (req, ctx) => {
+      for (const u of req.units) assertName(u.name);
+      const res = await unary(g.createUnits.bind(g), { units: req.units }, { requestId: ctx.requestId });
+      req.units.forEach((u, i) => {
+        if (res.created[i]) ctx.log.info({ unit: u.name }, "unit created");
+      });
+      wrote(res.revision);
+      return { revision: res.revision, created: res.created };
+    }),
     getUnit: unaryHandler(log, "GetUnit", async (req, ctx) => {
       assertName(req.name);
       const res = await unary(g.getUnit.bind(g), { name: req.name, minRevision: written }, { requestId: ctx.requestId });

@@ -49,6 +49,11 @@ export function registryService(registry: Registry, cache: RegistryCache, log: L
       const state = req.unit.desiredState === 0 ? "inactive" : desired(req.unit.desiredState, req.unit.name);
       return { revision: await registry.createUnit(req.unit.name, req.unit.options, state) };
     }),
+    createUnits: unaryHandler(log, "CreateUnits", async (req) =>
+      registry.createUnits(
+        req.units.map((u) => ({ name: u.name, options: u.options, desiredState: u.desiredState === 0 ? "inactive" : desired(u.desiredState, u.name) })),
+      ),
+    ),
     getUnit: unaryHandler(log, "GetUnit", async (req) => {
       await registry.fresh(req.minRevision);
       const { unit, placement } = registry.getUnit(req.name);

@@ -19,6 +19,8 @@ import type { RegistryCache } from "./registry-cache.js";
 
 /** etcd's default --max-txn-ops is 128: larger batches are split, each part fenced alike. */
 const MAX_TXN_OPS = 100;
+/** Units one CreateUnits request may create. */
+export const MAX_CREATE_UNITS = 1000;
 const MACHINE_ID = /^[0-9a-f]{32}$/;
 
 const b = (s: string) => Buffer.from(s);
@@ -85,6 +87,43 @@ export class Registry {
     const res = await this.store.txn({ compare: [created(key, 0)], success: [put(key, unitRecord(unit))] });
     if (!res.succeeded) throw new FleetError("already-exists", `unit ${name} already exists`);
     return res.revision;
+  }
+
+  /**
+   * Creates the units that do not exist yet; `created[i]` says whether units[i] was. All are
+   * validated before anything is written. Each chunk of MAX_TXN_OPS units is one transaction
+   * when none of them exists; otherwise its units are created one by one.
+   */
+  async createUnits(units: ReadonlyArray<{ name: string; options: readonly UnitOption[]; desiredState: TargetState }>): Promise<{ revision: number; created: boolean[] }> {
+    if (units.length > MAX_CREATE_UNITS) throw new FleetError("invalid-argument", `at most ${MAX_CREATE_UNITS} units per request, not ${units.length}`);
+    const names = new Set<string>();
+    const records = units.map(({ name, options, desiredState }) => {
+      assertUnitName(name);
+      if (names.has(name)) throw new FleetError("invalid-argument", `unit ${name} is given twice`);
+      names.add(name);
+      assertOptions(options);
+      const xFleet = xFleetError(name, options);
+      if (xFleet) throw new FleetError("invalid-argument", xFleet);
+      const unit: Unit = { name, options, hash: unitHash(options), desiredState };
+      return { key: this.keys.unit(name), value: unitRecord(unit) };
+    });
+    const outcomes: boolean[] = [];
+    let revision = 0;
+    for (let i = 0; i < records.length; i += MAX_TXN_OPS) {
+      const chunk = records.slice(i, i + MAX_TXN_OPS);
+      const res = await this.store.txn({ compare: chunk.map((r) => created(r.key, 0)), success: chunk.map((r) => put(r.key, r.value)) });
+      if (res.succeeded) {
+        revision = Math.max(revision, res.revision);
+        for (const _ of chunk) outcomes.push(true);
+        continue;
+      }
+      const each = await Promise.all(chunk.map((r) => this.store.txn({ compare: [created(r.key, 0)], success: [put(r.key, r.value)] })));
+      for (const r of each) {
+        outcomes.push(r.succeeded);
+        revision = Math.max(revision, r.revision);
+      }
+    }
+    return { revision, created: outcomes };
   }
 
   getUnit(name: string): { unit: Unit; placement: Placement } {
