@@ -88,6 +88,7 @@ export class Agent {
     const names = [...new Set([...onDisk.keys(), ...this.reached.keys(), ...desired.map((d) => d.name)])];
     // Asked for at once, awaited before any start: the bus delivers their signals from then on.
     const watching = this.track(names);
+    watching.catch(() => {}); // awaited (and its error thrown) below, after the other reads
     // Only units fleet already has: asking systemd about a new name makes it load (and then
     // garbage-collect) a unit that does not exist yet.
     const known = names.filter((n) => onDisk.has(n) || this.reached.has(n));
