@@ -48,6 +48,18 @@ describe("Agent", () => {
     expect(reports).toEqual([expect.objectContaining({ loadState: "loaded", activeState: "active", subState: "running", currentState: "launched" })]);
   });
 
+  it("reports a unit whose start takes long as activating before its start ends, then launched", async () => {
+    const { agent, registry, systemd } = makeAgent();
+    registry.units = [makeUnit("slow.service", "launched")];
+    systemd.startDelays.set("slow.service", 1600);
+    const pass = agent.reconcile("test");
+    await new Promise((r) => setTimeout(r, 1300));
+    expect(registry.states.get("slow.service")).toMatchObject({ activeState: "activating", subState: "start", currentState: "inactive" });
+    await pass;
+    await settle();
+    expect(registry.states.get("slow.service")).toMatchObject({ activeState: "active", subState: "running", currentState: "launched" });
+  });
+
   it("a restarted agent adopts what systemd runs: no restart, no duplicate", async () => {
     const systemd = new FakeUnitManager();
     const first = makeAgent(new FakeAgentRegistry(), systemd);

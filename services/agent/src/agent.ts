@@ -24,6 +24,8 @@ const REPORT_DELAY_MS = 5;
 /** The same while the unit's start job runs: its end reports at once (a slow start still shows
  * its progress, e.g. activating, after this long). */
 const STARTING_REPORT_DELAY_MS = 100;
+/** A new unit whose start job runs this long is watched (and its state read) before it ends. */
+const SLOW_START_MS = 1000;
 
 export class Agent {
   private leaseId: string | undefined;
@@ -42,6 +44,9 @@ export class Agent {
    * so that "launched" is not queued behind a report of "activating". */
   private readonly starting = new Set<string>();
   private flushing: Promise<void> = Promise.resolve();
+  /** Units whose start just ended, waiting for settle(). */
+  private readonly justStarted = new Set<string>();
+  private settling: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly machine: Machine,
@@ -86,12 +91,11 @@ export class Agent {
     }
     const onDisk = await this.files.readAll();
     const names = [...new Set([...onDisk.keys(), ...this.reached.keys(), ...desired.map((d) => d.name)])];
-    // Asked for at once, awaited before any start: the bus delivers their signals from then on.
-    const watching = this.track(names);
-    watching.catch(() => {}); // awaited (and its error thrown) below, after the other reads
     // Only units fleet already has: asking systemd about a new name makes it load (and then
     // garbage-collect) a unit that does not exist yet.
     const known = names.filter((n) => onDisk.has(n) || this.reached.has(n));
+    // Their signals from now on (before the read, so no change falls between the two).
+    await this.track(known);
     for (const s of await this.systemd.listUnitsByNames(known)) this.status.set(s.name, s);
 
     const observed: ObservedUnit[] = [];
@@ -106,7 +110,6 @@ export class Agent {
     }
 
     const tasks = planAgentTasks(desired, observed);
-    await watching;
     if (tasks.length === 0) {
       // Nothing to do, but what systemd says may not be in the registry yet (an adopted unit
       // after a restart): flush sends whatever differs from what was last reported.
@@ -115,11 +118,19 @@ export class Agent {
       return;
     }
     this.log.info({ trigger, tasks: tasks.length }, "applying tasks");
-    // Track new units from now on, so that systemd's signals about them are reported while
-    // the pass still runs (a batch of starts takes a while); they count as launched only after.
+    // New units are reported from now on (a batch of starts takes a while). Their signals are
+    // asked for when their start job ends, or after SLOW_START_MS: while it runs, systemd sends
+    // several PropertiesChanged per unit that the agent would only parse to report "activating".
     for (const d of desired) if (!this.reached.has(d.name)) this.reached.set(d.name, "inactive");
     for (const t of tasks) if (t.kind === "start") this.starting.add(t.unit);
-    const results = await executeTasks(tasks, this.systemd, this.files, this.log, (unit) => this.onStarted(unit)).finally(() => this.starting.clear());
+    const unwatched = new Set(names.filter((n) => !this.pathToName.has(unitObjectPath(n))));
+    await this.track(names.filter((n) => !this.starting.has(n) && unwatched.has(n)));
+    const slow = setTimeout(() => this.settle([...this.starting].filter((n) => unwatched.has(n)), false), SLOW_START_MS);
+    const results = await executeTasks(tasks, this.systemd, this.files, this.log, (unit) => this.onStarted(unit)).finally(() => {
+      clearTimeout(slow);
+      this.starting.clear();
+    });
+    await this.settling;
     const failed = new Set(results.filter((r) => r.error && "unit" in r.task).map((r) => ("unit" in r.task ? r.task.unit : "")));
     const wanted = new Map(desired.map((d) => [d.name, d]));
     for (const name of names) {
@@ -188,11 +199,32 @@ export class Agent {
     this.starting.delete(name);
     if (!this.reached.has(name)) return;
     this.reached.set(name, "launched");
-    // systemd signals LoadState only when it changes: a unit it just started is loaded.
-    const status = this.status.get(name);
-    if (status && status.loadState === "") this.status.set(name, { ...status, loadState: "loaded" });
-    this.dirty.add(name);
-    this.scheduleFlush(0);
+    if (this.pathToName.has(unitObjectPath(name))) {
+      this.dirty.add(name);
+      this.scheduleFlush(0);
+      return;
+    }
+    // Not watched yet: ask for its signals and read its state, together with the other units
+    // whose starts end meanwhile.
+    this.justStarted.add(name);
+    if (this.justStarted.size === 1) queueMicrotask(() => this.settle([...this.justStarted.keys()], true));
+  }
+
+  /**
+   * Asks for the units' signals, then reads their states (in that order: a change after the
+   * read is signalled) and reports them (at once when their start just ended).
+   */
+  private settle(names: readonly string[], started: boolean): void {
+    if (started) this.justStarted.clear();
+    if (names.length === 0) return;
+    this.settling = this.settling
+      .then(async () => {
+        await this.track(names);
+        for (const s of await this.systemd.listUnitsByNames(names)) if (this.reached.has(s.name)) this.status.set(s.name, s);
+        for (const n of names) this.dirty.add(n);
+        this.scheduleFlush(started ? 0 : REPORT_DELAY_MS);
+      })
+      .catch((err: unknown) => this.log.warn({ err: (err as Error).message, units: names.length }, "reading started units' states failed; the pass reads them"));
   }
 
   /** Flushes after `delayMs` (the changes meanwhile join the same report); the earliest wins. */

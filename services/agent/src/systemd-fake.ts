@@ -13,6 +13,8 @@ export class FakeUnitManager implements UnitManager {
   readonly calls: string[] = [];
   /** Unit names whose start fails the way a unit with a bad ExecStart does. */
   readonly failing = new Set<string>();
+  /** Units whose start job takes this long (ms), activating meanwhile, like a Type=notify service. */
+  readonly startDelays = new Map<string, number>();
   /** Units whose signals were asked for (watchUnits); only those are signalled. */
   readonly watched = new Set<string>();
   private readonly listeners: Listener[] = [];
@@ -53,6 +55,11 @@ export class FakeUnitManager implements UnitManager {
     if (this.failing.has(name)) {
       this.set(name, "failed", "failed");
       return "failed";
+    }
+    const delay = this.startDelays.get(name);
+    if (delay !== undefined) {
+      this.set(name, "activating", "start");
+      await new Promise((resolve) => setTimeout(resolve, delay));
     }
     this.set(name, "active", "running");
     return "done";
