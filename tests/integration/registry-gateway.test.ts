@@ -76,6 +76,28 @@ describe("units", () => {
     expect(list.units.map((x) => x.name)).not.toContain("good-1.service");
   });
 
+  it("follows named units: first as they are, then each change, and refuses bad names", async () => {
+    const seen: string[] = [];
+    const call = c.watchUnits({ names: ["watched.service", "hello.service"], minRevision: 0 });
+    call.on("data", (m: { units: Array<{ unit?: { name: string; desiredState: number } }>; missing: string[] }) => {
+      for (const u of m.units) seen.push(`${u.unit?.name}:${u.unit?.desiredState}`);
+      for (const n of m.missing) seen.push(`${n}:missing`);
+    });
+    call.on("error", () => {});
+    await waitFor("first message", () => seen.length >= 2, { timeoutMs: 5000, intervalMs: 10 });
+    await unary(c.createUnit.bind(c), unit("watched.service", TargetState.TARGET_STATE_LOADED));
+    await unary(c.createUnit.bind(c), unit("unwatched.service"));
+    await unary(c.destroyUnit.bind(c), { name: "watched.service" });
+    await waitFor("the changes", () => seen.length >= 4, { timeoutMs: 5000, intervalMs: 10 });
+    call.cancel();
+    expect(seen).toEqual(["hello.service:1", "watched.service:missing", `watched.service:${TargetState.TARGET_STATE_LOADED}`, "watched.service:missing"]);
+    await unary(c.destroyUnit.bind(c), { name: "unwatched.service" });
+
+    const bad = c.watchUnits({ names: ["../x.service"], minRevision: 0 });
+    const err = await new Promise<unknown>((resolve) => bad.on("error", resolve));
+    expect(err).toMatchObject({ code: 3 });
+  });
+
   it("changes the desired state and tells the engine", async () => {
     const hints: string[] = [];
     const sub = fx.natsClient.subscribe(ENGINE_SUBJECT, { callback: (_e, m) => hints.push(decodeHint(m.data)?.what ?? "") });

@@ -56,6 +56,8 @@ export class FakeFleetApi implements FleetApi {
   private readonly followers = new Map<string, (text: string) => void>();
   createUnitIfAbsent?: (unit: Unit) => Promise<boolean>;
   createUnitsIfAbsent?: (units: readonly Unit[]) => Promise<boolean[]>;
+  /** None by default (commands then poll); tests that need one set it. */
+  watchUnits?: FleetApi["watchUnits"];
   unitStatus?: (name: string) => Promise<UnitStatus>;
   journal?: (name: string, options: JournalOptions, onData: (text: string) => void) => JournalStream;
 

@@ -29,6 +29,12 @@ export interface JournalStream {
   cancel(): void;
 }
 
+/** A watch of units being followed: `done` settles when it ends (or fails); cancel() ends it. */
+export interface UnitWatch {
+  readonly done: Promise<void>;
+  cancel(): void;
+}
+
 export interface FleetApi {
   /** The unit, or undefined when there is no unit by that name. */
   getUnit(name: string): Promise<UnitView | undefined>;
@@ -44,6 +50,11 @@ export interface FleetApi {
   /** False when there was no unit by that name. */
   destroyUnit(name: string): Promise<boolean>;
   listUnitStates(): Promise<UnitState[]>;
+  /**
+   * Follows the units: onViews gets all of them at once, then those that change (undefined: no
+   * such unit). Absent on HTTP API v1, where fleetctl polls.
+   */
+  watchUnits?(names: readonly string[], onViews: (views: ReadonlyMap<string, UnitView | undefined>) => void): UnitWatch;
   listMachines(): Promise<Machine[]>;
   /**
    * Status and journal through the api, from the agent of the unit's machine. Absent when the

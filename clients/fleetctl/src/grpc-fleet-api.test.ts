@@ -43,6 +43,12 @@ const impl: FleetServiceServer = {
     });
     return { revision: 4, created };
   }),
+  watchUnits: (call) => {
+    // The units as they are, then one change: a.service launched on m1.
+    call.write({ units: call.request.names.flatMap((n) => (units.has(n) ? [units.get(n) as UnitView] : [])), missing: call.request.names.filter((n) => !units.has(n)) });
+    const a = units.get("a.service");
+    if (a?.unit) setTimeout(() => call.write({ units: [{ ...a, currentState: TargetState.TARGET_STATE_LAUNCHED, machineId: "m1" }], missing: [] }), 20);
+  },
   getUnit: handler((req) => {
     const view = units.get(req.name);
     if (!view) throw new FleetError("not-found", `unit ${req.name} not found`);
@@ -132,6 +138,17 @@ describe("grpcFleetApi", () => {
     expect((await api.getUnit("c.service"))?.unit.desiredState).toBe("launched");
     expect(await api.destroyUnit("b.service")).toBe(true);
     expect(await api.destroyUnit("c.service")).toBe(true);
+  });
+
+  it("follows units: all of them first, then each change, until cancelled", async () => {
+    const seen: string[] = [];
+    const watch = api.watchUnits?.(["a.service", "nope.service"], (views) => {
+      for (const [name, v] of views) seen.push(`${name}=${v ? `${v.currentState}@${v.machineId}` : "missing"}`);
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    watch?.cancel();
+    await watch?.done;
+    expect(seen).toEqual(["nope.service=missing", "a.service=inactive@", "a.service=launched@m1"]);
   });
 
   it("sets target states and lists units", async () => {

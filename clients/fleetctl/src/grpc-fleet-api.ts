@@ -12,8 +12,9 @@ import {
   unitStateFromWire,
   unitToWire,
   unitViewFromWire,
+  type FleetServiceWatchUnitsResponse,
 } from "@fleet/wire/fleet-client";
-import type { FleetApi, JournalOptions, JournalStream, UnitStatus, UnitView } from "./fleet-api.js";
+import type { FleetApi, JournalOptions, JournalStream, UnitStatus, UnitView, UnitWatch } from "./fleet-api.js";
 
 /** FleetService.CreateUnits takes at most this many units per request. */
 const MAX_UNITS_PER_CREATE = 1000;
@@ -84,6 +85,26 @@ export function grpcFleetApi(address: string, deadlineMs: number): FleetApi {
     async unitStatus(name: string): Promise<UnitStatus> {
       const res = await unary(client.unitStatus.bind(client), { unitName: name }, opts);
       return { machineId: res.machineId, text: res.text, exitCode: res.exitCode };
+    },
+    watchUnits(names: readonly string[], onViews: (views: ReadonlyMap<string, UnitView | undefined>) => void): UnitWatch {
+      const call = client.watchUnits({ names: [...names] });
+      let cancelled = false;
+      const done = new Promise<void>((resolve, reject) => {
+        call.on("data", (msg: FleetServiceWatchUnitsResponse) => {
+          const views = new Map<string, UnitView | undefined>(msg.missing.map((n) => [n, undefined]));
+          for (const v of msg.units.map(unitViewFromWire)) if (v) views.set(v.unit.name, v);
+          onViews(views);
+        });
+        call.on("end", () => resolve());
+        call.on("error", (err: unknown) => (cancelled ? resolve() : reject(fromServiceError(err))));
+      });
+      return {
+        done,
+        cancel() {
+          cancelled = true;
+          call.cancel();
+        },
+      };
     },
     journal(name: string, options: JournalOptions, onData: (text: string) => void): JournalStream {
       const call = client.journal({ unitName: name, lines: options.lines, follow: options.follow, output: options.output });

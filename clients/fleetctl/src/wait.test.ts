@@ -4,7 +4,7 @@ import type { CommandContext } from "./context.js";
 import { FakeFleetApi } from "./fake-fleet-api.js";
 import type { UnitView } from "./fleet-api.js";
 import { MachineDirectory } from "./machine-directory.js";
-import { pollInterval, hasReached, progressMessage, reachedMessage, waitBudgetMs, waitForUnitStates } from "./wait.js";
+import { pollInterval, hasReached, progressMessage, reachedMessage, waitBudgetMs, waitForUnitStates, WATCH_TICK_MS } from "./wait.js";
 
 const m1 = { id: "113f16a7b9c34d5e8f0a1b2c3d4e5f60", publicIp: "10.0.0.3", metadata: {} };
 const GLOBAL = [{ section: "X-Fleet", name: "Global", value: "true" }];
@@ -122,6 +122,61 @@ async function launching(api: FakeFleetApi, ...names: string[]): Promise<void> {
     await api.setUnitTargetState(name, "launched");
   }
 }
+
+describe("waitForUnitStates with the API's watch", () => {
+  const launchedView = view("hello.service", { currentState: "launched", machineId: m1.id });
+
+  it("prints the line when the watch says the unit got there, without polling, and ends the watch", async () => {
+    const api = new FakeFleetApi({ machines: [m1], convergeAfterPolls: "never" });
+    await launching(api, "hello.service");
+    let push: ((views: ReadonlyMap<string, UnitView | undefined>) => void) | undefined;
+    let cancelled = false;
+    api.watchUnits = (names, onViews) => {
+      push = onViews;
+      queueMicrotask(() => onViews(new Map(names.map((n) => [n, api.units.get(n)]))));
+      return { done: new Promise<void>(() => {}), cancel: () => void (cancelled = true) };
+    };
+    const t = context(api);
+    // The unit gets there during the wait's third tick.
+    const ctx: CommandContext = {
+      ...t.ctx,
+      clock: {
+        now: t.ctx.clock.now,
+        sleep: async (ms) => {
+          await t.ctx.clock.sleep(ms);
+          if (t.sleeps.length === 3) push?.(new Map([["hello.service", launchedView]]));
+        },
+      },
+    };
+    expect(await waitForUnitStates(ctx, ["hello.service"], "launched", 0)).toEqual([]);
+    expect(t.stdout.join("")).toBe("Unit hello.service launched on 113f16a7.../10.0.0.3\n");
+    expect(t.sleeps).toEqual([WATCH_TICK_MS, WATCH_TICK_MS, WATCH_TICK_MS]);
+    expect(api.calls.filter((c) => c.method === "getUnit" || c.method === "listUnits")).toEqual([]);
+    expect(cancelled).toBe(true);
+  });
+
+  it("keeps its time budget while watching", async () => {
+    const api = new FakeFleetApi({ machines: [m1], convergeAfterPolls: "never" });
+    await launching(api, "hello.service");
+    api.watchUnits = (names, onViews) => {
+      queueMicrotask(() => onViews(new Map(names.map((n) => [n, api.units.get(n)]))));
+      return { done: new Promise<void>(() => {}), cancel: () => {} };
+    };
+    const t = context(api);
+    expect(await waitForUnitStates(t.ctx, ["hello.service"], "launched", 2)).toEqual(["timed out waiting for unit hello.service to report state launched"]);
+    expect(t.elapsed()).toBe(1_000);
+  });
+
+  it("polls when the watch fails", async () => {
+    const api = new FakeFleetApi({ machines: [m1], convergeAfterPolls: 2 });
+    await launching(api, "hello.service");
+    api.watchUnits = () => ({ done: Promise.reject(new Error("unimplemented")), cancel: () => {} });
+    const t = context(api);
+    expect(await waitForUnitStates(t.ctx, ["hello.service"], "launched", 0)).toEqual([]);
+    expect(t.stdout.join("")).toBe("Unit hello.service launched on 113f16a7.../10.0.0.3\n");
+    expect(api.calls.filter((c) => c.method === "getUnit").length).toBe(3);
+  });
+});
 
 describe("waitForUnitStates", () => {
   it("polls every 5 ms at first until the unit is launched, then prints fleet's line", async () => {

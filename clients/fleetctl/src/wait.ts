@@ -8,7 +8,7 @@
 // wait drags on, a progress line on stderr says what the unit is waiting for.
 import { isGlobalUnit, type Machine, type TargetState } from "@fleet/domain";
 import { debug, errorMessage, say, warn, type CommandContext } from "./context.js";
-import type { UnitView } from "./fleet-api.js";
+import type { FleetApi, UnitView, UnitWatch } from "./fleet-api.js";
 import { machineFullLegend, machineIdLegend } from "./legend.js";
 
 export const POLL_INTERVAL_MS = 50;
@@ -88,9 +88,70 @@ async function readUnits(ctx: CommandContext, names: readonly string[], last: Re
   );
 }
 
+/** While watching, how often the wait looks at its time budget and progress lines. */
+export const WATCH_TICK_MS = 250;
+
 /**
- * Polls the units until each reached `target`, printing fleet's line for each as it does.
- * Returns the errors (timeouts), empty when every unit got there.
+ * The units' views pushed by the API (watchUnits), where it has them: a wait then learns of a
+ * change as it is committed instead of on its next poll. Until the first message, and after the
+ * stream ends or fails, it is not usable and the wait polls.
+ */
+class UnitWatcher {
+  readonly latest = new Map<string, UnitView | undefined>();
+  private received = false;
+  private ended = false;
+  private changed = false;
+  private wake: (() => void) | undefined;
+  private readonly handle: UnitWatch;
+  /** Settles with the first message, or when the stream ends or fails before one. */
+  readonly ready: Promise<void>;
+
+  constructor(ctx: CommandContext, watch: NonNullable<FleetApi["watchUnits"]>, names: readonly string[]) {
+    let first: () => void = () => {};
+    this.ready = new Promise((resolve) => (first = resolve));
+    this.handle = watch(names, (views) => {
+      for (const [name, view] of views) this.latest.set(name, view);
+      this.received = true;
+      this.changed = true;
+      first();
+      this.wake?.();
+    });
+    this.handle.done.then(
+      () => this.end(first),
+      (err: unknown) => {
+        debug(ctx, `watching units failed (${errorMessage(err)}); polling`);
+        this.end(first);
+      },
+    );
+  }
+
+  private end(first: () => void): void {
+    this.ended = true;
+    first();
+    this.wake?.();
+  }
+
+  get usable(): boolean {
+    return this.received && !this.ended;
+  }
+
+  /** Resolves on the next change (at once if one came since the last call), or after tickMs. */
+  async next(ctx: CommandContext, tickMs: number): Promise<void> {
+    if (!this.changed) await Promise.race([new Promise<void>((resolve) => (this.wake = resolve)), ctx.clock.sleep(tickMs)]);
+    this.wake = undefined;
+    this.changed = false;
+  }
+
+  cancel(): void {
+    this.ended = true;
+    this.handle.cancel();
+  }
+}
+
+/**
+ * Waits until each unit reached `target`, printing fleet's line for each as it does, from the
+ * API's watch of the units where it has one, else by polling. Returns the errors (timeouts),
+ * empty when every unit got there.
  */
 export async function waitForUnitStates(
   ctx: CommandContext,
@@ -103,38 +164,45 @@ export async function waitForUnitStates(
   const budget = waitBudgetMs(maxAttempts);
   let nextProgress = start + PROGRESS_AFTER_MS;
   const last = new Map<string, UnitView | undefined>();
+  if (pending.length === 0) return [];
   // Each unit's line names its machine: read the machines while the units converge.
-  if (target !== "inactive" && pending.length > 0) ctx.machines.prefetch();
-
-  while (pending.length > 0) {
-    const views = await readUnits(ctx, pending, last);
-    for (const [i, view] of [...views.entries()].reverse()) {
-      const name = pending[i] ?? "";
-      last.set(name, view);
-      if (view && hasReached(view, target)) pending.splice(i, 1);
-    }
-    // Print in argument order among the units that got there in this round.
-    for (const view of views) {
-      if (view && hasReached(view, target) && !pending.includes(view.unit.name)) {
-        const machine = view.machineId ? await ctx.machines.lookup(view.machineId) : undefined;
-        say(ctx, reachedMessage(view, machine));
+  if (target !== "inactive") ctx.machines.prefetch();
+  const watcher = ctx.api.watchUnits ? new UnitWatcher(ctx, ctx.api.watchUnits.bind(ctx.api), pending) : undefined;
+  try {
+    await watcher?.ready;
+    while (pending.length > 0) {
+      const views = watcher?.usable ? pending.map((name) => (watcher.latest.has(name) ? watcher.latest.get(name) : last.get(name))) : await readUnits(ctx, pending, last);
+      for (const [i, view] of [...views.entries()].reverse()) {
+        const name = pending[i] ?? "";
+        last.set(name, view);
+        if (view && hasReached(view, target)) pending.splice(i, 1);
       }
-    }
-    if (pending.length === 0) break;
-
-    const now = ctx.clock.now();
-    if (budget !== undefined && now - start >= budget) {
-      return pending.map((name) => `timed out waiting for unit ${name} to report state ${target}`);
-    }
-    if (now >= nextProgress) {
-      for (const name of pending) {
-        const view = last.get(name);
-        const machine = view?.machineId ? await ctx.machines.lookup(view.machineId) : undefined;
-        warn(ctx, progressMessage(name, target, view, machine));
+      // Print in argument order among the units that got there in this round.
+      for (const view of views) {
+        if (view && hasReached(view, target) && !pending.includes(view.unit.name)) {
+          const machine = view.machineId ? await ctx.machines.lookup(view.machineId) : undefined;
+          say(ctx, reachedMessage(view, machine));
+        }
       }
-      nextProgress = now + PROGRESS_EVERY_MS;
+      if (pending.length === 0) break;
+
+      const now = ctx.clock.now();
+      if (budget !== undefined && now - start >= budget) {
+        return pending.map((name) => `timed out waiting for unit ${name} to report state ${target}`);
+      }
+      if (now >= nextProgress) {
+        for (const name of pending) {
+          const view = last.get(name);
+          const machine = view?.machineId ? await ctx.machines.lookup(view.machineId) : undefined;
+          warn(ctx, progressMessage(name, target, view, machine));
+        }
+        nextProgress = now + PROGRESS_EVERY_MS;
+      }
+      if (watcher?.usable) await watcher.next(ctx, WATCH_TICK_MS);
+      else await ctx.clock.sleep(pollInterval(now - start, pending.length));
     }
-    await ctx.clock.sleep(pollInterval(now - start, pending.length));
+    return [];
+  } finally {
+    watcher?.cancel();
   }
-  return [];
 }

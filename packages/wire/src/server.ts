@@ -1,8 +1,8 @@
 // Server-side plumbing: unary handlers as async functions, with request ids, logs and one
 // mapping of domain errors to gRPC status.
 import { randomUUID } from "node:crypto";
-import { Server, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from "@grpc/grpc-js";
-import { toServiceError, FleetError } from "./errors.js";
+import { Server, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { fromServiceError, toServiceError, FleetError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { serverCredentials } from "./tls.js";
 
@@ -43,6 +43,16 @@ export async function serve(
     server.bindAsync(address, serverCredentials(), (err, bound) => (err ? reject(err) : resolve(bound)));
   });
   return { server, port };
+}
+
+/**
+ * Ends a server stream with the error's status. grpc-js sends the status of an 'error' emitted
+ * on the call; destroying the call instead would end it without any status, and the client
+ * would wait for one.
+ */
+export function failStream<Req, Res>(call: ServerWritableStream<Req, Res>, err: unknown): void {
+  const status = toServiceError(fromServiceError(err));
+  call.emit("error", Object.assign(new Error(status.details), status));
 }
 
 export function shutdown(server: Server, graceMs = 2000): Promise<void> {

@@ -1,7 +1,7 @@
 // AgentService: the api asks a machine's agent for `systemctl status` and the journal of a unit,
 // so users need no SSH. Runs the machine's own systemctl and journalctl.
 import { spawn } from "node:child_process";
-import { FleetError, toServiceError, unaryHandler, type AgentServiceServer, type Logger } from "@fleet/wire";
+import { failStream, FleetError, unaryHandler, type AgentServiceServer, type Logger } from "@fleet/wire";
 import { journalArgs, statusArgs } from "./journal-args.js";
 
 function validated<T>(fn: () => T): T {
@@ -30,8 +30,7 @@ export function agentService(log: Logger): AgentServiceServer {
       try {
         argv = journalArgs({ unit: call.request.unitName, lines: call.request.lines, follow: call.request.follow, output: call.request.output });
       } catch (err) {
-        const status = toServiceError(new FleetError("invalid-argument", (err as Error).message));
-        call.destroy(Object.assign(new Error(status.details), status));
+        failStream(call, new FleetError("invalid-argument", (err as Error).message));
         return;
       }
       const [cmd = "", ...args] = argv;

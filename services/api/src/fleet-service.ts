@@ -10,8 +10,8 @@ import {
   unitFromWire,
   unitStateFromWire,
   unitViewToWire,
-  fromServiceError,
-  toServiceError,
+  failStream,
+  type WatchUnitsResponse,
   type FleetServiceServer,
   type Logger,
 } from "@fleet/wire";
@@ -112,10 +112,7 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
     }),
     journal: (call) => {
       const requestId = randomUUID();
-      const fail = (err: unknown) => {
-        const status = toServiceError(fromServiceError(err));
-        call.destroy(Object.assign(new Error(status.details), status));
-      };
+      const fail = (err: unknown) => failStream(call, err);
       unitAgent(call.request.unitName, requestId).then(
         ({ agent }) => {
           const upstream = agent.journal({ unitName: call.request.unitName, lines: call.request.lines, follow: call.request.follow, output: call.request.output });
@@ -131,6 +128,29 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
         },
         fail,
       );
+    },
+    watchUnits: (call) => {
+      const fail = (err: unknown) => failStream(call, err);
+      try {
+        for (const name of call.request.names) assertName(name);
+      } catch (err) {
+        return fail(err);
+      }
+      const upstream = g.watchUnits({ names: call.request.names, minRevision: written });
+      upstream.on("data", (msg: WatchUnitsResponse) => {
+        const units = msg.units.flatMap((r) =>
+          r.unit ? [unitViewToWire(unitView(unitFromWire(r.unit), r.placement ? placementFromWire(r.placement) : undefined, r.states.map(unitStateFromWire)))] : [],
+        );
+        if (!call.write({ units, missing: msg.missing })) {
+          upstream.pause();
+          call.once("drain", () => upstream.resume());
+        }
+      });
+      upstream.on("end", () => call.end());
+      upstream.on("error", (err: unknown) => {
+        if (!call.cancelled) fail(err);
+      });
+      call.on("cancelled", () => upstream.cancel());
     },
     listMachines: unaryHandler(log, "ListMachines", async (_req, ctx) => {
       const res = await unary(g.listMachines.bind(g), { minRevision: written }, { requestId: ctx.requestId });

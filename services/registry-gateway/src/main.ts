@@ -9,6 +9,7 @@ import { Keys } from "./keys.js";
 import { RegistryCache } from "./registry-cache.js";
 import { Registry } from "./registry.js";
 import { registryService } from "./registry-service.js";
+import { UnitsFeed } from "./units-feed.js";
 
 runMain(async () => {
   const config = loadServiceConfig(gatewayConfigSchema);
@@ -26,9 +27,12 @@ runMain(async () => {
   );
   const hints = await connectHintBus(config.nats_servers, "registry-gateway", log);
   const feed = new ClusterFeed(cache);
+  // Set below, once the registry exists; the watch cannot deliver before store.start resolves.
+  let unitsFeed: UnitsFeed | undefined;
 
   await store.start((changes, revision) => {
     feed.publish(changes, revision);
+    unitsFeed?.publish(changes);
     const subjects = new Map<string, string>();
     for (const change of changes) {
       const what = change.kind === "machine" ? `machine ${change.id}` : change.kind === "leader" ? "engine leader" : `${change.kind} ${"name" in change ? change.name : ""}`;
@@ -38,7 +42,8 @@ runMain(async () => {
   });
 
   const registry = new Registry(store, keys);
-  const { server, port } = await serve(config.gateway_listen, [[RegistryServiceService, registryService(registry, cache, log, feed)]]);
+  unitsFeed = new UnitsFeed(cache, (name) => registry.listStates("", [name]));
+  const { server, port } = await serve(config.gateway_listen, [[RegistryServiceService, registryService(registry, cache, log, feed, unitsFeed)]]);
   log.info({ address: config.gateway_listen, port }, "registry-gateway serving");
 
   const stop = async () => {

@@ -9,19 +9,69 @@ import {
   unitStateFromWire,
   unitStateToWire,
   unitToWire,
-  toServiceError,
+  failStream,
   FleetError,
   type Logger,
   type RegistryServiceServer,
+  type ServerWritableStream,
   type WatchClusterResponse,
+  type WatchUnitsResponse,
 } from "@fleet/wire";
 import type { TargetState } from "@fleet/domain";
 import type { ClusterDelta, ClusterFeed } from "./cluster-feed.js";
 import type { Registry } from "./registry.js";
 import type { RegistryCache } from "./registry-cache.js";
+import { assertUnitName } from "./registry.js";
+import type { UnitsFeed, UnitsUpdate } from "./units-feed.js";
 
 /** A WatchCluster client that lets this much pile up unread is cut off (it re-syncs). */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+/** Units one WatchUnits call may name. */
+const MAX_WATCHED_UNITS = 10_000;
+
+function updateToWire(u: UnitsUpdate): WatchUnitsResponse {
+  return {
+    revision: u.revision,
+    units: u.units.map((r) => ({ unit: unitToWire(r.unit), placement: placementToWire(r.placement), states: r.states.map(unitStateToWire) })),
+    missing: u.missing,
+  };
+}
+
+/**
+ * Serves a stream from a feed: subscribe once the registry reflects minRevision, write every
+ * message, cut off a client that lets MAX_BUFFERED_BYTES pile up unread, and unsubscribe when
+ * the call ends.
+ */
+function serveFeed<Req, Res>(
+  call: ServerWritableStream<Req, Res>,
+  ready: Promise<void>,
+  subscribe: (write: (message: Res) => void) => () => void,
+  what: string,
+): void {
+  let unsubscribe: (() => void) | undefined;
+  let closed = false;
+  const close = (): void => {
+    closed = true;
+    unsubscribe?.();
+  };
+  const fail = (err: FleetError): void => {
+    close();
+    failStream(call, err);
+  };
+  call.on("cancelled", close);
+  call.on("close", close);
+  call.on("error", close);
+  ready.then(
+    () => {
+      if (closed) return;
+      unsubscribe = subscribe((message) => {
+        if (call.writableLength > MAX_BUFFERED_BYTES) return fail(new FleetError("unavailable", `${what} client reads too slowly; open a new watch`));
+        call.write(message);
+      });
+    },
+    (err: unknown) => fail(err instanceof FleetError ? err : new FleetError("internal", String(err))),
+  );
+}
 
 function desired(state: number, what: string): TargetState {
   const s = targetStateFromWire(state);
@@ -42,7 +92,7 @@ function deltaToWire(d: ClusterDelta): WatchClusterResponse {
   };
 }
 
-export function registryService(registry: Registry, cache: RegistryCache, log: Logger, feed: ClusterFeed): RegistryServiceServer {
+export function registryService(registry: Registry, cache: RegistryCache, log: Logger, feed: ClusterFeed, unitsFeed: UnitsFeed): RegistryServiceServer {
   return {
     createUnit: unaryHandler(log, "CreateUnit", async (req) => {
       if (!req.unit) throw new FleetError("invalid-argument", "unit is required");
@@ -118,31 +168,17 @@ export function registryService(registry: Registry, cache: RegistryCache, log: L
       };
     }),
     watchCluster: (call) => {
-      let unsubscribe: (() => void) | undefined;
-      let closed = false;
-      const close = (): void => {
-        closed = true;
-        unsubscribe?.();
-      };
-      const fail = (err: FleetError): void => {
-        close();
-        const status = toServiceError(err);
-        call.destroy(Object.assign(new Error(status.details), status));
-      };
-      call.on("cancelled", close);
-      call.on("close", close);
-      call.on("error", close);
-      registry.fresh(call.request.minRevision).then(
-        () => {
-          if (closed) return;
-          unsubscribe = feed.subscribe((delta) => {
-            if (call.writableLength > MAX_BUFFERED_BYTES) return fail(new FleetError("unavailable", "WatchCluster client reads too slowly; open a new watch"));
-            call.write(deltaToWire(delta));
-          });
-          log.debug({ revision: cache.revision, watchers: feed.size }, "cluster watch opened");
-        },
-        (err: unknown) => fail(err instanceof FleetError ? err : new FleetError("internal", String(err))),
-      );
+      serveFeed(call, registry.fresh(call.request.minRevision), (write) => feed.subscribe((delta) => write(deltaToWire(delta))), "WatchCluster");
+      log.debug({ revision: cache.revision, watchers: feed.size }, "cluster watch opened");
+    },
+    watchUnits: (call) => {
+      const names = call.request.names;
+      const ready = (async () => {
+        if (names.length === 0 || names.length > MAX_WATCHED_UNITS) throw new FleetError("invalid-argument", `name 1 to ${MAX_WATCHED_UNITS} units, not ${names.length}`);
+        for (const name of names) assertUnitName(name);
+        await registry.fresh(call.request.minRevision);
+      })();
+      serveFeed(call, ready, (write) => unitsFeed.subscribe(names, (update) => write(updateToWire(update))), "WatchUnits");
     },
     acquireLeadership: unaryHandler(log, "AcquireLeadership", async (req) => {
       const r = await registry.acquireLeadership(req.candidateId, req.ttlSeconds);

@@ -1,0 +1,67 @@
+// WatchUnits' source: named units with their placements and states, first as they are, then
+// per committed batch of the watch only those that changed. Pure apart from the subscribers it
+// is given: the gateway's main feeds it each batch's CacheChange records (registry-cache.ts).
+import type { Placement, Unit, UnitState } from "@fleet/domain";
+import type { CacheChange, RegistryCache } from "./registry-cache.js";
+
+export interface UnitRecord {
+  readonly unit: Unit;
+  readonly placement: Placement;
+  readonly states: UnitState[];
+}
+
+export interface UnitsUpdate {
+  readonly revision: number;
+  readonly units: UnitRecord[];
+  /** Named units that do not exist (any more). */
+  readonly missing: string[];
+}
+
+interface Subscriber {
+  readonly names: ReadonlySet<string>;
+  readonly send: (update: UnitsUpdate) => void;
+}
+
+export class UnitsFeed {
+  private readonly subscribers = new Set<Subscriber>();
+
+  constructor(
+    private readonly cache: RegistryCache,
+    private readonly statesOf: (name: string) => UnitState[],
+  ) {}
+
+  get size(): number {
+    return this.subscribers.size;
+  }
+
+  /** Sends the named units as they are at once, then every change of them; returns the unsubscribe. */
+  subscribe(names: readonly string[], send: (update: UnitsUpdate) => void): () => void {
+    const subscriber: Subscriber = { names: new Set(names), send };
+    send(this.update([...subscriber.names]));
+    this.subscribers.add(subscriber);
+    return () => this.subscribers.delete(subscriber);
+  }
+
+  /** One committed batch of the watch: each subscriber hears about its units in it, if any. */
+  publish(changes: readonly CacheChange[]): void {
+    if (this.subscribers.size === 0) return;
+    const touched = new Set<string>();
+    for (const c of changes) if (c.kind === "unit" || c.kind === "schedule" || c.kind === "state") touched.add(c.name);
+    if (touched.size === 0) return;
+    for (const s of [...this.subscribers]) {
+      const hit = [...touched].filter((n) => s.names.has(n));
+      if (hit.length > 0) s.send(this.update(hit));
+    }
+  }
+
+  private update(names: readonly string[]): UnitsUpdate {
+    const units: UnitRecord[] = [];
+    const missing: string[] = [];
+    for (const name of names) {
+      const entry = this.cache.units.get(name);
+      if (entry) units.push({ unit: entry.value, placement: this.cache.placementOf(name), states: this.statesOf(name) });
+      else missing.push(name);
+    }
+    return { revision: this.cache.revision, units, missing };
+  }
+}
