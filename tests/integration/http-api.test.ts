@@ -8,13 +8,14 @@ import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, waitFor } from "@fleet/testkit";
-import { TargetState, unary } from "@fleet/wire";
+import { connect, FleetServiceClient, TargetState, unary } from "@fleet/wire";
 import { httpFleetApi } from "fleetctl";
 import { startGatewayFixture, startService, type GatewayFixture } from "./gateway-fixture.js";
 
 let fx: GatewayFixture;
 let api: ChildProcess;
 let base = "";
+let grpcAddress = "";
 const dir = mkdtempSync(join(tmpdir(), "fleet-http-it-"));
 const socket = join(dir, "fleet.sock");
 const M1 = "1".repeat(32);
@@ -32,6 +33,7 @@ beforeAll(async () => {
     FLEET_VERBOSITY: "warn",
   });
   base = `http://127.0.0.1:${httpPort}/fleet/v1`;
+  grpcAddress = `127.0.0.1:${grpcPort}`;
   await waitFor("HTTP API v1 to serve", async () => (await fetch(`${base}/units`)).ok, { timeoutMs: 20_000 });
 });
 
@@ -159,6 +161,52 @@ describe("the unix socket and fleetctl's HTTP client", () => {
       expect((await client.listMachines()).map((m) => m.id)).toEqual([M1]);
       expect(await client.destroyUnit("cli.service")).toBe(true);
       expect(await client.getUnit("cli.service")).toBeUndefined();
+    } finally {
+      client.close();
+    }
+  });
+});
+
+describe("the api's gRPC streams", () => {
+  /** The stream's messages until it ends, and how it ended. */
+  function drain<T>(call: NodeJS.EventEmitter): Promise<{ messages: T[]; code: number | undefined }> {
+    const messages: T[] = [];
+    return new Promise((resolve) => {
+      call.on("data", (m: T) => messages.push(m));
+      call.on("error", (err: { code?: number }) => resolve({ messages, code: err.code }));
+      call.on("end", () => resolve({ messages, code: 0 }));
+    });
+  }
+
+  it("ends a journal it cannot serve with its status, not by leaving the client waiting", async () => {
+    const client = connect(FleetServiceClient, grpcAddress);
+    try {
+      const { code } = await drain(client.journal({ unitName: "nowhere.service", lines: 10, follow: false, output: "short" }));
+      expect(code).toBe(5); // NOT_FOUND
+    } finally {
+      client.close();
+    }
+  });
+
+  it("WatchUnits sends the units as they are, then their changes; refuses a bad name", async () => {
+    const client = connect(FleetServiceClient, grpcAddress);
+    try {
+      const seen: string[] = [];
+      const watch = client.watchUnits({ names: ["watched.service"] });
+      watch.on("data", (m: { units: Array<{ unit?: { name: string; desiredState: number } }>; missing: string[] }) => {
+        for (const u of m.units) seen.push(`${u.unit?.name}:${u.unit?.desiredState}`);
+        for (const n of m.missing) seen.push(`${n}:missing`);
+      });
+      watch.on("error", () => {});
+      await waitFor("the first message", () => seen.length === 1, { timeoutMs: 5000, intervalMs: 10 });
+      expect((await call("PUT", "/units/watched.service", { desiredState: "loaded", options })).status).toBe(201);
+      await waitFor("the creation", () => seen.length === 2, { timeoutMs: 5000, intervalMs: 10 });
+      watch.cancel();
+      expect(seen).toEqual(["watched.service:missing", `watched.service:${TargetState.TARGET_STATE_LOADED}`]);
+      expect((await call("DELETE", "/units/watched.service")).status).toBe(204);
+
+      const { code } = await drain(client.watchUnits({ names: ["bad name.service"] }));
+      expect(code).toBe(3); // INVALID_ARGUMENT
     } finally {
       client.close();
     }
