@@ -78,6 +78,28 @@ describe("a unit's life on a sandbox cluster", () => {
     expect(again.code).not.toBe(0);
   });
 
+  it("one start of several files: each created once, spread over the machines, all running", async () => {
+    const names = Array.from({ length: 6 }, (_, i) => `many-${i}.service`);
+    const paths = names.map((n) => unitFile(n));
+    const r = await fleetctl(env, "start", ...paths);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines.slice(0, 6)).toEqual(names.map((n) => `Unit ${n} inactive`));
+    // "launched" lines come as the units get there (in argument order among those arriving together).
+    expect(lines.slice(6).map((l) => l.replace(/ launched on .*/, "")).sort()).toEqual(names.map((n) => `Unit ${n}`));
+    const rows = (await listUnits(env)).filter((u) => names.includes(u.unit));
+    expect(rows.map((u) => `${u.unit} ${u.active}/${u.sub}`).sort()).toEqual(names.map((n) => `${n} active/running`));
+    // Least-loaded placement spreads them.
+    expect(new Set(rows.map((u) => u.machine)).size).toBe(3);
+    for (const u of rows) expect(await isActive(machineName(u.machine), u.unit)).toBe("active");
+    // Starting them again changes nothing.
+    const again = await fleetctl(env, "start", ...paths);
+    expect(again).toMatchObject({ code: 0, stderr: "" });
+    expect(again.stdout).not.toContain("inactive");
+    const destroyed = await fleetctl(env, "destroy", ...names);
+    expect(destroyed.code).toBe(0);
+  });
+
   it("an unknown unit is an error on stderr with a non-zero exit", async () => {
     const r = await fleetctl(env, "stop", "nope.service");
     expect(r.code).not.toBe(0);
