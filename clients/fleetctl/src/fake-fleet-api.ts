@@ -82,37 +82,40 @@ export class FakeFleetApi implements FleetApi {
     this.failures.set(method, error);
   }
 
-  /** The calls that changed something, in order (a createUnitIfAbsent that created counts as createUnit). */
+  /** The calls that changed something, in order (a unit an ...IfAbsent call created counts as createUnit). */
   writes(): FakeCall[] {
     return this.calls.flatMap((c): FakeCall[] => {
-      if (c.method === "createUnitIfAbsent") return this.createdIfAbsent.has(c) ? [{ method: "createUnit", unit: c.unit }] : [];
-      if (c.method === "createUnitsIfAbsent") return c.units.filter((u) => this.createdInBatch.has(u)).map((unit) => ({ method: "createUnit", unit }));
+      if (c.method === "createUnitIfAbsent" || c.method === "createUnitsIfAbsent") return (this.createdBy.get(c) ?? []).map((unit) => ({ method: "createUnit", unit }));
       return c.method === "createUnit" || c.method === "setUnitTargetState" || c.method === "destroyUnit" ? [c] : [];
     });
   }
 
-  private readonly createdIfAbsent = new Set<FakeCall>();
-  private readonly createdInBatch = new Set<Unit>();
+  /** The units each ...IfAbsent call created (not those that existed). */
+  private readonly createdBy = new Map<FakeCall, Unit[]>();
 
-  /** As FleetService.CreateUnits: one invalid unit (here: a name given twice) fails it all. */
-  private async fakeCreateUnitsIfAbsent(units: readonly Unit[]): Promise<boolean[]> {
-    this.record({ method: "createUnitsIfAbsent", units });
-    if (new Set(units.map((u) => u.name)).size !== units.length) throw new Error("a unit is given twice");
+  private createIfAbsent(call: FakeCall, units: readonly Unit[]): boolean[] {
+    const created: Unit[] = [];
+    this.createdBy.set(call, created);
     return units.map((unit) => {
       if (this.units.has(unit.name)) return false;
-      this.createdInBatch.add(unit);
+      created.push(unit);
       this.addUnit(unit);
       return true;
     });
   }
 
+  /** As FleetService.CreateUnits: one invalid unit (here: a name given twice) fails it all. */
+  private async fakeCreateUnitsIfAbsent(units: readonly Unit[]): Promise<boolean[]> {
+    const call: FakeCall = { method: "createUnitsIfAbsent", units };
+    this.record(call);
+    if (new Set(units.map((u) => u.name)).size !== units.length) throw new Error("a unit is given twice");
+    return this.createIfAbsent(call, units);
+  }
+
   private async fakeCreateUnitIfAbsent(unit: Unit): Promise<boolean> {
     const call: FakeCall = { method: "createUnitIfAbsent", unit };
     this.record(call);
-    if (this.units.has(unit.name)) return false;
-    this.createdIfAbsent.add(call);
-    this.addUnit(unit);
-    return true;
+    return this.createIfAbsent(call, [unit])[0] === true;
   }
 
   private record(call: FakeCall): void {

@@ -3,7 +3,7 @@
 import type { Machine, TargetState, Unit, UnitState } from "@fleet/domain";
 import {
   connect,
-  FleetError,
+  isFleetError,
   fromServiceError,
   FleetServiceClient,
   machineFromWire,
@@ -12,6 +12,7 @@ import {
   unitStateFromWire,
   unitToWire,
   unitViewFromWire,
+  type ClientReadableStream,
   type FleetServiceWatchUnitsResponse,
 } from "@fleet/wire/fleet-client";
 import type { FleetApi, JournalOptions, JournalStream, UnitStatus, UnitView, UnitWatch } from "./fleet-api.js";
@@ -19,8 +20,24 @@ import type { FleetApi, JournalOptions, JournalStream, UnitStatus, UnitView, Uni
 /** FleetService.CreateUnits takes at most this many units per request. */
 const MAX_UNITS_PER_CREATE = 1000;
 
-function isNotFound(err: unknown): boolean {
-  return err instanceof FleetError && err.kind === "not-found";
+/**
+ * Reads a server stream into onMessage: `done` resolves when it ends or is cancelled, and
+ * rejects with the server's error otherwise.
+ */
+function follow<T>(call: ClientReadableStream<T>, onMessage: (message: T) => void): UnitWatch & JournalStream {
+  let cancelled = false;
+  const done = new Promise<void>((resolve, reject) => {
+    call.on("data", onMessage);
+    call.on("end", () => resolve());
+    call.on("error", (err: unknown) => (cancelled ? resolve() : reject(fromServiceError(err))));
+  });
+  return {
+    done,
+    cancel() {
+      cancelled = true;
+      call.cancel();
+    },
+  };
 }
 
 /** A FleetApi talking to the api service at `address` (host:port or unix:///path). */
@@ -33,7 +50,7 @@ export function grpcFleetApi(address: string, deadlineMs: number): FleetApi {
         const res = await unary(client.getUnit.bind(client), { name }, opts);
         return res.unit ? unitViewFromWire(res.unit) : undefined;
       } catch (err) {
-        if (isNotFound(err)) return undefined;
+        if (isFleetError(err, "not-found")) return undefined;
         throw err;
       }
     },
@@ -58,7 +75,7 @@ export function grpcFleetApi(address: string, deadlineMs: number): FleetApi {
         await unary(client.createUnit.bind(client), { unit: unitToWire(unit) }, opts);
         return true;
       } catch (err) {
-        if (err instanceof FleetError && err.kind === "already-exists") return false;
+        if (isFleetError(err, "already-exists")) return false;
         throw err;
       }
     },
@@ -70,7 +87,7 @@ export function grpcFleetApi(address: string, deadlineMs: number): FleetApi {
         await unary(client.destroyUnit.bind(client), { name }, opts);
         return true;
       } catch (err) {
-        if (isNotFound(err)) return false;
+        if (isFleetError(err, "not-found")) return false;
         throw err;
       }
     },
@@ -87,40 +104,15 @@ export function grpcFleetApi(address: string, deadlineMs: number): FleetApi {
       return { machineId: res.machineId, text: res.text, exitCode: res.exitCode };
     },
     watchUnits(names: readonly string[], onViews: (views: ReadonlyMap<string, UnitView | undefined>) => void): UnitWatch {
-      const call = client.watchUnits({ names: [...names] });
-      let cancelled = false;
-      const done = new Promise<void>((resolve, reject) => {
-        call.on("data", (msg: FleetServiceWatchUnitsResponse) => {
-          const views = new Map<string, UnitView | undefined>(msg.missing.map((n) => [n, undefined]));
-          for (const v of msg.units.map(unitViewFromWire)) if (v) views.set(v.unit.name, v);
-          onViews(views);
-        });
-        call.on("end", () => resolve());
-        call.on("error", (err: unknown) => (cancelled ? resolve() : reject(fromServiceError(err))));
+      return follow(client.watchUnits({ names: [...names] }), (msg: FleetServiceWatchUnitsResponse) => {
+        const views = new Map<string, UnitView | undefined>(msg.missing.map((n) => [n, undefined]));
+        for (const v of msg.units.map(unitViewFromWire)) if (v) views.set(v.unit.name, v);
+        onViews(views);
       });
-      return {
-        done,
-        cancel() {
-          cancelled = true;
-          call.cancel();
-        },
-      };
     },
     journal(name: string, options: JournalOptions, onData: (text: string) => void): JournalStream {
       const call = client.journal({ unitName: name, lines: options.lines, follow: options.follow, output: options.output });
-      let cancelled = false;
-      const done = new Promise<void>((resolve, reject) => {
-        call.on("data", (chunk: { data: string }) => onData(chunk.data));
-        call.on("end", () => resolve());
-        call.on("error", (err: unknown) => (cancelled ? resolve() : reject(fromServiceError(err))));
-      });
-      return {
-        done,
-        cancel() {
-          cancelled = true;
-          call.cancel();
-        },
-      };
+      return follow(call, (chunk: { data: string }) => onData(chunk.data));
     },
     close(): void {
       client.close();

@@ -15,7 +15,7 @@
 //
 // Every unit whose own rules changed is reported through `dirty`, to be decided again.
 import { compileGlob, isLiteralGlob } from "./glob.js";
-import { findDepthsAndCycles } from "./schedule-relations.js";
+import { findDepthsAndCycles, machineOfProblem } from "./schedule-relations.js";
 import {
   addPattern,
   clearRelation,
@@ -282,12 +282,7 @@ export class UnitIndex {
         continue;
       }
       const unit = this.units.get(name);
-      rec.targetProblem ??=
-        unit === undefined
-          ? `MachineOf=${name} does not exist`
-          : unit.desiredState === "inactive"
-            ? `MachineOf=${name} is not scheduled (its desired state is inactive)`
-            : `MachineOf=${name} is a global unit, which is never scheduled to one machine`;
+      rec.targetProblem ??= machineOfProblem(name, unit);
     }
   }
 

@@ -53,18 +53,20 @@ function resolveMachineOf(recs: readonly UnitRec[], names: NameIndex): void {
       }
       const entry = names.everyUnit.get(name);
       const unit = entry instanceof UnitRec ? entry.unit : entry;
-      rec.targetProblem ??=
-        unit === undefined
-          ? `MachineOf=${name} does not exist`
-          : unit.desiredState === "inactive"
-            ? `MachineOf=${name} is not scheduled (its desired state is inactive)`
-            : `MachineOf=${name} is a global unit, which is never scheduled to one machine`;
+      rec.targetProblem ??= machineOfProblem(name, unit);
     }
   }
   findDepthsAndCycles(recs);
 }
 
 /** Depth-first over MachineOf edges without recursion (chains may be long). */
+/** Why MachineOf=name cannot be followed: the unit does not exist, is inactive, or is global. */
+export function machineOfProblem(name: string, unit: Unit | undefined): string {
+  if (unit === undefined) return `MachineOf=${name} does not exist`;
+  if (unit.desiredState === "inactive") return `MachineOf=${name} is not scheduled (its desired state is inactive)`;
+  return `MachineOf=${name} is a global unit, which is never scheduled to one machine`;
+}
+
 export function findDepthsAndCycles(recs: readonly UnitRec[]): void {
   const state = new Map<UnitRec, 1 | 2>(); // 1 on the path, 2 done
   const path: UnitRec[] = [];

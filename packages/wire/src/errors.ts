@@ -21,6 +21,11 @@ export class FleetError extends Error {
   }
 }
 
+/** Whether err is a FleetError of that kind ("not found" and "already exists" are often answers). */
+export function isFleetError(err: unknown, kind: FleetErrorKind): err is FleetError {
+  return err instanceof FleetError && err.kind === kind;
+}
+
 const toStatus: Record<FleetErrorKind, status> = {
   "invalid-argument": status.INVALID_ARGUMENT,
   "not-found": status.NOT_FOUND,

@@ -6,3 +6,4 @@ export * from "./convert.js";
 export * from "./errors.js";
 export * from "./client.js";
 export * from "./tls.js";
+export type { ClientReadableStream } from "@grpc/grpc-js";

@@ -46,10 +46,11 @@ export const MAX_UNIT_MATCHES = 400;
 
 /** A unit's state signals only: PropertiesChanged of its Unit interface (not the Service one,
  * and not the targets and slices whose dependency lists change with every new unit). */
-function unitMatchRule(path: string): string {
-  return `type='signal',sender='${DEST}',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',path='${path}',arg0='${UNIT_IFACE}'`;
+function unitChangesRule(pathClause: string): string {
+  return `type='signal',sender='${DEST}',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',${pathClause},arg0='${UNIT_IFACE}'`;
 }
-const ALL_UNITS_MATCH_RULE = `type='signal',sender='${DEST}',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',path_namespace='${PATH}/unit',arg0='${UNIT_IFACE}'`;
+const unitMatchRule = (path: string): string => unitChangesRule(`path='${path}'`);
+const ALL_UNITS_MATCH_RULE = unitChangesRule(`path_namespace='${PATH}/unit'`);
 
 export class DbusUnitManager implements UnitManager {
   private readonly jobWaiters = new Map<string, (result: string) => void>();

@@ -11,6 +11,8 @@ import {
   unitStateFromWire,
   unitViewToWire,
   failStream,
+  type ClientReadableStream,
+  type ServerWritableStream,
   type WatchUnitsResponse,
   type FleetServiceServer,
   type Logger,
@@ -22,6 +24,24 @@ import { unitView } from "./unit-view.js";
 function assertName(name: string): void {
   const error = unitNameError(name);
   if (error) throw new FleetError("invalid-argument", error);
+}
+
+/**
+ * Passes an upstream stream on to a client: each message mapped, paused while the client's
+ * buffer is full, ended with the upstream's end or error, cancelled with the client.
+ */
+function relay<Up, Req, Res>(upstream: ClientReadableStream<Up>, call: ServerWritableStream<Req, Res>, map: (message: Up) => Res): void {
+  upstream.on("data", (message: Up) => {
+    if (!call.write(map(message))) {
+      upstream.pause();
+      call.once("drain", () => upstream.resume());
+    }
+  });
+  upstream.on("end", () => call.end());
+  upstream.on("error", (err: unknown) => {
+    if (!call.cancelled) failStream(call, err);
+  });
+  call.on("cancelled", () => upstream.cancel());
 }
 
 export function fleetService(gateway: RegistryServiceClient, log: Logger): FleetServiceServer {
@@ -112,45 +132,27 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
     }),
     journal: (call) => {
       const requestId = randomUUID();
-      const fail = (err: unknown) => failStream(call, err);
       unitAgent(call.request.unitName, requestId).then(
         ({ agent }) => {
           const upstream = agent.journal({ unitName: call.request.unitName, lines: call.request.lines, follow: call.request.follow, output: call.request.output });
-          upstream.on("data", (chunk: { data: string }) => {
-            if (!call.write({ data: chunk.data })) {
-              upstream.pause();
-              call.once("drain", () => upstream.resume());
-            }
-          });
-          upstream.on("end", () => call.end());
-          upstream.on("error", fail);
-          call.on("cancelled", () => upstream.cancel());
+          relay(upstream, call, (chunk: { data: string }) => ({ data: chunk.data }));
         },
-        fail,
+        (err: unknown) => failStream(call, err),
       );
     },
     watchUnits: (call) => {
-      const fail = (err: unknown) => failStream(call, err);
       try {
         for (const name of call.request.names) assertName(name);
       } catch (err) {
-        return fail(err);
+        return failStream(call, err);
       }
       const upstream = g.watchUnits({ names: call.request.names, minRevision: written });
-      upstream.on("data", (msg: WatchUnitsResponse) => {
-        const units = msg.units.flatMap((r) =>
+      relay(upstream, call, (msg: WatchUnitsResponse) => ({
+        units: msg.units.flatMap((r) =>
           r.unit ? [unitViewToWire(unitView(unitFromWire(r.unit), r.placement ? placementFromWire(r.placement) : undefined, r.states.map(unitStateFromWire)))] : [],
-        );
-        if (!call.write({ units, missing: msg.missing })) {
-          upstream.pause();
-          call.once("drain", () => upstream.resume());
-        }
-      });
-      upstream.on("end", () => call.end());
-      upstream.on("error", (err: unknown) => {
-        if (!call.cancelled) fail(err);
-      });
-      call.on("cancelled", () => upstream.cancel());
+        ),
+        missing: msg.missing,
+      }));
     },
     listMachines: unaryHandler(log, "ListMachines", async (_req, ctx) => {
       const res = await unary(g.listMachines.bind(g), { minRevision: written }, { requestId: ctx.requestId });

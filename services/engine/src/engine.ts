@@ -5,7 +5,7 @@
 // synced (stream down, re-syncing) the round falls back to a full snapshot and decideSchedule,
 // which returns the same changes, so a broken stream slows rounds but never stops them.
 import { decideSchedule, type ClusterSnapshot, type Placement } from "@fleet/domain";
-import { FleetError, type Logger } from "@fleet/wire";
+import { isFleetError, type Logger } from "@fleet/wire";
 import type { Leadership, Term } from "./leadership.js";
 
 export interface SchedulePlanner {
@@ -51,7 +51,7 @@ export class Engine {
     try {
       await this.planner.apply(this.leadership.candidateId, term, changes);
     } catch (err) {
-      if (err instanceof FleetError && err.kind === "failed-precondition") return this.leadership.lost(err.message);
+      if (isFleetError(err, "failed-precondition")) return this.leadership.lost(err.message);
       throw err;
     }
     this.replica.wrote(changes);

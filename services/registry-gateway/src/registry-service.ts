@@ -73,6 +73,11 @@ function serveFeed<Req, Res>(
   );
 }
 
+/** A new unit's desired state: unspecified means inactive. */
+function initial(state: number, what: string): TargetState {
+  return state === 0 ? "inactive" : desired(state, what);
+}
+
 function desired(state: number, what: string): TargetState {
   const s = targetStateFromWire(state);
   if (!s) throw new FleetError("invalid-argument", `${what}: desired state must be inactive, loaded or launched`);
@@ -96,12 +101,12 @@ export function registryService(registry: Registry, cache: RegistryCache, log: L
   return {
     createUnit: unaryHandler(log, "CreateUnit", async (req) => {
       if (!req.unit) throw new FleetError("invalid-argument", "unit is required");
-      const state = req.unit.desiredState === 0 ? "inactive" : desired(req.unit.desiredState, req.unit.name);
+      const state = initial(req.unit.desiredState, req.unit.name);
       return { revision: await registry.createUnit(req.unit.name, req.unit.options, state) };
     }),
     createUnits: unaryHandler(log, "CreateUnits", async (req) =>
       registry.createUnits(
-        req.units.map((u) => ({ name: u.name, options: u.options, desiredState: u.desiredState === 0 ? "inactive" : desired(u.desiredState, u.name) })),
+        req.units.map((u) => ({ name: u.name, options: u.options, desiredState: initial(u.desiredState, u.name) })),
       ),
     ),
     getUnit: unaryHandler(log, "GetUnit", async (req) => {

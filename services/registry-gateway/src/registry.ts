@@ -77,14 +77,23 @@ export class Registry {
     return read();
   }
 
-  async createUnit(name: string, options: readonly UnitOption[], desiredState: TargetState): Promise<number> {
+  /** A new unit's key and record, after checking its name, options and [X-Fleet] section. */
+  private newUnit(name: string, options: readonly UnitOption[], desiredState: TargetState): { key: string; record: unknown } {
     assertUnitName(name);
     assertOptions(options);
     const xFleet = xFleetError(name, options);
     if (xFleet) throw new FleetError("invalid-argument", xFleet);
     const unit: Unit = { name, options, hash: unitHash(options), desiredState };
-    const key = this.keys.unit(name);
-    const res = await this.store.txn({ compare: [created(key, 0)], success: [put(key, unitRecord(unit))] });
+    return { key: this.keys.unit(name), record: unitRecord(unit) };
+  }
+
+  /** Writes the unit unless one by that name exists. */
+  private createIfAbsent(u: { key: string; record: unknown }): Promise<{ succeeded: boolean; revision: number }> {
+    return this.store.txn({ compare: [created(u.key, 0)], success: [put(u.key, u.record)] });
+  }
+
+  async createUnit(name: string, options: readonly UnitOption[], desiredState: TargetState): Promise<number> {
+    const res = await this.createIfAbsent(this.newUnit(name, options, desiredState));
     if (!res.succeeded) throw new FleetError("already-exists", `unit ${name} already exists`);
     return res.revision;
   }
@@ -98,26 +107,22 @@ export class Registry {
     if (units.length > MAX_CREATE_UNITS) throw new FleetError("invalid-argument", `at most ${MAX_CREATE_UNITS} units per request, not ${units.length}`);
     const names = new Set<string>();
     const records = units.map(({ name, options, desiredState }) => {
-      assertUnitName(name);
+      const record = this.newUnit(name, options, desiredState);
       if (names.has(name)) throw new FleetError("invalid-argument", `unit ${name} is given twice`);
       names.add(name);
-      assertOptions(options);
-      const xFleet = xFleetError(name, options);
-      if (xFleet) throw new FleetError("invalid-argument", xFleet);
-      const unit: Unit = { name, options, hash: unitHash(options), desiredState };
-      return { key: this.keys.unit(name), value: unitRecord(unit) };
+      return record;
     });
     const outcomes: boolean[] = [];
     let revision = 0;
     for (let i = 0; i < records.length; i += MAX_TXN_OPS) {
       const chunk = records.slice(i, i + MAX_TXN_OPS);
-      const res = await this.store.txn({ compare: chunk.map((r) => created(r.key, 0)), success: chunk.map((r) => put(r.key, r.value)) });
+      const res = await this.store.txn({ compare: chunk.map((r) => created(r.key, 0)), success: chunk.map((r) => put(r.key, r.record)) });
       if (res.succeeded) {
         revision = Math.max(revision, res.revision);
         for (const _ of chunk) outcomes.push(true);
         continue;
       }
-      const each = await Promise.all(chunk.map((r) => this.store.txn({ compare: [created(r.key, 0)], success: [put(r.key, r.value)] })));
+      const each = await Promise.all(chunk.map((r) => this.createIfAbsent(r)));
       for (const r of each) {
         outcomes.push(r.succeeded);
         revision = Math.max(revision, r.revision);

@@ -1,7 +1,7 @@
 // FleetBackend over FleetService: the HTTP handlers call the api's own gRPC service (on its
 // listen address), so HTTP API v1 and fleetctl's gRPC see one implementation.
 import {
-  FleetError,
+  isFleetError,
   FleetServiceClient,
   machineFromWire,
   targetStateToWire,
@@ -12,10 +12,6 @@ import {
 } from "@fleet/wire";
 import type { FleetBackend, UnitView } from "./fleet-backend.js";
 
-function isNotFound(err: unknown): boolean {
-  return err instanceof FleetError && err.kind === "not-found";
-}
-
 /** A backend calling FleetService through `client`; every call bounded by `deadlineMs`. */
 export function grpcFleetBackend(client: FleetServiceClient, deadlineMs = 10_000): FleetBackend {
   const opts = (requestId: string) => ({ requestId, deadlineMs });
@@ -25,7 +21,7 @@ export function grpcFleetBackend(client: FleetServiceClient, deadlineMs = 10_000
         const res = await unary(client.getUnit.bind(client), { name }, opts(requestId));
         return res.unit ? unitViewFromWire(res.unit) : undefined;
       } catch (err) {
-        if (isNotFound(err)) return undefined;
+        if (isFleetError(err, "not-found")) return undefined;
         throw err;
       }
     },

@@ -2,7 +2,7 @@
 // with fleet's checks in fleet's order and its status codes. Nothing is written unless every
 // check passed.
 import { parseUnitName, unitHash, unitNameError, isValidUnitName } from "@fleet/domain";
-import { FleetError } from "@fleet/wire";
+import { isFleetError } from "@fleet/wire";
 import { created, noContent, ok, requestPageToken, type ApiContext, type ApiRequest, type ApiResponse } from "./api-request.js";
 import { pageEntity, unitEntity } from "./entities.js";
 import { HttpError } from "./http-error.js";
@@ -30,7 +30,7 @@ export async function deleteUnit(ctx: ApiContext, req: ApiRequest, name: string)
   try {
     await ctx.backend.destroyUnit(name, req.requestId);
   } catch (err) {
-    if (err instanceof FleetError && err.kind === "not-found") throw unitMissing();
+    if (isFleetError(err, "not-found")) throw unitMissing();
     throw err;
   }
   ctx.log.info({ requestId: req.requestId, unit: name }, "unit destroyed");
