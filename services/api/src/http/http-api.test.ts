@@ -339,8 +339,8 @@ describe("/fleet/v1/discovery", () => {
       expect(r.body).toEqual(DISCOVERY_DOCUMENT);
     }
   });
-  // shared/ lies beside the repository, in development and in CI.
-  const reference = new URL("../../../../../shared/reference/fleet-api-v1-discovery.json", import.meta.url);
+  // fleet's own document (reference/README.md).
+  const reference = new URL("./reference/fleet-api-v1-discovery.json", import.meta.url);
   it("is fleet's own document", () => {
     expect(DISCOVERY_DOCUMENT).toEqual(JSON.parse(readFileSync(reference, "utf8")));
   });
