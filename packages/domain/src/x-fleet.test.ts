@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { xFleetOptions, type XFleetSpec } from "./scheduler-fixtures.js";
-import { isGlobalUnit, readXFleet, splitXFleetValue, xFleetError } from "./x-fleet.js";
+import { isAtMostOnceUnit, isGlobalUnit, readXFleet, splitXFleetValue, xFleetError } from "./x-fleet.js";
 
 const ID = "0123456789abcdef0123456789abcdef";
 const read = (name: string, spec: XFleetSpec) => readXFleet(name, xFleetOptions(spec));
@@ -51,6 +51,13 @@ describe("readXFleet", () => {
     expect(read(unit, spec as XFleetSpec)).toEqual({ global: false, machineId: undefined, machineOf: [], metadata: [], conflicts: [], replaces: [], ...want });
   });
 
+  it("isAtMostOnceUnit: the last value counts, fleet's truthy spellings", () => {
+    expect(isAtMostOnceUnit(xFleetOptions({ AtMostOnce: "true" }))).toBe(true);
+    expect(isAtMostOnceUnit(xFleetOptions({ AtMostOnce: ["true", "false"] }))).toBe(false);
+    expect(isAtMostOnceUnit(xFleetOptions({ AtMostOnce: "ON" }))).toBe(true);
+    expect(isAtMostOnceUnit(xFleetOptions({}))).toBe(false);
+  });
+
   it("isGlobalUnit agrees", () => {
     expect(isGlobalUnit(xFleetOptions({ Global: "true" }))).toBe(true);
     expect(isGlobalUnit(xFleetOptions({ Global: '"yes"' }))).toBe(true);
@@ -80,6 +87,12 @@ describe("xFleetError", () => {
     { name: "MachineID with MachineOf", spec: { MachineID: ID, MachineOf: "db.service" }, want: /MachineID cannot be combined with MachineOf/ },
     { name: "MachineOf matching its own Conflicts", spec: { MachineOf: "db.service", Conflicts: "db*" }, want: /unresolvable requirements: MachineOf=db.service matches Conflicts=db\*/ },
     { name: "MachineOf itself", spec: { MachineOf: "%n" }, want: /MachineOf=a.service names the unit itself/ },
+    { name: "AtMostOnce=true", spec: { AtMostOnce: "true" }, want: undefined },
+    { name: "AtMostOnce=no", spec: { AtMostOnce: "no" }, want: undefined },
+    { name: "AtMostOnce with placement options", spec: { AtMostOnce: "yes", MachineMetadata: "region=east", Conflicts: "web*" }, want: undefined },
+    { name: "AtMostOnce not a boolean", spec: { AtMostOnce: "maybe" }, want: /AtMostOnce=maybe is not a boolean: use true or false/ },
+    { name: "AtMostOnce=true with Global", spec: { Global: "true", AtMostOnce: "true" }, want: /Global=true cannot be combined with AtMostOnce=true/ },
+    { name: "AtMostOnce=false with Global is fine", spec: { Global: "true", AtMostOnce: "false" }, want: undefined },
   ])("$name", ({ spec, want }) => {
     const error = xFleetError("a.service", xFleetOptions(spec as XFleetSpec));
     if (want === undefined) expect(error).toBeUndefined();

@@ -7,6 +7,9 @@
 //   Conflicts=<glob> ...          never next to matching units  (X-Conflicts)
 //   Replaces=<glob> ...           take the machine of that unit, which moves elsewhere
 //   Global=true                   every eligible machine, placed by the agents
+//   AtMostOnce=true               never active on two machines at once: its agent stops it
+//                                 before its lease can lapse, the engine moves it only after
+//                                 the lease lapsed plus a margin (fleet's own extension)
 //
 // A value may hold several items separated by spaces; double quotes group an item that holds
 // spaces and are dropped (`MachineMetadata="region=us east" "disk=ssd"`). Specifiers (%n %N %p
@@ -18,7 +21,7 @@ import type { UnitOption } from "./types.js";
 
 export const X_FLEET = "X-Fleet";
 
-export type XFleetOption = "MachineID" | "MachineOf" | "MachineMetadata" | "Conflicts" | "Replaces" | "Global";
+export type XFleetOption = "MachineID" | "MachineOf" | "MachineMetadata" | "Conflicts" | "Replaces" | "Global" | "AtMostOnce";
 
 /** Every accepted option name -> the option it means (deprecated spellings included). */
 export const X_FLEET_OPTION_NAMES: Readonly<Record<string, XFleetOption>> = {
@@ -33,6 +36,7 @@ export const X_FLEET_OPTION_NAMES: Readonly<Record<string, XFleetOption>> = {
   "X-Conflicts": "Conflicts",
   Replaces: "Replaces",
   Global: "Global",
+  AtMostOnce: "AtMostOnce",
 };
 
 /** What a unit's [X-Fleet] section asks of its placement, specifiers expanded. */
@@ -92,15 +96,30 @@ export function isTruthy(value: string): boolean {
   return /^(true|yes|1|on|t)$/i.test(value.trim());
 }
 
-/** Global=true: the unit runs on every eligible machine, placed by the agents themselves. */
-export function isGlobalUnit(options: readonly UnitOption[]): boolean {
+/** fleet's falsy values, the counterpart of isTruthy: false, no, 0, off, f (any case). */
+export function isFalsy(value: string): boolean {
+  return /^(false|no|0|off|f)$/i.test(value.trim());
+}
+
+/** The last item of the last value of a boolean [X-Fleet] option (the one that counts). */
+function lastFlag(options: readonly UnitOption[], name: string): boolean {
   let last: string | undefined;
   for (const o of options) {
-    if (o.section === X_FLEET && o.name === "Global") last = o.value;
+    if (o.section === X_FLEET && o.name === name) last = o.value;
   }
   if (last === undefined) return false;
   const items = splitXFleetValue(last);
   return isTruthy(items[items.length - 1] ?? "");
+}
+
+/** Global=true: the unit runs on every eligible machine, placed by the agents themselves. */
+export function isGlobalUnit(options: readonly UnitOption[]): boolean {
+  return lastFlag(options, "Global");
+}
+
+/** AtMostOnce=true: the unit is never active on two machines at once (see the header). */
+export function isAtMostOnceUnit(options: readonly UnitOption[]): boolean {
+  return lastFlag(options, "AtMostOnce");
 }
 
 interface RawRequirements {
@@ -118,6 +137,7 @@ function readRaw(unitName: string, options: readonly UnitOption[]): RawRequireme
     Conflicts: [],
     Replaces: [],
     Global: [],
+    AtMostOnce: [],
   };
   const legacyMachineIds: string[] = [];
   const bootIds: string[] = [];
@@ -174,6 +194,8 @@ export function readXFleet(unitName: string, options: readonly UnitOption[]): XF
     for (let item of splitXFleetValue(o.value)) {
       if (item.includes("%")) item = expandSpecifiers(item, specifiers ??= specifierValues(unitName));
       switch (option) {
+        case "AtMostOnce":
+          break;
         case "Global":
           global = item;
           break;
@@ -241,6 +263,10 @@ export function xFleetError(name: string, options: readonly UnitOption[]): strin
       if (error !== undefined) return `${prefix} ${option}=${pattern}: ${error}`;
     }
   }
+  for (const value of items.AtMostOnce) {
+    if (!isTruthy(value) && !isFalsy(value)) return `${prefix} AtMostOnce=${value} is not a boolean: use true or false`;
+  }
+  const lastAtMostOnce = items.AtMostOnce[items.AtMostOnce.length - 1];
   const lastGlobal = items.Global[items.Global.length - 1];
   const global = lastGlobal !== undefined && isTruthy(lastGlobal);
   if (global) {
@@ -249,6 +275,9 @@ export function xFleetError(name: string, options: readonly UnitOption[]): strin
         return `${prefix} Global=true cannot be combined with ${option}: a global unit runs on every machine that satisfies its MachineMetadata and Conflicts`;
       }
     }
+  }
+  if (global && lastAtMostOnce !== undefined && isTruthy(lastAtMostOnce)) {
+    return `${prefix} Global=true cannot be combined with AtMostOnce=true: a global unit runs on every eligible machine`;
   }
   if (items.Replaces.length > 0 && items.Conflicts.length > 0) {
     return `${prefix} Replaces cannot be combined with Conflicts`;
