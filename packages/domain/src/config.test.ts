@@ -62,6 +62,23 @@ describe("resolveConfig", () => {
     expect(() => resolveConfig(schema, parseConfigFile(text), env)).toThrow(message);
   });
 
+  it.each([
+    ["0.55", 0.55],
+    [".5", 0.5],
+    ["1", 1],
+    ["0", 0],
+    ["1.0", 1],
+  ])("a share: %s is %d", (raw, value) => {
+    const cfg = resolveConfig({ threshold: { kind: "share", default: "0.55", help: "" } } as const, new Map(), { FLEET_THRESHOLD: raw });
+    expect(cfg.threshold).toBe(value);
+  });
+
+  it.each(["1.5", "-0.1", "half", "55%", ""])("a share: %j is an error naming the option", (raw) => {
+    expect(() => resolveConfig({ threshold: { kind: "share", default: "0.55", help: "" } } as const, new Map(), { FLEET_THRESHOLD: raw })).toThrow(
+      `invalid value for threshold: "${raw}" is not a share between 0 and 1`,
+    );
+  });
+
   it("accepts options that other services read", () => {
     expect(() => resolveConfig(schema, parseConfigFile("public_ip = 10.0.0.1"), {}, ["public_ip"])).not.toThrow();
   });

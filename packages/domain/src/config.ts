@@ -2,7 +2,7 @@
 // variables. Each service declares the options it reads; unknown or malformed values are errors
 // that name the option.
 
-export type OptionKind = "string" | "int" | "seconds" | "bool" | "list" | "metadata" | "address";
+export type OptionKind = "string" | "int" | "seconds" | "bool" | "list" | "metadata" | "address" | "share";
 
 interface KindTypes {
   string: string;
@@ -12,6 +12,7 @@ interface KindTypes {
   list: readonly string[];
   metadata: Readonly<Record<string, string>>;
   address: string;
+  share: number;
 }
 
 export interface OptionSpec {
@@ -90,6 +91,10 @@ function convert(name: string, spec: OptionSpec, raw: string): ConfigValue {
     case "address":
       if (raw !== "" && !/^(unix:\/\/\/.+|[A-Za-z0-9.-]+:\d{1,5}|\[[0-9a-fA-F:]+\]:\d{1,5})$/.test(raw)) throw bad("host:port");
       return raw;
+    case "share": {
+      if (!/^(0|1|0?\.\d+|1\.0*)$/.test(raw.trim())) throw bad("a share between 0 and 1 (e.g. 0.55)");
+      return Number(raw);
+    }
     case "int": {
       if (!/^-?\d+$/.test(raw)) throw bad("an integer");
       return Number(raw);

@@ -111,6 +111,16 @@ export class IncrementalScheduler {
     return this.index.units.size;
   }
 
+  /** The unit by that name, if the scheduler holds it. */
+  unit(name: string): Unit | undefined {
+    return this.index.units.get(name);
+  }
+
+  /** The machine the unit is stored as placed on ("" when none). */
+  placedOn(name: string): string {
+    return this.stored.get(name)?.machineId ?? "";
+  }
+
   apply(delta: ScheduleDelta): void {
     for (const id of delta.removedMachines ?? []) this.dropMachine(id);
     for (const m of delta.machines ?? []) this.putMachine(m);

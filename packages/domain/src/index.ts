@@ -13,3 +13,5 @@ export * from "./specifiers.js";
 export * from "./metadata-match.js";
 export * from "./global-eligibility.js";
 export * from "./incremental-scheduler.js";
+export * from "./machine-liveness.js";
+export * from "./liveness-filter.js";
