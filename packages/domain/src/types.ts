@@ -43,6 +43,9 @@ export interface UnitState {
   readonly subState: string;
   /** The fleet state the agent reached for the unit. */
   readonly currentState: TargetState;
+  /** Why the agent could not bring the unit to its desired state; absent or "" when nothing
+   * stands in the way (e.g. "unit foo@.service cannot run: it is a template ..."). */
+  readonly reason?: string;
 }
 
 /** Where the engine put a unit; machineId "" means unscheduled, with the reason why. */

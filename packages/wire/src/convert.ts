@@ -55,11 +55,12 @@ export function machineFromWire(machine: Machine): domain.Machine {
 }
 
 export function unitStateToWire(state: domain.UnitState): UnitState {
-  return { ...state, currentState: targetStateToWire(state.currentState) };
+  return { ...state, currentState: targetStateToWire(state.currentState), reason: state.reason ?? "" };
 }
 
 export function unitStateFromWire(state: UnitState): domain.UnitState {
-  return { ...state, currentState: targetStateFromWire(state.currentState) ?? "inactive" };
+  const { reason, ...rest } = state;
+  return { ...rest, currentState: targetStateFromWire(state.currentState) ?? "inactive", ...(reason ? { reason } : {}) };
 }
 
 export function placementToWire(p: domain.Placement): Placement {

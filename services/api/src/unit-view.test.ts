@@ -29,4 +29,9 @@ describe("unitView", () => {
   it("carries the reason a unit is not placed", () => {
     expect(unitView(unit, { unitName: "a.service", machineId: "", reason: "no live machines" }, []).reason).toBe("no live machines");
   });
+  it("carries the reason its machine's agent gives when the placement has none", () => {
+    const refused = { ...state("m1", "inactive"), reason: "unit a.service cannot run: it is a template (missing the instance name)" };
+    expect(unitView(unit, { unitName: "a.service", machineId: "m1", reason: "" }, [refused]).reason).toBe(refused.reason);
+    expect(unitView(unit, { unitName: "a.service", machineId: "m1", reason: "placed by hand" }, [refused]).reason).toBe("placed by hand");
+  });
 });

@@ -1,9 +1,10 @@
 // What a user sees of a unit: where it is placed and the state its machine reports. Pure.
 import type { Placement, Unit, UnitState, UnitView } from "@fleet/domain";
 
-/** The current state is what the agent of the unit's machine reports; inactive otherwise. */
+/** The current state is what the agent of the unit's machine reports; inactive otherwise. The
+ * reason is the placement's, else the one that agent gives (why it cannot run the unit). */
 export function unitView(unit: Unit, placement: Placement | undefined, states: readonly UnitState[]): UnitView {
   const machineId = placement?.machineId ?? "";
   const state = machineId ? states.find((s) => s.machineId === machineId && s.name === unit.name) : undefined;
-  return { unit, machineId, currentState: state?.currentState ?? "inactive", reason: placement?.reason ?? "" };
+  return { unit, machineId, currentState: state?.currentState ?? "inactive", reason: placement?.reason || state?.reason || "" };
 }

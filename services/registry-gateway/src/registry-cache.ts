@@ -230,5 +230,6 @@ export function decodeState(text: string, machineId: string, name: string): Unit
     activeState: str(r.activeState),
     subState: str(r.subState),
     currentState: isTargetState(current) ? current : "inactive",
+    ...(str(r.reason) ? { reason: str(r.reason) } : {}),
   };
 }

@@ -240,7 +240,7 @@ export class Registry {
       ...states.map((s) =>
         put(
           this.keys.state(machineId, s.name),
-          { hash: s.hash, loadState: s.loadState, activeState: s.activeState, subState: s.subState, currentState: s.currentState },
+          { hash: s.hash, loadState: s.loadState, activeState: s.activeState, subState: s.subState, currentState: s.currentState, ...(s.reason ? { reason: s.reason } : {}) },
           leaseId,
         ),
       ),
