@@ -1,24 +1,41 @@
 // One adapter between gRPC status codes and the domain's errors, used by every client and server.
 import { Metadata, status, type ServiceError } from "@grpc/grpc-js";
+import type { WriteOutcome } from "./call-outcome.js";
+
+export type { WriteOutcome };
 
 export type FleetErrorKind =
   | "invalid-argument"
   | "not-found"
   | "already-exists"
   | "failed-precondition"
+  | "aborted"
   | "unavailable"
   | "deadline-exceeded"
   | "internal";
 
-/** An error with a kind a caller can act on, and a message a user can read. */
+/**
+ * An error with a kind a caller can act on, and a message a user can read. A failed write may
+ * also say what became of it: "unknown" (it may have been applied: the answer was lost) or
+ * "not-applied" (it was never sent, or the server did not apply it).
+ */
 export class FleetError extends Error {
   constructor(
     readonly kind: FleetErrorKind,
     message: string,
+    readonly outcome?: WriteOutcome,
   ) {
     super(message);
     this.name = "FleetError";
   }
+}
+
+/** The write whose outcome is unknown in err or its causes (Error.cause), if any. */
+export function outcomeUnknownError(err: unknown): FleetError | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof FleetError && e.outcome === "unknown") return e;
+  }
+  return undefined;
 }
 
 /** Whether err is a FleetError of that kind ("not found" and "already exists" are often answers). */
@@ -31,43 +48,79 @@ const toStatus: Record<FleetErrorKind, status> = {
   "not-found": status.NOT_FOUND,
   "already-exists": status.ALREADY_EXISTS,
   "failed-precondition": status.FAILED_PRECONDITION,
+  aborted: status.ABORTED,
   unavailable: status.UNAVAILABLE,
   "deadline-exceeded": status.DEADLINE_EXCEEDED,
   internal: status.INTERNAL,
 };
 
+/** Trailer a fleet server sets on every error status: its kind. Its absence means grpc-js (or
+ * a proxy) made the status up, not a fleet server. */
+export const ERROR_KIND_TRAILER = "fleet-error";
+/** Trailer saying what became of a write ("unknown", "not-applied"). */
+export const OUTCOME_TRAILER = "fleet-outcome";
+
+function trailers(kind: FleetErrorKind, outcome?: WriteOutcome): Metadata {
+  const metadata = new Metadata();
+  metadata.set(ERROR_KIND_TRAILER, kind);
+  if (outcome) metadata.set(OUTCOME_TRAILER, outcome);
+  return metadata;
+}
+
 /** What a server handler sends for a thrown error. Unknown errors become INTERNAL. */
 export function toServiceError(err: unknown): Partial<ServiceError> {
   if (err instanceof FleetError) {
-    return { code: toStatus[err.kind], details: err.message, metadata: new Metadata() };
+    return { code: toStatus[err.kind], details: err.message, metadata: trailers(err.kind, err.outcome) };
   }
   const message = err instanceof Error ? err.message : String(err);
-  return { code: status.INTERNAL, details: message, metadata: new Metadata() };
+  return { code: status.INTERNAL, details: message, metadata: trailers("internal") };
 }
 
-function isServiceError(err: unknown): err is ServiceError {
+export function isServiceError(err: unknown): err is ServiceError {
   return err instanceof Error && typeof (err as Partial<ServiceError>).code === "number";
+}
+
+function trailer(err: ServiceError, key: string): string | undefined {
+  const value = err.metadata instanceof Metadata ? err.metadata.get(key)[0] : undefined;
+  return typeof value === "string" ? value : undefined;
+}
+
+/** Whether a fleet server sent this status (rather than grpc-js making it up locally). */
+export function answeredByFleetServer(err: ServiceError): boolean {
+  return trailer(err, ERROR_KIND_TRAILER) !== undefined;
+}
+
+/** What the server said became of a write, if it said. */
+export function outcomeTrailer(err: ServiceError): WriteOutcome | undefined {
+  const value = trailer(err, OUTCOME_TRAILER);
+  return value === "unknown" || value === "not-applied" ? value : undefined;
 }
 
 /** What a client sees for a failed call: a FleetError with the server's message. */
 export function fromServiceError(err: unknown): FleetError {
   if (err instanceof FleetError) return err;
   if (!isServiceError(err)) return new FleetError("internal", err instanceof Error ? err.message : String(err));
-  const message = err.details || err.message;
-  switch (err.code) {
+  return new FleetError(kindOfStatus(err.code), err.details || err.message, outcomeTrailer(err));
+}
+
+/** The kind of a gRPC status code; codes fleet does not use are "internal". */
+export function kindOfStatus(code: number): FleetErrorKind {
+  switch (code) {
     case status.INVALID_ARGUMENT:
-      return new FleetError("invalid-argument", message);
+      return "invalid-argument";
     case status.NOT_FOUND:
-      return new FleetError("not-found", message);
+      return "not-found";
     case status.ALREADY_EXISTS:
-      return new FleetError("already-exists", message);
+      return "already-exists";
     case status.FAILED_PRECONDITION:
-      return new FleetError("failed-precondition", message);
+      return "failed-precondition";
+    case status.ABORTED:
+      return "aborted";
     case status.UNAVAILABLE:
-      return new FleetError("unavailable", message);
+      return "unavailable";
     case status.DEADLINE_EXCEEDED:
-      return new FleetError("deadline-exceeded", message);
+      return "deadline-exceeded";
     default:
-      return new FleetError("internal", message);
+      return "internal";
   }
 }

@@ -1,28 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { decideSchedule, type Clock, type ClusterSnapshot, type Machine, type Placement, type Unit } from "@fleet/domain";
+import { decideSchedule, type Clock, type ClusterSnapshot } from "@fleet/domain";
 import { createLogger } from "@fleet/wire";
-import { ClusterReplica, type ClusterEvent, type ClusterSource } from "./cluster-replica.js";
-import { Engine, type SchedulePlanner } from "./engine.js";
-import { Leadership, type LeadershipApi, type Term } from "./leadership.js";
+import { ClusterReplica } from "./cluster-replica.js";
+import { FakeClusterSource, hexMachine, makeUnit } from "./engine-fakes.js";
 
 const log = createLogger("engine-test", "silent");
-
-function makeUnit(name: string): Unit {
-  return { name, options: [{ section: "Service", name: "ExecStart", value: "/bin/sleep infinity" }], hash: `hash-of-${name}`, desiredState: "launched" };
-}
-
-function hexMachine(n: number): Machine {
-  return { id: n.toString(16).padStart(32, "0"), publicIp: `10.0.0.${n}`, metadata: {} };
-}
-
-function applyChanges(s: ClusterSnapshot, changes: readonly Placement[]): ClusterSnapshot {
-  const placements = new Map(s.placements.map((p) => [p.unitName, p]));
-  for (const c of changes) {
-    if (c.machineId === "" && c.reason === "") placements.delete(c.unitName);
-    else placements.set(c.unitName, c);
-  }
-  return { ...s, placements: [...placements.values()] };
-}
+const LIVENESS = { ttlMs: 5000, unhealthyThreshold: 0.55, atMostOnceMarginMs: 1000 };
 
 class ManualClock implements Clock {
   private timers: Array<{ at: number; fn: () => void; id: number }> = [];
@@ -45,28 +28,6 @@ class ManualClock implements Clock {
   }
 }
 
-/** A WatchCluster stand-in: the test pushes events and ends streams. */
-class FakeClusterSource implements ClusterSource {
-  streams: Array<{ minRevision: number; onEvent: (e: ClusterEvent) => void; onEnd: (err: Error | undefined) => void; cancelled: boolean }> = [];
-
-  watch(minRevision: number, onEvent: (e: ClusterEvent) => void, onEnd: (err: Error | undefined) => void): () => void {
-    const stream = { minRevision, onEvent, onEnd, cancelled: false };
-    this.streams.push(stream);
-    return () => {
-      stream.cancelled = true;
-      onEnd(undefined);
-    };
-  }
-
-  get last(): FakeClusterSource["streams"][number] {
-    return this.streams[this.streams.length - 1] as FakeClusterSource["streams"][number];
-  }
-
-  snapshot(revision: number, s: ClusterSnapshot): void {
-    this.last.onEvent({ revision, snapshot: true, delta: { units: s.units, placements: s.placements, machines: s.machines } });
-  }
-}
-
 const m1 = hexMachine(1);
 const m2 = hexMachine(2);
 
@@ -74,7 +35,7 @@ describe("ClusterReplica", () => {
   it("decides from the snapshot and the deltas after it, as decideSchedule would", () => {
     const source = new FakeClusterSource();
     const changes: string[] = [];
-    const replica = new ClusterReplica(source, log, { onChange: (what) => changes.push(what) });
+    const replica = new ClusterReplica(source, log, { liveness: LIVENESS, onChange: (what) => changes.push(what) });
     replica.start();
     expect(replica.synced).toBe(false);
     expect(replica.decide()).toBeUndefined();
@@ -93,7 +54,7 @@ describe("ClusterReplica", () => {
 
   it("does not write its own placements twice while the stream has not echoed them", () => {
     const source = new FakeClusterSource();
-    const replica = new ClusterReplica(source, log, { onChange: () => undefined });
+    const replica = new ClusterReplica(source, log, { liveness: LIVENESS, onChange: () => undefined });
     replica.start();
     source.snapshot(1, { units: [makeUnit("a.service")], placements: [], machines: [m1] });
     const first = replica.decide()?.changes ?? [];
@@ -105,7 +66,7 @@ describe("ClusterReplica", () => {
   it("re-syncs from a fresh snapshot after the stream fails, backing off", () => {
     const clock = new ManualClock();
     const source = new FakeClusterSource();
-    const replica = new ClusterReplica(source, log, { onChange: () => undefined, clock, random: () => 0.5, minBackoffMs: 100, maxBackoffMs: 400 });
+    const replica = new ClusterReplica(source, log, { liveness: LIVENESS, onChange: () => undefined, clock, random: () => 0.5, minBackoffMs: 100, maxBackoffMs: 400 });
     replica.start();
     source.snapshot(5, { units: [makeUnit("a.service")], placements: [], machines: [m1] });
     source.last.onEnd(new Error("gateway went away"));
@@ -134,7 +95,7 @@ describe("ClusterReplica", () => {
   it("waits for a revision the stream has not brought yet", async () => {
     const clock = new ManualClock();
     const source = new FakeClusterSource();
-    const replica = new ClusterReplica(source, log, { onChange: () => undefined, clock });
+    const replica = new ClusterReplica(source, log, { liveness: LIVENESS, onChange: () => undefined, clock });
     replica.start();
     expect(await replica.waitFor(1, 1000)).toBe(false);
     source.snapshot(3, { units: [], placements: [], machines: [] });
@@ -148,63 +109,3 @@ describe("ClusterReplica", () => {
   });
 });
 
-class RecordingPlanner implements SchedulePlanner, LeadershipApi {
-  minRevision = 0;
-  applied: Placement[][] = [];
-  snapshots = 0;
-  constructor(public cluster: ClusterSnapshot) {}
-  async snapshot(): Promise<ClusterSnapshot> {
-    this.snapshots++;
-    return this.cluster;
-  }
-  async apply(_candidate: string, _term: Term, placements: readonly Placement[]): Promise<number> {
-    this.applied.push([...placements]);
-    this.cluster = applyChanges(this.cluster, placements);
-    return ++this.minRevision;
-  }
-  async acquire(candidateId: string): Promise<{ elected: boolean; leaderId: string; term?: Term }> {
-    return { elected: true, leaderId: candidateId, term: { leaseId: "1", fence: 1 } };
-  }
-  async renew(): Promise<boolean> {
-    return true;
-  }
-  async resign(): Promise<void> {}
-}
-
-async function leader(api: LeadershipApi): Promise<Leadership> {
-  const leadership = new Leadership(api, "e1", 3600, log, () => undefined);
-  leadership.start();
-  await new Promise((r) => setImmediate(r));
-  return leadership;
-}
-
-describe("Engine round", () => {
-  it("decides from the replica, writes fenced, and falls back to a snapshot while the replica is not synced", async () => {
-    const cluster: ClusterSnapshot = { units: [makeUnit("a.service")], placements: [], machines: [m1] };
-    const planner = new RecordingPlanner(cluster);
-    const source = new FakeClusterSource();
-    const replica = new ClusterReplica(source, log, { onChange: () => undefined });
-    const leadership = await leader(planner);
-    const engine = new Engine(planner, replica, leadership, log);
-    replica.start();
-
-    await engine.reconcile("start");
-    expect(planner.snapshots).toBe(1);
-    expect(planner.applied).toEqual([[{ unitName: "a.service", machineId: m1.id, reason: "least-loaded eligible machine" }]]);
-
-    source.snapshot(planner.minRevision, planner.cluster);
-    source.last.onEvent({ revision: planner.minRevision + 1, snapshot: false, delta: { units: [makeUnit("b.service")] } });
-    planner.minRevision++;
-    planner.cluster = { ...planner.cluster, units: [...planner.cluster.units, makeUnit("b.service")] };
-    await engine.reconcile("cluster change");
-    expect(planner.snapshots).toBe(1);
-    expect(planner.applied[1]).toEqual([{ unitName: "b.service", machineId: m1.id, reason: "least-loaded eligible machine" }]);
-    // The stream echoes the write: nothing more to do, and no snapshot needed.
-    source.last.onEvent({ revision: planner.minRevision, snapshot: false, delta: { placements: planner.applied[1] } });
-    await engine.reconcile("cluster change");
-    expect(planner.applied).toHaveLength(2);
-    expect(planner.snapshots).toBe(1);
-    await leadership.stop();
-    replica.stop();
-  });
-});

@@ -6,8 +6,19 @@
 //   stream ends or fails ──▶ not synced ──▶ reconnect after a backoff (200 ms doubling to 5 s,
 //                    with jitter; reset once a snapshot arrives) ──▶ a fresh snapshot
 //
-// Every engine keeps one, leader or not, so a new leader decides at once.
-import { IncrementalScheduler, systemClock, type Clock, type Placement, type ScheduleDelta } from "@fleet/domain";
+// Every engine keeps one, leader or not, so a new leader decides at once. Beside the scheduler it
+// keeps the machines' liveness (machine-liveness.ts): a machine leaving the stream is missing,
+// not yet lost, and every fresh snapshot starts a grace period.
+import {
+  IncrementalScheduler,
+  isAtMostOnceUnit,
+  MachineLiveness,
+  systemClock,
+  type Clock,
+  type LivenessSettings,
+  type Placement,
+  type ScheduleDelta,
+} from "@fleet/domain";
 import type { Logger } from "@fleet/wire";
 
 /** One message of the stream, in domain terms. */
@@ -25,6 +36,9 @@ export interface ClusterSource {
 
 export interface ReplicaOptions {
   readonly onChange: (what: string) => void;
+  readonly liveness: LivenessSettings;
+  /** Milliseconds of a monotonic clock (default performance.now). */
+  readonly now?: () => number;
   readonly clock?: Clock;
   readonly random?: () => number;
   readonly minBackoffMs?: number;
@@ -41,6 +55,8 @@ export class ClusterReplica {
   private seen = 0;
   private waiters: Array<{ revision: number; resolve: (ok: boolean) => void }> = [];
   private readonly clock: Clock;
+  readonly liveness: MachineLiveness;
+  readonly now: () => number;
 
   constructor(
     private readonly source: ClusterSource,
@@ -49,6 +65,23 @@ export class ClusterReplica {
   ) {
     this.clock = options.clock ?? systemClock;
     this.backoffMs = options.minBackoffMs ?? 200;
+    this.liveness = new MachineLiveness(options.liveness);
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  /** This engine became the leader: machines get a fresh grace period. */
+  leadershipGained(): void {
+    this.liveness.leadershipGained(this.now());
+  }
+
+  /** The machine the unit is placed on, as the replica holds it ("" when none). */
+  placedOn(unitName: string): string {
+    return this.current?.placedOn(unitName) ?? "";
+  }
+
+  isAtMostOnce(unitName: string): boolean {
+    const unit = this.current?.unit(unitName);
+    return unit !== undefined && isAtMostOnceUnit(unit.options);
   }
 
   /** True while the stream is open and its snapshot has arrived: decide() reflects the cluster. */
@@ -132,11 +165,19 @@ export class ClusterReplica {
             placements: event.delta.placements ?? [],
             machines: event.delta.machines ?? [],
           });
+          this.liveness.viewStarted(
+            this.now(),
+            (event.delta.machines ?? []).map((m) => m.id),
+            (event.delta.placements ?? []).map((p) => p.machineId).filter((id) => id !== ""),
+          );
           this.live = true;
           this.backoffMs = this.options.minBackoffMs ?? 200;
           this.log.info({ revision: event.revision, units: this.current.unitCount }, "cluster replica synced");
         } else if (this.current !== undefined) {
           this.current.apply(event.delta);
+          const now = this.now();
+          for (const id of event.delta.removedMachines ?? []) this.liveness.machineLeft(now, id);
+          for (const m of event.delta.machines ?? []) this.liveness.machineJoined(now, m.id);
         } else return;
         this.seen = Math.max(this.seen, event.revision);
         for (const w of [...this.waiters]) if (w.revision <= this.seen) w.resolve(true);

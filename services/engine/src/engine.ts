@@ -1,19 +1,48 @@
-// One reconcile round of the leader: decide (pure) -> fenced writes.
+// One reconcile round of the leader: liveness -> decide (pure) -> liveness filter (pure) -> fenced writes.
+//
+//   replica caught up? ──no──▶ re-sync; no decision without a view of the cluster
+//   liveness.evaluate ──▶ (a missing machine waits for a lease check: GetMachineLeases)
+//   replica.decide() ──▶ filterForLiveness ──▶ write            ApplySchedule (leader's fence)
+//                                          ──▶ offLost          ApplySchedule + absent_machines
+//                                          ──▶ ifNotRunning     ListUnitStates, then ApplySchedule
+//                                          ──▶ held             logged; a round when they may pass
 //
 // The decision comes from the cluster replica (the gateway's WatchCluster stream held as an
 // IncrementalScheduler): it costs what changed since the last round. While the replica is not
-// synced (stream down, re-syncing) the round falls back to a full snapshot and decideSchedule,
-// which returns the same changes, so a broken stream slows rounds but never stops them.
-import { decideSchedule, type ClusterSnapshot, type Placement } from "@fleet/domain";
+// synced (stream down, re-syncing) the round decides nothing: a snapshot read then would show
+// machines missing because the control plane had trouble, and their units would move.
+import {
+  describeMassLoss,
+  failingLeases,
+  filterForLiveness,
+  placeableAtMostOnce,
+  type HeldChange,
+  type LivenessView,
+  type MachineLiveness,
+  type Placement,
+  type UnitState,
+} from "@fleet/domain";
 import { isFleetError, type Logger } from "@fleet/wire";
 import type { Leadership, Term } from "./leadership.js";
+
+export interface MachineLease {
+  readonly machineId: string;
+  readonly remainingMs: number;
+  readonly grantedMs: number;
+}
 
 export interface SchedulePlanner {
   /** The newest revision this engine has heard of (its writes, hints): decisions must reflect it. */
   readonly minRevision: number;
-  snapshot(): Promise<ClusterSnapshot>;
-  /** Writes placements fenced by the term; resolves with the revision they committed at. */
-  apply(candidateId: string, term: Term, placements: readonly Placement[]): Promise<number>;
+  /**
+   * Writes placements fenced by the term (and, when given, by none of `absentMachines` being
+   * registered: ABORTED otherwise); resolves with the revision they committed at.
+   */
+  apply(candidateId: string, term: Term, placements: readonly Placement[], absentMachines?: readonly string[]): Promise<number>;
+  /** The registered machines' leases: how much of their TTL is left. */
+  machineLeases(): Promise<MachineLease[]>;
+  /** Every machine's reported state of these units. */
+  unitStates(unitNames: readonly string[]): Promise<UnitState[]>;
 }
 
 /** What the engine needs of its replica (ClusterReplica). */
@@ -23,17 +52,28 @@ export interface ScheduleSource {
   /** True once the replica reflects `revision` (false: not within timeoutMs, or not synced). */
   waitFor(revision: number, timeoutMs: number): Promise<boolean>;
   resync(reason: string): void;
+  readonly liveness: Pick<MachineLiveness, "evaluate" | "leasesChecked"> & LivenessView;
+  now(): number;
+  placedOn(unitName: string): string;
+  isAtMostOnce(unitName: string): boolean;
 }
 
 /** How long a round waits for the stream to bring a revision a hint announced. */
 export const CATCH_UP_MS = 2000;
+/** How soon a round looks again at AtMostOnce units still running elsewhere, or leases it could not read. */
+export const RECHECK_MS = 500;
 
 export class Engine {
+  private massLoss = "";
+  private heldSummary = "";
+
   constructor(
     private readonly planner: SchedulePlanner,
     private readonly replica: ScheduleSource,
     private readonly leadership: Leadership,
     private readonly log: Logger,
+    /** Asks for a round in `delayMs` (held changes that may pass then). */
+    private readonly wakeIn: (delayMs: number) => void = () => undefined,
   ) {}
 
   async reconcile(trigger: string): Promise<void> {
@@ -42,35 +82,120 @@ export class Engine {
     const started = performance.now();
     const wanted = this.planner.minRevision;
     const caughtUp = await this.replica.waitFor(wanted, CATCH_UP_MS);
-    if (!caughtUp && this.leadership.current() !== undefined) this.replica.resync(`replica did not reach revision ${wanted}`);
+    if (!caughtUp) {
+      if (this.leadership.current() !== undefined) this.replica.resync(`replica did not reach revision ${wanted}`);
+      return;
+    }
     if (this.leadership.current() !== term) return;
-    const decided = caughtUp ? this.replica.decide() : undefined;
-    const changes = decided?.changes ?? decideSchedule(await this.planner.snapshot());
+    await this.evaluateLiveness();
+    const decided = this.replica.decide();
+    if (decided === undefined) return;
+    const now = this.replica.now();
+    const filtered = filterForLiveness(decided.changes, {
+      now,
+      liveness: this.replica.liveness,
+      placedOn: (u) => this.replica.placedOn(u),
+      isAtMostOnce: (u) => this.replica.isAtMostOnce(u),
+    });
+    const held: HeldChange[] = [...filtered.held];
+    let retryAt = filtered.retryAt;
+    const write = [...filtered.write];
+    if (filtered.ifNotRunning.length > 0) {
+      try {
+        const states = await this.planner.unitStates(filtered.ifNotRunning.map((c) => c.unitName));
+        const checked = placeableAtMostOnce(filtered.ifNotRunning, states);
+        write.push(...checked.place);
+        held.push(...checked.held);
+        if (checked.held.length > 0) retryAt = Math.min(retryAt ?? now + RECHECK_MS, now + RECHECK_MS);
+      } catch (err) {
+        for (const change of filtered.ifNotRunning) held.push({ change, reason: `AtMostOnce: cannot read its states (${(err as Error).message})` });
+        retryAt = Math.min(retryAt ?? now + RECHECK_MS, now + RECHECK_MS);
+      }
+    }
+    this.logHeld(held);
+    if (retryAt !== undefined) this.wakeIn(Math.max(0, retryAt - now));
+
     const decidedMs = performance.now() - started;
-    if (changes.length === 0) return;
-    try {
-      await this.planner.apply(this.leadership.candidateId, term, changes);
-    } catch (err) {
-      if (isFleetError(err, "failed-precondition")) return this.leadership.lost(err.message);
-      throw err;
+    let written = 0;
+    if (write.length > 0) {
+      if (!(await this.write(term, write))) return;
+      written += write.length;
     }
-    this.replica.wrote(changes);
-    for (const c of changes) {
-      if (c.machineId) this.log.info({ unit: c.unitName, machineId: c.machineId, reason: c.reason }, "scheduled unit");
-      else if (c.reason) this.log.info({ unit: c.unitName, reason: c.reason }, "unit cannot be placed");
-      else this.log.info({ unit: c.unitName }, "unscheduled unit");
+    for (const [machineId, moves] of filtered.offLost) {
+      if (!(await this.write(term, moves, [machineId]))) return;
+      written += moves.length;
     }
+    if (written === 0) return;
     this.log.debug(
       {
         trigger,
-        changes: changes.length,
-        source: decided ? "replica" : "snapshot",
-        kept: decided?.kept,
-        tried: decided?.tried,
+        changes: written,
+        held: held.length,
+        kept: decided.kept,
+        tried: decided.tried,
         decideMs: Math.round(decidedMs * 100) / 100,
         ms: Math.round(performance.now() - started),
       },
       "reconciled",
     );
+  }
+
+  /** Writes one group of changes; false when this engine is no longer the leader. */
+  private async write(term: Term, changes: readonly Placement[], absentMachines?: readonly string[]): Promise<boolean> {
+    try {
+      await this.planner.apply(this.leadership.candidateId, term, changes, absentMachines);
+    } catch (err) {
+      if (isFleetError(err, "failed-precondition")) {
+        this.leadership.lost(err.message);
+        return false;
+      }
+      if (absentMachines !== undefined && isFleetError(err, "aborted")) {
+        // The machine registered again: its AtMostOnce units stay (the next round sees it back).
+        this.log.info({ machineId: absentMachines[0], units: changes.length, reason: err.message }, "AtMostOnce units not moved: their machine is back");
+        return true;
+      }
+      throw err;
+    }
+    this.replica.wrote(changes);
+    for (const c of changes) {
+      if (c.machineId) this.log.info({ unit: c.unitName, machineId: c.machineId, reason: c.reason }, "scheduled unit");
+      else if (c.reason) this.log.info({ unit: c.unitName, reason: c.reason }, "unit not placed");
+      else this.log.info({ unit: c.unitName }, "unscheduled unit");
+    }
+    return true;
+  }
+
+  /** Declares machines lost when the rules allow (reading the leases when a missing machine needs it). */
+  private async evaluateLiveness(): Promise<void> {
+    const liveness = this.replica.liveness;
+    let verdict = liveness.evaluate(this.replica.now());
+    if (verdict.needLeaseCheck) {
+      try {
+        const leases = await this.planner.machineLeases();
+        liveness.leasesChecked(this.replica.now(), failingLeases(leases));
+        verdict = liveness.evaluate(this.replica.now());
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, "cannot read the machines' leases; missing machines stay where they are");
+        this.wakeIn(RECHECK_MS);
+      }
+    }
+    for (const machineId of verdict.declaredLost) this.log.warn({ machineId }, "machine lost: its units move");
+    const massLoss = verdict.massLoss ? describeMassLoss(verdict.massLoss) : "";
+    if (massLoss !== this.massLoss) {
+      if (verdict.massLoss) this.log.warn({ machines: verdict.massLoss.affected, total: verdict.massLoss.total }, massLoss);
+      else this.log.info("mass loss over: machines returned or fewer are missing");
+      this.massLoss = massLoss;
+    }
+    if (verdict.nextAt !== undefined) this.wakeIn(Math.max(0, verdict.nextAt - this.replica.now()));
+  }
+
+  /** Logs the held changes when what is held changes (not every round). */
+  private logHeld(held: readonly HeldChange[]): void {
+    const byReason = new Map<string, string[]>();
+    for (const h of held) byReason.set(h.reason, [...(byReason.get(h.reason) ?? []), h.change.unitName]);
+    const summary = [...byReason].map(([reason, units]) => `${reason}: ${units.length}`).join("; ");
+    if (summary === this.heldSummary) return;
+    this.heldSummary = summary;
+    for (const [reason, units] of byReason) this.log.info({ units: units.slice(0, 20), count: units.length, reason }, "units held in place");
   }
 }

@@ -1,8 +1,18 @@
 // The engine's edge: the cluster stream, snapshots and fenced writes through the registry-gateway.
-import { fromServiceError, machineFromWire, placementFromWire, placementToWire, RegistryConnection, unary, unitFromWire, type WatchClusterResponse } from "@fleet/wire";
-import type { ClusterSnapshot, Placement } from "@fleet/domain";
+import {
+  fromServiceError,
+  machineFromWire,
+  placementFromWire,
+  placementToWire,
+  RegistryConnection,
+  unary,
+  unitFromWire,
+  unitStateFromWire,
+  type WatchClusterResponse,
+} from "@fleet/wire";
+import type { ClusterSnapshot, Placement, UnitState } from "@fleet/domain";
 import type { ClusterEvent, ClusterSource } from "./cluster-replica.js";
-import type { SchedulePlanner } from "./engine.js";
+import type { MachineLease, SchedulePlanner } from "./engine.js";
 import type { LeadershipApi, Term } from "./leadership.js";
 
 export function clusterEventFromWire(res: WatchClusterResponse): ClusterEvent {
@@ -52,14 +62,25 @@ export class GatewayPlanner extends RegistryConnection implements SchedulePlanne
     };
   }
 
-  async apply(candidateId: string, term: Term, placements: readonly Placement[]): Promise<number> {
+  async apply(candidateId: string, term: Term, placements: readonly Placement[], absentMachines: readonly string[] = []): Promise<number> {
     const res = await unary(this.client.applySchedule.bind(this.client), {
       candidateId,
       fence: term.fence,
       placements: placements.map(placementToWire),
+      absentMachines: [...absentMachines],
     });
     this.observe(res.revision);
     return res.revision;
+  }
+
+  async machineLeases(): Promise<MachineLease[]> {
+    const res = await unary(this.client.getMachineLeases.bind(this.client), { machineIds: [] }, { deadlineMs: 3000 });
+    return res.leases.map((l) => ({ machineId: l.machineId, remainingMs: Number(l.remainingMs), grantedMs: Number(l.grantedMs) }));
+  }
+
+  async unitStates(unitNames: readonly string[]): Promise<UnitState[]> {
+    const res = await unary(this.client.listUnitStates.bind(this.client), { machineId: "", unitNames: [...unitNames], minRevision: this.minRevision }, { deadlineMs: 3000 });
+    return res.states.map(unitStateFromWire);
   }
 
   async acquire(candidateId: string, ttlSeconds: number): Promise<{ elected: boolean; leaderId: string; term?: Term }> {

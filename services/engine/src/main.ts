@@ -10,6 +10,11 @@ import { Engine } from "./engine.js";
 import { GatewayPlanner } from "./gateway-planner.js";
 import { Leadership } from "./leadership.js";
 
+/** How long after a machine's lease lapsed its AtMostOnce units may start elsewhere. */
+function atMostOnceMarginMs(ttlMs: number): number {
+  return Math.max(1000, ttlMs / 5);
+}
+
 runMain(async () => {
   const config = loadServiceConfig(engineConfigSchema);
   configureTlsFromConfig(config);
@@ -21,9 +26,29 @@ runMain(async () => {
   }
   const planner = new GatewayPlanner(config.gateway_endpoint);
   let loop: ReconcileLoop | undefined;
-  const leadership = new Leadership(planner, candidateId, config.engine_lease_ttl, log, () => loop?.trigger("elected"));
-  const replica = new ClusterReplica(planner, log, { onChange: (what) => (leadership.current() ? loop?.trigger(what) : undefined) });
-  const engine = new Engine(planner, replica, leadership, log);
+  const ttlMs = config.agent_ttl * 1000;
+  const replica = new ClusterReplica(planner, log, {
+    onChange: (what) => (leadership.current() ? loop?.trigger(what) : undefined),
+    liveness: { ttlMs, unhealthyThreshold: config.engine_unhealthy_threshold, atMostOnceMarginMs: atMostOnceMarginMs(ttlMs) },
+  });
+  const leadership = new Leadership(planner, candidateId, config.engine_lease_ttl, log, () => {
+    replica.leadershipGained();
+    loop?.trigger("elected");
+  });
+  let wake: ReturnType<typeof setTimeout> | undefined;
+  let wakeAt = Infinity;
+  const wakeIn = (delayMs: number): void => {
+    const at = Date.now() + delayMs;
+    if (wake !== undefined && wakeAt <= at) return;
+    clearTimeout(wake);
+    wakeAt = at;
+    wake = setTimeout(() => {
+      wake = undefined;
+      wakeAt = Infinity;
+      loop?.trigger("liveness timer");
+    }, delayMs);
+  };
+  const engine = new Engine(planner, replica, leadership, log, wakeIn);
   loop = new ReconcileLoop({
     intervalMs: config.engine_reconcile_interval * 1000,
     pass: (trigger) => engine.reconcile(trigger),
@@ -31,16 +56,19 @@ runMain(async () => {
   });
   const hints = await connectHintBus(config.nats_servers, `engine-${candidateId}`, log);
   hints.subscribe(ENGINE_SUBJECT, (hint) => {
-    planner.observe(hint.revision);
+    // The leader key's own changes never reach the cluster stream: waiting for their revision
+    // would only delay a new leader's first round.
+    if (hint.what !== "engine leader") planner.observe(hint.revision);
     if (leadership.current()) loop?.trigger(hint.what);
     else if (hint.what === "engine leader") leadership.poke();
   });
   replica.start();
   leadership.start();
   loop.start();
-  log.info({ gateway: config.gateway_endpoint }, "engine started");
+  log.info({ gateway: config.gateway_endpoint, agentTtl: config.agent_ttl, unhealthyThreshold: config.engine_unhealthy_threshold }, "engine started");
 
   const stop = async () => {
+    clearTimeout(wake);
     await loop?.stop();
     replica.stop();
     await leadership.stop();

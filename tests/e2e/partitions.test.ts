@@ -1,0 +1,210 @@
+// Real partitions (fleet-dev partition: iptables by the machine's cgroup), at-most-once units,
+// and units that must not block others. Checked with systemctl inside every machine.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sleep, waitFor, type ClusterHandle } from "@fleet/testkit";
+import { fleetctl, listUnits } from "./fleetctl.js";
+import { describeRunning, duplicates, runningUnits } from "./machine-units.js";
+import { isActive, startTestCluster, unitWriter } from "./sandbox.js";
+
+const AGENT_TTL_MS = 5000;
+/** The issue's bound for an AtMostOnce unit to run again after its machine is cut off. */
+const AT_MOST_ONCE_BACK_MS = 2 * AGENT_TTL_MS + 2000;
+let cluster: ClusterHandle;
+let env: Record<string, string>;
+const files = unitWriter("partitions");
+const body = (extra = "") => `[Unit]\nDescription=e2e %n\n\n[Service]\nExecStart=/bin/sh -c 'while true; do sleep 1; done'\n${extra}`;
+const AT_MOST_ONCE = body("\n[X-Fleet]\nAtMostOnce=true\n");
+
+/** Waits until every unit matching the glob is active exactly once; returns where each runs. */
+async function onceEach(glob: string, count: number, timeoutMs = 60_000): Promise<Map<string, string>> {
+  let where = new Map<string, string>();
+  await waitFor(
+    `${count} ${glob} units active once`,
+    async () => {
+      const running = await runningUnits(cluster, glob);
+      const dups = duplicates(running);
+      if (dups.length > 0) throw new Error(`active twice: ${dups.join("; ")}`);
+      if (running.size !== count) throw new Error(`${running.size} of ${count} active`);
+      where = new Map([...running].map(([u, r]) => [u, r[0]?.machine ?? ""]));
+      return true;
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
+  return where;
+}
+
+/**
+ * Samples `unit` on every machine until stopped; fails the test if it is ever active on two
+ * machines at once. Each sample asks all machines in parallel.
+ */
+function watchAtMostOnce(unit: string) {
+  let stop = false;
+  const twice: string[] = [];
+  let samples = 0;
+  let longestGapMs = 0;
+  const lastActive: { at: number; on: string } = { at: Date.now(), on: "" };
+  let inactiveSince: number | undefined;
+  let longestInactiveMs = 0;
+  const done = (async () => {
+    let previous = Date.now();
+    while (!stop) {
+      const states = await Promise.all(cluster.state.machines.map(async (m) => [m.name, await isActive(cluster, m.name, unit)] as const));
+      const now = Date.now();
+      samples++;
+      longestGapMs = Math.max(longestGapMs, now - previous);
+      previous = now;
+      const active = states.filter(([, s]) => s === "active").map(([m]) => m);
+      if (active.length > 1) twice.push(`${new Date(now).toISOString()}: ${active.join(", ")}`);
+      if (active.length > 0) {
+        if (inactiveSince !== undefined) longestInactiveMs = Math.max(longestInactiveMs, now - inactiveSince);
+        inactiveSince = undefined;
+        lastActive.at = now;
+        lastActive.on = active[0] ?? "";
+      } else inactiveSince ??= now;
+      await sleep(50);
+    }
+  })();
+  return {
+    get on() {
+      return lastActive.on;
+    },
+    async stop() {
+      stop = true;
+      await done;
+      return { twice, samples, longestGapMs, longestInactiveMs };
+    },
+    /** Waits until the unit is active on some machine (other than `not`), returns which and when. */
+    async activeAgain(not?: string): Promise<{ machine: string; at: number }> {
+      await waitFor(`${unit} active again`, () => lastActive.on !== "" && lastActive.on !== not && inactiveSince === undefined, { timeoutMs: 60_000, intervalMs: 50 });
+      return { machine: lastActive.on, at: Date.now() };
+    },
+  };
+}
+
+async function agentPid(machine: string): Promise<string> {
+  return (await cluster.exec(machine, ["systemctl", "show", "--property=MainPID", "--value", "fleet-agent"])).stdout.trim();
+}
+
+beforeAll(async () => {
+  cluster = await startTestCluster("parts", [{ name: "m1" }, { name: "m2" }, { name: "m3" }], { gateways: 2 });
+  env = cluster.env;
+  const paths = Array.from({ length: 30 }, (_, i) => files.write(`part-${String(i).padStart(2, "0")}.service`, body()));
+  const r = await fleetctl(env, "start", ...paths, files.write("once.service", AT_MOST_ONCE));
+  expect(r.stderr).toBe("");
+  expect(r.code).toBe(0);
+  await onceEach("part-*.service", 30);
+  await onceEach("once.service", 1);
+});
+
+afterAll(async () => {
+  for (const m of cluster?.state.machines ?? []) await cluster.heal(m.name).catch(() => undefined);
+  await cluster?.stop({ removeState: true });
+});
+
+describe("a partitioned machine", () => {
+  it("its units move to the others and keep running where they were; once healed each runs once", async () => {
+    const before = await onceEach("part-*.service", 30);
+    const victim = "m3";
+    const onVictim = [...before].filter(([, m]) => m === victim).map(([u]) => u);
+    expect(onVictim.length).toBeGreaterThan(0);
+    const t0 = Date.now();
+    await cluster.partition(victim);
+    await waitFor(
+      `${victim}'s units active elsewhere`,
+      async () => {
+        const running = await runningUnits(cluster, "part-*.service");
+        return onVictim.every((u) => (running.get(u) ?? []).some((r) => r.machine !== victim));
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    const movedMs = Date.now() - t0;
+    // Not AtMostOnce: kept running on the partitioned machine meanwhile (fleet's behaviour).
+    for (const u of onVictim) expect(await isActive(cluster, victim, u)).toBe("active");
+    await cluster.heal(victim);
+    const after = await onceEach("part-*.service", 30);
+    for (const u of onVictim) expect(after.get(u)).not.toBe(victim);
+    console.log(`partition of ${victim}: its ${onVictim.length} units active elsewhere after ${movedMs} ms`);
+  });
+
+  it("two of three partitioned: a mass loss, nothing moves; healed, every unit runs once where it ran, same MainPID", async () => {
+    await cluster.waitRegistered();
+    const before = describeRunning(await runningUnits(cluster, "part-*.service"));
+    await Promise.all([cluster.partition("m2"), cluster.partition("m3")]);
+    await sleep(3 * AGENT_TTL_MS);
+    const during = await runningUnits(cluster, "part-*.service");
+    expect(duplicates(during)).toEqual([]);
+    expect(describeRunning(during)).toEqual(before);
+    await Promise.all([cluster.heal("m2"), cluster.heal("m3")]);
+    await cluster.waitRegistered();
+    await sleep(AGENT_TTL_MS + 2000);
+    expect(describeRunning(await runningUnits(cluster, "part-*.service"))).toEqual(before);
+  });
+});
+
+describe("AtMostOnce=true", () => {
+  it("is shown as an [X-Fleet] option like the others", async () => {
+    const r = await fleetctl(env, "cat", "once.service");
+    expect(r.stdout).toContain("[X-Fleet]\nAtMostOnce=true");
+  });
+
+  it.each([
+    { fault: "its machine partitioned", moves: true },
+    { fault: "its agent frozen (SIGSTOP) for 3 x agent_ttl", moves: true },
+    { fault: "its agent killed (systemd restarts it)", moves: false },
+  ])("$fault: never active on two machines, and active again within 2 x agent_ttl + 2 s", async ({ fault, moves }) => {
+    await cluster.waitRegistered();
+    const where = await onceEach("once.service", 1);
+    const machine = where.get("once.service") ?? "";
+    const watch = watchAtMostOnce("once.service");
+    await sleep(500);
+    const t0 = Date.now();
+    let pid = "";
+    if (fault.startsWith("its machine")) await cluster.partition(machine);
+    else if (fault.includes("frozen")) {
+      pid = await agentPid(machine);
+      await cluster.exec(machine, ["kill", "-STOP", pid]);
+    } else await cluster.exec(machine, ["systemctl", "kill", "--signal=KILL", "fleet-agent"]);
+    try {
+      const back = await watch.activeAgain(moves ? machine : undefined);
+      expect(back.at - t0).toBeLessThanOrEqual(AT_MOST_ONCE_BACK_MS);
+      if (fault.includes("frozen")) await sleep(Math.max(0, 3 * AGENT_TTL_MS - (Date.now() - t0)));
+    } finally {
+      if (fault.startsWith("its machine")) await cluster.heal(machine);
+      if (pid) await cluster.exec(machine, ["kill", "-CONT", pid]);
+    }
+    // After the fault is over: still once, for a while.
+    await cluster.waitRegistered();
+    await sleep(AGENT_TTL_MS + 2000);
+    const seen = await watch.stop();
+    expect(seen.twice).toEqual([]);
+    expect(seen.longestGapMs).toBeLessThan(1000);
+    console.log(`AtMostOnce, ${fault}: ${seen.samples} samples, longest gap ${seen.longestGapMs} ms, inactive at most ${seen.longestInactiveMs} ms`);
+  });
+});
+
+describe("one unit never blocks others", () => {
+  it("a template start is refused, and the machines keep starting other units", async () => {
+    const template = files.write("tpl@.service", body());
+    const r = await fleetctl(env, "start", template);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/template/i);
+    const after = await fleetctl(env, "start", files.write("after-template.service", body()));
+    expect(after.stderr).toBe("");
+    expect(after.code).toBe(0);
+    await onceEach("after-template.service", 1);
+  });
+
+  it("300 units pinned to one machine all start", async () => {
+    const m1 = cluster.machine("m1").machineId;
+    const paths = Array.from({ length: 300 }, (_, i) => files.write(`pinned-${String(i).padStart(3, "0")}.service`, body(`\n[X-Fleet]\nMachineID=${m1}\n`)));
+    const r = await fleetctl(env, "start", "--no-block", ...paths);
+    expect(r.code).toBe(0);
+    const where = await onceEach("pinned-*.service", 300, 120_000);
+    expect(new Set(where.values())).toEqual(new Set(["m1"]));
+    const rows = (await listUnits(env)).filter((u) => u.unit.startsWith("pinned-"));
+    await waitFor("fleet to report the 300 active", async () => (await listUnits(env)).filter((u) => u.unit.startsWith("pinned-") && u.active === "active").length === 300, {
+      timeoutMs: 60_000,
+    });
+    expect(rows.length).toBe(300);
+  });
+});
