@@ -38,8 +38,49 @@ describe("units", () => {
     expect(got.unit?.desiredState).toBe(TargetState.TARGET_STATE_INACTIVE);
   });
 
-  it("refuses a duplicate, an invalid name and an unknown unit, and changes nothing", async () => {
-    expect(await kindOf(unary(c.createUnit.bind(c), unit("hello.service")))).toBe("already-exists");
+  it("creating a unit again with the same contents succeeds (a retry is safe); other contents are refused", async () => {
+    const again = await unary(c.createUnit.bind(c), unit("hello.service"));
+    expect(again.existed).toBe(true);
+    const other = { unit: { name: "hello.service", options: [{ section: "Service", name: "ExecStart", value: "/bin/true" }], hash: "", desiredState: 0 } };
+    expect(await kindOf(unary(c.createUnit.bind(c), other))).toBe("already-exists");
+    // Same contents at another desired state is not the same unit either.
+    expect(await kindOf(unary(c.createUnit.bind(c), unit("hello.service", TargetState.TARGET_STATE_LAUNCHED)))).toBe("already-exists");
+    const got = await unary(c.getUnit.bind(c), { name: "hello.service", minRevision: again.revision });
+    expect(got.unit?.desiredState).toBe(TargetState.TARGET_STATE_INACTIVE);
+    expect(got.unit?.options.find((o) => o.name === "ExecStart")?.value).toBe("/bin/sleep infinity");
+  });
+
+  it("never schedules a template: created or set loaded/launched is refused, submitted inactive is kept", async () => {
+    const refused = async (p: Promise<unknown>): Promise<string> => {
+      try {
+        await p;
+        return "ok";
+      } catch (err) {
+        return err instanceof FleetError ? `${err.kind}: ${err.message}` : String(err);
+      }
+    };
+    expect(await refused(unary(c.createUnit.bind(c), unit("tpl@.service", TargetState.TARGET_STATE_LAUNCHED)))).toBe(
+      'invalid-argument: cannot activate template "tpl@.service"',
+    );
+    expect(await refused(unary(c.createUnits.bind(c), { units: [{ name: "tpl@.service", options, hash: "", desiredState: TargetState.TARGET_STATE_LOADED }] }))).toBe(
+      'invalid-argument: cannot activate template "tpl@.service"',
+    );
+    const { revision } = await unary(c.createUnit.bind(c), unit("tpl@.service"));
+    expect(await refused(unary(c.setUnitDesiredState.bind(c), { name: "tpl@.service", desiredState: TargetState.TARGET_STATE_LOADED }))).toBe(
+      'invalid-argument: cannot activate template "tpl@.service"',
+    );
+    // Its instances are ordinary units.
+    const inst = await unary(c.createUnit.bind(c), unit("tpl@1.service", TargetState.TARGET_STATE_LAUNCHED));
+    const list = await unary(c.listUnits.bind(c), { minRevision: Math.max(revision, inst.revision) });
+    expect(list.units.filter((u) => u.name.startsWith("tpl@")).map((u) => [u.name, u.desiredState])).toEqual([
+      ["tpl@.service", TargetState.TARGET_STATE_INACTIVE],
+      ["tpl@1.service", TargetState.TARGET_STATE_LAUNCHED],
+    ]);
+    await unary(c.destroyUnit.bind(c), { name: "tpl@.service" });
+    await unary(c.destroyUnit.bind(c), { name: "tpl@1.service" });
+  });
+
+  it("refuses an invalid name and an unknown unit, and changes nothing", async () => {
     expect(await kindOf(unary(c.createUnit.bind(c), unit("../etc/passwd.service")))).toBe("invalid-argument");
     expect(await kindOf(unary(c.createUnit.bind(c), unit("noSuffix")))).toBe("invalid-argument");
     const globalAndPinned = [...options, { section: "X-Fleet", name: "Global", value: "true" }, { section: "X-Fleet", name: "MachineOf", value: "db.service" }];
@@ -120,7 +161,7 @@ describe("machines, leases and unit states", () => {
     await unary(c.reportUnitStates.bind(c), {
       machineId: id,
       leaseId: reg.leaseId,
-      states: [{ name: "hello.service", hash: "h", machineId: id, loadState: "loaded", activeState: "active", subState: "running", currentState: TargetState.TARGET_STATE_LAUNCHED }],
+      states: [{ name: "hello.service", hash: "h", machineId: id, loadState: "loaded", activeState: "active", subState: "running", currentState: TargetState.TARGET_STATE_LAUNCHED, reason: "" }],
       removed: [],
     });
     const machines = await unary(c.listMachines.bind(c), { minRevision: reg.revision });
@@ -172,11 +213,11 @@ describe("engine leadership and the schedule", () => {
     const hints: string[] = [];
     const sub = fx.natsClient.subscribe(machineSubject(id), { callback: (_e, m) => hints.push(decodeHint(m.data)?.what ?? "") });
     const placement = { unitName: "hello.service", machineId: id, reason: "test" };
-    expect(await kindOf(unary(c.applySchedule.bind(c), { candidateId: "engine-b", fence: a.fence, placements: [placement] }))).toBe("failed-precondition");
-    expect(await kindOf(unary(c.applySchedule.bind(c), { candidateId: "engine-a", fence: a.fence + 1, placements: [placement] }))).toBe(
+    expect(await kindOf(unary(c.applySchedule.bind(c), { candidateId: "engine-b", fence: a.fence, placements: [placement], absentMachines: [] }))).toBe("failed-precondition");
+    expect(await kindOf(unary(c.applySchedule.bind(c), { candidateId: "engine-a", fence: a.fence + 1, placements: [placement], absentMachines: [] }))).toBe(
       "failed-precondition",
     );
-    const applied = await unary(c.applySchedule.bind(c), { candidateId: "engine-a", fence: a.fence, placements: [placement] });
+    const applied = await unary(c.applySchedule.bind(c), { candidateId: "engine-a", fence: a.fence, placements: [placement], absentMachines: [] });
     const reg = await unary(c.registerMachine.bind(c), { machine: { id, publicIp: "10.0.0.2", metadata: {}, version: "", agentEndpoint: "" }, ttlSeconds: 30 });
     const schedule = await unary(c.getMachineSchedule.bind(c), { machineId: id, minRevision: Math.max(applied.revision, reg.revision) });
     expect(schedule.units.map((u) => u.name)).toEqual(["hello.service"]);
@@ -194,8 +235,9 @@ describe("engine leadership and the schedule", () => {
       { timeoutMs: 5000, intervalMs: 100 },
     );
     expect(b2.fence).toBeGreaterThan(a.fence);
-    expect(await kindOf(unary(c.applySchedule.bind(c), { candidateId: "engine-a", fence: a.fence, placements: [placement] }))).toBe("failed-precondition");
+    expect(await kindOf(unary(c.applySchedule.bind(c), { candidateId: "engine-a", fence: a.fence, placements: [placement], absentMachines: [] }))).toBe("failed-precondition");
     expect((await unary(c.renewLeadership.bind(c), { candidateId: "engine-a", leaseId: a.leaseId, fence: a.fence })).stillLeader).toBe(false);
+    await unary(c.resignLeadership.bind(c), { candidateId: "engine-b", leaseId: b2.leaseId, fence: b2.fence });
   });
 
   it("destroying a unit removes its placement too", async () => {
@@ -203,5 +245,76 @@ describe("engine leadership and the schedule", () => {
     const snap = await unary(c.getClusterSnapshot.bind(c), { minRevision: revision });
     expect(snap.units).toHaveLength(0);
     expect(snap.placements).toHaveLength(0);
+  });
+});
+
+describe("what the engine's liveness rules ask of the gateway", () => {
+  const machine = (n: number) => ({ id: machineId(n), publicIp: `10.0.1.${n}`, metadata: {}, version: "", agentEndpoint: "" });
+
+  it("GetMachineLeases: what remains of registered machines' leases, as etcd counts it", async () => {
+    const a = await unary(c.registerMachine.bind(c), { machine: machine(41), ttlSeconds: 30 });
+    const b = await unary(c.registerMachine.bind(c), { machine: machine(42), ttlSeconds: 10 });
+    await unary(c.listMachines.bind(c), { minRevision: Math.max(a.revision, b.revision) });
+    const some = await unary(c.getMachineLeases.bind(c), { machineIds: [machineId(41), machineId(42), machineId(43)] });
+    const byId = new Map(some.leases.map((l) => [l.machineId, l]));
+    // Not registered: left out.
+    expect([...byId.keys()].sort()).toEqual([machineId(41), machineId(42)]);
+    expect(byId.get(machineId(41))?.grantedMs).toBe(30_000);
+    expect(byId.get(machineId(41))?.remainingMs).toBeGreaterThanOrEqual(28_000);
+    expect(byId.get(machineId(41))?.remainingMs).toBeLessThanOrEqual(30_000);
+    expect(byId.get(machineId(42))?.grantedMs).toBe(10_000);
+    expect(byId.get(machineId(42))?.remainingMs).toBeLessThanOrEqual(10_000);
+    // Empty: every registered machine.
+    const all = await unary(c.getMachineLeases.bind(c), { machineIds: [] });
+    expect(all.leases.map((l) => l.machineId)).toEqual(expect.arrayContaining([machineId(41), machineId(42)]));
+    expect(await kindOf(unary(c.getMachineLeases.bind(c), { machineIds: ["nope"] }))).toBe("invalid-argument");
+  });
+
+  it("ApplySchedule with absent_machines: ABORTED while one is registered, applied once none is", async () => {
+    const lead = await unary(c.acquireLeadership.bind(c), { candidateId: "engine-c", ttlSeconds: 10 });
+    expect(lead.elected).toBe(true);
+    await unary(c.createUnit.bind(c), unit("amo.service", TargetState.TARGET_STATE_LAUNCHED));
+    const away = { unitName: "amo.service", machineId: machineId(42), reason: "moved" };
+    let err: unknown;
+    try {
+      await unary(c.applySchedule.bind(c), { candidateId: "engine-c", fence: lead.fence, placements: [away], absentMachines: [machineId(43), machineId(41)] });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(FleetError);
+    expect((err as FleetError).kind).toBe("aborted");
+    expect((err as FleetError).message).toContain(`machine ${machineId(41)} is registered again`);
+    expect((await unary(c.getUnit.bind(c), { name: "amo.service", minRevision: 0 })).placement?.machineId ?? "").toBe("");
+    // A deposed leader still hears FAILED_PRECONDITION, whatever the machines.
+    expect(
+      await kindOf(unary(c.applySchedule.bind(c), { candidateId: "engine-c", fence: lead.fence + 1, placements: [away], absentMachines: [machineId(41)] })),
+    ).toBe("failed-precondition");
+    const applied = await unary(c.applySchedule.bind(c), { candidateId: "engine-c", fence: lead.fence, placements: [away], absentMachines: [machineId(43)] });
+    expect((await unary(c.getUnit.bind(c), { name: "amo.service", minRevision: applied.revision })).placement?.machineId).toBe(machineId(42));
+    await unary(c.resignLeadership.bind(c), { candidateId: "engine-c", leaseId: lead.leaseId, fence: lead.fence });
+    await unary(c.destroyUnit.bind(c), { name: "amo.service" });
+  });
+
+  it("WatchCluster brings a replica to every revision, also one that changes nothing it holds (the leader key)", async () => {
+    const got: Array<{ revision: number; empty: boolean }> = [];
+    const call = c.watchCluster({ minRevision: 0 });
+    call.on("data", (m: { revision: number; snapshot: boolean; units: unknown[]; removedUnits: unknown[]; placements: unknown[]; removedPlacements: unknown[]; machines: unknown[]; removedMachines: unknown[] }) => {
+      const empty = [m.units, m.removedUnits, m.placements, m.removedPlacements, m.machines, m.removedMachines].every((a) => a.length === 0);
+      got.push({ revision: m.revision, empty: empty && !m.snapshot });
+    });
+    call.on("error", () => {});
+    await waitFor("snapshot", () => got.length >= 1, { timeoutMs: 5000, intervalMs: 10 });
+    const hints: number[] = [];
+    const sub = fx.natsClient.subscribe(ENGINE_SUBJECT, { callback: (_e, m) => hints.push(decodeHint(m.data)?.revision ?? 0) });
+    const lead = await unary(c.acquireLeadership.bind(c), { candidateId: "engine-d", ttlSeconds: 10 });
+    await unary(c.resignLeadership.bind(c), { candidateId: "engine-d", leaseId: lead.leaseId, fence: lead.fence });
+    // The resignation's hint names the revision of the leader key's deletion.
+    const deletion = await waitFor("leader hint", () => hints.find((r) => r > lead.fence), { timeoutMs: 5000, intervalMs: 10 });
+    const t0 = Date.now();
+    await waitFor("the replica to reach the deletion", () => got.some((m) => m.revision >= deletion), { timeoutMs: 5000, intervalMs: 5 });
+    expect(Date.now() - t0).toBeLessThan(500);
+    expect(got.find((m) => m.revision >= deletion)?.empty).toBe(true);
+    sub.unsubscribe();
+    call.cancel();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ClusterFeed, foldChanges, type ClusterDelta } from "./cluster-feed.js";
+import { ClusterFeed, foldChanges, type ClusterDelta, type ClusterSubscriber } from "./cluster-feed.js";
 import { Keys } from "./keys.js";
 import { RegistryCache, type CacheChange, type KeyValueEvent } from "./registry-cache.js";
 
@@ -20,14 +20,50 @@ function applyAll(cache: RegistryCache, events: KeyValueEvent[]): CacheChange[] 
   return events.map((e) => cache.apply(e)).filter((c): c is CacheChange => c !== undefined);
 }
 
+/** Records what a subscriber hears. */
+function recorder(): ClusterSubscriber & { got: ClusterDelta[]; ended: string[] } {
+  const got: ClusterDelta[] = [];
+  const ended: string[] = [];
+  return { got, ended, send: (d) => got.push(d), end: (reason) => ended.push(reason) };
+}
+
+/** A clock whose time moves only when told; timers fire as it passes them. */
+function manualClock() {
+  let now = 0;
+  const timers = new Map<number, { at: number; fn: () => void }>();
+  let nextId = 1;
+  return {
+    now: () => now,
+    setTimeout: (fn: () => void, ms: number) => {
+      const id = nextId++;
+      timers.set(id, { at: now + ms, fn });
+      return id;
+    },
+    clearTimeout: (id: unknown) => void timers.delete(id as number),
+    advance(ms: number) {
+      now += ms;
+      for (const [id, t] of [...timers].sort((a, b) => a[1].at - b[1].at)) {
+        if (t.at <= now) {
+          timers.delete(id);
+          t.fn();
+        }
+      }
+    },
+  };
+}
+
+const stateOf = (revision: number) =>
+  put(keys.state(MACHINE, "a.service"), { hash: "h", loadState: "loaded", activeState: "active", subState: "running", currentState: "launched" }, revision);
+
 describe("ClusterFeed", () => {
   it("sends the snapshot first, then each batch as one delta", () => {
     const cache = new RegistryCache(keys);
     applyAll(cache, [put(keys.unit("a.service"), unit, 2), put(keys.machine(MACHINE), { publicIp: "10.0.0.1", metadata: { region: "east" } }, 3)]);
     cache.revision = 3;
     const feed = new ClusterFeed(cache);
-    const got: ClusterDelta[] = [];
-    const unsubscribe = feed.subscribe((d) => got.push(d));
+    const sub = recorder();
+    const got = sub.got;
+    const unsubscribe = feed.subscribe(sub);
     expect(got[0]).toMatchObject({ revision: 3, snapshot: true, units: [{ name: "a.service" }], machines: [{ id: MACHINE }] });
 
     const changes = applyAll(cache, [
@@ -58,5 +94,89 @@ describe("ClusterFeed", () => {
     expect(foldChanges(changes, 2)).toMatchObject({ units: [{ name: "b.service" }], removedUnits: ["a.service"], removedMachines: [MACHINE] });
     const states = applyAll(cache, [put(keys.state(MACHINE, "b.service"), { hash: "h", currentState: "launched" }, 3)]);
     expect(foldChanges(states, 3)).toBeUndefined();
+  });
+});
+
+describe("ClusterFeed revision-only messages", () => {
+  function setup() {
+    const cache = new RegistryCache(keys);
+    cache.revision = 10;
+    const clock = manualClock();
+    const feed = new ClusterFeed(cache, { clock, revisionIntervalMs: 50 });
+    const sub = recorder();
+    feed.subscribe(sub);
+    sub.got.length = 0;
+    const batch = (events: KeyValueEvent[], revision: number) => {
+      cache.revision = revision;
+      feed.publish(applyAll(cache, events), revision);
+    };
+    return { cache, clock, feed, sub, batch };
+  }
+  const revisions = (got: ClusterDelta[]) => got.map((d) => d.revision);
+  const isEmpty = (d: ClusterDelta | undefined) =>
+    d !== undefined && [d.units, d.removedUnits, d.placements, d.removedPlacements, d.machines, d.removedMachines].every((a) => a.length === 0);
+
+  it("sends a batch that changes nothing a replica holds as its revision alone, at once", () => {
+    const { sub, batch } = setup();
+    batch([stateOf(11)], 11);
+    expect(revisions(sub.got)).toEqual([11]);
+    expect(sub.got[0]?.snapshot).toBe(false);
+    expect(isEmpty(sub.got[0])).toBe(true);
+  });
+
+  it("the engine leader's deletion reaches the replica as a revision", () => {
+    const { sub, clock, batch } = setup();
+    batch([put(keys.leader(), "engine-1", 11)], 11);
+    batch([del(keys.leader(), 12)], 12);
+    // The second within 50 ms of the first: it waits for the interval, then goes out.
+    expect(revisions(sub.got)).toEqual([11]);
+    clock.advance(50);
+    expect(revisions(sub.got)).toEqual([11, 12]);
+  });
+
+  it("sends at most one per interval, always with the newest revision", () => {
+    const { sub, clock, batch } = setup();
+    batch([stateOf(11)], 11);
+    clock.advance(10);
+    batch([stateOf(12)], 12);
+    clock.advance(10);
+    batch([stateOf(13)], 13);
+    expect(revisions(sub.got)).toEqual([11]);
+    clock.advance(29);
+    expect(revisions(sub.got)).toEqual([11]);
+    clock.advance(1);
+    expect(revisions(sub.got)).toEqual([11, 13]);
+    clock.advance(100);
+    batch([stateOf(14)], 14);
+    expect(revisions(sub.got)).toEqual([11, 13, 14]);
+  });
+
+  it("a delta supersedes a waiting revision-only message", () => {
+    const { sub, clock, batch } = setup();
+    batch([stateOf(11)], 11);
+    batch([stateOf(12)], 12);
+    batch([put(keys.unit("b.service"), unit, 13)], 13);
+    clock.advance(100);
+    expect(revisions(sub.got)).toEqual([11, 13]);
+    expect(sub.got[1]?.units.map((u) => u.name)).toEqual(["b.service"]);
+  });
+
+  it("never sends a revision a subscriber already has", () => {
+    const { feed, sub } = setup();
+    feed.publish([], 10);
+    feed.publish([], 9);
+    expect(sub.got).toEqual([]);
+  });
+
+  it("endAll ends every subscriber with the reason and sends nothing more", () => {
+    const { feed, sub, clock, batch } = setup();
+    batch([stateOf(11)], 11);
+    batch([stateOf(12)], 12);
+    feed.endAll("the gateway lost etcd");
+    clock.advance(100);
+    batch([put(keys.unit("b.service"), unit, 13)], 13);
+    expect(sub.ended).toEqual(["the gateway lost etcd"]);
+    expect(revisions(sub.got)).toEqual([11]);
+    expect(feed.size).toBe(0);
   });
 });

@@ -1,11 +1,17 @@
 // WatchCluster's source: the whole cluster once, then per committed batch of the watch only
-// what changed, as one message. Pure apart from the subscribers it is given: the gateway's
-// main feeds it the CacheChange records of each batch (registry-cache.ts), in commit order.
+// what changed, as one message. Pure apart from the subscribers and the clock it is given: the
+// gateway's main feeds it the CacheChange records of each batch (registry-cache.ts), in commit
+// order.
 //
 //   subscribe   snapshot of the cache at its revision, then every later batch; taken in one
 //               synchronous step, so no batch falls between the two
-//   publish     the batch folded per key (the last event of a key wins) into one delta
-import type { Machine, Placement, Unit } from "@fleet/domain";
+//   publish     the batch folded per key (the last event of a key wins) into one delta; a batch
+//               that changes nothing a replica holds (unit states, the engine leader key) is a
+//               revision-only message (empty delta), sent at once when none went out in the
+//               last revisionIntervalMs, else once that interval is over, with the newest
+//               revision by then: a replica reaches every revision hints announce
+//   endAll      ends every subscriber (the gateway lost etcd: the replicas must re-sync)
+import { systemClock, type Clock, type Machine, type Placement, type Unit } from "@fleet/domain";
 import type { CacheChange, RegistryCache } from "./registry-cache.js";
 
 export interface ClusterDelta {
@@ -19,12 +25,37 @@ export interface ClusterDelta {
   readonly removedMachines: string[];
 }
 
-export type ClusterSubscriber = (delta: ClusterDelta) => void;
+export interface ClusterSubscriber {
+  send(delta: ClusterDelta): void;
+  /** The feed ends this subscription (it will send nothing more). */
+  end(reason: string): void;
+}
+
+export interface ClusterFeedOptions {
+  readonly clock?: Clock & { now(): number };
+  /** At most one revision-only message per this many ms (default 50). */
+  readonly revisionIntervalMs?: number;
+}
+
+const systemClockWithNow = { ...systemClock, now: () => Date.now() };
 
 export class ClusterFeed {
   private readonly subscribers = new Set<ClusterSubscriber>();
+  private readonly clock: Clock & { now(): number };
+  private readonly intervalMs: number;
+  /** The newest revision sent to subscribers (deltas and revision-only messages). */
+  private sent = 0;
+  private lastRevisionOnlyAt = Number.NEGATIVE_INFINITY;
+  private pendingRevision = 0;
+  private timer: unknown;
 
-  constructor(private readonly cache: RegistryCache) {}
+  constructor(
+    private readonly cache: RegistryCache,
+    options: ClusterFeedOptions = {},
+  ) {
+    this.clock = options.clock ?? systemClockWithNow;
+    this.intervalMs = options.revisionIntervalMs ?? 50;
+  }
 
   get size(): number {
     return this.subscribers.size;
@@ -32,7 +63,7 @@ export class ClusterFeed {
 
   /** Sends the snapshot at once, then every batch after it; returns the unsubscribe. */
   subscribe(subscriber: ClusterSubscriber): () => void {
-    subscriber({
+    subscriber.send({
       revision: this.cache.revision,
       snapshot: true,
       units: this.cache.sortedUnits(),
@@ -42,6 +73,7 @@ export class ClusterFeed {
       machines: this.cache.sortedMachines(),
       removedMachines: [],
     });
+    this.sent = Math.max(this.sent, this.cache.revision);
     this.subscribers.add(subscriber);
     return () => this.subscribers.delete(subscriber);
   }
@@ -50,9 +82,57 @@ export class ClusterFeed {
   publish(changes: readonly CacheChange[], revision: number): void {
     if (this.subscribers.size === 0) return;
     const delta = foldChanges(changes, revision);
-    if (delta === undefined) return;
-    for (const s of [...this.subscribers]) s(delta);
+    if (delta !== undefined) {
+      // A delta carries its revision: a revision-only message waiting for its turn is stale.
+      this.cancelPending();
+      this.send(delta);
+      return;
+    }
+    if (revision <= this.sent) return;
+    const now = this.clock.now();
+    if (this.timer === undefined && now - this.lastRevisionOnlyAt >= this.intervalMs) {
+      this.sendRevision(revision, now);
+      return;
+    }
+    this.pendingRevision = Math.max(this.pendingRevision, revision);
+    this.timer ??= this.clock.setTimeout(
+      () => {
+        this.timer = undefined;
+        const pending = this.pendingRevision;
+        this.pendingRevision = 0;
+        if (pending > this.sent && this.subscribers.size > 0) this.sendRevision(pending, this.clock.now());
+      },
+      Math.max(0, this.lastRevisionOnlyAt + this.intervalMs - now),
+    );
   }
+
+  /** Ends every subscription (each hears `reason`); new ones are the caller's to refuse meanwhile. */
+  endAll(reason: string): void {
+    this.cancelPending();
+    const ending = [...this.subscribers];
+    this.subscribers.clear();
+    for (const s of ending) s.end(reason);
+  }
+
+  private sendRevision(revision: number, now: number): void {
+    this.lastRevisionOnlyAt = now;
+    this.send(emptyDelta(revision));
+  }
+
+  private send(delta: ClusterDelta): void {
+    this.sent = Math.max(this.sent, delta.revision);
+    for (const s of [...this.subscribers]) s.send(delta);
+  }
+
+  private cancelPending(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pendingRevision = 0;
+  }
+}
+
+function emptyDelta(revision: number): ClusterDelta {
+  return { revision, snapshot: false, units: [], removedUnits: [], placements: [], removedPlacements: [], machines: [], removedMachines: [] };
 }
 
 /** The batch as one delta (undefined when it concerns no unit, placement or machine). */
@@ -66,16 +146,7 @@ export function foldChanges(changes: readonly CacheChange[], revision: number): 
     else if (c.kind === "machine") machines.set(c.id, c.after);
   }
   if (units.size + placements.size + machines.size === 0) return undefined;
-  const delta: ClusterDelta = {
-    revision,
-    snapshot: false,
-    units: [],
-    removedUnits: [],
-    placements: [],
-    removedPlacements: [],
-    machines: [],
-    removedMachines: [],
-  };
+  const delta = emptyDelta(revision);
   for (const [name, u] of units) (u ? delta.units.push(u) : delta.removedUnits.push(name));
   for (const [name, p] of placements) (p ? delta.placements.push(p) : delta.removedPlacements.push(name));
   for (const [id, m] of machines) (m ? delta.machines.push(m) : delta.removedMachines.push(id));

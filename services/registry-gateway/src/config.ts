@@ -5,7 +5,7 @@ export const gatewayConfigSchema = {
   ...tlsConfigSchema,
   etcd_servers: { kind: "list", default: "http://127.0.0.1:2379", help: "etcd client URLs, comma separated" },
   etcd_key_prefix: { kind: "string", default: "/fleet/", help: "prefix of every key fleet writes in etcd" },
-  etcd_request_timeout: { kind: "seconds", default: "1s", help: "deadline of each etcd request" },
+  etcd_request_timeout: { kind: "seconds", default: "1s", help: "deadline of each attempt of an etcd request (a retry gets a fresh one)" },
   etcd_username: { kind: "string", default: "", help: "etcd user (auth)" },
   etcd_password: { kind: "string", default: "", help: "etcd password (auth)" },
   etcd_cafile: { kind: "string", default: "", help: "PEM CA that etcd's certificate must be signed by (https etcd_servers)" },

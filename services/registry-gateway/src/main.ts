@@ -8,7 +8,7 @@ import { hintSubjects } from "./hint-routes.js";
 import { Keys } from "./keys.js";
 import { RegistryCache } from "./registry-cache.js";
 import { Registry } from "./registry.js";
-import { registryService } from "./registry-service.js";
+import { LOST_ETCD, registryService } from "./registry-service.js";
 import { UnitsFeed } from "./units-feed.js";
 
 runMain(async () => {
@@ -27,6 +27,11 @@ runMain(async () => {
   );
   const hints = await connectHintBus(config.nats_servers, "registry-gateway", log);
   const feed = new ClusterFeed(cache);
+  // A gateway that lost etcd ends the engines' cluster streams: they re-sync (and treat the gap
+  // as one) once it has re-read etcd, rather than wait on a stream that silently stopped.
+  store.onHealth((healthy) => {
+    if (!healthy) feed.endAll(LOST_ETCD);
+  });
   // Set below, once the registry exists; the watch cannot deliver before store.start resolves.
   let unitsFeed: UnitsFeed | undefined;
 
@@ -41,9 +46,9 @@ runMain(async () => {
     for (const [subject, what] of subjects) hints.publish(subject, { revision, what });
   });
 
-  const registry = new Registry(store, keys);
+  const registry = new Registry(store, keys, log);
   unitsFeed = new UnitsFeed(cache, (name) => registry.listStates("", [name]));
-  const { server, port } = await serve(config.gateway_listen, [[RegistryServiceService, registryService(registry, cache, log, feed, unitsFeed)]]);
+  const { server, port } = await serve(config.gateway_listen, [[RegistryServiceService, registryService(registry, cache, log, feed, unitsFeed, store)]]);
   log.info({ address: config.gateway_listen, port }, "registry-gateway serving");
 
   const stop = async () => {

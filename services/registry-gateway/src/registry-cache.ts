@@ -153,6 +153,35 @@ export class RegistryCache {
       .map((id) => this.machine(id))
       .filter((m): m is Machine => m !== undefined);
   }
+
+  /** Every key the cache holds, with the revision it was last written at (what a re-sync compares). */
+  keyRevisions(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [name, e] of this.units) out.set(this.keys.unit(name), e.modRevision);
+    for (const [name, e] of this.schedule) out.set(this.keys.schedule(name), e.modRevision);
+    for (const [id, e] of this.machines) out.set(this.keys.machine(id), e.modRevision);
+    for (const [id, e] of this.metadataOverrides) out.set(this.keys.machineMetadata(id), e.modRevision);
+    for (const [machineId, perMachine] of this.states) {
+      for (const [name, e] of perMachine) out.set(this.keys.state(machineId, name), e.modRevision);
+    }
+    if (this.leader) out.set(this.keys.leader(), this.leader.modRevision);
+    return out;
+  }
+}
+
+/**
+ * The events that bring `cache` to what a range read at one revision returned: a put for each
+ * key that is new or was written since, a delete for each key the read no longer has. Pure.
+ */
+export function resyncEvents(cache: RegistryCache, read: readonly KeyValueEvent[], revision: number): KeyValueEvent[] {
+  const held = cache.keyRevisions();
+  const events: KeyValueEvent[] = [];
+  for (const kv of read) {
+    if (held.get(kv.key) !== kv.modRevision) events.push(kv);
+    held.delete(kv.key);
+  }
+  for (const key of held.keys()) events.push({ type: "delete", key, value: "", modRevision: revision, createRevision: 0, lease: "0" });
+  return events;
 }
 
 export type { RegistryKey };

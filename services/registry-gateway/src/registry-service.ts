@@ -45,7 +45,7 @@ function updateToWire(u: UnitsUpdate): WatchUnitsResponse {
 function serveFeed<Req, Res>(
   call: ServerWritableStream<Req, Res>,
   ready: Promise<void>,
-  subscribe: (write: (message: Res) => void) => () => void,
+  subscribe: (write: (message: Res) => void, end: (err: FleetError) => void) => () => void,
   what: string,
 ): void {
   let unsubscribe: (() => void) | undefined;
@@ -64,10 +64,16 @@ function serveFeed<Req, Res>(
   ready.then(
     () => {
       if (closed) return;
-      unsubscribe = subscribe((message) => {
-        if (call.writableLength > MAX_BUFFERED_BYTES) return fail(new FleetError("unavailable", `${what} client reads too slowly; open a new watch`));
-        call.write(message);
-      });
+      unsubscribe = subscribe(
+        (message) => {
+          if (closed) return;
+          if (call.writableLength > MAX_BUFFERED_BYTES) return fail(new FleetError("unavailable", `${what} client reads too slowly; open a new watch`));
+          call.write(message);
+        },
+        (err) => {
+          if (!closed) fail(err);
+        },
+      );
     },
     (err: unknown) => fail(err instanceof FleetError ? err : new FleetError("internal", String(err))),
   );
@@ -97,12 +103,31 @@ function deltaToWire(d: ClusterDelta): WatchClusterResponse {
   };
 }
 
-export function registryService(registry: Registry, cache: RegistryCache, log: Logger, feed: ClusterFeed, unitsFeed: UnitsFeed): RegistryServiceServer {
+/** Whether the gateway's cache follows etcd (EtcdStore.healthy). */
+export interface CacheHealth {
+  readonly healthy: boolean;
+}
+
+/** Refuses the engine's views while the cache does not follow etcd: they would be stale and silently paused. */
+function assertFollowing(health: CacheHealth): void {
+  if (!health.healthy) throw new FleetError("unavailable", LOST_ETCD);
+}
+
+export const LOST_ETCD = "the registry-gateway lost its etcd watch; try again once it has re-read etcd (or through another gateway)";
+
+export function registryService(
+  registry: Registry,
+  cache: RegistryCache,
+  log: Logger,
+  feed: ClusterFeed,
+  unitsFeed: UnitsFeed,
+  health: CacheHealth,
+): RegistryServiceServer {
   return {
     createUnit: unaryHandler(log, "CreateUnit", async (req) => {
       if (!req.unit) throw new FleetError("invalid-argument", "unit is required");
       const state = initial(req.unit.desiredState, req.unit.name);
-      return { revision: await registry.createUnit(req.unit.name, req.unit.options, state) };
+      return registry.createUnit(req.unit.name, req.unit.options, state);
     }),
     createUnits: unaryHandler(log, "CreateUnits", async (req) =>
       registry.createUnits(
@@ -142,6 +167,9 @@ export function registryService(registry: Registry, cache: RegistryCache, log: L
     machineHeartbeat: unaryHandler(log, "MachineHeartbeat", async (req) => ({
       alive: await registry.heartbeat(req.machineId, req.leaseId),
     })),
+    getMachineLeases: unaryHandler(log, "GetMachineLeases", async (req) => ({
+      leases: await registry.machineLeases(req.machineIds),
+    })),
     listUnitStates: unaryHandler(log, "ListUnitStates", async (req) => {
       await registry.fresh(req.minRevision);
       return { states: registry.listStates(req.machineId, req.unitNames).map(unitStateToWire), revision: cache.revision };
@@ -164,7 +192,9 @@ export function registryService(registry: Registry, cache: RegistryCache, log: L
       };
     }),
     getClusterSnapshot: unaryHandler(log, "GetClusterSnapshot", async (req) => {
+      assertFollowing(health);
       await registry.fresh(req.minRevision);
+      assertFollowing(health);
       return {
         units: cache.sortedUnits().map(unitToWire),
         placements: cache.placements().map(placementToWire),
@@ -173,7 +203,23 @@ export function registryService(registry: Registry, cache: RegistryCache, log: L
       };
     }),
     watchCluster: (call) => {
-      serveFeed(call, registry.fresh(call.request.minRevision), (write) => feed.subscribe((delta) => write(deltaToWire(delta))), "WatchCluster");
+      const ready = (async () => {
+        assertFollowing(health);
+        await registry.fresh(call.request.minRevision);
+      })();
+      serveFeed(
+        call,
+        ready,
+        (write, end) => {
+          // Checked again as it subscribes: the gateway may have lost etcd meanwhile.
+          if (!health.healthy) {
+            end(new FleetError("unavailable", LOST_ETCD));
+            return () => undefined;
+          }
+          return feed.subscribe({ send: (delta) => write(deltaToWire(delta)), end: (reason) => end(new FleetError("unavailable", reason)) });
+        },
+        "WatchCluster",
+      );
       log.debug({ revision: cache.revision, watchers: feed.size }, "cluster watch opened");
     },
     watchUnits: (call) => {
@@ -197,7 +243,7 @@ export function registryService(registry: Registry, cache: RegistryCache, log: L
       return {};
     }),
     applySchedule: unaryHandler(log, "ApplySchedule", async (req) => ({
-      revision: await registry.applySchedule(req.candidateId, req.fence, req.placements.map(placementFromWire)),
+      revision: await registry.applySchedule(req.candidateId, req.fence, req.placements.map(placementFromWire), req.absentMachines),
     })),
   };
 }

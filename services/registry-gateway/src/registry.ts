@@ -1,8 +1,9 @@
 // The registry's operations over etcd: validated writes as transactions, reads from the watch
 // cache. Errors are FleetErrors with messages for users.
 import type { ICompare, IRequestOp } from "etcd3";
-import { FleetError } from "@fleet/wire";
+import { FleetError, type Logger } from "@fleet/wire";
 import {
+  parseUnitName,
   unitHash,
   unitNameError,
   xFleetError,
@@ -15,13 +16,15 @@ import {
 } from "@fleet/domain";
 import type { EtcdStore } from "./etcd-store.js";
 import type { Keys } from "./keys.js";
-import type { RegistryCache } from "./registry-cache.js";
+import { decodeUnit, type RegistryCache } from "./registry-cache.js";
 
 /** etcd's default --max-txn-ops is 128: larger batches are split, each part fenced alike. */
 const MAX_TXN_OPS = 100;
 /** Units one CreateUnits request may create. */
 export const MAX_CREATE_UNITS = 1000;
 const MACHINE_ID = /^[0-9a-f]{32}$/;
+/** Lease look-ups GetMachineLeases has in flight at once. */
+const LEASE_LOOKUPS = 32;
 
 const b = (s: string) => Buffer.from(s);
 const put = (key: string, value: unknown, lease?: string): IRequestOp => ({
@@ -35,6 +38,11 @@ const leased = (key: string, lease: string): ICompare => ({ key: b(key), target:
 export function assertUnitName(name: string): void {
   const error = unitNameError(name);
   if (error) throw new FleetError("invalid-argument", error);
+}
+
+/** fleet refuses to schedule a template (foo@.service): only its instances can run. */
+export function assertSchedulable(name: string, desiredState: TargetState): void {
+  if (desiredState !== "inactive" && parseUnitName(name).isTemplate) throw new FleetError("invalid-argument", `cannot activate template ${JSON.stringify(name)}`);
 }
 
 export function assertMachineId(id: string): void {
@@ -54,6 +62,7 @@ export class Registry {
   constructor(
     private readonly store: EtcdStore,
     private readonly keys: Keys,
+    private readonly log: Logger,
   ) {}
 
   private get cache(): RegistryCache {
@@ -77,25 +86,47 @@ export class Registry {
     return read();
   }
 
-  /** A new unit's key and record, after checking its name, options and [X-Fleet] section. */
-  private newUnit(name: string, options: readonly UnitOption[], desiredState: TargetState): { key: string; record: unknown } {
+  /** A new unit's key and record, after checking its name, options, [X-Fleet] section and that a template stays inactive. */
+  private newUnit(name: string, options: readonly UnitOption[], desiredState: TargetState): NewUnit {
     assertUnitName(name);
     assertOptions(options);
     const xFleet = xFleetError(name, options);
     if (xFleet) throw new FleetError("invalid-argument", xFleet);
+    assertSchedulable(name, desiredState);
     const unit: Unit = { name, options, hash: unitHash(options), desiredState };
-    return { key: this.keys.unit(name), record: unitRecord(unit) };
+    return { unit, key: this.keys.unit(name), record: unitRecord(unit) };
   }
 
-  /** Writes the unit unless one by that name exists. */
-  private createIfAbsent(u: { key: string; record: unknown }): Promise<{ succeeded: boolean; revision: number }> {
-    return this.store.txn({ compare: [created(u.key, 0)], success: [put(u.key, u.record)] });
+  /**
+   * Writes the unit unless one by that name exists; `same` when the one that exists has the
+   * same contents and desired state (what a retried create finds when its first attempt was
+   * applied after all). Never re-sent by the store: a second attempt would find the first.
+   */
+  private async createIfAbsent(u: NewUnit): Promise<{ succeeded: boolean; same: boolean; revision: number }> {
+    const res = await this.store.txn(
+      { compare: [created(u.key, 0)], success: [put(u.key, u.record)], failure: [{ request_range: { key: b(u.key) } }] },
+      "txn-once",
+    );
+    if (res.succeeded) return { succeeded: true, same: false, revision: res.revision };
+    const kv = res.response.responses[0]?.response_range?.kvs[0];
+    const existing = kv ? decodeUnit(kv.value.toString(), u.unit.name) : undefined;
+    const same = existing !== undefined && existing.hash === u.unit.hash && existing.desiredState === u.unit.desiredState;
+    return { succeeded: false, same, revision: res.revision };
   }
 
-  async createUnit(name: string, options: readonly UnitOption[], desiredState: TargetState): Promise<number> {
+  /**
+   * Creates a unit. One that exists with the same contents and desired state counts as created
+   * (existed: true), so a create whose outcome was unknown can be retried; other contents are
+   * ALREADY_EXISTS.
+   */
+  async createUnit(name: string, options: readonly UnitOption[], desiredState: TargetState): Promise<{ revision: number; existed: boolean }> {
     const res = await this.createIfAbsent(this.newUnit(name, options, desiredState));
-    if (!res.succeeded) throw new FleetError("already-exists", `unit ${name} already exists`);
-    return res.revision;
+    if (res.succeeded) return { revision: res.revision, existed: false };
+    if (res.same) {
+      this.log.debug({ unit: name }, "unit exists with the same contents; nothing to write");
+      return { revision: res.revision, existed: true };
+    }
+    throw new FleetError("already-exists", `unit ${name} already exists`);
   }
 
   /**
@@ -116,7 +147,7 @@ export class Registry {
     let revision = 0;
     for (let i = 0; i < records.length; i += MAX_TXN_OPS) {
       const chunk = records.slice(i, i + MAX_TXN_OPS);
-      const res = await this.store.txn({ compare: chunk.map((r) => created(r.key, 0)), success: chunk.map((r) => put(r.key, r.record)) });
+      const res = await this.store.txn({ compare: chunk.map((r) => created(r.key, 0)), success: chunk.map((r) => put(r.key, r.record)) }, "txn-once");
       if (res.succeeded) {
         revision = Math.max(revision, res.revision);
         for (const _ of chunk) outcomes.push(true);
@@ -140,15 +171,21 @@ export class Registry {
 
   async setDesiredState(name: string, desiredState: TargetState): Promise<number> {
     assertUnitName(name);
+    assertSchedulable(name, desiredState);
     for (let attempt = 0; attempt < 5; attempt++) {
       const entry = await this.cached(() => this.cache.units.get(name));
       if (!entry) throw new FleetError("not-found", `Unit ${name} not found`);
       if (entry.value.desiredState === desiredState) return this.cache.revision;
       const key = this.keys.unit(name);
-      const res = await this.store.txn({
-        compare: [modified(key, entry.modRevision)],
-        success: [put(key, unitRecord({ ...entry.value, desiredState }))],
-      });
+      // Safe to re-send: a retry after the first attempt applied fails its compare, and the
+      // next pass finds the desired state set.
+      const res = await this.store.txn(
+        {
+          compare: [modified(key, entry.modRevision)],
+          success: [put(key, unitRecord({ ...entry.value, desiredState }))],
+        },
+        "txn-idempotent",
+      );
       if (res.succeeded) return res.revision;
       await this.store.waitForRevision(res.revision);
     }
@@ -157,10 +194,14 @@ export class Registry {
 
   async destroyUnit(name: string): Promise<number> {
     assertUnitName(name);
-    const res = await this.store.txn({
-      compare: [{ key: b(this.keys.unit(name)), target: "Create", result: "Greater", create_revision: 0 }],
-      success: [del(this.keys.unit(name)), del(this.keys.schedule(name))],
-    });
+    // Not re-sent: a retry after the first attempt applied would answer "not found".
+    const res = await this.store.txn(
+      {
+        compare: [{ key: b(this.keys.unit(name)), target: "Create", result: "Greater", create_revision: 0 }],
+        success: [del(this.keys.unit(name)), del(this.keys.schedule(name))],
+      },
+      "txn-once",
+    );
     if (!res.succeeded) throw new FleetError("not-found", `Unit ${name} not found`);
     return res.revision;
   }
@@ -168,13 +209,28 @@ export class Registry {
   async registerMachine(machine: Machine, ttlSeconds: number): Promise<{ leaseId: string; revision: number }> {
     assertMachineId(machine.id);
     if (!(ttlSeconds >= 1 && ttlSeconds <= 3600)) throw new FleetError("invalid-argument", "ttl must be between 1 and 3600 seconds");
-    const previous = this.cache.machines.get(machine.id);
+    const previous = this.cache.machines.get(machine.id)?.lease;
+    // One LeaseGrant per registration: never re-sent after an attempt that may have reached etcd.
     const leaseId = await this.store.grantLease(Math.ceil(ttlSeconds));
     const record = { publicIp: machine.publicIp, metadata: machine.metadata, agentEndpoint: machine.agentEndpoint ?? "" };
-    const res = await this.store.txn({ success: [put(this.keys.machine(machine.id), record, leaseId)] });
+    const key = this.keys.machine(machine.id);
+    let res: Awaited<ReturnType<EtcdStore["txn"]>>;
+    try {
+      // The same put under the same lease: safe to re-send. prev_kv names the lease it replaced.
+      res = await this.store.txn({ success: [{ request_put: { ...put(key, record, leaseId).request_put, prev_kv: true } }] }, "txn-idempotent");
+    } catch (err) {
+      // The agent never hears of this lease: revoke it rather than leave it to lapse.
+      this.log.warn({ machine: machine.id, lease: leaseId, err: (err as Error).message }, "registration failed; revoking its lease");
+      await this.store.revokeLease(leaseId);
+      throw err;
+    }
     // The old lease still holds the unit states of the previous registration: drop them, the
-    // agent reports afresh under its new lease.
-    if (previous && previous.lease !== leaseId && previous.lease !== "0") await this.store.revokeLease(previous.lease);
+    // agent reports afresh under its new lease. The lease etcd replaced and the one the cache
+    // knew (they differ when a retried put replaced its own first attempt).
+    const replaced = res.response.responses[0]?.response_put?.prev_kv?.lease;
+    for (const old of new Set([previous, replaced === undefined ? undefined : String(replaced)])) {
+      if (old && old !== "0" && old !== leaseId) await this.store.revokeLease(old);
+    }
     return { leaseId, revision: res.revision };
   }
 
@@ -194,24 +250,54 @@ export class Registry {
         set: Object.fromEntries(Object.entries({ ...current?.value.set, ...set }).filter(([k]) => !remove.includes(k))),
         removed: [...new Set([...(current?.value.removed ?? []).filter((k) => !(k in set)), ...remove])],
       };
-      const res = await this.store.txn({
-        compare: [current ? modified(key, current.modRevision) : created(key, 0)],
-        success: [put(key, next)],
-      });
+      // Safe to re-send: a retry after the first attempt applied fails its compare, and the
+      // next pass writes the same metadata again.
+      const res = await this.store.txn(
+        {
+          compare: [current ? modified(key, current.modRevision) : created(key, 0)],
+          success: [put(key, next)],
+        },
+        "txn-idempotent",
+      );
       await this.store.waitForRevision(res.revision);
       if (res.succeeded) return res.revision;
     }
     throw new FleetError("unavailable", `metadata of ${machineId} kept changing; try again`);
   }
 
+  /**
+   * Refreshes a machine's lease. False only on etcd's word: the lease is gone (keep-alive TTL 0),
+   * or etcd has the machine under another lease or none. When the cache disagrees, etcd is asked
+   * (another gateway may have registered the machine a moment ago, or this one lost etcd); when
+   * etcd cannot be reached the call fails (UNAVAILABLE), so the agent retries instead of
+   * registering again.
+   */
   async heartbeat(machineId: string, leaseId: string): Promise<boolean> {
     assertMachineId(machineId);
-    const entry = await this.cached(() => {
-      const e = this.cache.machines.get(machineId);
-      return e?.lease === leaseId ? e : undefined;
-    });
-    if (!entry) return false;
+    if (this.cache.machines.get(machineId)?.lease !== leaseId) {
+      const kv = await this.store.get(this.keys.machine(machineId));
+      if (kv?.lease !== leaseId) return false;
+    }
     return this.store.keepAlive(leaseId);
+  }
+
+  /**
+   * What etcd says of registered machines' leases (all of them when machineIds is empty):
+   * looked up in parallel, LEASE_LOOKUPS at a time, each with its deadline and retries.
+   * Machines not registered, or whose lease etcd no longer has, are left out.
+   */
+  async machineLeases(machineIds: readonly string[]): Promise<Array<{ machineId: string; remainingMs: number; grantedMs: number }>> {
+    for (const id of machineIds) assertMachineId(id);
+    const ids = machineIds.length > 0 ? [...new Set(machineIds)] : [...this.cache.machines.keys()].sort();
+    const wanted = ids.flatMap((machineId) => {
+      const lease = this.cache.machines.get(machineId)?.lease;
+      return lease && lease !== "0" ? [{ machineId, lease }] : [];
+    });
+    const found = await mapLimit(wanted, LEASE_LOOKUPS, async ({ machineId, lease }) => {
+      const ttl = await this.store.leaseTimeToLive(lease);
+      return ttl ? { machineId, remainingMs: ttl.ttlSeconds * 1000, grantedMs: ttl.grantedSeconds * 1000 } : undefined;
+    });
+    return found.filter((l) => l !== undefined);
   }
 
   listStates(machineId: string, unitNames: readonly string[]): UnitState[] {
@@ -248,7 +334,8 @@ export class Registry {
     ];
     let revision = this.cache.revision;
     for (let i = 0; i < ops.length; i += MAX_TXN_OPS) {
-      const res = await this.store.txn({ compare: [leased(this.keys.machine(machineId), leaseId)], success: ops.slice(i, i + MAX_TXN_OPS) });
+      // Puts and deletes under a compare a retry cannot flip: safe to re-send.
+      const res = await this.store.txn({ compare: [leased(this.keys.machine(machineId), leaseId)], success: ops.slice(i, i + MAX_TXN_OPS) }, "txn-idempotent");
       if (!res.succeeded) throw new FleetError("failed-precondition", `machine ${machineId} is not registered under lease ${leaseId}`);
       revision = res.revision;
     }
@@ -272,11 +359,21 @@ export class Registry {
     if (current) return { elected: false, leaderId: current.value, leaseId: "0", fence: 0 };
     const leaseId = await this.store.grantLease(Math.max(1, Math.ceil(ttlSeconds)));
     const key = this.keys.leader();
-    const res = await this.store.txn({
-      compare: [created(key, 0)],
-      success: [put(key, candidateId, leaseId)],
-      failure: [{ request_range: { key: b(key) } }],
-    });
+    let res: Awaited<ReturnType<EtcdStore["txn"]>>;
+    try {
+      res = await this.store.txn(
+        {
+          compare: [created(key, 0)],
+          success: [put(key, candidateId, leaseId)],
+          failure: [{ request_range: { key: b(key) } }],
+        },
+        "txn-once",
+      );
+    } catch (err) {
+      // Whether or not it made this candidate the leader, the lease goes: the candidate never hears of it.
+      await this.store.revokeLease(leaseId);
+      throw err;
+    }
     if (!res.succeeded) {
       await this.store.revokeLease(leaseId);
       const kv = res.response.responses[0]?.response_range?.kvs[0];
@@ -289,7 +386,11 @@ export class Registry {
 
   async renewLeadership(candidateId: string, leaseId: string, fence: number): Promise<boolean> {
     const current = this.cache.leader;
-    if (current && (current.value !== candidateId || current.createRevision !== fence)) return false;
+    if (current && (current.value !== candidateId || current.createRevision !== fence)) {
+      // The cache may lag (the term began through another gateway): etcd decides.
+      const kv = await this.store.get(this.keys.leader());
+      if (kv?.value !== candidateId || kv.createRevision !== fence) return false;
+    }
     return this.store.keepAlive(leaseId);
   }
 
@@ -298,28 +399,73 @@ export class Registry {
     if (current && current.value === candidateId && current.createRevision === fence) await this.store.revokeLease(leaseId);
   }
 
-  /** Writes placements if `fence` is still the leadership key's create revision. */
-  async applySchedule(candidateId: string, fence: number, placements: readonly Placement[]): Promise<number> {
+  /**
+   * Writes placements if `fence` is still the leadership key's create revision and none of
+   * `absentMachines` is registered (both compared in each chunk's transaction). Fails with
+   * failed-precondition for a deposed leader, aborted for a machine registered again.
+   */
+  async applySchedule(candidateId: string, fence: number, placements: readonly Placement[], absentMachines: readonly string[] = []): Promise<number> {
     for (const p of placements) {
       assertUnitName(p.unitName);
       if (p.machineId) assertMachineId(p.machineId);
     }
+    for (const id of absentMachines) assertMachineId(id);
+    const absent = [...new Set(absentMachines)];
     const ops = placements.map((p) =>
       p.machineId === "" && p.reason === ""
         ? del(this.keys.schedule(p.unitName))
         : put(this.keys.schedule(p.unitName), { machineId: p.machineId, reason: p.reason }),
     );
     let revision = this.cache.revision;
+    const leader = this.keys.leader();
+    const fenced: ICompare[] = [created(leader, fence), { key: b(leader), target: "Value", result: "Equal", value: b(candidateId) }];
+    const unregistered = absent.map((id) => created(this.keys.machine(id), 0));
+    // Re-sent after a failed attempt only without absent machines: the leadership key cannot
+    // change under a live term, but a machine can register between two attempts and turn an
+    // applied write into an ABORTED answer.
+    const op = absent.length > 0 ? "txn-once" : "txn-idempotent";
     for (let i = 0; i < ops.length; i += MAX_TXN_OPS) {
-      const res = await this.store.txn({
-        compare: [created(this.keys.leader(), fence), { key: b(this.keys.leader()), target: "Value", result: "Equal", value: b(candidateId) }],
-        success: ops.slice(i, i + MAX_TXN_OPS),
-      });
-      if (!res.succeeded) throw new FleetError("failed-precondition", `engine ${candidateId} is not the leader (fence ${fence})`);
+      const res = await this.store.txn(
+        {
+          compare: [...fenced, ...unregistered],
+          success: ops.slice(i, i + MAX_TXN_OPS),
+          failure: [leader, ...absent.map((id) => this.keys.machine(id))].map((key) => ({ request_range: { key: b(key) } })),
+        },
+        op,
+      );
+      if (!res.succeeded) {
+        const [leaderKv, ...machineKvs] = res.response.responses.map((r) => r.response_range?.kvs[0]);
+        if (leaderKv?.value.toString() !== candidateId || Number(leaderKv.create_revision) !== fence) {
+          throw new FleetError("failed-precondition", `engine ${candidateId} is not the leader (fence ${fence})`);
+        }
+        const back = absent.filter((_, j) => machineKvs[j] !== undefined);
+        const written = i === 0 ? "nothing was written" : `only the first ${i} placements were written`;
+        throw new FleetError("aborted", `machine ${back.join(", ")} is registered again; ${written}`);
+      }
       revision = res.revision;
     }
     return revision;
   }
+}
+
+/** fn over items, at most `limit` at a time; results in the items' order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+interface NewUnit {
+  readonly unit: Unit;
+  readonly key: string;
+  readonly record: unknown;
 }
 
 function assertMetadata(key: string, value: string): void {

@@ -20,6 +20,7 @@ const STATUS_OF_KIND: Record<FleetErrorKind, number> = {
   "not-found": 404,
   "already-exists": 409,
   "failed-precondition": 409,
+  aborted: 409,
   unavailable: 503,
   "deadline-exceeded": 504,
   internal: 500,
