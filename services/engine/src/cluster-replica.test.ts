@@ -50,6 +50,11 @@ describe("ClusterReplica", () => {
     expect(replica.decide()?.changes).toEqual(decideSchedule(after));
     expect(replica.revision).toBe(11);
     expect(changes).toEqual(["cluster snapshot", "cluster change"]);
+
+    // A revision-only message: the revision advances, no round is asked for.
+    source.last.onEvent({ revision: 12, snapshot: false, delta: {} });
+    expect(replica.revision).toBe(12);
+    expect(changes).toEqual(["cluster snapshot", "cluster change"]);
   });
 
   it("does not write its own placements twice while the stream has not echoed them", () => {

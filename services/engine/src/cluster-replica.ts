@@ -181,6 +181,8 @@ export class ClusterReplica {
         } else return;
         this.seen = Math.max(this.seen, event.revision);
         for (const w of [...this.waiters]) if (w.revision <= this.seen) w.resolve(true);
+        // A revision-only message (a batch the replica holds nothing of) wakes only the waiters.
+        if (!event.snapshot && isEmptyDelta(event.delta)) return;
         this.options.onChange(event.snapshot ? "cluster snapshot" : "cluster change");
       },
       (err) => {
@@ -200,4 +202,8 @@ export class ClusterReplica {
       },
     );
   }
+}
+
+function isEmptyDelta(d: ScheduleDelta): boolean {
+  return !d.units?.length && !d.removedUnits?.length && !d.machines?.length && !d.removedMachines?.length && !d.placements?.length && !d.removedPlacements?.length;
 }
