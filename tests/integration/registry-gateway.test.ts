@@ -295,6 +295,21 @@ describe("what the engine's liveness rules ask of the gateway", () => {
     await unary(c.destroyUnit.bind(c), { name: "amo.service" });
   });
 
+  it("ReportEngineStatus: the leader's liveness report, fenced, returned by ListMachines", async () => {
+    const lead = await unary(c.acquireLeadership.bind(c), { candidateId: "engine-s", ttlSeconds: 10 });
+    expect(lead.elected).toBe(true);
+    const status = { massLoss: "2 of 3 machines lost contact at once", heldMachines: [{ machineId: machineId(7), reason: "held" }] };
+    expect(await kindOf(unary(c.reportEngineStatus.bind(c), { candidateId: "engine-x", fence: lead.fence, status }))).toBe("failed-precondition");
+    expect(await kindOf(unary(c.reportEngineStatus.bind(c), { candidateId: "engine-s", fence: lead.fence, status: { massLoss: "", heldMachines: [{ machineId: "../x", reason: "" }] } }))).toBe(
+      "invalid-argument",
+    );
+    const { revision } = await unary(c.reportEngineStatus.bind(c), { candidateId: "engine-s", fence: lead.fence, status });
+    expect((await unary(c.listMachines.bind(c), { minRevision: revision })).engineStatus).toEqual(status);
+    const cleared = await unary(c.reportEngineStatus.bind(c), { candidateId: "engine-s", fence: lead.fence, status: { massLoss: "", heldMachines: [] } });
+    expect((await unary(c.listMachines.bind(c), { minRevision: cleared.revision })).engineStatus).toEqual({ massLoss: "", heldMachines: [] });
+    await unary(c.resignLeadership.bind(c), { candidateId: "engine-s", leaseId: lead.leaseId, fence: lead.fence });
+  });
+
   it("WatchCluster brings a replica to every revision, also one that changes nothing it holds (the leader key)", async () => {
     const got: Array<{ revision: number; empty: boolean }> = [];
     const call = c.watchCluster({ minRevision: 0 });

@@ -148,6 +148,17 @@ describe("MachineLiveness: when a machine is declared lost", () => {
     expect(l.evaluate(25_010)).toMatchObject({ declaredLost: ["b"], needLeaseCheck: false, nextAt: undefined });
   });
 
+  it("lists the machines it holds units on, with the reason", () => {
+    const l = steady(["a", "b", "c"]);
+    l.viewStarted(20_000, ["a"]);
+    expect(l.heldMachines(21_000)).toEqual([
+      { machineId: "b", reason: expect.stringMatching(/^2 of 3 machines lost contact at once/) },
+      { machineId: "c", reason: expect.stringMatching(/^2 of 3 machines lost contact at once/) },
+    ]);
+    l.machineJoined(21_500, "b");
+    expect(l.heldMachines(21_500)).toEqual([{ machineId: "c", reason: "machine c is not heart-beating; waiting for it until the engine's view has been steady for agent_ttl" }]);
+  });
+
   it("reports the guard while it holds", () => {
     const l = steady(["a", "b", "c", "d"]);
     l.machineLeft(20_000, "b");

@@ -174,6 +174,14 @@ export class MachineLiveness {
     return { move: false, reason: `machine ${machineId} is not heart-beating; checking the other machines' leases` };
   }
 
+  /** The missing machines not declared lost, with why their units stay (sorted by id). */
+  heldMachines(now: number): Array<{ machineId: string; reason: string }> {
+    return [...this.missing.keys()].sort().map((machineId) => {
+      const v = this.moveOff(now, machineId, false);
+      return { machineId, reason: v.move ? "" : v.reason };
+    });
+  }
+
   private graceFrom(now: number): void {
     this.graceUntil = Math.max(this.graceUntil, now + this.settings.ttlMs);
   }

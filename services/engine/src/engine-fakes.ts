@@ -2,7 +2,7 @@
 import type { ClusterSnapshot, Machine, Placement, Unit, UnitOption, UnitState } from "@fleet/domain";
 import { FleetError } from "@fleet/wire";
 import type { ClusterEvent, ClusterSource } from "./cluster-replica.js";
-import type { MachineLease, SchedulePlanner } from "./engine.js";
+import type { EngineStatus, MachineLease, SchedulePlanner } from "./engine.js";
 import type { LeadershipApi, Term } from "./leadership.js";
 
 export function makeUnit(name: string, extra: readonly UnitOption[] = []): Unit {
@@ -57,6 +57,7 @@ export class RecordingPlanner implements SchedulePlanner, LeadershipApi {
   leases: MachineLease[] = [];
   states: UnitState[] = [];
   leaseReads = 0;
+  statuses: EngineStatus[] = [];
   constructor(public cluster: ClusterSnapshot) {}
 
   async apply(_candidate: string, _term: Term, placements: readonly Placement[], absentMachines: readonly string[] = []): Promise<number> {
@@ -72,6 +73,9 @@ export class RecordingPlanner implements SchedulePlanner, LeadershipApi {
   }
   async unitStates(names: readonly string[]): Promise<UnitState[]> {
     return this.states.filter((s) => names.includes(s.name));
+  }
+  async reportStatus(_candidate: string, _term: Term, status: EngineStatus): Promise<void> {
+    this.statuses.push(status);
   }
   async acquire(candidateId: string): Promise<{ elected: boolean; leaderId: string; term?: Term }> {
     return { elected: true, leaderId: candidateId, term: { leaseId: "1", fence: 1 } };

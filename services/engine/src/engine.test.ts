@@ -124,11 +124,21 @@ describe("Engine round: liveness", () => {
     h.at(60_000);
     await h.round();
     expect(h.planner.applied).toEqual([]);
+    expect(h.planner.statuses.at(-1)).toEqual({
+      massLoss: expect.stringMatching(/^2 of 3 machines lost contact at once/),
+      heldMachines: [
+        { machineId: m2.id, reason: expect.stringMatching(/^2 of 3 machines/) },
+        { machineId: m3.id, reason: expect.stringMatching(/^2 of 3 machines/) },
+      ],
+    });
+    const reports = h.planner.statuses.length;
     h.at(61_000);
     h.stream({ machines: [m2, m3] });
     await h.round();
     expect(h.planner.applied).toEqual([]);
     expect(h.where()).toEqual({ "a.service": m1.id, "b.service": m2.id, "c.service": m3.id });
+    // The status is stored when it changes, not every round.
+    expect(h.planner.statuses.slice(reports)).toEqual([{ massLoss: "", heldMachines: [] }]);
     await h.stop();
   });
 

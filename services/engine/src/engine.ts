@@ -43,6 +43,14 @@ export interface SchedulePlanner {
   machineLeases(): Promise<MachineLease[]>;
   /** Every machine's reported state of these units. */
   unitStates(unitNames: readonly string[]): Promise<UnitState[]>;
+  /** Stores the leader's liveness report (fenced by the term), for fleetctl and the API. */
+  reportStatus(candidateId: string, term: Term, status: EngineStatus): Promise<void>;
+}
+
+/** What the leader says of the machines' liveness. */
+export interface EngineStatus {
+  readonly massLoss: string;
+  readonly heldMachines: ReadonlyArray<{ readonly machineId: string; readonly reason: string }>;
 }
 
 /** What the engine needs of its replica (ClusterReplica). */
@@ -52,7 +60,7 @@ export interface ScheduleSource {
   /** True once the replica reflects `revision` (false: not within timeoutMs, or not synced). */
   waitFor(revision: number, timeoutMs: number): Promise<boolean>;
   resync(reason: string): void;
-  readonly liveness: Pick<MachineLiveness, "evaluate" | "leasesChecked"> & LivenessView;
+  readonly liveness: Pick<MachineLiveness, "evaluate" | "leasesChecked" | "heldMachines"> & LivenessView;
   now(): number;
   placedOn(unitName: string): string;
   isAtMostOnce(unitName: string): boolean;
@@ -66,6 +74,8 @@ export const RECHECK_MS = 500;
 export class Engine {
   private massLoss = "";
   private heldSummary = "";
+  /** The status last stored, as JSON, and the term it was stored in. */
+  private reported: { term: Term; json: string } | undefined;
 
   constructor(
     private readonly planner: SchedulePlanner,
@@ -87,7 +97,7 @@ export class Engine {
       return;
     }
     if (this.leadership.current() !== term) return;
-    await this.evaluateLiveness();
+    await this.evaluateLiveness(term);
     const decided = this.replica.decide();
     if (decided === undefined) return;
     const now = this.replica.now();
@@ -166,7 +176,7 @@ export class Engine {
   }
 
   /** Declares machines lost when the rules allow (reading the leases when a missing machine needs it). */
-  private async evaluateLiveness(): Promise<void> {
+  private async evaluateLiveness(term: Term): Promise<void> {
     const liveness = this.replica.liveness;
     let verdict = liveness.evaluate(this.replica.now());
     if (verdict.needLeaseCheck) {
@@ -187,6 +197,20 @@ export class Engine {
       this.massLoss = massLoss;
     }
     if (verdict.nextAt !== undefined) this.wakeIn(Math.max(0, verdict.nextAt - this.replica.now()));
+    await this.report(term, { massLoss, heldMachines: liveness.heldMachines(this.replica.now()) });
+  }
+
+  /** Stores the status when it changed (or the term did); a failure is retried next round. */
+  private async report(term: Term, status: EngineStatus): Promise<void> {
+    const json = JSON.stringify(status);
+    if (this.reported?.term === term && this.reported.json === json) return;
+    try {
+      await this.planner.reportStatus(this.leadership.candidateId, term, status);
+      this.reported = { term, json };
+    } catch (err) {
+      if (isFleetError(err, "failed-precondition")) return this.leadership.lost(err.message);
+      this.log.warn({ err: (err as Error).message }, "cannot store the engine's status; retrying next round");
+    }
   }
 
   /** Logs the held changes when what is held changes (not every round). */

@@ -12,7 +12,7 @@ import {
 } from "@fleet/wire";
 import type { ClusterSnapshot, Placement, UnitState } from "@fleet/domain";
 import type { ClusterEvent, ClusterSource } from "./cluster-replica.js";
-import type { MachineLease, SchedulePlanner } from "./engine.js";
+import type { EngineStatus, MachineLease, SchedulePlanner } from "./engine.js";
 import type { LeadershipApi, Term } from "./leadership.js";
 
 export function clusterEventFromWire(res: WatchClusterResponse): ClusterEvent {
@@ -71,6 +71,15 @@ export class GatewayPlanner extends RegistryConnection implements SchedulePlanne
     });
     this.observe(res.revision);
     return res.revision;
+  }
+
+  async reportStatus(candidateId: string, term: Term, status: EngineStatus): Promise<void> {
+    const res = await unary(
+      this.client.reportEngineStatus.bind(this.client),
+      { candidateId, fence: term.fence, status: { massLoss: status.massLoss, heldMachines: status.heldMachines.map((h) => ({ ...h })) } },
+      { deadlineMs: 3000 },
+    );
+    this.observe(res.revision);
   }
 
   async machineLeases(): Promise<MachineLease[]> {

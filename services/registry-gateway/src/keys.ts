@@ -7,6 +7,7 @@
 //                                it outlives the machine leaving and rejoining
 //   state/<machine-id>/<name>    UnitState JSON, attached to the same lease
 //   engine/leader                the leading engine's id, attached to its lease
+//   engine/status                the leader's view of the machines' liveness (EngineStatus JSON)
 
 export type RegistryKey =
   | { readonly kind: "unit"; readonly name: string }
@@ -14,7 +15,8 @@ export type RegistryKey =
   | { readonly kind: "machine"; readonly id: string }
   | { readonly kind: "machine-metadata"; readonly id: string }
   | { readonly kind: "state"; readonly machineId: string; readonly name: string }
-  | { readonly kind: "leader" };
+  | { readonly kind: "leader" }
+  | { readonly kind: "engine-status" };
 
 export class Keys {
   constructor(readonly prefix: string) {}
@@ -36,6 +38,9 @@ export class Keys {
   }
   leader(): string {
     return `${this.prefix}engine/leader`;
+  }
+  engineStatus(): string {
+    return `${this.prefix}engine/status`;
   }
 
   /** What a key under the prefix means; undefined for keys fleet does not own. */
@@ -62,7 +67,7 @@ export class Keys {
         return { kind: "state", machineId: tail.slice(0, i), name: tail.slice(i + 1) };
       }
       case "engine":
-        return tail === "leader" ? { kind: "leader" } : undefined;
+        return tail === "leader" ? { kind: "leader" } : tail === "status" ? { kind: "engine-status" } : undefined;
       default:
         return undefined;
     }

@@ -27,6 +27,12 @@ export interface MetadataOverride {
   readonly removed: readonly string[];
 }
 
+/** What the engine leader says of the machines' liveness (engine/status). */
+export interface EngineStatusRecord {
+  readonly massLoss: string;
+  readonly heldMachines: ReadonlyArray<{ readonly machineId: string; readonly reason: string }>;
+}
+
 export interface StoredPlacement {
   readonly machineId: string;
   readonly reason: string;
@@ -54,6 +60,8 @@ export class RegistryCache {
   /** machine id -> unit name -> state. */
   readonly states = new Map<string, Map<string, Entry<UnitState>>>();
   leader: Entry<string> | undefined;
+  /** The engine leader's last liveness report; nothing follows it but ListMachines. */
+  engineStatus: EngineStatusRecord | undefined;
 
   constructor(private readonly keys: Keys) {}
 
@@ -123,6 +131,9 @@ export class RegistryCache {
         this.leader = put ? { value: event.value, ...meta } : undefined;
         return { kind: "leader", before, after: this.leader?.value };
       }
+      case "engine-status":
+        this.engineStatus = put ? decodeEngineStatus(event.value) : undefined;
+        return undefined;
     }
   }
 
@@ -261,4 +272,21 @@ export function decodeState(text: string, machineId: string, name: string): Unit
     currentState: isTargetState(current) ? current : "inactive",
     ...(str(r.reason) ? { reason: str(r.reason) } : {}),
   };
+}
+
+function decodeEngineStatus(value: string): EngineStatusRecord | undefined {
+  try {
+    const v: unknown = JSON.parse(value);
+    if (typeof v !== "object" || v === null) return undefined;
+    const massLoss = "massLoss" in v && typeof v.massLoss === "string" ? v.massLoss : "";
+    const held = "heldMachines" in v && Array.isArray(v.heldMachines) ? (v.heldMachines as unknown[]) : [];
+    const heldMachines = held.flatMap((h) =>
+      typeof h === "object" && h !== null && "machineId" in h && typeof h.machineId === "string" && "reason" in h && typeof h.reason === "string"
+        ? [{ machineId: h.machineId, reason: h.reason }]
+        : [],
+    );
+    return { massLoss, heldMachines };
+  } catch {
+    return undefined;
+  }
 }

@@ -154,7 +154,12 @@ export function registryService(
     destroyUnit: unaryHandler(log, "DestroyUnit", async (req) => ({ revision: await registry.destroyUnit(req.name) })),
     listMachines: unaryHandler(log, "ListMachines", async (req) => {
       await registry.fresh(req.minRevision);
-      return { machines: cache.sortedMachines().map(machineToWire), revision: cache.revision };
+      const status = cache.engineStatus;
+      return {
+        machines: cache.sortedMachines().map(machineToWire),
+        revision: cache.revision,
+        engineStatus: status ? { massLoss: status.massLoss, heldMachines: status.heldMachines.map((h) => ({ ...h })) } : undefined,
+      };
     }),
     registerMachine: unaryHandler(log, "RegisterMachine", async (req) => {
       if (!req.machine) throw new FleetError("invalid-argument", "machine is required");
@@ -244,6 +249,12 @@ export function registryService(
     }),
     applySchedule: unaryHandler(log, "ApplySchedule", async (req) => ({
       revision: await registry.applySchedule(req.candidateId, req.fence, req.placements.map(placementFromWire), req.absentMachines),
+    })),
+    reportEngineStatus: unaryHandler(log, "ReportEngineStatus", async (req) => ({
+      revision: await registry.reportEngineStatus(req.candidateId, req.fence, {
+        massLoss: req.status?.massLoss ?? "",
+        heldMachines: (req.status?.heldMachines ?? []).map((h) => ({ machineId: h.machineId, reason: h.reason })),
+      }),
     })),
   };
 }

@@ -16,7 +16,7 @@ import {
 } from "@fleet/domain";
 import type { EtcdStore } from "./etcd-store.js";
 import type { Keys } from "./keys.js";
-import { decodeUnit, type RegistryCache } from "./registry-cache.js";
+import { decodeUnit, type EngineStatusRecord, type RegistryCache } from "./registry-cache.js";
 
 /** etcd's default --max-txn-ops is 128: larger batches are split, each part fenced alike. */
 const MAX_TXN_OPS = 100;
@@ -445,6 +445,22 @@ export class Registry {
       revision = res.revision;
     }
     return revision;
+  }
+
+  /** Stores the leader's liveness report (engine/status), fenced like applySchedule. */
+  async reportEngineStatus(candidateId: string, fence: number, status: EngineStatusRecord): Promise<number> {
+    for (const h of status.heldMachines) assertMachineId(h.machineId);
+    if (status.massLoss.length > 4096 || status.heldMachines.length > 100_000) throw new FleetError("invalid-argument", "engine status too large");
+    const leader = this.keys.leader();
+    const res = await this.store.txn(
+      {
+        compare: [created(leader, fence), { key: b(leader), target: "Value", result: "Equal", value: b(candidateId) }],
+        success: [put(this.keys.engineStatus(), { massLoss: status.massLoss, heldMachines: status.heldMachines })],
+      },
+      "txn-idempotent",
+    );
+    if (!res.succeeded) throw new FleetError("failed-precondition", `engine ${candidateId} is not the leader (fence ${fence})`);
+    return res.revision;
   }
 }
 
