@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planAgentTasks, type DesiredUnit, type ObservedUnit } from "./agent-plan.js";
+import { planAgentTasks, unrunnableUnitReason, type DesiredUnit, type ObservedUnit } from "./agent-plan.js";
 
 const file = "[Service]\nExecStart=/bin/sleep infinity\n";
 const want = (name: string, desiredState: "loaded" | "launched", contents = file): DesiredUnit => ({ name, contents, desiredState });
@@ -100,5 +100,18 @@ describe("planAgentTasks", () => {
     for (const t of planAgentTasks([want("b.service", "launched")], [have("a.service", "launched", "failed")])) {
       expect(t.reason).not.toBe("");
     }
+  });
+});
+
+describe("unrunnableUnitReason", () => {
+  it.each([
+    { name: "a.service", want: undefined },
+    { name: "foo@1.service", want: undefined },
+    { name: "foo@.service", want: "unit foo@.service cannot run: it is a template (missing the instance name)" },
+    { name: "foo@.timer", want: "unit foo@.timer cannot run: it is a template (missing the instance name)" },
+    { name: "../evil.service", want: expect.stringContaining('unit ../evil.service cannot run: invalid unit name "../evil.service"') },
+    { name: "nosuffix", want: expect.stringContaining("cannot run: invalid unit name") },
+  ])("$name", ({ name, want }) => {
+    expect(unrunnableUnitReason(name)).toEqual(want);
   });
 });

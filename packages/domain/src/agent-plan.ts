@@ -6,6 +6,7 @@
 //   observed (unit files + systemd)    ─┘                      write-file, link, daemon-reload,
 //                                                              enable, reset-failed, start]
 import type { TargetState } from "./types.js";
+import { parseUnitName, unitNameError } from "./unit-name.js";
 
 export interface DesiredUnit {
   readonly name: string;
@@ -45,6 +46,19 @@ export function hasInstallSection(contents: string): boolean {
 
 export function isRunning(activeState: string): boolean {
   return RUNNING.has(activeState);
+}
+
+/**
+ * Why an agent cannot run a unit of this name, or undefined when it can. A template
+ * (foo@.service) is a valid name to store but systemd refuses to load, start or even list it
+ * ("Unit name foo@.service is missing the instance name."): the agent reports such a unit with
+ * this reason instead of asking systemd, so that it never fails the units beside it.
+ */
+export function unrunnableUnitReason(name: string): string | undefined {
+  const error = unitNameError(name);
+  if (error) return `unit ${name} cannot run: ${error}`;
+  if (parseUnitName(name).isTemplate) return `unit ${name} cannot run: it is a template (missing the instance name)`;
+  return undefined;
 }
 
 /** The tasks, in the order they must run. Idempotent: a converged machine gets none. */

@@ -1,6 +1,6 @@
 // The agent's pass against a fake systemd and a fake registry, with real unit files in a
 // temporary directory.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -128,6 +128,59 @@ describe("Agent", () => {
     await agent.reconcile("test");
     await settle();
     expect([...registry.states.keys()].sort()).toEqual(["east.service", "placed.service"]);
+  });
+
+  it("a template scheduled here fails no pass: it is reported with its reason, the other units start, and the next passes go on", async () => {
+    const { agent, registry, systemd } = makeAgent();
+    registry.units = [makeUnit("foo@.service", "launched"), makeUnit("good.service", "launched")];
+    await agent.reconcile("test");
+    await settle();
+    expect(registry.states.get("good.service")).toMatchObject({ activeState: "active", currentState: "launched" });
+    expect(registry.states.get("foo@.service")).toMatchObject({
+      currentState: "inactive",
+      reason: "unit foo@.service cannot run: it is a template (missing the instance name)",
+    });
+    registry.units = [makeUnit("good.service", "launched"), makeUnit("later.service", "launched")];
+    await agent.reconcile("template destroyed");
+    await settle();
+    expect(registry.states.get("later.service")).toMatchObject({ activeState: "active", currentState: "launched" });
+    expect(registry.states.has("foo@.service")).toBe(false);
+    expect(systemd.calls.filter((c) => c.includes("foo@"))).toEqual([]);
+  });
+
+  it("a unit systemd fails every call for is reported with the error, the others run, and the next pass retries it", async () => {
+    const { agent, registry, systemd } = makeAgent();
+    registry.units = [makeUnit("a.service", "launched"), makeUnit("odd.service", "launched"), makeUnit("z.service", "launched")];
+    systemd.broken.set("odd.service", "Unit odd.service has a bad unit file setting.");
+    await agent.reconcile("test");
+    await agent.reconcile("interval");
+    await settle();
+    expect(registry.states.get("a.service")).toMatchObject({ activeState: "active", currentState: "launched" });
+    expect(registry.states.get("z.service")).toMatchObject({ activeState: "active", currentState: "launched" });
+    expect(registry.states.get("odd.service")?.reason).toContain("Unit odd.service has a bad unit file setting.");
+    expect(registry.states.get("odd.service")?.currentState).not.toBe("launched");
+
+    systemd.broken.delete("odd.service");
+    await agent.reconcile("interval");
+    await settle();
+    expect(registry.states.get("odd.service")).toMatchObject({ activeState: "active", currentState: "launched" });
+    expect(registry.states.get("odd.service")?.reason).toBeUndefined();
+  });
+
+  it("a unit file it cannot write fails that unit only, with the reason, until it can", async () => {
+    const { agent, registry } = makeAgent();
+    // A directory where the agent writes the file first (temp file, then rename).
+    mkdirSync(join(dir, "units", ".stuck.service.tmp"), { recursive: true });
+    registry.units = [makeUnit("stuck.service", "launched"), makeUnit("fine.service", "launched")];
+    await agent.reconcile("test");
+    await settle();
+    expect(registry.states.get("fine.service")).toMatchObject({ activeState: "active", currentState: "launched" });
+    expect(registry.states.get("stuck.service")).toMatchObject({ currentState: "inactive", reason: expect.stringContaining("write-file failed") });
+
+    rmSync(join(dir, "units", ".stuck.service.tmp"), { recursive: true });
+    await agent.reconcile("interval");
+    await settle();
+    expect(registry.states.get("stuck.service")).toMatchObject({ activeState: "active", currentState: "launched" });
   });
 
   it("one failing start does not stop the other units of the pass", async () => {

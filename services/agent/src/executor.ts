@@ -17,15 +17,24 @@ const START_WAIT_MS = 5_000;
 /** Called as each start finishes, before the rest of the pass: its unit can be reported at once. */
 export type StartedListener = (unit: string) => void;
 
+export interface ExecuteOptions {
+  /** AtMostOnce units: systemd refuses their start ("dependency") while the fence is not armed,
+   * which fails the task (the next pass retries) instead of counting the unit launched. */
+  readonly fenced?: ReadonlySet<string>;
+}
+
 export async function executeTasks(
   tasks: readonly AgentTask[],
   systemd: UnitManager,
   files: UnitFiles,
   log: Logger,
   onStarted: StartedListener = () => {},
+  options: ExecuteOptions = {},
 ): Promise<TaskResult[]> {
   const results: TaskResult[] = [];
   const failedStops = new Set<string>();
+  /** Units whose file could not be written: not linked, enabled or started this pass. */
+  const failedWrites = new Set<string>();
   // Stops run together (each waits for its job), then removals in order, then file writes
   // together, then one LinkUnitFiles call for every new file, then the rest in order, and
   // finally the starts together.
@@ -55,9 +64,11 @@ export async function executeTasks(
           await files.write(task.unit, task.contents);
           break;
         case "link":
+          if (failedWrites.has(task.unit)) throw new Error("not linked: its file was not written");
           await systemd.linkUnitFiles([files.pathOf(task.unit)]);
           break;
         case "enable":
+          if (failedWrites.has(task.unit)) throw new Error("not enabled: its file was not written");
           await systemd.enableUnitFiles([task.unit]);
           break;
         case "disable":
@@ -71,10 +82,12 @@ export async function executeTasks(
           await systemd.resetFailedUnit(task.unit);
           break;
         case "start": {
+          if (failedWrites.has(task.unit)) throw new Error("not started: its file was not written");
           // A canceled start job (e.g. replaced by a concurrent job) is retried by the next
           // pass; a failed one is systemd's to report (Restart= decides), not fleet's to redo.
           const result = await systemd.startUnit(task.unit, START_WAIT_MS);
           if (result === "canceled") throw new Error("start job was canceled");
+          if (result === "dependency" && options.fenced?.has(task.unit)) throw new Error("systemd refused the start: the at-most-once fence is not armed");
           if (result !== "done") log.info({ unit: task.unit, result }, "start job did not succeed");
           onStarted(task.unit);
           break;
@@ -85,6 +98,7 @@ export async function executeTasks(
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       if (task.kind === "stop") failedStops.add(task.unit);
+      if (task.kind === "write-file") failedWrites.add(task.unit);
       log.warn({ unit, task: task.kind, reason: task.reason, err: error }, "task failed");
       results.push({ task, error });
     }
@@ -109,7 +123,9 @@ export async function executeTasks(
   log.info({ tasks: tasks.length, failed: results.filter((r) => r.error).length, ms: timings }, "tasks applied");
   return results;
 
-  async function linkAll(batch: AgentTask[]): Promise<void> {
+  async function linkAll(all: AgentTask[]): Promise<void> {
+    const batch = all.filter((t) => !("unit" in t && failedWrites.has(t.unit)));
+    for (const task of all) if (!batch.includes(task)) await run(task);
     if (batch.length === 0) return;
     try {
       await systemd.linkUnitFiles(batch.map((t) => files.pathOf("unit" in t ? t.unit : "")));

@@ -4,6 +4,9 @@ import type { Machine, Unit, UnitState } from "@fleet/domain";
 import type { AgentRegistry } from "./agent.js";
 
 export class GatewayRegistry extends RegistryConnection implements AgentRegistry {
+  /** A heartbeat's deadline: a hung one counts as failed in time for a retry to renew the lease. */
+  heartbeatDeadlineMs = 3000;
+
   async register(machine: Machine, ttlSeconds: number): Promise<string> {
     const res = await unary(this.client.registerMachine.bind(this.client), { machine: machineToWire(machine), ttlSeconds: Math.ceil(ttlSeconds) });
     this.observe(res.revision);
@@ -11,7 +14,7 @@ export class GatewayRegistry extends RegistryConnection implements AgentRegistry
   }
 
   async heartbeat(machineId: string, leaseId: string): Promise<boolean> {
-    const res = await unary(this.client.machineHeartbeat.bind(this.client), { machineId, leaseId }, { deadlineMs: 3000 });
+    const res = await unary(this.client.machineHeartbeat.bind(this.client), { machineId, leaseId }, { deadlineMs: this.heartbeatDeadlineMs });
     return res.alive;
   }
 

@@ -8,6 +8,7 @@ import { agentService } from "./agent-service.js";
 import { Agent } from "./agent.js";
 import { agentConfigSchema } from "./config.js";
 import { GatewayRegistry } from "./gateway-registry.js";
+import { HeartbeatLoop } from "./heartbeat-loop.js";
 import { DbusUnitManager } from "./systemd.js";
 import { UnitFiles } from "./unit-files.js";
 
@@ -36,13 +37,18 @@ runMain(async () => {
   const agentEndpoint = `${["", "0.0.0.0", "[::]"].includes(host) ? publicIp : host}:${port}`;
   const machine = { id: machineId, publicIp, metadata: config.metadata, agentEndpoint };
   const registry = new GatewayRegistry(config.gateway_endpoint);
+  const ttlMs = config.agent_ttl * 1000;
+  // A heartbeat that hangs must not hold the next one back for long: the retries (backoff
+  // capped at agent_ttl/6) keep the lease alive through one lost call.
+  registry.heartbeatDeadlineMs = Math.min(3000, Math.max(500, ttlMs / 4));
   const systemd = await DbusUnitManager.connect();
-  const agent = new Agent(machine, config.agent_ttl, registry, systemd, new UnitFiles(config.units_dir), log);
-
   const loop = new ReconcileLoop({
     intervalMs: config.agent_reconcile_interval * 1000,
     pass: (trigger) => agent.reconcile(trigger),
     onError: (err) => log.warn({ err: err instanceof Error ? err.message : String(err) }, "reconcile failed"),
+  });
+  const agent = new Agent(machine, config.agent_ttl, registry, systemd, new UnitFiles(config.units_dir), log, {
+    requestPass: (why) => loop.trigger(why),
   });
   const hints = await connectHintBus(config.nats_servers, `agent-${machineId}`, log);
   const onHint = (hint: { revision: number; what: string }) => {
@@ -52,14 +58,18 @@ runMain(async () => {
   hints.subscribe(machineSubject(machineId), onHint);
   hints.subscribe(ALL_MACHINES_SUBJECT, onHint);
 
-  const heartbeat = setInterval(() => {
-    agent.heartbeat().catch((err: unknown) => log.warn({ err: (err as Error).message }, "heartbeat failed"));
-  }, (config.agent_ttl * 1000) / 3);
+  const heartbeat = new HeartbeatLoop({
+    ttlMs,
+    beat: () => agent.heartbeat(),
+    onError: (err, failures, retryInMs) =>
+      log.warn({ err: err instanceof Error ? err.message : String(err), failures, retryInMs: Math.round(retryInMs) }, "heartbeat failed; retrying"),
+  });
+  heartbeat.start();
   loop.start();
   log.info({ agentEndpoint, publicIp: machine.publicIp, metadata: machine.metadata, gateway: config.gateway_endpoint }, "agent started");
 
   const stop = async () => {
-    clearInterval(heartbeat);
+    await heartbeat.stop();
     await shutdown(server);
     await loop.stop();
     await hints.close();

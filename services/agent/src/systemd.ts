@@ -1,6 +1,7 @@
 // The agent's edge to systemd: manager calls over the system bus (dbus-next, raw messages, no
 // introspection) and the signals systemd sends about our units.
 import dbus from "dbus-next";
+import { CallLimiter } from "./call-limiter.js";
 import { UNIT_PATH_PREFIX, unitObjectPath } from "./unit-path.js";
 
 const DEST = "org.freedesktop.systemd1";
@@ -24,9 +25,11 @@ export interface UnitManager {
   /** Enables units at runtime (their [Install] section), by name. */
   enableUnitFiles(names: readonly string[]): Promise<void>;
   disableUnitFiles(names: readonly string[]): Promise<void>;
-  /** Starts the unit; resolves with the start job's result ("done", "failed", "canceled", ...,
-   * or "pending" if it did not finish within timeoutMs). */
-  startUnit(name: string, timeoutMs: number): Promise<string>;
+  /** Starts the unit; resolves with the start job's result ("done", "failed", "canceled",
+   * "dependency", ..., or "pending" if it did not finish within timeoutMs). */
+  startUnit(name: string, timeoutMs: number, o?: CallOptions): Promise<string>;
+  /** Restarts the unit (starts it when inactive); resolves with the job's result as startUnit. */
+  restartUnit(name: string, timeoutMs: number, o?: CallOptions): Promise<string>;
   /** Stops the unit and resolves once the stop job finished. "No such unit" counts as stopped. */
   stopUnit(name: string, timeoutMs: number): Promise<void>;
   resetFailedUnit(name: string): Promise<void>;
@@ -38,7 +41,17 @@ export interface UnitManager {
   close(): void;
 }
 
+export interface CallOptions {
+  /** Not queued behind other calls (the at-most-once fence's re-arm must take effect at once). */
+  readonly urgent?: boolean;
+}
+
 type Body = unknown[];
+
+/** dbus-daemon refuses a connection more than 128 pending method calls on the system bus
+ * (max_replies_per_connection); the agent keeps at most this many in flight and queues the
+ * rest, leaving room for urgent calls and for the bus's own. */
+export const MAX_PENDING_CALLS = 64;
 
 /** dbus-daemon's default limit is 512 match rules per connection on the system bus; beyond this
  * many watched units the agent takes every unit's signals instead of one rule per unit. */
@@ -61,6 +74,7 @@ export class DbusUnitManager implements UnitManager {
   private readonly watched = new Set<string>();
   /** Set once the agent watches more units than MAX_UNIT_MATCHES: one rule for all units. */
   private watchingAll = false;
+  private readonly limiter = new CallLimiter(MAX_PENDING_CALLS);
 
   private constructor(private readonly bus: dbus.MessageBus) {
     bus.on("message", (msg) => this.onMessage(msg));
@@ -74,8 +88,9 @@ export class DbusUnitManager implements UnitManager {
     return manager;
   }
 
-  private async call(destination: string, path: string, iface: string, member: string, signature: string, body: Body): Promise<Body> {
-    const reply = await this.bus.call(new dbus.Message({ destination, path, interface: iface, member, signature, body }));
+  private async call(destination: string, path: string, iface: string, member: string, signature: string, body: Body, o: CallOptions = {}): Promise<Body> {
+    const send = () => this.bus.call(new dbus.Message({ destination, path, interface: iface, member, signature, body }));
+    const reply = await (o.urgent ? send() : this.limiter.run(send));
     return reply?.body ?? [];
   }
 
@@ -83,8 +98,8 @@ export class DbusUnitManager implements UnitManager {
     return this.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", member, "s", [rule]);
   }
 
-  private managerCall(member: string, signature: string, body: Body): Promise<Body> {
-    return this.call(DEST, PATH, MANAGER, member, signature, body);
+  private managerCall(member: string, signature: string, body: Body, o?: CallOptions): Promise<Body> {
+    return this.call(DEST, PATH, MANAGER, member, signature, body, o);
   }
 
   private onMessage(msg: dbus.Message): void {
@@ -135,8 +150,13 @@ export class DbusUnitManager implements UnitManager {
     await this.managerCall("Reload", "", []);
   }
 
-  async startUnit(name: string, timeoutMs: number): Promise<string> {
-    const [jobPath] = (await this.managerCall("StartUnit", "ss", [name, "replace"])) as [string];
+  async startUnit(name: string, timeoutMs: number, o?: CallOptions): Promise<string> {
+    const [jobPath] = (await this.managerCall("StartUnit", "ss", [name, "replace"], o)) as [string];
+    return this.waitForJob(jobPath, timeoutMs);
+  }
+
+  async restartUnit(name: string, timeoutMs: number, o?: CallOptions): Promise<string> {
+    const [jobPath] = (await this.managerCall("RestartUnit", "ss", [name, "replace"], o)) as [string];
     return this.waitForJob(jobPath, timeoutMs);
   }
 
@@ -190,7 +210,12 @@ export class DbusUnitManager implements UnitManager {
       return;
     }
     for (const p of paths) this.watched.add(p);
-    await Promise.all(paths.map((p) => this.busCall("AddMatch", unitMatchRule(p))));
+    const added = await Promise.allSettled(paths.map((p) => this.busCall("AddMatch", unitMatchRule(p))));
+    // A rule the bus refused is asked for again next time.
+    const refused = paths.filter((p, i) => added[i]?.status === "rejected");
+    for (const p of refused) this.watched.delete(p);
+    const first = added.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (first) throw new Error(`${refused.length} of ${paths.length} match rules refused: ${(first.reason as Error).message}`);
   }
 
   async unwatchUnits(names: readonly string[]): Promise<void> {

@@ -9,7 +9,8 @@ export const RUNTIME_UNIT_DIR = "/run/systemd/system";
 export class UnitFiles {
   constructor(
     readonly dir: string,
-    private readonly runtimeDir = RUNTIME_UNIT_DIR,
+    /** systemd's runtime unit path: links to our files, and the at-most-once fence's units. */
+    readonly runtimeDir = RUNTIME_UNIT_DIR,
   ) {}
 
   pathOf(name: string): string {
