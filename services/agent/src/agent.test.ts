@@ -1,6 +1,6 @@
 // The agent's pass against a fake systemd and a fake registry, with real unit files in a
 // temporary directory.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -146,6 +146,19 @@ describe("Agent", () => {
     expect(registry.states.get("later.service")).toMatchObject({ activeState: "active", currentState: "launched" });
     expect(registry.states.has("foo@.service")).toBe(false);
     expect(systemd.calls.filter((c) => c.includes("foo@"))).toEqual([]);
+  });
+
+  it("a template's file left by an older agent is removed without asking systemd about it, and the unit keeps its reason", async () => {
+    const { agent, registry, systemd } = makeAgent();
+    mkdirSync(join(dir, "units"), { recursive: true });
+    writeFileSync(join(dir, "units", "foo@.service"), "[Service]\nExecStart=/bin/sleep infinity\n");
+    registry.units = [makeUnit("foo@.service", "launched"), makeUnit("good.service", "launched")];
+    await agent.reconcile("restart");
+    await settle();
+    expect(existsSync(join(dir, "units", "foo@.service"))).toBe(false);
+    expect(systemd.calls.filter((c) => c.includes("foo@"))).toEqual([]);
+    expect(registry.states.get("foo@.service")).toMatchObject({ hash: "hash-of-foo@.service", currentState: "inactive", reason: expect.stringContaining("it is a template") });
+    expect(registry.states.get("good.service")).toMatchObject({ activeState: "active" });
   });
 
   it("a unit systemd fails every call for is reported with the error, the others run, and the next pass retries it", async () => {

@@ -214,7 +214,7 @@ export class Agent {
     for (const d of desired) if (!this.reached.has(d.name)) this.reached.set(d.name, "inactive");
     for (const t of tasks) if (t.kind === "start") this.starting.add(t.unit);
     const unwatched = new Set(names.filter((n) => !this.pathToName.has(unitObjectPath(n))));
-    await this.track(names.filter((n) => !this.starting.has(n) && unwatched.has(n)));
+    await this.track(askable.filter((n) => !this.starting.has(n) && unwatched.has(n)));
     const slow = setTimeout(() => this.settle([...this.starting].filter((n) => unwatched.has(n)), false), SLOW_START_MS);
     const results = await executeTasks(tasks, this.systemd, this.files, this.log, (unit) => this.onStarted(unit), { fenced }).finally(() => {
       clearTimeout(slow);
@@ -234,13 +234,16 @@ export class Agent {
       if (d) this.reached.set(name, d.desiredState);
       else if (this.reached.delete(name)) {
         this.status.delete(name);
-        this.hashes.delete(name);
         this.dirty.delete(name);
-        if (!this.refused.has(name)) this.removed.add(name);
+        // A unit refused here keeps its state (with the reason); others' go.
+        if (!this.refused.has(name)) {
+          this.hashes.delete(name);
+          this.removed.add(name);
+        }
       }
     }
     await this.untrack(names.filter((n) => !this.reached.has(n)));
-    await this.readStatuses([...this.reached.keys()], reasons);
+    await this.readStatuses([...this.reached.keys()].filter((n) => !unrunnableUnitReason(n)), reasons);
     this.setReasons(names, reasons);
     this.markAllDirty();
   }
