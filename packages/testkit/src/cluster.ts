@@ -1,11 +1,14 @@
 // A whole sandbox cluster: etcd, NATS, registry-gateway, engines, api as host processes,
 // then nspawn machines each running the agent as a systemd service.
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { connect, unary, RegistryServiceClient } from "@fleet/wire";
-import { etcdHealthy, leaderEngineOf, startEtcdLocal } from "./etcd.js";
+import { isComponentName, replicaNames } from "./component-names.js";
+import { etcdHealthy, etcdRejoinArgv, leaderEngineOf, startEtcdClusterLocal } from "./etcd.js";
 import { startNatsLocal } from "./nats.js";
-import { freePort, splitHostPort, waitForTcp } from "./ports.js";
+import { partitionMachine, healPartition, type PartitionRecord } from "./partition.js";
+import { partitionChainName } from "./partition-rules.js";
+import { freePort, freePorts, splitHostPort, waitForTcp } from "./ports.js";
 import { isAlive, signal, sleep, spawnLogged, terminate, waitFor, waitForExit, logTail, WaitAborted } from "./proc.js";
 import { validateName, DEFAULT_BASE_DIR } from "./machine-spec.js";
 import {
@@ -22,7 +25,17 @@ import {
   type MachineRecord,
 } from "./machine.js";
 import { repoRoot as defaultRepoRoot } from "./repo.js";
-import { anyAlive, clientEnv, readState, writeState, type ClusterState, type ComponentKind, type ComponentRecord } from "./state.js";
+import {
+  anyAlive,
+  clientEnv,
+  gatewayEndpoints,
+  readState,
+  refreshState,
+  writeState,
+  type ClusterState,
+  type ComponentKind,
+  type ComponentRecord,
+} from "./state.js";
 
 export interface ClusterMachineSpec {
   name: string;
@@ -41,6 +54,11 @@ export interface ClusterOptions {
   detached?: boolean;
   repoRoot?: string;
   engines?: number;
+  /** etcd members (default 1): named "etcd" when 1, else etcd-1..etcd-N. */
+  etcdMembers?: number;
+  /** registry-gateways (default 1): named "registry-gateway" when 1, else registry-gateway-1..-N.
+   * Engines, the api and agents get all of them, comma separated, in FLEET_GATEWAY_ENDPOINT. */
+  gateways?: number;
   /** Progress messages. */
   log?: (msg: string) => void;
   /** Boot + registration timeout. */
@@ -76,7 +94,13 @@ export async function startCluster(o: ClusterOptions): Promise<ClusterHandle> {
   for (const m of o.machines) {
     validateName("machine", m.name);
     if (names.has(m.name)) throw new Error(`duplicate machine name ${m.name}`);
+    if (isComponentName(m.name)) throw new Error(`machine name ${m.name} is taken by a component (etcd[-N], nats, registry-gateway[-N], engine[-N], api): choose another`);
     names.add(m.name);
+  }
+  const etcdMembers = o.etcdMembers ?? 1;
+  const gatewayCount = o.gateways ?? 1;
+  for (const [what, n] of [["etcdMembers", etcdMembers], ["gateways", gatewayCount]] as const) {
+    if (!Number.isInteger(n) || n < 1 || n > 9) throw new Error(`${what} must be an integer 1..9, got ${n}`);
   }
   const root = o.repoRoot ?? defaultRepoRoot();
   for (const svc of SERVICES) {
@@ -109,24 +133,30 @@ export async function startCluster(o: ClusterOptions): Promise<ClusterHandle> {
   const svcDir = join(stateDir, "services");
   const timeoutMs = o.readyTimeoutMs ?? 90_000;
   try {
-    log("starting etcd and NATS");
-    const [etcd, nats] = await Promise.all([startEtcdLocal({ dir: svcDir, detached }), startNatsLocal({ dir: svcDir, detached })]);
-    state.components.push(
-      {
-        name: "etcd",
+    log(etcdMembers === 1 ? "starting etcd and NATS" : `starting a ${etcdMembers}-member etcd and NATS`);
+    const etcdNames = replicaNames("etcd", etcdMembers);
+    const [etcd, nats] = await Promise.all([
+      startEtcdClusterLocal({ dir: svcDir, members: etcdMembers, names: etcdNames, clusterToken: `fleet-${cluster}`, detached }),
+      startNatsLocal({ dir: svcDir, detached }),
+    ]);
+    etcd.forEach((member, i) =>
+      state.components.push({
+        name: etcdNames[i]!,
         kind: "etcd",
-        pid: etcd.pid,
-        startTime: etcd.startTime,
-        address: etcd.endpoint,
-        logFile: etcd.logFile,
-        dataDir: etcd.dataDir,
-        argv: etcd.argv,
-        healthUrl: `${etcd.metricsUrl}/health`,
-      },
-      { name: "nats", kind: "nats", pid: nats.pid, startTime: nats.startTime, address: nats.url, logFile: nats.logFile, argv: nats.argv },
+        pid: member.pid,
+        startTime: member.startTime,
+        address: member.endpoint,
+        logFile: member.logFile,
+        dataDir: member.dataDir,
+        argv: member.argv,
+        healthUrl: `${member.metricsUrl}/health`,
+      }),
     );
-    state.endpoints.etcd = etcd.endpoint;
-    state.endpoints.etcdMetrics = etcd.metricsUrl;
+    state.components.push({ name: "nats", kind: "nats", pid: nats.pid, startTime: nats.startTime, address: nats.url, logFile: nats.logFile, argv: nats.argv });
+    const etcdServers = etcd.map((m) => m.endpoint);
+    state.endpoints.etcd = etcdServers[0]!;
+    state.endpoints.etcdServers = etcdServers;
+    state.endpoints.etcdMetrics = etcd[0]!.metricsUrl;
     state.endpoints.nats = nats.url;
     state.endpoints.natsMonitor = nats.monitorUrl;
     writeState(state);
@@ -143,17 +173,26 @@ export async function startCluster(o: ClusterOptions): Promise<ClusterHandle> {
     };
     const waitService = (rec: ComponentRecord) => waitComponentReady(rec);
 
-    log("starting registry-gateway");
-    const gateway = `127.0.0.1:${await freePort()}`;
-    const gw = await startService(
-      "registry-gateway",
-      "registry-gateway",
-      { FLEET_ETCD_SERVERS: etcd.endpoint, FLEET_NATS_SERVERS: nats.url, FLEET_GATEWAY_LISTEN: gateway, FLEET_AGENT_TTL: String(state.agentTtlSeconds) },
-      gateway,
-    );
-    await waitService(gw);
-    state.endpoints.gateway = gateway;
+    const gatewayNames = replicaNames("registry-gateway", gatewayCount);
+    log(gatewayCount === 1 ? "starting registry-gateway" : `starting ${gatewayCount} registry-gateways`);
+    const gateways = (await freePorts(gatewayCount)).map((port) => `127.0.0.1:${port}`);
+    const gws: ComponentRecord[] = [];
+    for (const [i, listen] of gateways.entries()) {
+      gws.push(
+        await startService(
+          gatewayNames[i]!,
+          "registry-gateway",
+          { FLEET_ETCD_SERVERS: etcdServers.join(","), FLEET_NATS_SERVERS: nats.url, FLEET_GATEWAY_LISTEN: listen, FLEET_AGENT_TTL: String(state.agentTtlSeconds) },
+          listen,
+        ),
+      );
+    }
+    await Promise.all(gws.map(waitService));
+    state.endpoints.gateway = gateways[0]!;
+    state.endpoints.gateways = gateways;
     writeState(state);
+    // What every gateway client gets: all of them, comma separated, in component order.
+    const gateway = gateways.join(",");
 
     log(`starting ${o.engines ?? 2} engines and the api`);
     const engines: Promise<ComponentRecord>[] = [];
@@ -243,29 +282,42 @@ export async function waitComponentReady(rec: ComponentRecord, timeoutMs = 30_00
   }
 }
 
-/** Polls RegistryService.ListMachines through the gateway until every machine is there. */
-export async function waitRegistered(state: ClusterState, timeoutMs: number): Promise<void> {
-  const gateway = state.endpoints.gateway;
-  if (!gateway) throw new Error("no gateway endpoint in state");
-  const client = connect(RegistryServiceClient, gateway);
-  try {
-    await waitFor(
-      `machines ${state.machines.map((m) => m.name).join(", ")} to register`,
-      async () => {
-        for (const m of state.machines) {
-          if (!machineRunning(m)) throw new WaitAborted(`machine ${m.name} died while waiting for registration`);
-        }
-        const res = await unary(client.listMachines.bind(client), { minRevision: 0 }, { deadlineMs: 3_000 });
-        const ids = new Set(res.machines.map((x) => x.id));
-        const missing = state.machines.filter((m) => !ids.has(m.machineId));
-        if (missing.length > 0) throw new Error(`not yet registered: ${missing.map((m) => `${m.name} (${m.machineId}, agent log ${join(m.fs, "var/log/fleet-agent.log")})`).join(", ")}`);
-        return true;
-      },
-      { timeoutMs, intervalMs: 250 },
-    );
-  } finally {
-    client.close();
+/** The machine ids RegistryService.ListMachines returns, from the first gateway that answers
+ * (gateways may be down: any live one will do). */
+export async function registeredMachineIds(state: ClusterState, deadlineMs = 3_000): Promise<Set<string>> {
+  const gateways = gatewayEndpoints(state);
+  if (gateways.length === 0) throw new Error("no gateway endpoint in state");
+  const errors: string[] = [];
+  for (const gateway of gateways) {
+    const client = connect(RegistryServiceClient, gateway);
+    try {
+      const res = await unary(client.listMachines.bind(client), { minRevision: 0 }, { deadlineMs });
+      return new Set(res.machines.map((x) => x.id));
+    } catch (e) {
+      errors.push(`${gateway}: ${(e as Error).message}`);
+    } finally {
+      client.close();
+    }
   }
+  throw new Error(`no gateway answered ListMachines: ${errors.join("; ")}`);
+}
+
+/** Polls ListMachines (through any live gateway) until every machine (or those named) is there. */
+export async function waitRegistered(state: ClusterState, timeoutMs: number, names?: readonly string[]): Promise<void> {
+  const machines = names ? state.machines.filter((m) => names.includes(m.name)) : state.machines;
+  await waitFor(
+    `machines ${machines.map((m) => m.name).join(", ")} to register`,
+    async () => {
+      for (const m of machines) {
+        if (!machineRunning(m)) throw new WaitAborted(`machine ${m.name} died while waiting for registration`);
+      }
+      const ids = await registeredMachineIds(state);
+      const missing = machines.filter((m) => !ids.has(m.machineId));
+      if (missing.length > 0) throw new Error(`not yet registered: ${missing.map((m) => `${m.name} (${m.machineId}, agent log ${join(m.fs, "var/log/fleet-agent.log")})`).join(", ")}`);
+      return true;
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
 }
 
 export interface StopReport {
@@ -274,11 +326,22 @@ export interface StopReport {
   errors: string[];
 }
 
-/** Stops everything a state records (by recorded PIDs only): machines first, then services,
- * then NATS and etcd. removeState also deletes the state dir. */
+/** Stops everything a state records (by recorded PIDs only): heals partitions first (a
+ * partitioned machine would take its whole grace period to power off), then machines, then
+ * services, then NATS and etcd. removeState also deletes the state dir. */
 export async function stopCluster(state: ClusterState, o: { removeState?: boolean; machineGraceMs?: number } = {}): Promise<StopReport> {
   const report: StopReport = { stopped: [], alreadyDead: [], errors: [] };
   if (state.status !== "failed") state.status = "stopping";
+  if (existsSync(state.stateDir)) writeState(state);
+  for (const p of [...(state.partitions ?? [])]) {
+    try {
+      await healPartition(p.chain);
+      state.partitions = (state.partitions ?? []).filter((x) => x.machine !== p.machine);
+      report.stopped.push(`partition of ${p.machine}`);
+    } catch (e) {
+      report.errors.push(`heal ${p.machine}: ${(e as Error).message}`);
+    }
+  }
   if (existsSync(state.stateDir)) writeState(state);
   await Promise.all(
     state.machines.map(async (m) => {
@@ -308,7 +371,9 @@ export async function stopCluster(state: ClusterState, o: { removeState?: boolea
   return report;
 }
 
-/** Handle on a running cluster (from startCluster, or attachCluster(stateDir)). */
+/** Handle on a running cluster (from startCluster, or attachCluster(stateDir)).
+ * Methods that change the cluster first re-read the state file, so a handle stays right
+ * when fleet-dev (another process) restarted or partitioned something meanwhile. */
 export class ClusterHandle {
   constructor(readonly state: ClusterState) {}
 
@@ -318,19 +383,25 @@ export class ClusterHandle {
   get endpoints(): ClusterState["endpoints"] {
     return this.state.endpoints;
   }
-  /** FLEETCTL_ENDPOINT, FLEET_GATEWAY_ENDPOINT, ... for clients. */
+  /** FLEETCTL_ENDPOINT, FLEET_GATEWAY_ENDPOINT (all gateways, comma separated), ... for clients. */
   get env(): Record<string, string> {
     return clientEnv(this.state);
   }
 
+  /** Re-reads the state file into this.state when another process (fleet-dev) changed it. */
+  reload(): this {
+    refreshState(this.state);
+    return this;
+  }
+
   machine(name: string): MachineRecord {
     const m = this.state.machines.find((x) => x.name === name);
-    if (!m) throw new Error(`no machine ${name} in cluster ${this.state.cluster}`);
+    if (!m) throw new Error(`no machine ${name} in cluster ${this.state.cluster} (machines: ${this.state.machines.map((x) => x.name).join(", ") || "none"})`);
     return m;
   }
   component(name: string): ComponentRecord {
     const c = this.state.components.find((x) => x.name === name);
-    if (!c) throw new Error(`no component ${name} in cluster ${this.state.cluster}`);
+    if (!c) throw new Error(`no component ${name} in cluster ${this.state.cluster} (components: ${this.state.components.map((x) => x.name).join(", ")})`);
     return c;
   }
   /** [{name: "engine-1", pid}, ...] */
@@ -350,51 +421,114 @@ export class ClusterHandle {
   pid1(name: string): number | undefined {
     return containerPid1(this.machine(name));
   }
-  /** "Lost power": SIGKILL its PID 1. */
+  /** "Lost power": SIGKILL its PID 1. A partition stays recorded (restartMachine re-applies it). */
   kill(name: string): Promise<void> {
-    return killMachine(this.machine(name));
+    return killMachine(this.reload().machine(name));
   }
   /** Clean poweroff (its fs stays; restartMachine boots it again). */
   stopMachine(name: string): Promise<void> {
-    return stopMachine(this.machine(name));
+    return stopMachine(this.reload().machine(name));
   }
-  /** Boots a killed/stopped machine again (same fs, same machine-id) and waits for its system. */
-  async restartMachine(name: string, timeoutMs = 60_000): Promise<void> {
-    const m = this.machine(name);
-    await bootMachine(m, { detached: this.state.detached, repoRoot: this.state.repoRoot });
+  /** Boots a killed/stopped machine again (same fs, same machine-id) and waits for its system.
+   * A partitioned machine stays partitioned: its rules are made again for the new boot's
+   * cgroup as soon as it exists, before anything inside can reach the network.
+   * detached: the machine outlives this process (fleet-dev). */
+  async restartMachine(name: string, timeoutMs = 60_000, o: { detached?: boolean } = {}): Promise<{ partitionMs?: number }> {
+    const m = this.reload().machine(name);
+    const partition = this.partitionOf(name);
+    if (partition) await healPartition(partition.chain); // bound to the old boot's cgroup
+    await bootMachine(m, { detached: o.detached ?? this.state.detached, repoRoot: this.state.repoRoot });
     writeState(this.state);
+    let partitionMs: number | undefined;
+    if (partition) {
+      await waitInOwnCgroup(m);
+      const r = await partitionMachine(m);
+      this.setPartition(name, r.record);
+      partitionMs = r.ms;
+    }
     await waitMachineReady(m, timeoutMs);
     writeState(this.state);
+    return partitionMs === undefined ? {} : { partitionMs };
   }
 
-  /** Starts a killed component again: same command line, ports, environment and data. */
-  async restartComponent(name: string): Promise<void> {
-    const c = this.component(name);
+  /** Starts a killed component again: same command line, ports, environment and data (an
+   * etcd member rejoins its cluster from its data dir: --initial-cluster-state existing).
+   * Refuses a component that is still running. detached: it outlives this process. */
+  async restartComponent(name: string, o: { detached?: boolean } = {}): Promise<void> {
+    const c = this.reload().component(name);
     if (isAlive(c)) throw new Error(`${name} (pid ${c.pid}) is still running`);
+    if (c.kind === "etcd") c.argv = etcdRejoinArgv(c.argv);
     const [cmd, ...args] = c.argv;
     if (!cmd) throw new Error(`${name}: no recorded command line`);
-    const p = await spawnLogged({ cmd, args, env: { ...baseEnv(), ...(c.env ?? {}) }, logFile: c.logFile, detached: this.state.detached, cwd: this.state.repoRoot });
+    const p = await spawnLogged({ cmd, args, env: { ...baseEnv(), ...(c.env ?? {}) }, logFile: c.logFile, detached: o.detached ?? this.state.detached, cwd: this.state.repoRoot });
     c.pid = p.pid;
     c.startTime = p.startTime;
     writeState(this.state);
     await waitComponentReady(c);
   }
 
-  /** Waits until every machine is registered (e.g. after restartMachine). */
-  waitRegistered(timeoutMs = 60_000): Promise<void> {
-    return waitRegistered(this.state, timeoutMs);
+  /** Waits until every machine (or those named) is registered (e.g. after restartMachine). */
+  waitRegistered(timeoutMs = 60_000, names?: readonly string[]): Promise<void> {
+    return waitRegistered(this.state, timeoutMs, names);
+  }
+
+  /** Machine ids ListMachines returns now, through any live gateway. */
+  registeredMachineIds(): Promise<Set<string>> {
+    return registeredMachineIds(this.state);
   }
 
   /** Signals a component by its recorded PID (default SIGKILL) and waits for it to exit. */
   async killComponent(name: string, sig: NodeJS.Signals = "SIGKILL"): Promise<void> {
-    const c = this.component(name);
+    const c = this.reload().component(name);
     signal(c, sig);
     if (!(await waitForExit(c, 10_000))) throw new Error(`${name} (pid ${c.pid}) did not exit on ${sig}`);
   }
 
-  stop(o?: { removeState?: boolean }): Promise<StopReport> {
-    return stopCluster(this.state, { removeState: o?.removeState ?? true });
+  /** Cuts all traffic between the machine and everything else (control plane, other
+   * machines) while it keeps running. Idempotent: already = nothing had to be done. */
+  async partition(name: string): Promise<{ already: boolean; ms: number; chain: string }> {
+    const m = this.reload().machine(name);
+    const r = await partitionMachine(m, this.partitionOf(name));
+    this.setPartition(name, r.record);
+    return { already: r.already, ms: r.ms, chain: r.record.chain };
   }
+
+  /** Restores the machine's traffic. wasPartitioned false: there was nothing to heal. */
+  async heal(name: string): Promise<{ wasPartitioned: boolean; ms: number }> {
+    this.reload().machine(name);
+    const recorded = this.partitionOf(name);
+    const r = await healPartition(recorded?.chain ?? partitionChainName(this.state.cluster, name));
+    this.setPartition(name, undefined);
+    return { wasPartitioned: r.wasPartitioned || recorded !== undefined, ms: r.ms };
+  }
+
+  /** The machine's partition as recorded, if it is partitioned. */
+  partitionOf(name: string): PartitionRecord | undefined {
+    return (this.state.partitions ?? []).find((p) => p.machine === name);
+  }
+
+  private setPartition(name: string, rec: PartitionRecord | undefined): void {
+    const others = (this.state.partitions ?? []).filter((p) => p.machine !== name);
+    this.state.partitions = rec ? [...others, rec] : others;
+    writeState(this.state);
+  }
+
+  stop(o?: { removeState?: boolean }): Promise<StopReport> {
+    return stopCluster(this.reload().state, { removeState: o?.removeState ?? true });
+  }
+}
+
+/** Waits until a just-booted machine's launcher moved itself into the machine's cgroup. */
+async function waitInOwnCgroup(m: MachineRecord, timeoutMs = 10_000): Promise<void> {
+  await waitFor(
+    `machine ${m.name} in its cgroup ${m.cgroupName}`,
+    () => {
+      if (!machineRunning(m) || m.nspawnPid === undefined) throw new WaitAborted(`machine ${m.name}: nspawn exited\n--- ${m.logFile} ---\n${logTail(m.logFile)}`);
+      const text = readFileSync(`/proc/${m.nspawnPid}/cgroup`, "utf8");
+      return text.split("\n").some((l) => l.startsWith("0::") && `${l}/`.includes(`/${m.cgroupName}/`));
+    },
+    { timeoutMs, intervalMs: 10 },
+  );
 }
 
 export function attachCluster(stateDir: string): ClusterHandle {

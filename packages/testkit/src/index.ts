@@ -8,5 +8,8 @@ export * from "./machine-spec.js";
 export * from "./machine.js";
 export * from "./repo.js";
 export * from "./state.js";
+export * from "./component-names.js";
+export * from "./partition-rules.js";
+export * from "./partition.js";
 export * from "./cluster.js";
 export * from "./fixtures.js";

@@ -3,12 +3,14 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { MachineRecord } from "./machine.js";
+import type { PartitionRecord } from "./partition.js";
 import { isAlive } from "./proc.js";
 
 export type ComponentKind = "etcd" | "nats" | "registry-gateway" | "engine" | "api";
 
 export interface ComponentRecord {
-  /** Unique in the cluster: "etcd", "nats", "registry-gateway", "engine-1", "engine-2", "api". */
+  /** Unique in the cluster: "etcd" (or "etcd-1".."etcd-N" with N members), "nats",
+   * "registry-gateway" (or "registry-gateway-1".."-N"), "engine-1", "engine-2", "api". */
   name: string;
   kind: ComponentKind;
   pid: number;
@@ -21,7 +23,7 @@ export interface ComponentRecord {
    * (minus FLEET_*), so restartComponent can start it again identically. */
   argv: string[];
   env?: Record<string, string>;
-  /** etcd: where /health answers. */
+  /** etcd: where this member's /health answers. */
   healthUrl?: string;
 }
 
@@ -37,17 +39,26 @@ export interface ClusterState {
   agentTtlSeconds: number;
   reconcileIntervalSeconds: number;
   endpoints: {
+    /** The first etcd member's client URL (the only one with --etcd-members 1). */
     etcd?: string;
+    /** Every etcd member's client URL, in member order. */
+    etcdServers?: string[];
+    /** The first etcd member's metrics URL (each member's /health: its component's healthUrl). */
     etcdMetrics?: string;
     nats?: string;
     natsMonitor?: string;
+    /** The first registry-gateway's host:port. */
     gateway?: string;
+    /** Every registry-gateway's host:port, in component order. */
+    gateways?: string[];
     api?: string;
     /** fleet's HTTP API v1: http://host:port */
     apiHttp?: string;
   };
   components: ComponentRecord[];
   machines: MachineRecord[];
+  /** Machines fleet-dev partition cut off (absent in older state files). */
+  partitions?: PartitionRecord[];
 }
 
 export const STATE_FILE = "state.json";
@@ -56,19 +67,47 @@ export function stateFilePath(stateDir: string): string {
   return join(stateDir, STATE_FILE);
 }
 
+/** The file text each state object was last written as or read from: tells a state file
+ * another process changed from one this process wrote itself. */
+const seen = new WeakMap<ClusterState, string>();
+
 export function writeState(state: ClusterState): void {
   mkdirSync(state.stateDir, { recursive: true });
   const file = stateFilePath(state.stateDir);
-  writeFileSync(file + ".tmp", JSON.stringify(state, null, 2) + "\n");
+  const text = JSON.stringify(state, null, 2) + "\n";
+  writeFileSync(file + ".tmp", text);
   renameSync(file + ".tmp", file);
+  seen.set(state, text);
+}
+
+function parseState(file: string, text: string): ClusterState {
+  const s = JSON.parse(text) as ClusterState;
+  if (s.version !== 1) throw new Error(`${file}: unknown state version ${String(s.version)}`);
+  return s;
 }
 
 export function readState(stateDir: string): ClusterState | undefined {
   const file = stateFilePath(stateDir);
   if (!existsSync(file)) return undefined;
-  const s = JSON.parse(readFileSync(file, "utf8")) as ClusterState;
-  if (s.version !== 1) throw new Error(`${file}: unknown state version ${String(s.version)}`);
+  const text = readFileSync(file, "utf8");
+  const s = parseState(file, text);
+  seen.set(s, text);
   return s;
+}
+
+/** Brings a state object up to date with its file when another process (fleet-dev) changed
+ * the file since this object was last written or read; otherwise leaves it alone (so
+ * concurrent operations on it in this process keep their records). True if it changed. */
+export function refreshState(state: ClusterState): boolean {
+  const file = stateFilePath(state.stateDir);
+  if (!existsSync(file)) return false;
+  const text = readFileSync(file, "utf8");
+  if (text === seen.get(state)) return false;
+  const fresh = parseState(file, text);
+  for (const k of Object.keys(state) as (keyof ClusterState)[]) if (!(k in fresh)) delete state[k];
+  Object.assign(state, fresh);
+  seen.set(state, text);
+  return true;
 }
 
 /** Client-side environment for a cluster: what `fleet-dev up` prints as export lines. Pure. */
@@ -76,11 +115,23 @@ export function clientEnv(state: ClusterState): Record<string, string> {
   const env: Record<string, string> = {};
   if (state.endpoints.api) env.FLEETCTL_ENDPOINT = state.endpoints.api;
   if (state.endpoints.apiHttp) env.FLEET_API_V1 = state.endpoints.apiHttp;
-  if (state.endpoints.gateway) env.FLEET_GATEWAY_ENDPOINT = state.endpoints.gateway;
+  const gateways = gatewayEndpoints(state);
+  if (gateways.length > 0) env.FLEET_GATEWAY_ENDPOINT = gateways.join(",");
   if (state.endpoints.nats) env.FLEET_NATS_SERVERS = state.endpoints.nats;
-  if (state.endpoints.etcd) env.FLEET_ETCD_SERVERS = state.endpoints.etcd;
+  const etcd = etcdServers(state);
+  if (etcd.length > 0) env.FLEET_ETCD_SERVERS = etcd.join(",");
   env.FLEET_DEV_STATE = state.stateDir;
   return env;
+}
+
+/** Every gateway's host:port (older state files: the one gateway). Pure. */
+export function gatewayEndpoints(state: Pick<ClusterState, "endpoints">): string[] {
+  return state.endpoints.gateways ?? (state.endpoints.gateway ? [state.endpoints.gateway] : []);
+}
+
+/** Every etcd member's client URL (older state files: the one member). Pure. */
+export function etcdServers(state: Pick<ClusterState, "endpoints">): string[] {
+  return state.endpoints.etcdServers ?? (state.endpoints.etcd ? [state.endpoints.etcd] : []);
 }
 
 /** Any recorded process (component or machine) still alive? */

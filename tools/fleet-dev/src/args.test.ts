@@ -13,6 +13,8 @@ describe("parseArgs", () => {
         { name: "m2", metadata: {} },
         { name: "m3", metadata: {} },
       ],
+      etcdMembers: 1,
+      gateways: 1,
       agentTtlSeconds: 5,
       reconcileIntervalSeconds: 5,
       timeoutSeconds: 120,
@@ -48,10 +50,22 @@ describe("parseArgs", () => {
   it("status, kill, restart, help", () => {
     expect(parseArgs(["status", "--json"])).toEqual({ cmd: "status", g, json: true });
     expect(parseArgs(["status"])).toEqual({ cmd: "status", g, json: false });
-    expect(parseArgs(["kill", "m2"])).toEqual({ cmd: "kill", g, machine: "m2" });
-    expect(parseArgs(["restart", "m2"])).toEqual({ cmd: "restart", g, machine: "m2" });
+    expect(parseArgs(["kill", "m2"])).toEqual({ cmd: "kill", g, name: "m2" });
+    expect(parseArgs(["restart", "m2"])).toEqual({ cmd: "restart", g, name: "m2" });
     expect(parseArgs([])).toEqual({ cmd: "help" });
     expect(parseArgs(["up", "--help"])).toEqual({ cmd: "help" });
+  });
+  it("up --etcd-members N --gateways N", () => {
+    expect(parseArgs(["up", "--machines", "2", "--etcd-members", "3", "--gateways=2"])).toMatchObject({ cmd: "up", etcdMembers: 3, gateways: 2 });
+    expect(parseArgs(["up"])).toMatchObject({ cmd: "up", etcdMembers: 1, gateways: 1 });
+  });
+  it("kill and restart take machine or component names; partition and heal take a machine", () => {
+    for (const name of ["etcd", "etcd-2", "nats", "registry-gateway", "registry-gateway-1", "engine-1", "api", "web1"]) {
+      expect(parseArgs(["kill", name])).toEqual({ cmd: "kill", g, name });
+      expect(parseArgs(["restart", name, "--cluster", "e2e"])).toEqual({ cmd: "restart", g: { stateDir: "/var/tmp/fleet-dev/e2e", cluster: "e2e" }, name });
+    }
+    expect(parseArgs(["partition", "m1"])).toEqual({ cmd: "partition", g, machine: "m1" });
+    expect(parseArgs(["heal", "m1", "--state-dir=/s"])).toEqual({ cmd: "heal", g: { stateDir: "/s" }, machine: "m1" });
   });
   it("rejects bad input with usage errors", () => {
     const bad: string[][] = [
@@ -71,6 +85,20 @@ describe("parseArgs", () => {
       ["kill"],
       ["kill", "m1", "m2"],
       ["status", "--cluster", "UPPER"],
+      ["up", "--etcd-members", "0"],
+      ["up", "--etcd-members", "10"],
+      ["up", "--etcd-members", "1.5"],
+      ["up", "--gateways", "x"],
+      ["up", "--gateways", "2", "--gateways", "3"],
+      ["down", "--gateways", "2"],
+      ["up", "--machine", "api"],
+      ["up", "--machine", "etcd-2:role=db"],
+      ["up", "--machine", "registry-gateway"],
+      ["up", "--machine", "engine-1"],
+      ["restart"],
+      ["partition"],
+      ["partition", "m1", "m2"],
+      ["heal", "m1", "--json"],
     ];
     for (const argv of bad) expect(() => parseArgs(argv), argv.join(" ")).toThrow(UsageError);
   });

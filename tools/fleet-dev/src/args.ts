@@ -1,6 +1,6 @@
 // Command-line parsing for fleet-dev. Pure: argv + env in, a Command (or UsageError) out.
 import { join } from "node:path";
-import { DEFAULT_BASE_DIR, parseMetadata, validateName, type ClusterMachineSpec } from "@fleet/testkit";
+import { DEFAULT_BASE_DIR, isComponentName, parseMetadata, validateName, type ClusterMachineSpec } from "@fleet/testkit";
 
 export class UsageError extends Error {}
 
@@ -15,6 +15,8 @@ export type Command =
       cmd: "up";
       g: Globals;
       machines: ClusterMachineSpec[];
+      etcdMembers: number;
+      gateways: number;
       agentTtlSeconds: number;
       reconcileIntervalSeconds: number;
       timeoutSeconds: number;
@@ -23,8 +25,11 @@ export type Command =
   | { cmd: "down"; g: Globals }
   | { cmd: "status"; g: Globals; json: boolean }
   | { cmd: "exec"; g: Globals; machine: string; argv: string[] }
-  | { cmd: "kill"; g: Globals; machine: string }
-  | { cmd: "restart"; g: Globals; machine: string };
+  /** name: a machine or a component (etcd[-N], nats, registry-gateway[-N], engine-N, api). */
+  | { cmd: "kill"; g: Globals; name: string }
+  | { cmd: "restart"; g: Globals; name: string }
+  | { cmd: "partition"; g: Globals; machine: string }
+  | { cmd: "heal"; g: Globals; machine: string };
 
 export const USAGE = `usage: fleet-dev <command> [options]
 
@@ -34,16 +39,32 @@ machines each running the agent under its own systemd.
 commands:
   up --machines N                 start a cluster of N machines (m1..mN)
   up --machine NAME[:k=v,k=v] ... start the named machines (repeatable) with fleet metadata
+                                  (not named like a component: etcd-2, api, ...)
+       --etcd-members N           an N-member etcd cluster, etcd-1..etcd-N (default 1: "etcd")
+       --gateways N               N registry-gateways, registry-gateway-1..-N (default 1:
+                                  "registry-gateway"); engines, api and agents get all of
+                                  them, comma separated, in FLEET_GATEWAY_ENDPOINT
        --agent-ttl S              agent lease TTL in seconds (default 5)
        --reconcile-interval S     engine reconcile interval in seconds (default 5)
        --timeout S                boot + registration timeout (default 120)
        --keep-on-failure          leave processes running if startup fails
      prints "export VAR=value" lines for clients (eval "$(fleet-dev up ...)")
-  down                            stop everything (recorded PIDs only) and remove the state
-  status [--json]                 components and machines, with PIDs and alive/dead
+  down                            heal partitions, stop everything (recorded PIDs only) and
+                                  remove the state
+  status [--json]                 components and machines, with PIDs, alive/dead, partitioned
   exec NAME -- CMD...             run CMD inside machine NAME (stdio and exit code pass through)
-  kill NAME                       SIGKILL machine NAME's PID 1 ("lost power")
-  restart NAME                    boot a killed/stopped machine again (same fs and machine-id)
+  kill NAME                       machine: SIGKILL its PID 1 ("lost power");
+                                  component (etcd[-N], nats, registry-gateway[-N], engine-N,
+                                  api): SIGKILL its recorded PID; waits for the exit
+  restart NAME                    start NAME again: a machine boots on the same fs and
+                                  machine-id (a partitioned one stays partitioned); a
+                                  component gets the same command line, env, ports and data
+                                  (an etcd member rejoins its cluster). NAME still running:
+                                  it is SIGKILLed first (said on stderr)
+  partition NAME                  cut all traffic between machine NAME and everything else
+                                  (iptables by its cgroup); it, its agent and its units keep
+                                  running. Again on a partitioned machine: nothing to do
+  heal NAME                       restore machine NAME's traffic (not partitioned: says so, exit 0)
 
 global options:
   --cluster NAME                  cluster name (default "default")
@@ -79,7 +100,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
   const opts = new Map<string, string[]>();
   const flags = new Set<string>();
   const positional: string[] = [];
-  const takesValue = new Set(["--machines", "--machine", "--agent-ttl", "--reconcile-interval", "--timeout", "--state-dir", "--cluster"]);
+  const takesValue = new Set(["--machines", "--machine", "--etcd-members", "--gateways", "--agent-ttl", "--reconcile-interval", "--timeout", "--state-dir", "--cluster"]);
   const boolFlags = new Set(["--json", "--keep-on-failure", "--help", "-h"]);
   for (let i = 0; i < head.length; i++) {
     const a = head[i]!;
@@ -123,10 +144,17 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
       if (k !== "--state-dir" && k !== "--cluster" && !allowed.includes(k)) throw new UsageError(`${k} does not apply to ${cmd}`);
     }
   };
-  const needMachine = (): string => {
+  const needMachine = (what = "a machine name"): string => {
     const m = positional.shift();
-    if (!m) throw new UsageError(`${cmd} needs a machine name`);
+    if (!m) throw new UsageError(`${cmd} needs ${what}`);
     return m;
+  };
+  const replicas = (flag: string, max: number): number => {
+    const v = one(flag);
+    if (v === undefined) return 1;
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n < 1 || n > max) throw new UsageError(`${flag} needs an integer 1..${max}, got ${JSON.stringify(v)}`);
+    return n;
   };
   const noMore = (extra: string[]) => {
     if (positional.length > 0 || extra.length > 0) throw new UsageError(`unexpected arguments: ${[...positional, ...extra].join(" ")}`);
@@ -134,7 +162,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
 
   switch (cmd) {
     case "up": {
-      allowOnly(["--machines", "--machine", "--agent-ttl", "--reconcile-interval", "--timeout", "--keep-on-failure"]);
+      allowOnly(["--machines", "--machine", "--etcd-members", "--gateways", "--agent-ttl", "--reconcile-interval", "--timeout", "--keep-on-failure"]);
       noMore(rest);
       const count = one("--machines");
       const named = opts.get("--machine") ?? [];
@@ -149,6 +177,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
         const seen = new Set<string>();
         for (const m of machines) {
           if (seen.has(m.name)) throw new UsageError(`machine ${m.name} given twice`);
+          if (isComponentName(m.name)) throw new UsageError(`machine name ${m.name} is taken by a component (etcd[-N], nats, registry-gateway[-N], engine[-N], api): choose another`);
           seen.add(m.name);
         }
       } else {
@@ -160,6 +189,8 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
         cmd: "up",
         g,
         machines,
+        etcdMembers: replicas("--etcd-members", 9),
+        gateways: replicas("--gateways", 9),
         agentTtlSeconds: one("--agent-ttl") === undefined ? 5 : positiveNumber("--agent-ttl", one("--agent-ttl")),
         reconcileIntervalSeconds: one("--reconcile-interval") === undefined ? 5 : positiveNumber("--reconcile-interval", one("--reconcile-interval")),
         timeoutSeconds: one("--timeout") === undefined ? 120 : positiveNumber("--timeout", one("--timeout")),
@@ -183,6 +214,13 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     }
     case "kill":
     case "restart": {
+      allowOnly([]);
+      const name = needMachine("a machine or component name");
+      noMore(rest);
+      return { cmd, g, name };
+    }
+    case "partition":
+    case "heal": {
       allowOnly([]);
       const machine = needMachine();
       noMore(rest);

@@ -2,12 +2,11 @@
 import { join } from "node:path";
 import {
   anyAlive,
-  attachCluster,
+  ClusterHandle,
   clientEnv,
   containerPid1,
   execInMachineInteractive,
   isAlive,
-  killMachine,
   leaderEngineOf,
   machineRunning,
   readState,
@@ -46,6 +45,8 @@ export async function up(c: Of<"up">): Promise<number> {
   process.once("SIGTERM", onSignal);
   const cluster = await startCluster({
     machines: c.machines,
+    etcdMembers: c.etcdMembers,
+    gateways: c.gateways,
     agentTtlSeconds: c.agentTtlSeconds,
     reconcileIntervalSeconds: c.reconcileIntervalSeconds,
     stateDir: c.g.stateDir,
@@ -101,6 +102,7 @@ export async function statusView(s: ClusterState): Promise<StatusView> {
     })),
     machines: s.machines.map((m) => {
       const pid1 = containerPid1(m);
+      const partition = s.partitions?.find((p) => p.machine === m.name);
       return {
         name: m.name,
         machineId: m.machineId,
@@ -111,6 +113,7 @@ export async function statusView(s: ClusterState): Promise<StatusView> {
         alive: machineRunning(m),
         cgroup: m.cgroupName,
         agentLog: join(m.fs, "var/log/fleet-agent.log"),
+        ...(partition ? { partition: { chain: partition.chain, since: partition.appliedAt } } : {}),
       };
     }),
   };
@@ -140,24 +143,72 @@ export async function exec(c: Of<"exec">): Promise<number> {
   return execInMachineInteractive(m, c.argv);
 }
 
+/** A machine or a component of the cluster, or an error that lists the valid names. */
+function targetOf(s: ClusterState, name: string): { machine: true } | { machine: false } {
+  if (s.machines.some((m) => m.name === name)) return { machine: true };
+  if (s.components.some((x) => x.name === name)) return { machine: false };
+  throw new Error(
+    `no machine or component ${name} in cluster ${s.cluster}: machines ${s.machines.map((m) => m.name).join(", ") || "(none)"}; ` +
+      `components ${s.components.map((x) => x.name).join(", ")}`,
+  );
+}
+
 export async function kill(c: Of<"kill">): Promise<number> {
-  const m = machineOf(requireState(c.g.stateDir), c.machine);
-  const pid1 = containerPid1(m);
-  if (!pid1) {
-    say(`machine ${c.machine} is not running`);
+  const h = new ClusterHandle(requireState(c.g.stateDir));
+  if (targetOf(h.state, c.name).machine) {
+    const pid1 = h.pid1(c.name);
+    if (!pid1) {
+      say(`machine ${c.name} is not running`);
+      return 1;
+    }
+    await h.kill(c.name);
+    say(`machine ${c.name} killed (SIGKILL to its PID 1, host pid ${pid1})`);
+    return 0;
+  }
+  const comp = h.component(c.name);
+  if (!isAlive(comp)) {
+    say(`${c.name} is not running (pid ${comp.pid} gone)`);
     return 1;
   }
-  await killMachine(m);
-  say(`machine ${c.machine} killed (SIGKILL to its PID 1, host pid ${pid1})`);
+  await h.killComponent(c.name, "SIGKILL");
+  say(`${c.name} killed (SIGKILL to pid ${comp.pid})`);
   return 0;
 }
 
 export async function restart(c: Of<"restart">): Promise<number> {
-  const h = attachCluster(c.g.stateDir);
-  const m = h.machine(c.machine);
-  if (machineRunning(m)) throw new Error(`machine ${c.machine} is running; kill it first`);
+  const h = new ClusterHandle(requireState(c.g.stateDir));
   const t0 = Date.now();
-  await h.restartMachine(c.machine);
-  say(`machine ${c.machine} booted in ${Date.now() - t0} ms (nspawn pid ${m.nspawnPid})`);
+  if (targetOf(h.state, c.name).machine) {
+    const m = h.machine(c.name);
+    if (machineRunning(m)) {
+      say(`machine ${c.name} is running: killing it first (SIGKILL to its PID 1)`);
+      await h.kill(c.name);
+    }
+    const r = await h.restartMachine(c.name, 60_000, { detached: true });
+    if (r.partitionMs !== undefined) say(`machine ${c.name} is partitioned: rules made again for its new boot in ${r.partitionMs.toFixed(0)} ms`);
+    say(`machine ${c.name} booted in ${Date.now() - t0} ms (nspawn pid ${h.machine(c.name).nspawnPid})`);
+    return 0;
+  }
+  const comp = h.component(c.name);
+  if (isAlive(comp)) {
+    say(`${c.name} is running (pid ${comp.pid}): killing it first (SIGKILL)`);
+    await h.killComponent(c.name, "SIGKILL");
+  }
+  await h.restartComponent(c.name, { detached: true });
+  say(`${c.name} started again and ready in ${Date.now() - t0} ms (pid ${h.component(c.name).pid})`);
+  return 0;
+}
+
+export async function partition(c: Of<"partition">): Promise<number> {
+  const h = new ClusterHandle(requireState(c.g.stateDir));
+  const r = await h.partition(c.machine);
+  say(r.already ? `machine ${c.machine} is already partitioned (iptables chain ${r.chain})` : `machine ${c.machine} partitioned in ${r.ms.toFixed(0)} ms (iptables chain ${r.chain})`);
+  return 0;
+}
+
+export async function heal(c: Of<"heal">): Promise<number> {
+  const h = new ClusterHandle(requireState(c.g.stateDir));
+  const r = await h.heal(c.machine);
+  say(r.wasPartitioned ? `machine ${c.machine} healed in ${r.ms.toFixed(0)} ms` : `machine ${c.machine} is not partitioned; nothing to do`);
   return 0;
 }

@@ -27,6 +27,7 @@ describe("formatStatus", () => {
       machines: [
         { name: "m1", machineId: "a".repeat(32), publicIp: "127.0.1.1", metadata: { role: "web" }, nspawnPid: 20, pid1: 21, alive: true, cgroup: "c", agentLog: "/a" },
         { name: "m2", machineId: "b".repeat(32), publicIp: "127.0.1.2", metadata: {}, nspawnPid: 22, alive: false, cgroup: "c", agentLog: "/a" },
+        { name: "m3", machineId: "c".repeat(32), publicIp: "127.0.1.3", metadata: {}, nspawnPid: 23, pid1: 24, alive: true, cgroup: "c", agentLog: "/a", partition: { chain: "FLEET-default-m3", since: "t" } },
       ],
     };
     const out = formatStatus(v);
@@ -36,5 +37,6 @@ describe("formatStatus", () => {
     expect(out).toMatch(/engine-2\s+13\s+alive, leader\s+-/);
     expect(out).toMatch(new RegExp(`m1\\s+${"a".repeat(32)}\\s+127\\.0\\.1\\.1\\s+20\\s+21\\s+alive\\s+role=web`));
     expect(out).toMatch(/m2\s+b{32}\s+127\.0\.1\.2\s+22\s+-\s+dead\s+-/);
+    expect(out).toMatch(/m3\s+c{32}\s+127\.0\.1\.3\s+23\s+24\s+alive, partitioned\s+-/);
   });
 });

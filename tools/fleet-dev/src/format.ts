@@ -34,6 +34,8 @@ export interface StatusView {
     alive: boolean;
     cgroup: string;
     agentLog: string;
+    /** Cut off by fleet-dev partition: its iptables chain. */
+    partition?: { chain: string; since: string };
   }[];
 }
 
@@ -53,7 +55,7 @@ export function formatStatus(v: StatusView): string {
     "\n" +
     table([
       ["MACHINE", "MACHINE-ID", "PUBLIC-IP", "NSPAWN-PID", "PID1", "STATE", "METADATA"],
-      ...v.machines.map((m) => [m.name, m.machineId, m.publicIp, m.nspawnPid ? String(m.nspawnPid) : "-", m.pid1 ? String(m.pid1) : "-", m.alive ? "alive" : "dead", md(m.metadata)]),
+      ...v.machines.map((m) => [m.name, m.machineId, m.publicIp, m.nspawnPid ? String(m.nspawnPid) : "-", m.pid1 ? String(m.pid1) : "-", (m.alive ? "alive" : "dead") + (m.partition ? ", partitioned" : ""), md(m.metadata)]),
     ])
   );
 }

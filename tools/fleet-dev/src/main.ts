@@ -21,6 +21,10 @@ async function run(argv: string[]): Promise<number> {
       return commands.kill(c);
     case "restart":
       return commands.restart(c);
+    case "partition":
+      return commands.partition(c);
+    case "heal":
+      return commands.heal(c);
   }
 }
 
