@@ -203,6 +203,8 @@ export async function startCluster(o: ClusterOptions): Promise<ClusterHandle> {
           FLEET_NATS_SERVERS: nats.url,
           FLEET_ENGINE_RECONCILE_INTERVAL: String(state.reconcileIntervalSeconds),
           FLEET_ENGINE_ID: `engine-${i}`,
+          // The machines' agent_ttl: the engine's grace periods and AtMostOnce margins follow it.
+          FLEET_AGENT_TTL: String(state.agentTtlSeconds),
         }),
       );
     }
