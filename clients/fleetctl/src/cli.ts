@@ -2,7 +2,7 @@
 // Everything outside (process, files, network, time) comes in through FleetctlDeps.
 import { ArgvError, boolFlag, numberFlag, parseArgv, stringFlag, type FlagSpec, type FlagValues } from "./argv.js";
 import type { Command } from "./command.js";
-import { errorMessage, warn, type Clock, type LocalFiles, type Output, type Processes } from "./context.js";
+import { errorMessage, failureLine, warn, type Clock, type LocalFiles, type Output, type Processes } from "./context.js";
 import { EndpointError, parseEndpoint, throughLocalPort, tunnelTarget, type Endpoint } from "./endpoint.js";
 import type { FleetApi } from "./fleet-api.js";
 import { commandHelp, globalHelp } from "./help.js";
@@ -229,7 +229,7 @@ export async function runFleetctl(
   try {
     return await command.run(ctx, parsed.flags, args);
   } catch (err) {
-    warn(out, errorMessage(err));
+    warn(out, failureLine("", err));
     return 1;
   } finally {
     api.close();

@@ -1,6 +1,7 @@
 // What a command runs with. Everything that touches the outside world is here, behind small
 // interfaces, so commands are tested with fakes: the FleetApi fake, in-memory files and output,
 // and a clock that does not really sleep.
+import { outcomeUnknownError } from "@fleet/wire/fleet-client";
 import type { FleetApi } from "./fleet-api.js";
 import type { MachineDirectory } from "./machine-directory.js";
 import type { SshSettings } from "./ssh.js";
@@ -61,4 +62,19 @@ export function debug(ctx: CommandContext, line: string): void {
 /** The message of anything thrown. */
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** What fleetctl tells after a write whose outcome is unknown: how to find out, and that it may be repeated. */
+export const RETRY_IS_SAFE = "retrying is safe (check with fleetctl list-unit-files)";
+
+/**
+ * The line fleetctl prints for a failure: "<prefix>: <message>" (the message alone without a
+ * prefix); but for a write that may have
+ * been applied (the answer was lost), one line that says so and that retrying is safe:
+ * "Error: creating unit a.service may have been applied: <cause>; retrying is safe (...)".
+ */
+export function failureLine(prefix: string, err: unknown): string {
+  const unknown = outcomeUnknownError(err);
+  if (unknown) return `Error: ${unknown.message}; ${RETRY_IS_SAFE}`;
+  return prefix === "" ? errorMessage(err) : `${prefix}: ${errorMessage(err)}`;
 }

@@ -18,8 +18,9 @@ import { baseName, dirName, joinPath, unitNameOfArg, withDefaultUnitType } from 
 
 /** A failure with the message fleetctl prints after "Error creating units: ". */
 export class CreateUnitsError extends Error {
-  constructor(message: string) {
-    super(message);
+  /** `cause`: the API's error, when there was one (it may say the write's outcome is unknown). */
+  constructor(message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
     this.name = "CreateUnitsError";
   }
 }
@@ -222,7 +223,7 @@ export async function lazyCreateUnits(ctx: CommandContext, args: readonly string
         try {
           created ??= await createIfAbsent(units[i] as Unit);
         } catch (err) {
-          throw new CreateUnitsError(`failed creating unit ${c.name}: ${errorMessage(err)}`);
+          throw new CreateUnitsError(`failed creating unit ${c.name}: ${errorMessage(err)}`, err);
         }
         return created ? undefined : (await planArgument(ctx, c.ifAbsent, options, false)).notes;
       }
@@ -230,13 +231,13 @@ export async function lazyCreateUnits(ctx: CommandContext, args: readonly string
         try {
           await ctx.api.destroyUnit(c.name);
         } catch (err) {
-          throw new CreateUnitsError(`failed replacing unit ${c.name}: ${errorMessage(err)}`);
+          throw new CreateUnitsError(`failed replacing unit ${c.name}: ${errorMessage(err)}`, err);
         }
       }
       try {
         await ctx.api.createUnit(units[i] as Unit);
       } catch (err) {
-        throw new CreateUnitsError(`failed creating unit ${c.name}: ${errorMessage(err)}`);
+        throw new CreateUnitsError(`failed creating unit ${c.name}: ${errorMessage(err)}`, err);
       }
       return undefined;
     }),

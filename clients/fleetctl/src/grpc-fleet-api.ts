@@ -7,8 +7,10 @@ import {
   fromServiceError,
   FleetServiceClient,
   machineFromWire,
+  someNames,
   targetStateToWire,
   unary,
+  unaryWrite,
   unitStateFromWire,
   unitToWire,
   unitViewFromWire,
@@ -44,6 +46,8 @@ function follow<T>(call: ClientReadableStream<T>, onMessage: (message: T) => voi
 export function grpcFleetApi(address: string, deadlineMs: number): FleetApi {
   const client = connect(FleetServiceClient, address);
   const opts = { deadlineMs };
+  /** A write's options: what it does, in words, for "... may have been applied" (writeError). */
+  const write = (what: string) => ({ deadlineMs, what, service: "the api" });
   return {
     async getUnit(name: string): Promise<UnitView | undefined> {
       try {
@@ -59,20 +63,21 @@ export function grpcFleetApi(address: string, deadlineMs: number): FleetApi {
       return res.units.map(unitViewFromWire).filter((v): v is UnitView => v !== undefined);
     },
     async createUnit(unit: Unit): Promise<void> {
-      await unary(client.createUnit.bind(client), { unit: unitToWire(unit) }, opts);
+      await unaryWrite(client.createUnit.bind(client), { unit: unitToWire(unit) }, write(`creating unit ${unit.name}`));
     },
     async createUnitsIfAbsent(units: readonly Unit[]): Promise<boolean[]> {
       const created: boolean[] = [];
       for (let i = 0; i < units.length; i += MAX_UNITS_PER_CREATE) {
         const chunk = units.slice(i, i + MAX_UNITS_PER_CREATE);
-        const res = await unary(client.createUnits.bind(client), { units: chunk.map(unitToWire) }, opts);
+        const what = `creating units ${someNames(chunk.map((u) => u.name))}`;
+        const res = await unaryWrite(client.createUnits.bind(client), { units: chunk.map(unitToWire) }, write(what));
         created.push(...chunk.map((_, j) => res.created[j] === true));
       }
       return created;
     },
     async createUnitIfAbsent(unit: Unit): Promise<boolean> {
       try {
-        await unary(client.createUnit.bind(client), { unit: unitToWire(unit) }, opts);
+        await unaryWrite(client.createUnit.bind(client), { unit: unitToWire(unit) }, write(`creating unit ${unit.name}`));
         return true;
       } catch (err) {
         if (isFleetError(err, "already-exists")) return false;
@@ -80,11 +85,12 @@ export function grpcFleetApi(address: string, deadlineMs: number): FleetApi {
       }
     },
     async setUnitTargetState(name: string, state: TargetState): Promise<void> {
-      await unary(client.setUnitTargetState.bind(client), { name, desiredState: targetStateToWire(state) }, opts);
+      const what = `setting the desired state of unit ${name} to ${state}`;
+      await unaryWrite(client.setUnitTargetState.bind(client), { name, desiredState: targetStateToWire(state) }, write(what));
     },
     async destroyUnit(name: string): Promise<boolean> {
       try {
-        await unary(client.destroyUnit.bind(client), { name }, opts);
+        await unaryWrite(client.destroyUnit.bind(client), { name }, write(`destroying unit ${name}`));
         return true;
       } catch (err) {
         if (isFleetError(err, "not-found")) return false;

@@ -49,6 +49,9 @@ beforeAll(async () => {
     if (url.pathname === "/base/fleet/v1/machines") return send(200, page("machines", machines, url));
     if (url.pathname === "/base/fleet/v1/state") return send(200, page("states", states, url));
     if (url.pathname === "/base/fleet/v1/units") return send(200, page("units", [...units.values()], url));
+    // The api lost the gateway's answer; or the connection is cut once the request is read.
+    if (name === "lost.service") return send(503, { error: { code: 503, message: "creating unit lost.service may have been applied: no answer from the registry-gateway (127.0.0.1:49400) before the deadline" } });
+    if (name === "cut.service") return void req.socket.destroy();
     if (req.method === "GET") return units.has(name) ? send(200, units.get(name)) : send(404, { error: { code: 404, message: "unit does not exist" } });
     if (req.method === "DELETE") return units.delete(name) ? send(204) : send(404, { error: { code: 404, message: "unit does not exist" } });
     if (req.method === "PUT") {
@@ -127,9 +130,24 @@ describe("httpFleetApi", () => {
     expect(api.journal).toBeUndefined();
   });
 
+  it("says when a write may have been applied: the api said so (503), or the connection was cut after sending", async () => {
+    const lost = api.createUnit({ name: "lost.service", options, hash: "", desiredState: "launched" });
+    await expect(lost).rejects.toMatchObject({
+      outcome: "unknown",
+      message: "creating unit lost.service may have been applied: no answer from the registry-gateway (127.0.0.1:49400) before the deadline",
+    });
+    await expect(api.destroyUnit("cut.service")).rejects.toMatchObject({
+      outcome: "unknown",
+      message: expect.stringMatching(/^destroying unit cut\.service may have been applied: the connection to the api was lost before its answer \(/),
+    });
+  });
+
   it("fails on an endpoint nobody serves", async () => {
     const nobody = httpFleetApi({ kind: "http-unix", socketPath: "/nonexistent/fleet.sock" }, 500);
     await expect(nobody.listMachines()).rejects.toThrow(/ENOENT/);
+    // A write that could not connect was not sent: no "may have been applied".
+    await expect(nobody.destroyUnit("a.service")).rejects.toThrow(/ENOENT/);
+    await expect(nobody.destroyUnit("a.service")).rejects.not.toHaveProperty("outcome");
     nobody.close();
   });
 });

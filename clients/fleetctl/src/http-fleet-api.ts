@@ -5,6 +5,7 @@
 import { request as httpRequest, Agent as HttpAgent, type IncomingMessage, type RequestOptions } from "node:http";
 import { request as httpsRequest, Agent as HttpsAgent } from "node:https";
 import { isTargetState, unitHash, type Machine, type TargetState, type Unit, type UnitOption, type UnitState } from "@fleet/domain";
+import { FleetError, unknownOutcomeMessage } from "@fleet/wire/fleet-client";
 import type { FleetApi, UnitView } from "./fleet-api.js";
 
 export type HttpEndpoint = { readonly kind: "http"; readonly url: string } | { readonly kind: "http-unix"; readonly socketPath: string };
@@ -67,6 +68,26 @@ function errorMessageOf(reply: Reply): string {
   return message ? `${message} (HTTP ${reply.status})` : `HTTP ${reply.status}`;
 }
 
+/** Errors of a request that never reached the server: nothing was sent. */
+const NOT_CONNECTED = new Set(["ECONNREFUSED", "ENOENT", "EACCES", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+/**
+ * The error of a write that failed: a 503 that says the write may have been applied (the api
+ * lost its answer), or a connection lost after the request was sent, is a FleetError whose
+ * outcome is unknown; anything else is what the server said.
+ */
+function writeFailure(what: string, failure: { reply: Reply } | { error: Error & { code?: string } }, timeoutMs: number): Error {
+  if ("reply" in failure) {
+    const message = errorMessageOf(failure.reply);
+    if (failure.reply.status === 503 && message.includes("may have been applied")) return new FleetError("unavailable", message.replace(/ \(HTTP 503\)$/, ""), "unknown");
+    return new Error(message);
+  }
+  const err = failure.error;
+  if (err.code !== undefined && NOT_CONNECTED.has(err.code)) return err;
+  const cause = err.message.startsWith("request timed out") ? `no answer from the api within ${timeoutMs} ms` : `the connection to the api was lost before its answer (${err.message})`;
+  return new FleetError("unavailable", unknownOutcomeMessage(what, cause), "unknown");
+}
+
 /** A FleetApi on HTTP API v1 at `endpoint`; every request bounded by `timeoutMs`. */
 export function httpFleetApi(endpoint: HttpEndpoint, timeoutMs: number, tls: TlsMaterial = {}): FleetApi {
   const secure = endpoint.kind === "http" && endpoint.url.startsWith("https:");
@@ -112,6 +133,18 @@ export function httpFleetApi(endpoint: HttpEndpoint, timeoutMs: number, tls: Tls
     return reply;
   };
 
+  /** A request that changes something (`what`, in words): see writeFailure. */
+  const change = async (what: string, method: string, path: string, ok: readonly number[], body?: unknown): Promise<Reply> => {
+    let reply: Reply;
+    try {
+      reply = await send(method, path, body);
+    } catch (err) {
+      throw writeFailure(what, { error: err as Error }, timeoutMs);
+    }
+    if (!ok.includes(reply.status)) throw writeFailure(what, { reply }, timeoutMs);
+    return reply;
+  };
+
   /** Every item of a paginated collection. */
   const all = async (path: string, key: string): Promise<Obj[]> => {
     const items: Obj[] = [];
@@ -139,13 +172,13 @@ export function httpFleetApi(endpoint: HttpEndpoint, timeoutMs: number, tls: Tls
     },
     async createUnit(unit: Unit): Promise<void> {
       const options = unit.options.map((o) => ({ section: o.section, name: o.name, value: o.value }));
-      await expect("PUT", unitPath(unit.name), [201], { name: unit.name, desiredState: unit.desiredState, options });
+      await change(`creating unit ${unit.name}`, "PUT", unitPath(unit.name), [201], { name: unit.name, desiredState: unit.desiredState, options });
     },
     async setUnitTargetState(name: string, target: TargetState): Promise<void> {
-      await expect("PUT", unitPath(name), [204], { name, desiredState: target });
+      await change(`setting the desired state of unit ${name} to ${target}`, "PUT", unitPath(name), [204], { name, desiredState: target });
     },
     async destroyUnit(name: string): Promise<boolean> {
-      const reply = await expect("DELETE", unitPath(name), [204, 404]);
+      const reply = await change(`destroying unit ${name}`, "DELETE", unitPath(name), [204, 404]);
       return reply.status === 204;
     },
     async listUnitStates(): Promise<UnitState[]> {

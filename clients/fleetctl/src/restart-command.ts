@@ -3,7 +3,7 @@
 import { isGlobalUnit, type TargetState } from "@fleet/domain";
 import { numberFlag } from "./argv.js";
 import type { Command } from "./command.js";
-import { errorMessage, say, warn, type CommandContext } from "./context.js";
+import { failureLine, say, warn, type CommandContext } from "./context.js";
 import type { UnitView } from "./fleet-api.js";
 import { findUnits } from "./unit-commands.js";
 import { waitForUnitStates } from "./wait.js";
@@ -14,7 +14,7 @@ async function setAndWait(ctx: CommandContext, view: UnitView, target: TargetSta
   try {
     await ctx.api.setUnitTargetState(name, target);
   } catch (err) {
-    warn(ctx, `Error setting target state of unit ${name}: ${errorMessage(err)}`);
+    warn(ctx, failureLine(`Error setting target state of unit ${name}`, err));
     return false;
   }
   if (isGlobalUnit(view.unit.options)) return true;

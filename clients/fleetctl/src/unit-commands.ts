@@ -2,7 +2,7 @@
 import { isGlobalUnit, serializeUnitFile, type TargetState, type Unit } from "@fleet/domain";
 import type { FlagValues } from "./argv.js";
 import { blockAttempts, blockFlags, REPLACE_FLAG, SIGN_FLAG, type Command } from "./command.js";
-import { errorMessage, say, warn, type CommandContext } from "./context.js";
+import { errorMessage, failureLine, say, warn, type CommandContext } from "./context.js";
 import { lazyCreateUnits } from "./create-units.js";
 import type { UnitView } from "./fleet-api.js";
 import { unitNameOfArg } from "./unit-args.js";
@@ -81,14 +81,14 @@ function changeState(verb: "load" | "start", target: TargetState, errorPrefix: s
     try {
       created = await lazyCreateUnits(ctx, args, target, { command: verb, replace: flags.get("replace") === true });
     } catch (err) {
-      warn(ctx, `Error creating units: ${errorMessage(err)}`);
+      warn(ctx, failureLine("Error creating units", err));
       return 1;
     }
     let triggered: UnitView[];
     try {
       triggered = await setTargetStateOfUnits(ctx, [...new Set(args.map(unitNameOfArg))], target, created);
     } catch (err) {
-      warn(ctx, `${errorPrefix}: ${errorMessage(err)}`);
+      warn(ctx, failureLine(errorPrefix, err));
       return 1;
     }
     const waiting: string[] = [];
@@ -120,7 +120,7 @@ Submit a directory of units with glob matching:
     try {
       await lazyCreateUnits(ctx, args, "inactive", { command: "submit", replace: flags.get("replace") === true });
     } catch (err) {
-      warn(ctx, `Error creating units: ${errorMessage(err)}`);
+      warn(ctx, failureLine("Error creating units", err));
       return 1;
     }
     return 0;
@@ -265,7 +265,7 @@ Destroyed units are impossible to start unless re-submitted.`,
         await ctx.api.destroyUnit(view.unit.name);
         destroyed.push(view.unit.name);
       } catch (err) {
-        warn(ctx, `Error destroying units: ${errorMessage(err)}`);
+        warn(ctx, failureLine("Error destroying units", err));
         exit = 1;
       }
     }

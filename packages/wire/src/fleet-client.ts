@@ -5,5 +5,6 @@ export * from "./gen/fleet/v1/fleet.pb.js";
 export * from "./convert.js";
 export * from "./errors.js";
 export * from "./client.js";
+export * from "./call-outcome.js";
 export * from "./tls.js";
 export type { ClientReadableStream } from "@grpc/grpc-js";

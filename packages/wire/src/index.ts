@@ -5,6 +5,8 @@ export * from "./gen/fleet/v1/agent.pb.js";
 export * from "./convert.js";
 export * from "./errors.js";
 export * from "./client.js";
+export * from "./call-outcome.js";
+export * from "./endpoint-list.js";
 export * from "./server.js";
 export * from "./logger.js";
 export * from "./service-config.js";

@@ -9,6 +9,17 @@ import { serverCredentials } from "./tls.js";
 export interface RequestContext {
   readonly requestId: string;
   readonly log: Logger;
+  /** The caller's deadline, if it set one: calls made on its behalf end no later. */
+  readonly deadline?: Date;
+}
+
+/** A deadline for calls made while serving a call with `deadline`: a little earlier, so that
+ * the answer (an error, if they time out) reaches the caller before its own deadline. */
+export function upstreamDeadline(deadline: Date | number, marginMs = 100): Date | undefined {
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  if (!Number.isFinite(at)) return undefined;
+  const left = at - Date.now();
+  return new Date(Date.now() + Math.max(left - marginMs, left / 2));
 }
 
 /** Wraps an async handler as a grpc-js unary handler. */
@@ -20,11 +31,13 @@ export function unaryHandler<Req, Res>(
   return (call, callback) => {
     const given = call.metadata.get("x-request-id")[0];
     const requestId = typeof given === "string" && given !== "" ? given : randomUUID();
-    const ctx = { requestId, log: log.child({ requestId, method }) };
+    const deadline = upstreamDeadline(call.getDeadline());
+    const ctx = { requestId, log: log.child({ requestId, method }), ...(deadline ? { deadline } : {}) };
     fn(call.request, ctx).then(
       (res) => callback(null, res),
       (err: unknown) => {
-        if (err instanceof FleetError && err.kind !== "internal") ctx.log.debug({ err: err.message }, "request refused");
+        if (err instanceof FleetError && err.outcome === "unknown") ctx.log.warn({ err: err.message }, "write outcome unknown");
+        else if (err instanceof FleetError && err.kind !== "internal") ctx.log.debug({ err: err.message }, "request refused");
         else ctx.log.error({ err }, "request failed");
         callback(toServiceError(err), null);
       },

@@ -1,7 +1,8 @@
 // Loads a service's configuration: --config FILE (default /etc/fleet/fleet.conf, optional when
 // absent at the default path) then FLEET_ environment variables. Errors name the option.
 import { existsSync, readFileSync } from "node:fs";
-import { parseConfigFile, resolveConfig, type ConfigSchema, type ResolvedConfig } from "@fleet/domain";
+import { ConfigError, parseConfigFile, resolveConfig, type ConfigSchema, type OptionSpec, type ResolvedConfig } from "@fleet/domain";
+import { GATEWAY_ENDPOINT_OPTION, gatewayEndpoints } from "./registry-connection.js";
 
 export const DEFAULT_CONFIG_PATH = "/etc/fleet/fleet.conf";
 
@@ -39,6 +40,17 @@ export const ALL_OPTION_NAMES = [
   "tls_ca_file",
 ] as const;
 
+/**
+ * gateway_endpoint, as the agent, the engine and the api read it: one registry-gateway
+ * host:port, or several, comma-separated, to fail over between (RegistryConnection).
+ * loadServiceConfig checks every entry.
+ */
+export const gatewayEndpointOption = {
+  kind: "string",
+  default: "127.0.0.1:49400",
+  help: "registry-gateway gRPC address, or several comma-separated (host:port,host:port) to fail over between",
+} as const satisfies OptionSpec;
+
 export function configPathFromArgv(argv: readonly string[]): { path: string; explicit: boolean } {
   const i = argv.findIndex((a) => a === "--config" || a.startsWith("--config="));
   if (i < 0) return { path: process.env.FLEET_CONFIG ?? DEFAULT_CONFIG_PATH, explicit: process.env.FLEET_CONFIG !== undefined };
@@ -52,7 +64,15 @@ export function loadServiceConfig<S extends ConfigSchema>(schema: S, argv = proc
   const { path, explicit } = configPathFromArgv(argv);
   let file = new Map<string, string>();
   if (explicit || existsSync(path)) file = parseConfigFile(readFileSync(path, "utf8"), path);
-  return resolveConfig(schema, file, env, ALL_OPTION_NAMES);
+  const config = resolveConfig(schema, file, env, ALL_OPTION_NAMES);
+  if (GATEWAY_ENDPOINT_OPTION in schema) {
+    try {
+      gatewayEndpoints(String((config as Record<string, unknown>)[GATEWAY_ENDPOINT_OPTION]));
+    } catch (err) {
+      throw new ConfigError((err as Error).message);
+    }
+  }
+  return config;
 }
 
 /** Runs main; a startup error is printed on stderr and exits 1. */

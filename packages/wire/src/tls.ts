@@ -3,6 +3,7 @@
 // verifies the servers it calls (and presents its own certificate, if it has one, for mutual
 // TLS). Without files everything is plaintext, as on a loopback development cluster.
 import { readFileSync } from "node:fs";
+import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import { credentials, ServerCredentials, type ChannelCredentials } from "@grpc/grpc-js";
 import type { ConfigSchema } from "@fleet/domain";
 
@@ -53,7 +54,27 @@ export function serverCredentials(): ServerCredentials {
   return ServerCredentials.createSsl(loaded.ca ?? null, [{ cert_chain: loaded.cert, private_key: loaded.key }], loaded.ca !== undefined);
 }
 
-export function channelCredentials(): ChannelCredentials {
+/**
+ * The identity check of a server that is one of several endpoints: grpc-js checks every
+ * connection of a channel against one name (its first endpoint's), so a server passes when its
+ * certificate is valid for any of the endpoints' names.
+ */
+export function anyNameCheck(names: readonly string[]): (host: string, cert: PeerCertificate) => Error | undefined {
+  return (host, cert) => {
+    let first: Error | undefined;
+    for (const name of names.length > 0 ? names : [host]) {
+      const err = checkServerIdentity(name, cert);
+      if (!err) return undefined;
+      first ??= err;
+    }
+    return first;
+  };
+}
+
+/** Credentials to call servers with; `serverNames` are the hosts of an endpoint list (see anyNameCheck). */
+export function channelCredentials(serverNames: readonly string[] = []): ChannelCredentials {
   if (!loaded.ca && !loaded.cert) return credentials.createInsecure();
-  return credentials.createSsl(loaded.ca ?? null, loaded.key ?? null, loaded.cert ?? null);
+  const names = [...new Set(serverNames)];
+  const verify = names.length > 1 ? { checkServerIdentity: anyNameCheck(names) } : undefined;
+  return credentials.createSsl(loaded.ca ?? null, loaded.key ?? null, loaded.cert ?? null, verify);
 }

@@ -1,9 +1,9 @@
 import type { ConfigSchema } from "@fleet/domain";
-import { tlsConfigSchema } from "@fleet/wire";
+import { gatewayEndpointOption, tlsConfigSchema } from "@fleet/wire";
 
 export const agentConfigSchema = {
   ...tlsConfigSchema,
-  gateway_endpoint: { kind: "address", default: "127.0.0.1:49400", help: "registry-gateway gRPC address" },
+  gateway_endpoint: gatewayEndpointOption,
   nats_servers: { kind: "list", default: "nats://127.0.0.1:4222", help: "NATS URLs for reconcile hints" },
   public_ip: { kind: "string", default: "", help: "IP shown for this machine (default: first non-loopback IPv4)" },
   metadata: { kind: "metadata", default: "", help: "this machine's metadata, k=v,k=v" },

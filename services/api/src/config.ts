@@ -1,11 +1,11 @@
-import { tlsConfigSchema } from "@fleet/wire";
+import { gatewayEndpointOption, tlsConfigSchema } from "@fleet/wire";
 import type { ConfigSchema, ResolvedConfig } from "@fleet/domain";
 
 export const DEFAULT_API_UNIX_SOCKET = "/var/run/fleet.sock";
 
 export const apiConfigSchema = {
   ...tlsConfigSchema,
-  gateway_endpoint: { kind: "address", default: "127.0.0.1:49400", help: "registry-gateway gRPC address" },
+  gateway_endpoint: gatewayEndpointOption,
   api_listen: { kind: "address", default: "127.0.0.1:49500", help: "gRPC listen address of the public API (fleetctl)" },
   api_unix_socket: {
     kind: "string",

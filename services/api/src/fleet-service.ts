@@ -3,45 +3,107 @@ import {
   AgentServiceClient,
   connect,
   FleetError,
+  fromServiceError,
   placementFromWire,
   RegistryServiceClient,
+  targetStateFromWire,
   unary,
   unaryHandler,
+  unaryWrite,
   unitFromWire,
   unitStateFromWire,
   unitViewToWire,
   failStream,
+  someNames,
   type ClientReadableStream,
+  type RequestContext,
   type ServerWritableStream,
+  type UnaryOptions,
   type WatchUnitsResponse,
+  type WriteOptions,
   type FleetServiceServer,
   type Logger,
+  type TargetState,
 } from "@fleet/wire";
 import { randomUUID } from "node:crypto";
 import { unitNameError } from "@fleet/domain";
 import { unitView } from "./unit-view.js";
+
+const GATEWAY = "the registry-gateway";
+
+/** Options of a call made while serving ctx: its request id, ending before the caller's deadline. */
+function callOptions(ctx: RequestContext): UnaryOptions {
+  return { requestId: ctx.requestId, ...(ctx.deadline ? { deadline: ctx.deadline } : {}) };
+}
+
+/** The same, for a write to the gateway described by `what` ("creating unit a.service"). */
+function writeOptions(ctx: RequestContext, what: string): WriteOptions {
+  return { ...callOptions(ctx), what, service: GATEWAY };
+}
+
+function stateWords(state: TargetState): string {
+  return targetStateFromWire(state) ?? String(state);
+}
 
 function assertName(name: string): void {
   const error = unitNameError(name);
   if (error) throw new FleetError("invalid-argument", error);
 }
 
+/** How often in a row a resumable stream is opened again without a message in between. */
+const MAX_RESUMES = 5;
+
 /**
  * Passes an upstream stream on to a client: each message mapped, paused while the client's
- * buffer is full, ended with the upstream's end or error, cancelled with the client.
+ * buffer is full, ended with the upstream's end or error, cancelled with the client. With
+ * `resume`, an upstream that fails with UNAVAILABLE (its gateway went away) is opened again
+ * (on the next gateway) after a short pause, up to MAX_RESUMES times in a row: a stream whose
+ * first message is the whole current state (WatchUnits) goes on as if nothing happened.
  */
-function relay<Up, Req, Res>(upstream: ClientReadableStream<Up>, call: ServerWritableStream<Req, Res>, map: (message: Up) => Res): void {
-  upstream.on("data", (message: Up) => {
-    if (!call.write(map(message))) {
-      upstream.pause();
-      call.once("drain", () => upstream.resume());
-    }
+function relay<Up, Req, Res>(
+  open: () => ClientReadableStream<Up>,
+  call: ServerWritableStream<Req, Res>,
+  map: (message: Up) => Res,
+  resume?: { readonly log: Logger; readonly what: string },
+): void {
+  let upstream: ClientReadableStream<Up>;
+  let failures = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const attach = (): void => {
+    const current = open();
+    upstream = current;
+    current.on("data", (message: Up) => {
+      failures = 0;
+      if (!call.write(map(message))) {
+        current.pause();
+        call.once("drain", () => current.resume());
+      }
+    });
+    // grpc-js ends a stream that failed too ('error', then 'end'): only a clean end ends the call.
+    let failed = false;
+    current.on("end", () => {
+      if (!failed && !closed) call.end();
+    });
+    current.on("error", (err: unknown) => {
+      failed = true;
+      if (closed || call.cancelled) return;
+      const error = fromServiceError(err);
+      if (resume && error.kind === "unavailable" && failures < MAX_RESUMES) {
+        const delayMs = 50 * 2 ** failures++;
+        resume.log.info({ err: error.message, delayMs }, `${resume.what}: upstream lost, opening it again`);
+        timer = setTimeout(attach, delayMs);
+        return;
+      }
+      failStream(call, err);
+    });
+  };
+  call.on("cancelled", () => {
+    closed = true;
+    clearTimeout(timer);
+    upstream.cancel();
   });
-  upstream.on("end", () => call.end());
-  upstream.on("error", (err: unknown) => {
-    if (!call.cancelled) failStream(call, err);
-  });
-  call.on("cancelled", () => upstream.cancel());
+  attach();
 }
 
 export function fleetService(gateway: RegistryServiceClient, log: Logger): FleetServiceServer {
@@ -53,12 +115,12 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
     return client;
   };
   /** The unit's machine and the agent there that serves its status and journal. */
-  const unitAgent = async (name: string, requestId: string): Promise<{ machineId: string; agent: AgentServiceClient }> => {
+  const unitAgent = async (name: string, options: UnaryOptions): Promise<{ machineId: string; agent: AgentServiceClient }> => {
     assertName(name);
-    const res = await unary(g.getUnit.bind(g), { name, minRevision: written }, { requestId });
+    const res = await unary(g.getUnit.bind(g), { name, minRevision: written }, options);
     const machineId = res.placement?.machineId ?? "";
     if (!machineId) throw new FleetError("failed-precondition", `Unit ${name} does not appear to be running.`);
-    const machines = await unary(g.listMachines.bind(g), { minRevision: written }, { requestId });
+    const machines = await unary(g.listMachines.bind(g), { minRevision: written }, options);
     const machine = machines.machines.find((m) => m.id === machineId);
     if (!machine?.agentEndpoint) throw new FleetError("unavailable", `the agent of machine ${machineId} serves no status or journal`);
     return { machineId, agent: agentOf(machine.agentEndpoint) };
@@ -73,13 +135,14 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
     createUnit: unaryHandler(log, "CreateUnit", async (req, ctx) => {
       if (!req.unit) throw new FleetError("invalid-argument", "unit is required");
       assertName(req.unit.name);
-      const res = await unary(g.createUnit.bind(g), { unit: req.unit }, { requestId: ctx.requestId });
+      const res = await unaryWrite(g.createUnit.bind(g), { unit: req.unit }, writeOptions(ctx, `creating unit ${req.unit.name}`));
       ctx.log.info({ unit: req.unit.name }, "unit created");
       return wrote(res.revision);
     }),
     createUnits: unaryHandler(log, "CreateUnits", async (req, ctx) => {
       for (const u of req.units) assertName(u.name);
-      const res = await unary(g.createUnits.bind(g), { units: req.units }, { requestId: ctx.requestId });
+      const what = `creating units ${someNames(req.units.map((u) => u.name))}`;
+      const res = await unaryWrite(g.createUnits.bind(g), { units: req.units }, writeOptions(ctx, what));
       req.units.forEach((u, i) => {
         if (res.created[i]) ctx.log.info({ unit: u.name }, "unit created");
       });
@@ -88,15 +151,15 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
     }),
     getUnit: unaryHandler(log, "GetUnit", async (req, ctx) => {
       assertName(req.name);
-      const res = await unary(g.getUnit.bind(g), { name: req.name, minRevision: written }, { requestId: ctx.requestId });
+      const res = await unary(g.getUnit.bind(g), { name: req.name, minRevision: written }, callOptions(ctx));
       if (!res.unit) throw new FleetError("not-found", `Unit ${req.name} not found`);
       const placement = res.placement ? placementFromWire(res.placement) : undefined;
       return { unit: unitViewToWire(unitView(unitFromWire(res.unit), placement, res.states.map(unitStateFromWire))) };
     }),
     listUnits: unaryHandler(log, "ListUnits", async (_req, ctx) => {
       const [units, states] = await Promise.all([
-        unary(g.listUnits.bind(g), { minRevision: written }, { requestId: ctx.requestId }),
-        unary(g.listUnitStates.bind(g), { machineId: "", unitNames: [], minRevision: written }, { requestId: ctx.requestId }),
+        unary(g.listUnits.bind(g), { minRevision: written }, callOptions(ctx)),
+        unary(g.listUnitStates.bind(g), { machineId: "", unitNames: [], minRevision: written }, callOptions(ctx)),
       ]);
       const placements = new Map(units.placements.map((p) => [p.unitName, placementFromWire(p)]));
       const byUnit = new Map<string, ReturnType<typeof unitStateFromWire>[]>();
@@ -105,37 +168,39 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
     }),
     setUnitTargetState: unaryHandler(log, "SetUnitTargetState", async (req, ctx) => {
       assertName(req.name);
-      const res = await unary(g.setUnitDesiredState.bind(g), { name: req.name, desiredState: req.desiredState }, { requestId: ctx.requestId });
+      const what = `setting the desired state of unit ${req.name} to ${stateWords(req.desiredState)}`;
+      const res = await unaryWrite(g.setUnitDesiredState.bind(g), { name: req.name, desiredState: req.desiredState }, writeOptions(ctx, what));
       ctx.log.info({ unit: req.name, desiredState: req.desiredState }, "desired state set");
       return wrote(res.revision);
     }),
     destroyUnit: unaryHandler(log, "DestroyUnit", async (req, ctx) => {
       assertName(req.name);
-      const res = await unary(g.destroyUnit.bind(g), { name: req.name }, { requestId: ctx.requestId });
+      const res = await unaryWrite(g.destroyUnit.bind(g), { name: req.name }, writeOptions(ctx, `destroying unit ${req.name}`));
       ctx.log.info({ unit: req.name }, "unit destroyed");
       return wrote(res.revision);
     }),
     listUnitStates: unaryHandler(log, "ListUnitStates", async (req, ctx) => {
       for (const n of req.unitNames) assertName(n);
-      const res = await unary(g.listUnitStates.bind(g), { machineId: req.machineId, unitNames: req.unitNames, minRevision: written }, { requestId: ctx.requestId });
+      const res = await unary(g.listUnitStates.bind(g), { machineId: req.machineId, unitNames: req.unitNames, minRevision: written }, callOptions(ctx));
       return { states: res.states };
     }),
     setMachineMetadata: unaryHandler(log, "SetMachineMetadata", async (req, ctx) => {
-      const res = await unary(g.setMachineMetadata.bind(g), { machineId: req.machineId, set: req.set, remove: req.remove }, { requestId: ctx.requestId });
+      const what = `changing the metadata of machine ${req.machineId}`;
+      const res = await unaryWrite(g.setMachineMetadata.bind(g), { machineId: req.machineId, set: req.set, remove: req.remove }, writeOptions(ctx, what));
       ctx.log.info({ machineId: req.machineId, set: req.set, remove: req.remove }, "machine metadata changed");
       return wrote(res.revision);
     }),
     unitStatus: unaryHandler(log, "UnitStatus", async (req, ctx) => {
-      const { machineId, agent } = await unitAgent(req.unitName, ctx.requestId);
-      const res = await unary(agent.unitStatus.bind(agent), { unitName: req.unitName }, { requestId: ctx.requestId });
+      const { machineId, agent } = await unitAgent(req.unitName, callOptions(ctx));
+      const res = await unary(agent.unitStatus.bind(agent), { unitName: req.unitName }, callOptions(ctx));
       return { machineId, text: res.text, exitCode: res.exitCode };
     }),
     journal: (call) => {
       const requestId = randomUUID();
-      unitAgent(call.request.unitName, requestId).then(
+      unitAgent(call.request.unitName, { requestId }).then(
         ({ agent }) => {
-          const upstream = agent.journal({ unitName: call.request.unitName, lines: call.request.lines, follow: call.request.follow, output: call.request.output });
-          relay(upstream, call, (chunk: { data: string }) => ({ data: chunk.data }));
+          const open = () => agent.journal({ unitName: call.request.unitName, lines: call.request.lines, follow: call.request.follow, output: call.request.output });
+          relay(open, call, (chunk: { data: string }) => ({ data: chunk.data }));
         },
         (err: unknown) => failStream(call, err),
       );
@@ -146,16 +211,19 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
       } catch (err) {
         return failStream(call, err);
       }
-      const upstream = g.watchUnits({ names: call.request.names, minRevision: written });
-      relay(upstream, call, (msg: WatchUnitsResponse) => ({
+      // Each (re)opened stream starts with the units as they are: a client following it sees
+      // nothing of a gateway going away but, at most, the same state once more.
+      const open = () => g.watchUnits({ names: call.request.names, minRevision: written });
+      const resume = { log: log.child({ method: "WatchUnits" }), what: "WatchUnits" };
+      relay(open, call, (msg: WatchUnitsResponse) => ({
         units: msg.units.flatMap((r) =>
           r.unit ? [unitViewToWire(unitView(unitFromWire(r.unit), r.placement ? placementFromWire(r.placement) : undefined, r.states.map(unitStateFromWire)))] : [],
         ),
         missing: msg.missing,
-      }));
+      }), resume);
     },
     listMachines: unaryHandler(log, "ListMachines", async (_req, ctx) => {
-      const res = await unary(g.listMachines.bind(g), { minRevision: written }, { requestId: ctx.requestId });
+      const res = await unary(g.listMachines.bind(g), { minRevision: written }, callOptions(ctx));
       return { machines: res.machines };
     }),
   };

@@ -2,11 +2,11 @@
 // and fleet's HTTP API v1 (unix socket and/or TCP) over that same FleetService.
 import {
   connect,
+  connectGateways,
   createLogger,
   FleetServiceClient,
   FleetServiceService,
   configureTlsFromConfig, loadServiceConfig,
-  RegistryServiceClient,
   runMain,
   serve,
   shutdown,
@@ -59,7 +59,8 @@ runMain(async () => {
   configureTlsFromConfig(config);
   validateApiConfig(config);
   const log = createLogger("api", config.verbosity);
-  const gateway = connect(RegistryServiceClient, config.gateway_endpoint);
+  // Every registry-gateway listed, failing over between them (RegistryConnection).
+  const gateway = connectGateways(config.gateway_endpoint);
   const { server, port } = await serve(config.api_listen, [[FleetServiceService, fleetService(gateway, log)]]);
   log.info({ address: config.api_listen, port, gateway: config.gateway_endpoint }, "api serving");
   const self = connect(FleetServiceClient, selfAddress(config.api_listen, port));

@@ -386,6 +386,16 @@ describe("methods, paths and failures", () => {
     expect(await call("GET", "/fleet/v1/machines")).toMatchObject({ status: 500, body: error(500, "boom") });
   });
 
+  it("answers a write whose outcome is unknown with 503 and the message that says so, whatever cut it short", async () => {
+    const message = "destroying unit hello.service may have been applied: no answer from the registry-gateway (127.0.0.1:49400) before the deadline";
+    backend.failure = new FleetError("deadline-exceeded", message, "unknown");
+    expect(await call("DELETE", "/fleet/v1/units/hello.service")).toMatchObject({ status: 503, body: error(503, message) });
+    // Without that, a deadline is still a 504.
+    backend.failure = new FleetError("deadline-exceeded", "Deadline exceeded");
+    expect(await call("GET", "/fleet/v1/units")).toMatchObject({ status: 504 });
+    backend.failure = undefined;
+  });
+
   it("passes the request id to the backend and echoes it", async () => {
     const r = await call("GET", "/fleet/v1/units", undefined, { "X-Request-Id": "req-42" });
     expect(r.headers.get("x-request-id")).toBe("req-42");

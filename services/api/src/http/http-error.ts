@@ -26,9 +26,14 @@ const STATUS_OF_KIND: Record<FleetErrorKind, number> = {
   internal: 500,
 };
 
-/** The HTTP error for anything a handler threw; unknown errors are 500s. */
+/**
+ * The HTTP error for anything a handler threw; unknown errors are 500s. A write whose outcome
+ * is unknown ("... may have been applied: ...") is a 503, whatever cut it short: the request can
+ * be sent again.
+ */
 export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
+  if (err instanceof FleetError && err.outcome === "unknown") return new HttpError(503, err.message);
   if (err instanceof FleetError) return new HttpError(STATUS_OF_KIND[err.kind], err.message);
   return new HttpError(500, err instanceof Error ? err.message : String(err));
 }
