@@ -115,7 +115,7 @@ describe("machines and states over HTTP", () => {
     await unary(c.reportUnitStates.bind(c), {
       machineId: M1,
       leaseId,
-      states: [{ name: "web.service", hash: "h", machineId: M1, loadState: "loaded", activeState: "active", subState: "running", currentState: TargetState.TARGET_STATE_LAUNCHED }],
+      states: [{ name: "web.service", hash: "h", machineId: M1, loadState: "loaded", activeState: "active", subState: "running", currentState: TargetState.TARGET_STATE_LAUNCHED, reason: "" }],
       removed: [],
     });
     await waitFor("machine listed", async () => ((await call("GET", "/machines")).body as { machines?: unknown[] }).machines?.length === 1, { timeoutMs: 5000 });

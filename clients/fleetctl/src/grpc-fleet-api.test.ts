@@ -75,6 +75,7 @@ const impl: FleetServiceServer = {
         activeState: "active",
         subState: "running",
         currentState: TargetState.TARGET_STATE_LAUNCHED,
+        reason: "",
       },
     ],
   })),
