@@ -1,7 +1,7 @@
 // The registry-gateway against a real etcd and a real NATS: what its clients (api, engine,
 // agents) rely on.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENGINE_SUBJECT, machineSubject, decodeHint } from "@fleet/domain";
+import { ENGINE_SUBJECT, machineSubject, decodeHint, unresponsiveMachineReason } from "@fleet/domain";
 import { FleetError, TargetState, unary, type RegistryServiceClient } from "@fleet/wire";
 import { waitFor } from "@fleet/testkit";
 import { startGatewayFixture, type GatewayFixture } from "./gateway-fixture.js";
@@ -305,6 +305,19 @@ describe("what the engine's liveness rules ask of the gateway", () => {
     );
     const { revision } = await unary(c.reportEngineStatus.bind(c), { candidateId: "engine-s", fence: lead.fence, status });
     expect((await unary(c.listMachines.bind(c), { minRevision: revision })).engineStatus).toEqual(status);
+    // A unit placed on that unregistered machine: users read why it stays there.
+    await unary(c.createUnit.bind(c), unit("held.service", TargetState.TARGET_STATE_LAUNCHED));
+    const placed = await unary(c.applySchedule.bind(c), {
+      candidateId: "engine-s",
+      fence: lead.fence,
+      placements: [{ unitName: "held.service", machineId: machineId(7), reason: "least-loaded eligible machine" }],
+      absentMachines: [],
+    });
+    const held = await unary(c.getUnit.bind(c), { name: "held.service", minRevision: placed.revision });
+    expect(held.placement).toEqual({ unitName: "held.service", machineId: machineId(7), reason: unresponsiveMachineReason(machineId(7), "held") });
+    const listed = await unary(c.listUnits.bind(c), { minRevision: placed.revision });
+    expect(listed.placements.find((p) => p.unitName === "held.service")?.reason).toBe(unresponsiveMachineReason(machineId(7), "held"));
+    await unary(c.destroyUnit.bind(c), { name: "held.service" });
     const cleared = await unary(c.reportEngineStatus.bind(c), { candidateId: "engine-s", fence: lead.fence, status: { massLoss: "", heldMachines: [] } });
     expect((await unary(c.listMachines.bind(c), { minRevision: cleared.revision })).engineStatus).toEqual({ massLoss: "", heldMachines: [] });
     await unary(c.resignLeadership.bind(c), { candidateId: "engine-s", leaseId: lead.leaseId, fence: lead.fence });

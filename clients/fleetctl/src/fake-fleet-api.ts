@@ -2,7 +2,7 @@
 // It plays a tiny cluster: after a desired-state change, the unit reaches that state after
 // `convergeAfterPolls` reads of it (GetUnit), placed on `placeOn` (or unplaced for inactive).
 import type { Machine, TargetState, Unit, UnitState } from "@fleet/domain";
-import type { FleetApi, JournalOptions, JournalStream, UnitStatus, UnitView } from "./fleet-api.js";
+import type { FleetApi, JournalOptions, JournalStream, MachineHealth, UnitStatus, UnitView } from "./fleet-api.js";
 
 export type FakeCall =
   | { readonly method: "getUnit"; readonly name: string }
@@ -59,6 +59,8 @@ export class FakeFleetApi implements FleetApi {
   /** None by default (commands then poll); tests that need one set it. */
   watchUnits?: FleetApi["watchUnits"];
   unitStatus?: (name: string) => Promise<UnitStatus>;
+  /** None by default (as on HTTP API v1); tests that need the engine's word set it. */
+  machineHealth?: () => Promise<MachineHealth>;
   journal?: (name: string, options: JournalOptions, onData: (text: string) => void) => JournalStream;
 
   constructor(options: FakeFleetApiOptions = {}) {

@@ -35,6 +35,12 @@ export interface UnitWatch {
   cancel(): void;
 }
 
+export interface MachineHealth {
+  /** Set while the engine treats a loss of many machines as a fault and moves nothing. */
+  readonly massLoss: string;
+  readonly heldMachines: ReadonlyArray<{ readonly machineId: string; readonly reason: string }>;
+}
+
 export interface FleetApi {
   /** The unit, or undefined when there is no unit by that name. */
   getUnit(name: string): Promise<UnitView | undefined>;
@@ -56,6 +62,11 @@ export interface FleetApi {
    */
   watchUnits?(names: readonly string[], onViews: (views: ReadonlyMap<string, UnitView | undefined>) => void): UnitWatch;
   listMachines(): Promise<Machine[]>;
+  /**
+   * The engine leader's word on the machines' liveness: a mass loss (nothing moves) and machines
+   * that units stay on while they do not respond. Absent on HTTP API v1.
+   */
+  machineHealth?(): Promise<MachineHealth>;
   /**
    * Status and journal through the api, from the agent of the unit's machine. Absent when the
    * endpoint serves none (HTTP API v1): fleetctl then uses ssh, as fleet's did.

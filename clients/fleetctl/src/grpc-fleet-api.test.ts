@@ -79,7 +79,7 @@ const impl: FleetServiceServer = {
       },
     ],
   })),
-  listMachines: handler(() => ({ machines: [{ id: "m1", publicIp: "10.0.0.1", metadata: { region: "eu" }, version: "1", agentEndpoint: "" }] })),
+  listMachines: handler(() => ({ machines: [{ id: "m1", publicIp: "10.0.0.1", metadata: { region: "eu" }, version: "1", agentEndpoint: "" }], engineStatus: { massLoss: "", heldMachines: [{ machineId: "m2", reason: "waiting" }] } })),
   setMachineMetadata: handler(() => ({ revision: 4 })),
   unitStatus: handler((req) => {
     if (req.unitName !== "a.service") throw new FleetError("failed-precondition", `Unit ${req.unitName} does not appear to be running.`);
@@ -169,6 +169,7 @@ describe("grpcFleetApi", () => {
       { name: "a.service", hash: "h", machineId: "m1", loadState: "loaded", activeState: "active", subState: "running", currentState: "launched" },
     ]);
     expect(await api.listMachines()).toEqual([{ id: "m1", publicIp: "10.0.0.1", metadata: { region: "eu" } }]);
+    expect(await api.machineHealth?.()).toEqual({ massLoss: "", heldMachines: [{ machineId: "m2", reason: "waiting" }] });
   });
 
   it("reads a unit's status and the server's refusal", async () => {

@@ -17,7 +17,7 @@ import {
   type ClientReadableStream,
   type FleetServiceWatchUnitsResponse,
 } from "@fleet/wire/fleet-client";
-import type { FleetApi, JournalOptions, JournalStream, UnitStatus, UnitView, UnitWatch } from "./fleet-api.js";
+import type { FleetApi, JournalOptions, MachineHealth, JournalStream, UnitStatus, UnitView, UnitWatch } from "./fleet-api.js";
 
 /** FleetService.CreateUnits takes at most this many units per request. */
 const MAX_UNITS_PER_CREATE = 1000;
@@ -104,6 +104,10 @@ export function grpcFleetApi(address: string, deadlineMs: number): FleetApi {
     async listMachines(): Promise<Machine[]> {
       const res = await unary(client.listMachines.bind(client), {}, opts);
       return res.machines.map(machineFromWire);
+    },
+    async machineHealth(): Promise<MachineHealth> {
+      const res = await unary(client.listMachines.bind(client), {}, opts);
+      return { massLoss: res.engineStatus?.massLoss ?? "", heldMachines: (res.engineStatus?.heldMachines ?? []).map((h) => ({ machineId: h.machineId, reason: h.reason })) };
     },
     async unitStatus(name: string): Promise<UnitStatus> {
       const res = await unary(client.unitStatus.bind(client), { unitName: name }, opts);

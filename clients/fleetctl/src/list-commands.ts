@@ -3,6 +3,7 @@ import type { Machine } from "@fleet/domain";
 import { boolFlag, stringFlag, type FlagValues } from "./argv.js";
 import { LIST_FLAGS, type Command } from "./command.js";
 import { errorMessage, warn, type CommandContext } from "./context.js";
+import type { MachineHealth } from "./fleet-api.js";
 import {
   DEFAULT_LIST_MACHINES_FIELDS,
   DEFAULT_LIST_UNIT_FILES_FIELDS,
@@ -63,9 +64,23 @@ Output the list without truncation:
 	fleetctl list-machines --full`,
   flags: LIST_FLAGS(DEFAULT_LIST_MACHINES_FIELDS, "Machine", MACHINE_FIELD_NAMES),
   async run(ctx, flags) {
-    return list(ctx, flags, () => LIST_MACHINES_FIELDS, async () => sortMachines(await ctx.api.listMachines()), "Error retrieving list of active machines", false);
+    const health = ctx.api.machineHealth?.().catch(() => undefined);
+    const code = await list(ctx, flags, () => LIST_MACHINES_FIELDS, async () => sortMachines(await ctx.api.listMachines()), "Error retrieving list of active machines", false);
+    if (code === 0) for (const line of healthWarnings(await health)) warn(ctx, line);
+    return code;
   },
 };
+
+/** What list-machines adds on stderr: a mass loss, and machines units stay on while they are missing. */
+export function healthWarnings(health: MachineHealth | undefined): string[] {
+  if (!health) return [];
+  const lines = health.massLoss ? [`Warning: ${health.massLoss}`] : [];
+  for (const h of health.heldMachines) {
+    const why = h.reason && h.reason !== health.massLoss ? `: ${h.reason}` : "";
+    lines.push(`Machine ${h.machineId} is not responding; units placed on it stay there${why}`);
+  }
+  return lines;
+}
 
 export const listUnitsCommand: Command = {
   name: "list-units",

@@ -1,5 +1,6 @@
 // restart, status, journal, ssh, fd-forward, verify and --replace against the in-memory API:
 // exact output, exit codes, the writes, and the ssh command lines fleetctl would run.
+import { unresponsiveMachineReason } from "@fleet/domain";
 import { describe, expect, it } from "vitest";
 import { existing, GLOBAL, HELLO, m1, m2, setup, unitOf } from "./fleetctl-harness.js";
 
@@ -82,6 +83,16 @@ describe("status", () => {
     expect(await run("status", "nope.service")).toEqual({ code: 1, stdout: "", stderr: "Unit nope.service does not exist.\n" });
     expect(await run("status", "idle.service")).toEqual({ code: 1, stdout: "", stderr: "Unit idle.service does not appear to be running.\n" });
     expect(await run("status", "g.service")).toEqual({ code: 1, stdout: "", stderr: "Unable to retrieve status of global unit g.service.\n" });
+  });
+
+  it("says that a unit stays on a machine that does not respond, and why", async () => {
+    const reason = unresponsiveMachineReason(m2.id, "2 of 3 machines lost contact at once");
+    const { run } = setup({ units: [existing("held.service", HELLO, { desired: "launched", machineId: m2.id, reason })] });
+    expect(await run("status", "held.service")).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `Unit held.service does not appear to be running.\nHeld: ${reason}\n`,
+    });
   });
 
   it("says why a unit that could not be placed is not running", async () => {
@@ -231,5 +242,33 @@ describe("--replace", () => {
     const { api, run } = setup({ units: [existing("hello.service", HELLO)], files: { "hello.service": CHANGED } });
     expect(await run("submit", "--replace", "hello.service")).toEqual({ code: 0, stdout: "Unit hello.service inactive\n", stderr: "" });
     expect(api.writes().map((w) => w.method)).toEqual(["destroyUnit", "createUnit"]);
+  });
+});
+
+describe("list-machines and the engine's word on the machines", () => {
+  it("prints the table as fleet did, then a mass loss and the machines units stay on, on stderr", async () => {
+    const { api, run } = setup({ machines: [m1] });
+    api.machineHealth = async () => ({
+      massLoss: "2 of 3 machines lost contact at once",
+      heldMachines: [
+        { machineId: m2.id, reason: "2 of 3 machines lost contact at once" },
+        { machineId: "c".repeat(32), reason: "waiting" },
+      ],
+    });
+    expect(await run("list-machines", "--no-legend", "-l")).toEqual({
+      code: 0,
+      stdout: `${m1.id}\t10.0.0.3\tregion=us-west\n`,
+      stderr:
+        "Warning: 2 of 3 machines lost contact at once\n" +
+        `Machine ${m2.id} is not responding; units placed on it stay there\n` +
+        `Machine ${"c".repeat(32)} is not responding; units placed on it stay there: waiting\n`,
+    });
+  });
+
+  it("prints nothing more when all is well or the endpoint cannot say (HTTP API v1)", async () => {
+    const { api, run } = setup({ machines: [m1] });
+    expect((await run("list-machines", "--no-legend")).stderr).toBe("");
+    api.machineHealth = async () => ({ massLoss: "", heldMachines: [] });
+    expect((await run("list-machines", "--no-legend")).stderr).toBe("");
   });
 });

@@ -1,7 +1,7 @@
 // status and journal: systemctl status / journalctl of a unit on its machine. Through the api
 // (streamed from that machine's agent, no ssh) when the endpoint offers it; otherwise over ssh
 // to the machine, as fleet's fleetctl did.
-import { isGlobalUnit } from "@fleet/domain";
+import { isGlobalUnit, isUnresponsiveMachineReason } from "@fleet/domain";
 import { boolFlag, numberFlag, stringFlag } from "./argv.js";
 import type { Command } from "./command.js";
 import { errorMessage, warn, type CommandContext } from "./context.js";
@@ -29,8 +29,10 @@ async function runningUnit(ctx: CommandContext, name: string, what: "status" | "
   }
   if (view.currentState === "inactive" || view.machineId === "") {
     warn(ctx, `Unit ${name} does not appear to be running.`);
-    // fleet said nothing more; say why the scheduler could not place it.
+    // fleet said nothing more; say why the scheduler could not place it, or why it stays on a
+    // machine that does not respond.
     if (view.machineId === "" && view.reason !== "") warn(ctx, `Not scheduled: ${view.reason}`);
+    else if (isUnresponsiveMachineReason(view.reason, view.machineId)) warn(ctx, `Held: ${view.reason}`);
     return undefined;
   }
   return view;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeMassLoss, failingLeases, MachineLiveness, type LivenessSettings } from "./machine-liveness.js";
+import { describeMassLoss, failingLeases, isUnresponsiveMachineReason, MachineLiveness, unresponsiveMachineReason, type LivenessSettings } from "./machine-liveness.js";
 
 const TTL = 5000;
 const SETTINGS: LivenessSettings = { ttlMs: TTL, unhealthyThreshold: 0.55, atMostOnceMarginMs: 1000 };
@@ -229,6 +229,17 @@ describe("MachineLiveness.moveOff", () => {
       if (reason) expect(v.reason).toMatch(reason);
       expect(v.retryAt).toBe(retryAt);
     }
+  });
+});
+
+describe("unresponsiveMachineReason", () => {
+  it("says the unit stays, with the engine's word when there is one, and is recognised", () => {
+    expect(unresponsiveMachineReason("ab")).toBe("machine ab is not responding; the unit stays placed there until it returns or the engine declares it lost");
+    const r = unresponsiveMachineReason("ab", "2 of 3 machines lost contact at once");
+    expect(r).toMatch(/lost \(2 of 3 machines lost contact at once\)$/);
+    expect(isUnresponsiveMachineReason(r, "ab")).toBe(true);
+    expect(isUnresponsiveMachineReason(r, "cd")).toBe(false);
+    expect(isUnresponsiveMachineReason("least-loaded eligible machine", "ab")).toBe(false);
   });
 });
 

@@ -213,3 +213,17 @@ export function failingLeases(leases: Iterable<{ machineId: string; remainingMs:
   for (const l of leases) if (l.remainingMs < l.grantedMs * FAILING_LEASE_SHARE) out.push(l.machineId);
   return out;
 }
+
+/**
+ * What users see as the reason of a unit placed on a machine that is not registered (its lease
+ * lapsed, or the control plane lost it): the unit stays there until the machine returns or the
+ * engine declares it lost. `detail` is the engine's word on that machine, when it gave one.
+ */
+export function unresponsiveMachineReason(machineId: string, detail = ""): string {
+  const base = `machine ${machineId} is not responding; the unit stays placed there until it returns or the engine declares it lost`;
+  return detail ? `${base} (${detail})` : base;
+}
+
+export function isUnresponsiveMachineReason(reason: string, machineId: string): boolean {
+  return reason.startsWith(`machine ${machineId} is not responding;`);
+}

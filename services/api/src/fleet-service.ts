@@ -224,7 +224,7 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
     },
     listMachines: unaryHandler(log, "ListMachines", async (_req, ctx) => {
       const res = await unary(g.listMachines.bind(g), { minRevision: written }, callOptions(ctx));
-      return { machines: res.machines };
+      return { machines: res.machines, engineStatus: res.engineStatus };
     }),
   };
 }

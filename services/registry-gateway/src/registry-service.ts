@@ -17,12 +17,23 @@ import {
   type WatchClusterResponse,
   type WatchUnitsResponse,
 } from "@fleet/wire";
-import type { TargetState } from "@fleet/domain";
+import { unresponsiveMachineReason, type Placement, type TargetState } from "@fleet/domain";
 import type { ClusterDelta, ClusterFeed } from "./cluster-feed.js";
 import type { Registry } from "./registry.js";
 import type { RegistryCache } from "./registry-cache.js";
 import { assertUnitName } from "./registry.js";
 import type { UnitsFeed, UnitsUpdate } from "./units-feed.js";
+
+/**
+ * A placement as users read it: on a machine that is not registered, the reason says the unit
+ * stays there and why (the engine's word on that machine, when its status has one). The stored
+ * placement, which the engine reads, is left as it is.
+ */
+function asUsersSeeIt(cache: RegistryCache, p: Placement): Placement {
+  if (p.machineId === "" || cache.machines.has(p.machineId)) return p;
+  const held = cache.engineStatus?.heldMachines.find((h) => h.machineId === p.machineId);
+  return { ...p, reason: unresponsiveMachineReason(p.machineId, held?.reason ?? "") };
+}
 
 /** A WatchCluster client that lets this much pile up unread is cut off (it re-syncs). */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
@@ -138,13 +149,13 @@ export function registryService(
       await registry.fresh(req.minRevision);
       const { unit, placement } = registry.getUnit(req.name);
       const states = registry.listStates("", [req.name]).map(unitStateToWire);
-      return { unit: unitToWire(unit), placement: placementToWire(placement), states };
+      return { unit: unitToWire(unit), placement: placementToWire(asUsersSeeIt(cache, placement)), states };
     }),
     listUnits: unaryHandler(log, "ListUnits", async (req) => {
       await registry.fresh(req.minRevision);
       return {
         units: cache.sortedUnits().map(unitToWire),
-        placements: cache.placements().map(placementToWire),
+        placements: cache.placements().map((p) => placementToWire(asUsersSeeIt(cache, p))),
         revision: cache.revision,
       };
     }),
