@@ -100,12 +100,13 @@ export class Registry {
   /**
    * Writes the unit unless one by that name exists; `same` when the one that exists has the
    * same contents and desired state (what a retried create finds when its first attempt was
-   * applied after all). Never re-sent by the store: a second attempt would find the first.
+   * applied after all). So the store may send it again when an etcd member fails under it: a
+   * second attempt that finds the first reports `same`, which callers take as success.
    */
   private async createIfAbsent(u: NewUnit): Promise<{ succeeded: boolean; same: boolean; revision: number }> {
     const res = await this.store.txn(
       { compare: [created(u.key, 0)], success: [put(u.key, u.record)], failure: [{ request_range: { key: b(u.key) } }] },
-      "txn-once",
+      "txn-idempotent",
     );
     if (res.succeeded) return { succeeded: true, same: false, revision: res.revision };
     const kv = res.response.responses[0]?.response_range?.kvs[0];
@@ -147,7 +148,9 @@ export class Registry {
     let revision = 0;
     for (let i = 0; i < records.length; i += MAX_TXN_OPS) {
       const chunk = records.slice(i, i + MAX_TXN_OPS);
-      const res = await this.store.txn({ compare: chunk.map((r) => created(r.key, 0)), success: chunk.map((r) => put(r.key, r.record)) }, "txn-once");
+      // Sent again when an etcd member fails under it: a second attempt that finds the first
+      // one's units goes on one by one below, where those count as existing with the same contents.
+      const res = await this.store.txn({ compare: chunk.map((r) => created(r.key, 0)), success: chunk.map((r) => put(r.key, r.record)) }, "txn-idempotent");
       if (res.succeeded) {
         revision = Math.max(revision, res.revision);
         for (const _ of chunk) outcomes.push(true);
