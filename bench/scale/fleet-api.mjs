@@ -1,0 +1,48 @@
+// The bench's client of the api (FleetService over gRPC), as a user's tools would call it.
+import { connect, unary, FleetServiceClient, TargetState } from "@fleet/wire";
+
+export const CREATE_BATCH = 1000;
+
+/** The bench's unit `name`: a plain service; the fake systemd runs nothing. Pure. */
+export function benchUnit(name) {
+  return {
+    name,
+    options: [
+      { section: "Unit", name: "Description", value: `fleet scale bench ${name}` },
+      { section: "Service", name: "ExecStart", value: "/bin/sleep infinity" },
+    ],
+    hash: "",
+    desiredState: TargetState.TARGET_STATE_LAUNCHED,
+  };
+}
+
+export class FleetApi {
+  constructor(endpoint) {
+    this.client = connect(FleetServiceClient, endpoint);
+  }
+  /** Creates the units in CreateUnits requests of CREATE_BATCH, one after another. */
+  async createUnits(names) {
+    const c = this.client;
+    for (let i = 0; i < names.length; i += CREATE_BATCH) {
+      await unary(c.createUnits.bind(c), { units: names.slice(i, i + CREATE_BATCH).map(benchUnit) }, { deadlineMs: 60_000 });
+    }
+  }
+  /** name -> machine id ("" while unplaced). */
+  async placements() {
+    const c = this.client;
+    const res = await unary(c.listUnits.bind(c), {}, { deadlineMs: 30_000 });
+    return new Map(res.units.map((v) => [v.unit?.name ?? "", v.machineId]));
+  }
+  async states() {
+    const c = this.client;
+    return (await unary(c.listUnitStates.bind(c), { unitNames: [], machineId: "" }, { deadlineMs: 30_000 })).states;
+  }
+  async machineIds() {
+    const c = this.client;
+    const res = await unary(c.listMachines.bind(c), {}, { deadlineMs: 10_000 });
+    return { ids: new Set(res.machines.map((m) => m.id)), engineStatus: res.engineStatus };
+  }
+  close() {
+    this.client.close();
+  }
+}

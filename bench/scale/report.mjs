@@ -1,0 +1,92 @@
+// The scale bench's result: the JSON object (one line on stdout, and bench/results/scale.json)
+// and the table printed before it. Pure, except writeResult.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const r0 = (x) => (x === undefined || x === null || Number.isNaN(x) ? null : Math.round(x));
+const r1 = (x) => (x === undefined || x === null || Number.isNaN(x) ? null : Math.round(x * 10) / 10);
+
+/** Issue 11's targets on this 2-core machine, for m machines at agent_ttl ttl. Pure. */
+export function targets(machines, ttl) {
+  return {
+    registerMs: 3000,
+    placedMs: 3000,
+    placementsPerSecond: 3000,
+    activeMs: 8000,
+    spuriousLosses: 0,
+    failoverActiveMs: (ttl + 2) * 1000,
+    idleEtcdRequestsPerSecond: machines / ttl,
+    gatewayIdleCpuPercent: 10,
+    gatewayRssKbPerMachine: 100,
+  };
+}
+
+/** The flat figures issue 11 names, from the phases' results. Pure. */
+export function figures(o, run) {
+  const gateways = Object.keys(run.idle?.cpuPercent ?? {}).filter((n) => n.startsWith("registry-gateway"));
+  const sum = (obj) => gateways.reduce((a, n) => a + (obj?.[n] ?? 0), 0);
+  return {
+    machines: o.machines,
+    units: o.units,
+    agentTtlSeconds: o.ttl,
+    gateways: o.gateways,
+    busy: o.busy,
+    registerMs: r0(run.registerMs),
+    createMs: r0(run.units?.createMs),
+    placedMs: r0(run.units?.placedMs),
+    activeMs: r0(run.units?.activeMs),
+    placementsPerSecond: run.units?.placedMs ? r0(o.units / (Math.max(run.units.placedMs, 1) / 1000)) : null,
+    spuriousLosses: run.soak ? run.soak.spuriousLosses : null,
+    reRegistrations: run.soak ? run.soak.reRegistrations : null,
+    unitsMovedInSoak: run.soak ? run.soak.unitsMoved : null,
+    soakSeconds: run.soak ? run.soak.seconds : null,
+    idleEtcdRequestsPerSecond: run.idle ? r1(run.idle.etcd.perSecond) : null,
+    gatewayIdleCpuPercent: run.idle ? r1(sum(run.idle.cpuPercent)) : null,
+    gatewayIdleRssMb: run.idle ? r1(sum(run.idle.rssMb)) : null,
+    gatewayRssKbPerMachine: run.idle ? r0((sum(run.idle.rssMb) * 1024) / o.machines) : null,
+    failoverMachines: run.failover?.machines ?? null,
+    failoverGoneMs: r0(run.failover?.goneMs),
+    failoverPlacedMs: r0(run.failover?.placedElsewhereMs),
+    failoverActiveMs: r0(run.failover?.activeElsewhereMs),
+  };
+}
+
+const pad = (s, n) => String(s).padEnd(n);
+const verdict = (v, t, lower = true) => (v === null || v === undefined ? "-" : (lower ? v <= t : v >= t) ? "ok" : "MISSED");
+
+/** The table: figure, measured, target, verdict; then per-process idle CPU and RSS. Pure. */
+export function renderTable(f, t, run) {
+  const rows = [
+    ["machines registered", f.registerMs, "ms", `<= ${t.registerMs}`, verdict(f.registerMs, t.registerMs)],
+    [`${f.units} units created (CreateUnits x ${Math.ceil(f.units / 1000)})`, f.createMs, "ms", "", ""],
+    ["all placed, after the last create", f.placedMs, "ms", `<= ${t.placedMs}`, verdict(f.placedMs, t.placedMs)],
+    ["placements per second", f.placementsPerSecond, "/s", `>= ${t.placementsPerSecond}`, verdict(f.placementsPerSecond, t.placementsPerSecond, false)],
+    ["all active, after the last create", f.activeMs, "ms", `<= ${t.activeMs}`, verdict(f.activeMs, t.activeMs)],
+    [`idle etcd requests (${run.idle?.etcd.seconds ?? "-"} s window)`, f.idleEtcdRequestsPerSecond, "/s", `<= ${t.idleEtcdRequestsPerSecond}`, verdict(f.idleEtcdRequestsPerSecond, t.idleEtcdRequestsPerSecond)],
+    ["gateway CPU at idle", f.gatewayIdleCpuPercent, "%", `<= ${t.gatewayIdleCpuPercent}`, verdict(f.gatewayIdleCpuPercent, t.gatewayIdleCpuPercent)],
+    ["gateway RSS per machine at idle", f.gatewayRssKbPerMachine, "KB", `<= ${t.gatewayRssKbPerMachine}`, verdict(f.gatewayRssKbPerMachine, t.gatewayRssKbPerMachine)],
+    [`spurious machine losses (${f.soakSeconds ?? "-"} s soak${f.busy ? ", cores saturated" : ""})`, f.spuriousLosses, "", "0", verdict(f.spuriousLosses, 0)],
+    ["  re-registrations in the soak", f.reRegistrations, "", "0", verdict(f.reRegistrations, 0)],
+    ["  units moved in the soak", f.unitsMovedInSoak, "", "0", verdict(f.unitsMovedInSoak, 0)],
+    [`failover of ${f.failoverMachines ?? "-"} machines: gone`, f.failoverGoneMs, "ms", "", ""],
+    ["  their units placed elsewhere", f.failoverPlacedMs, "ms", "", ""],
+    ["  their units active elsewhere", f.failoverActiveMs, "ms", `<= ${t.failoverActiveMs}`, verdict(f.failoverActiveMs, t.failoverActiveMs)],
+  ];
+  const lines = [`fleet scale bench: ${f.machines} simulated machines, ${f.units} units, agent_ttl ${f.agentTtlSeconds} s, ${f.gateways} gateway(s)${f.busy ? ", --busy" : ""}`, ""];
+  lines.push(`${pad("figure", 52)}${pad("measured", 12)}${pad("target", 12)}`);
+  for (const [name, v, unit, target, ok] of rows) lines.push(`${pad(name, 52)}${pad(v === null || v === undefined ? "-" : `${v} ${unit}`, 12)}${pad(target, 12)}${ok}`);
+  if (run.idle) {
+    lines.push("", `${pad("process", 22)}${pad("idle CPU %", 12)}${pad("idle RSS MB", 13)}${run.soak ? "soak CPU %" : ""}`);
+    for (const name of Object.keys(run.idle.rssMb)) {
+      lines.push(`${pad(name, 22)}${pad(run.idle.cpuPercent[name] ?? "-", 12)}${pad(run.idle.rssMb[name] ?? "-", 13)}${run.soak?.cpuPercent[name] ?? ""}`);
+    }
+  }
+  return lines.join("\n");
+}
+
+export function writeResult(dir, result) {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, "scale.json");
+  writeFileSync(file, JSON.stringify(result) + "\n");
+  return file;
+}

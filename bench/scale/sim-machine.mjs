@@ -1,0 +1,86 @@
+// One simulated machine: the agent's own code, assembled as services/agent/src/main.ts does
+// (GatewayRegistry with its heartbeat deadline, Agent, ReconcileLoop, HeartbeatLoop, the NATS
+// hint subscriptions), with two things in place of the host: the fake systemd of the agent's
+// tests (services/agent/src/systemd-fake.ts: units start and stop at once, nothing runs) and
+// unit files in a directory of its own on tmpfs. What main.ts also does and this does not:
+// serve AgentService (journals and status for the api) and connect to D-Bus.
+import { join } from "node:path";
+import { ALL_MACHINES_SUBJECT, machineSubject, ReconcileLoop } from "@fleet/domain";
+import { connectHintBus } from "@fleet/wire";
+import { Agent } from "../../services/agent/dist/agent.js";
+import { GatewayRegistry } from "../../services/agent/dist/gateway-registry.js";
+import { HeartbeatLoop } from "../../services/agent/dist/heartbeat-loop.js";
+import { FakeUnitManager } from "../../services/agent/dist/systemd-fake.js";
+import { UnitFiles } from "../../services/agent/dist/unit-files.js";
+
+/**
+ * @param {{ id: string, gateway: string, natsServers: string[], ttlSeconds: number, reconcileSeconds: number, dir: string, log: import("pino").Logger }} o
+ */
+export async function createSimMachine(o) {
+  const log = o.log.child({ machineId: o.id });
+  const machine = { id: o.id, publicIp: "127.0.0.1", metadata: {} };
+  const registry = new GatewayRegistry(o.gateway);
+  const ttlMs = o.ttlSeconds * 1000;
+  registry.heartbeatDeadlineMs = Math.min(3000, Math.max(500, ttlMs / 4)); // as main.ts
+  const files = new UnitFiles(join(o.dir, "units"), join(o.dir, "runtime"));
+  const systemd = new FakeUnitManager({ runtimeDir: files.runtimeDir });
+  const loop = new ReconcileLoop({
+    intervalMs: o.reconcileSeconds * 1000,
+    pass: (trigger) => agent.reconcile(trigger),
+    onError: (err) => log.warn({ err: err instanceof Error ? err.message : String(err) }, "reconcile failed"),
+  });
+  const agent = new Agent(machine, o.ttlSeconds, registry, systemd, files, log, { requestPass: (why) => loop.trigger(why) });
+  const hints = await connectHintBus(o.natsServers, `agent-${o.id}`, log);
+  const onHint = (hint) => {
+    registry.observe(hint.revision);
+    loop.trigger(hint.what);
+  };
+  hints.subscribe(machineSubject(o.id), onHint);
+  hints.subscribe(ALL_MACHINES_SUBJECT, onHint);
+  const heartbeat = new HeartbeatLoop({
+    ttlMs,
+    beat: () => agent.heartbeat(),
+    onError: (err, failures, retryInMs) =>
+      log.warn({ err: err instanceof Error ? err.message : String(err), failures, retryInMs: Math.round(retryInMs) }, "heartbeat failed; retrying"),
+  });
+  let state = "created";
+  return {
+    id: o.id,
+    get state() {
+      return state;
+    },
+    get registrations() {
+      return agent.registrations;
+    },
+    /** Units the fake systemd runs now. */
+    activeUnits() {
+      let n = 0;
+      for (const s of systemd.units.values()) if (s.activeState === "active") n++;
+      return n;
+    },
+    start() {
+      state = "running";
+      heartbeat.start();
+      loop.start();
+      log.info({ gateway: o.gateway }, "simulated agent started");
+    },
+    /** Power loss: timers stop and connections drop at once; nothing is deregistered. */
+    kill() {
+      state = "killed";
+      void heartbeat.stop();
+      void loop.stop();
+      registry.close();
+      void hints.close();
+    },
+    /** A clean stop, as main.ts does on SIGTERM. */
+    async stop() {
+      if (state === "killed") return;
+      state = "stopped";
+      await heartbeat.stop();
+      await loop.stop();
+      await hints.close();
+      registry.close();
+      systemd.close();
+    },
+  };
+}
