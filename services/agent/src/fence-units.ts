@@ -35,7 +35,7 @@ export function fenceUnitFiles(timerDelayMs: number): Map<string, string> {
   return new Map([
     [
       FENCE_TARGET,
-      ["[Unit]", "Description=fleet: AtMostOnce units run only while this target is active", "DefaultDependencies=no", ""].join("\n"),
+      ["[Unit]", "Description=fleet: AtMostOnce units run only while this target is active", "DefaultDependencies=no", "StartLimitIntervalSec=0", ""].join("\n"),
     ],
     [
       FENCE_TIMER,
@@ -43,6 +43,9 @@ export function fenceUnitFiles(timerDelayMs: number): Map<string, string> {
         "[Unit]",
         "Description=fleet: stops the AtMostOnce units unless the agent renews its lease in time",
         "DefaultDependencies=no",
+        // Restarted at every renewal (every agent_ttl/3): systemd's default start limit (5 in
+        // 10 s) would refuse the sixth re-arm with start-limit-hit.
+        "StartLimitIntervalSec=0",
         "",
         "[Timer]",
         `OnActiveSec=${d}ms`,
@@ -59,6 +62,7 @@ export function fenceUnitFiles(timerDelayMs: number): Map<string, string> {
         "[Unit]",
         "Description=fleet: the at-most-once fence fired",
         "DefaultDependencies=no",
+        "StartLimitIntervalSec=0",
         `Conflicts=${FENCE_TARGET}`,
         "",
         "[Service]",
