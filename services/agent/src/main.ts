@@ -39,8 +39,10 @@ runMain(async () => {
   const registry = new GatewayRegistry(config.gateway_endpoint);
   const ttlMs = config.agent_ttl * 1000;
   // A heartbeat that hangs must not hold the next one back for long: the retries (backoff
-  // capped at agent_ttl/6) keep the lease alive through one lost call.
-  registry.heartbeatDeadlineMs = Math.min(3000, Math.max(500, ttlMs / 4));
+  // capped at agent_ttl/6) keep the lease alive through one lost call. Not shorter than the
+  // heartbeat interval either: on a machine whose cores are busy a renewal may take a second or
+  // more and still be in time, and failing it would only add load.
+  registry.heartbeatDeadlineMs = Math.min(3000, Math.max(1000, ttlMs / 3));
   const systemd = await DbusUnitManager.connect();
   const loop = new ReconcileLoop({
     intervalMs: config.agent_reconcile_interval * 1000,
