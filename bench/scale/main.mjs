@@ -104,7 +104,7 @@ async function main() {
 
   try {
     log(`starting the control plane in ${stateDir} (agent_ttl ${o.ttl} s, ${o.gateways} gateway(s), 2 engines, api)`);
-    cluster = await startCluster({ machines: [], agentTtlSeconds: o.ttl, reconcileIntervalSeconds: o.reconcile, stateDir, cluster: `scale-${runHex}`, gateways: o.gateways, engines: 2, log: (m) => log(`testkit: ${m}`) });
+    cluster = await startCluster({ repoRoot: ROOT, machines: [], agentTtlSeconds: o.ttl, reconcileIntervalSeconds: o.reconcile, stateDir, cluster: `scale-${runHex}`, gateways: o.gateways, engines: 2, log: (m) => log(`testkit: ${m}`) });
     const ep = cluster.endpoints;
     api = new FleetApi(ep.api);
     sims = new Simulators({ ids, perWorker: o.perWorker, logDir: join(stateDir, "sim") });
@@ -118,11 +118,19 @@ async function main() {
     sampler = startSampler({ api, simulators: sims, procs: () => [...procs, ...(burners?.procs ?? [])], etcdMetricsUrl: ep.etcdMetrics, log, t0: tGo });
     run.timeline = sampler.samples;
     sims.go(o.rampSeconds * 1000);
+    let listed = 0;
+    let most = 0;
     await waitFor(
       `${o.machines} machines in ListMachines`,
-      async () => (await api.machineIds()).ids.size >= o.machines,
+      async () => {
+        listed = (await api.machineIds()).ids.size;
+        most = Math.max(most, listed);
+        return listed >= o.machines;
+      },
       { timeoutMs: 120_000 + o.rampSeconds * 1000, intervalMs: 100 },
-    );
+    ).catch((err) => {
+      throw new Error(`registration did not converge: ${listed} of ${o.machines} listed at the end, at most ${most} (${err.message}); see the timeline`);
+    });
     run.registerMs = performance.now() - tGo;
     log(`all ${o.machines} registered in ${Math.round(run.registerMs)} ms`);
 

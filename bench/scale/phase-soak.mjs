@@ -28,7 +28,9 @@ export async function phaseSoak(o) {
   let samples = 0;
   let failedSamples = 0;
   const loads = [];
-  const end = performance.now() + o.seconds * 1000;
+  const start = performance.now();
+  const end = start + o.seconds * 1000;
+  let firstLossAt;
   let nextLog = performance.now() + 30_000;
   while (performance.now() < end) {
     const t = performance.now();
@@ -36,6 +38,7 @@ export async function phaseSoak(o) {
       const { ids } = await o.api.machineIds();
       samples++;
       for (const id of o.ids) if (!ids.has(id)) vanished.set(id, (vanished.get(id) ?? 0) + 1);
+      if (vanished.size > 0) firstLossAt ??= Math.round((performance.now() - start) / 100) / 10;
     } catch (err) {
       failedSamples++;
       o.log(`soak: ListMachines failed: ${err.message}`);
@@ -48,22 +51,27 @@ export async function phaseSoak(o) {
     await sleep(Math.max(0, SAMPLE_MS - (performance.now() - t)));
   }
   const cpu = cpuPercent(cpu0, cpuSnapshot(o.procs));
-  const [stats1, placements1] = await Promise.all([o.simulators.stats(), o.api.placements()]);
+  // A cluster that collapsed may not answer these: the soak's counts stand without them.
+  const [stats1, placements1] = await Promise.all([
+    o.simulators.stats().catch(() => undefined),
+    o.api.placements().catch((err) => void o.log(`soak: ListUnits at the end failed: ${err.message}`)),
+  ]);
   const logs = scanLogsSince(offsets);
   const declaredLost = new Set(logs.lost.filter((id) => o.ids.includes(id)));
   const lostIds = new Set([...vanished.keys(), ...declaredLost]);
   const agentWarnings = {};
-  for (const [k, v] of Object.entries(stats1.warnings)) if (v - (stats0.warnings[k] ?? 0) > 0) agentWarnings[k] = v - (stats0.warnings[k] ?? 0);
+  for (const [k, v] of Object.entries(stats1?.warnings ?? {})) if (v - (stats0.warnings[k] ?? 0) > 0) agentWarnings[k] = v - (stats0.warnings[k] ?? 0);
   return {
     seconds: o.seconds,
     samples,
     failedSamples,
     spuriousLosses: lostIds.size,
     missingFromListMachines: vanished.size,
+    firstLossAtSeconds: firstLossAt ?? null,
     declaredLostByEngine: declaredLost.size,
     lostMachineIds: [...lostIds].slice(0, 20),
-    reRegistrations: stats1.registrations - stats0.registrations,
-    unitsMoved: movedUnits(placements0, placements1),
+    reRegistrations: stats1 ? stats1.registrations - stats0.registrations : null,
+    unitsMoved: placements1 ? movedUnits(placements0, placements1) : null,
     agentWarnings,
     serviceWarnings: logs.warnings,
     cpuPercent: cpu,

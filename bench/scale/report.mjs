@@ -37,6 +37,7 @@ export function figures(o, run) {
     activeMs: r0(run.units?.activeMs),
     placementsPerSecond: run.units?.placedMs ? r0(o.units / (Math.max(run.units.placedMs, 1) / 1000)) : null,
     spuriousLosses: run.soak ? run.soak.spuriousLosses : null,
+    firstLossAtSoakSecond: run.soak ? run.soak.firstLossAtSeconds : null,
     reRegistrations: run.soak ? run.soak.reRegistrations : null,
     unitsMovedInSoak: run.soak ? run.soak.unitsMoved : null,
     soakSeconds: run.soak ? run.soak.seconds : null,
@@ -66,6 +67,7 @@ export function renderTable(f, t, run) {
     ["gateway CPU at idle", f.gatewayIdleCpuPercent, "%", `<= ${t.gatewayIdleCpuPercent}`, verdict(f.gatewayIdleCpuPercent, t.gatewayIdleCpuPercent)],
     ["gateway RSS per machine at idle", f.gatewayRssKbPerMachine, "KB", `<= ${t.gatewayRssKbPerMachine}`, verdict(f.gatewayRssKbPerMachine, t.gatewayRssKbPerMachine)],
     [`spurious machine losses (${f.soakSeconds ?? "-"} s soak${f.busy ? ", cores saturated" : ""})`, f.spuriousLosses, "", "0", verdict(f.spuriousLosses, 0)],
+    ["  first loss, seconds into the soak", f.firstLossAtSoakSecond, "s", "", ""],
     ["  re-registrations in the soak", f.reRegistrations, "", "0", verdict(f.reRegistrations, 0)],
     ["  units moved in the soak", f.unitsMovedInSoak, "", "0", verdict(f.unitsMovedInSoak, 0)],
     [`failover of ${f.failoverMachines ?? "-"} machines: gone`, f.failoverGoneMs, "ms", "", ""],
@@ -73,8 +75,8 @@ export function renderTable(f, t, run) {
     ["  their units active elsewhere", f.failoverActiveMs, "ms", `<= ${t.failoverActiveMs}`, verdict(f.failoverActiveMs, t.failoverActiveMs)],
   ];
   const lines = [`fleet scale bench: ${f.machines} simulated machines, ${f.units} units, agent_ttl ${f.agentTtlSeconds} s, ${f.gateways} gateway(s)${f.busy ? ", --busy" : ""}`, ""];
-  lines.push(`${pad("figure", 52)}${pad("measured", 12)}${pad("target", 12)}`);
-  for (const [name, v, unit, target, ok] of rows) lines.push(`${pad(name, 52)}${pad(v === null || v === undefined ? "-" : `${v} ${unit}`, 12)}${pad(target, 12)}${ok}`);
+  lines.push(`${pad("figure", 56)}${pad("measured", 12)}${pad("target", 12)}`);
+  for (const [name, v, unit, target, ok] of rows) lines.push(`${pad(name, 56)}${pad(v === null || v === undefined ? "-" : `${v} ${unit}`, 12)}${pad(target, 12)}${ok}`);
   if (run.idle) {
     lines.push("", `${pad("process", 22)}${pad("idle CPU %", 12)}${pad("idle RSS MB", 13)}${run.soak ? "soak CPU %" : ""}`);
     for (const name of Object.keys(run.idle.rssMb)) {

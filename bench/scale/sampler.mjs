@@ -40,7 +40,7 @@ export function startSampler({ api, simulators, procs, etcdMetricsUrl, log, t0 }
       const now = await scrapeEtcd(etcdMetricsUrl);
       etcd = now;
       const r = etcdRate(before, now);
-      sample.etcd = { perSecond: r.perSecond, keepAliveStreamsOpened: r.keepAliveStreamsOpened, leases: r.leases };
+      sample.etcd = { perSecond: r.perSecond, byMethodPerSecond: r.byMethodPerSecond, keepAliveStreamsOpened: r.keepAliveStreamsOpened, leases: r.leases };
     } catch (err) {
       etcd = await0(scrapeEtcd(etcdMetricsUrl));
       sample.etcdError = err.message.slice(0, 80);
@@ -52,7 +52,7 @@ export function startSampler({ api, simulators, procs, etcdMetricsUrl, log, t0 }
     samples.push(sample);
     const busiest = Object.entries(sample.cpu).sort((x, y) => y[1] - x[1]).slice(0, 4).map(([n, v]) => `${n} ${v}%`).join(", ");
     const e = sample.etcd;
-    const leases = e ? `; etcd ${e.perSecond}/s, keep-alive streams +${e.keepAliveStreamsOpened}, leases +${e.leases.granted ?? 0} granted +${e.leases.expired ?? 0} expired` : "";
+    const leases = e ? `; etcd ${e.perSecond}/s, keep-alive streams +${e.keepAliveStreamsOpened}, leases +${e.leases.granted ?? 0} granted +${e.leases.renewed ?? 0} renewed +${e.leases.expired ?? 0} expired` : "";
     const waits = ["registry-gateway", "etcd", "api", "engine-1"].filter((n) => sample.runQueueWait[n] !== undefined).map((n) => `${n} ${sample.runQueueWait[n]}%`).join(", ");
     log(`sample: listed ${sample.listed ?? sample.listError} (${sample.listMs ?? "-"} ms), +${sample.registrations ?? "?"} registrations, ${sample.heartbeatFailures ?? "?"} heartbeat failures so far, sim loop p99 ${sample.simLoopP99Ms ?? "?"} ms max ${sample.simLoopMaxMs ?? "?"} ms${leases}; CPU ${busiest}; waiting for a core ${waits}; load ${sample.load}`);
     if (!stopped) timer = setTimeout(() => void tick(), PERIOD_MS);
