@@ -134,12 +134,14 @@ export interface EndpointsOptions {
 
 /**
  * Keepalive of a channel with endpoints to fail over to: a peer that stops answering (frozen,
- * cut off) is given up after at most 5 + 2 s, idle connections included, and the next one is
- * used. Not shorter: a server whose event loop is busy for a moment must not look dead.
+ * cut off) is given up after at most 5 + 10 s, idle connections included, and the next one is
+ * used. Not shorter: a busy event loop, the server's or this process's own (an agent starting
+ * 300 units, a gateway under a thousand machines), reads the ping's answer late, and a 2 s
+ * timeout dropped every connection of a busy agent at once, its lease with them.
  */
 const ENDPOINTS_KEEPALIVE: ChannelOptions = {
   "grpc.keepalive_time_ms": 5_000,
-  "grpc.keepalive_timeout_ms": 2_000,
+  "grpc.keepalive_timeout_ms": 10_000,
   "grpc.keepalive_permit_without_calls": 1,
 };
 
