@@ -86,7 +86,11 @@ async function outage(cluster, env) {
   await Promise.all(components.filter((c) => !c.startsWith("etcd") && c !== "nats").map((c) => cluster.restartComponent(c)));
   await until("fleet to see every unit active", async () => {
     const r = await fleetctl(env, "list-units", "--no-legend", "--fields=unit,active");
-    return r.code === 0 && r.stdout.split("\n").filter((l) => l.startsWith("bench-f-") && / active/.test(l)).length === UNITS;
+    const active = r.stdout.split("\n").filter((l) => {
+      const [unit = "", state = ""] = l.trim().split(/\s+/);
+      return unit.startsWith("bench-f-") && state === "active";
+    });
+    return r.code === 0 && active.length === UNITS;
   });
   const recoveredMs = Date.now() - tBack;
   // Past the engine's grace period: anything that was going to move has moved.
