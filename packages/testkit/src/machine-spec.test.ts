@@ -103,8 +103,8 @@ describe("agent unit", () => {
 
 describe("nspawn launch", () => {
   it("boots with the sandbox recipe's flags and the repo bound read-only", () => {
-    const a = nspawnArgs({ name: "m1", fs: "/v/m1/fs", dbusDir: "/v/m1/dbus", repoRoot: "/work/main" });
-    expect(a).toEqual(["--register=no", "--keep-unit", "--bind-ro=/usr", "--bind=/v/m1/dbus:/run/dbus", "--bind-ro=/work/main:/opt/fleet", "-b", "-M", "m1", "-D", "/v/m1/fs"]);
+    const a = nspawnArgs({ name: "m1", fs: "/v/m1/fs", dbusDir: "/v/m1/dbus", repoRoot: "/srv/fleet" });
+    expect(a).toEqual(["--register=no", "--keep-unit", "--bind-ro=/usr", "--bind=/v/m1/dbus:/run/dbus", "--bind-ro=/srv/fleet:/opt/fleet", "-b", "-M", "m1", "-D", "/v/m1/fs"]);
     expect(a).not.toContain("--private-network");
   });
   it("moves itself into both cgroup hierarchies before exec'ing nspawn", () => {

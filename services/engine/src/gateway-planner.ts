@@ -10,7 +10,7 @@ import {
   unitStateFromWire,
   type WatchClusterResponse,
 } from "@fleet/wire";
-import type { ClusterSnapshot, Placement, UnitState } from "@fleet/domain";
+import type { Placement, UnitState } from "@fleet/domain";
 import type { ClusterEvent, ClusterSource } from "./cluster-replica.js";
 import type { EngineStatus, MachineLease, SchedulePlanner } from "./engine.js";
 import type { LeadershipApi, Term } from "./leadership.js";
@@ -31,15 +31,6 @@ export function clusterEventFromWire(res: WatchClusterResponse): ClusterEvent {
 }
 
 export class GatewayPlanner extends RegistryConnection implements SchedulePlanner, LeadershipApi, ClusterSource {
-  async snapshot(): Promise<ClusterSnapshot> {
-    const res = await unary(this.client.getClusterSnapshot.bind(this.client), { minRevision: this.minRevision });
-    return {
-      units: res.units.map(unitFromWire),
-      placements: res.placements.map(placementFromWire),
-      machines: res.machines.map(machineFromWire),
-    };
-  }
-
   watch(minRevision: number, onEvent: (event: ClusterEvent) => void, onEnd: (err: Error | undefined) => void): () => void {
     // No deadline: the stream lives as long as the connection (channel keepalives find a dead peer).
     const call = this.client.watchCluster({ minRevision: Math.max(minRevision, this.minRevision) });
