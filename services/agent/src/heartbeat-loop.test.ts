@@ -71,6 +71,7 @@ describe("HeartbeatLoop", () => {
     const loop = new HeartbeatLoop({
       ttlMs: 6000,
       clock: c.clock,
+      now: () => c.now,
       random: () => 0.999999,
       beat: async () => {
         at.push(Math.round(c.now));
@@ -85,6 +86,39 @@ describe("HeartbeatLoop", () => {
     }
     // 0 ok -> +2000 fails -> +250 fails -> +500 ok -> +2000
     expect(at).toEqual([0, 2000, 2250, 2750, 4750, 6750]);
+    await loop.stop();
+  });
+
+  it("counts the interval from when a heartbeat was sent: a slow answer does not push the next one later", async () => {
+    const c = manualClock();
+    const sent: number[] = [];
+    const answered: number[] = [];
+    const slowMs = [1500, 2500, 0];
+    const loop = new HeartbeatLoop({
+      ttlMs: 6000,
+      clock: c.clock,
+      now: () => c.now,
+      random: () => 0.999999,
+      beat: () =>
+        new Promise<void>((resolve) => {
+          sent.push(Math.round(c.now));
+          c.clock.setTimeout(() => {
+            answered.push(Math.round(c.now));
+            resolve();
+          }, slowMs.shift() ?? 0);
+        }),
+      onError: () => {},
+    });
+    loop.start();
+    for (let i = 0; i < 6; i++) {
+      await Promise.resolve();
+      await c.next();
+    }
+    // Sent at 0, answered at 1500: next at 2000 (not 3500). Sent at 2000, answered at 4500 (after
+    // its interval): the next goes at once.
+    expect(sent).toEqual([0, 2000, 4500, 6500]);
+    expect(answered.slice(0, 3)).toEqual([1500, 4500, 4500]);
+    await c.next(); // the last answer, so that stop() finds nothing in flight
     await loop.stop();
   });
 });

@@ -1,4 +1,6 @@
-// The agent's heartbeat loop: one heartbeat at a time, every agent_ttl/3 after a success, and
+// The agent's heartbeat loop: one heartbeat at a time, every agent_ttl/3 after a success
+// (counted from when that heartbeat was sent, so a slow answer does not push the next one
+// later: etcd renewed the lease somewhere between send and answer), and
 // after a failure again soon, with jittered exponential backoff capped at agent_ttl/6, so that
 // one failed call (a gateway restarting, a lost connection) never lets the lease lapse while
 // some gateway can be reached. The schedule is a pure function; the loop only waits.
@@ -26,6 +28,8 @@ export interface HeartbeatLoopOptions {
   readonly onError: (err: unknown, failures: number, retryInMs: number) => void;
   readonly clock?: Clock;
   readonly random?: () => number;
+  /** Milliseconds of a monotonic clock (default performance.now). */
+  readonly now?: () => number;
 }
 
 export class HeartbeatLoop {
@@ -35,10 +39,12 @@ export class HeartbeatLoop {
   private inFlight: Promise<void> = Promise.resolve();
   private readonly clock: Clock;
   private readonly random: () => number;
+  private readonly now: () => number;
 
   constructor(private readonly o: HeartbeatLoopOptions) {
     this.clock = o.clock ?? systemClock;
     this.random = o.random ?? Math.random;
+    this.now = o.now ?? (() => performance.now());
   }
 
   /** The first heartbeat (a registration) at once. */
@@ -54,21 +60,23 @@ export class HeartbeatLoop {
 
   private run(): void {
     if (this.stopped) return;
+    const sentAt = this.now();
     this.inFlight = this.o.beat().then(
       () => {
         this.failures = 0;
-        this.schedule();
+        this.schedule(this.now() - sentAt);
       },
       (err: unknown) => {
         this.failures++;
-        const delay = this.schedule();
+        const delay = this.schedule(0);
         this.o.onError(err, this.failures, delay);
       },
     );
   }
 
-  private schedule(): number {
-    const delay = nextHeartbeatDelayMs(this.o.ttlMs, this.failures, this.random());
+  /** Schedules the next heartbeat; `elapsedMs` of its interval already went by. */
+  private schedule(elapsedMs: number): number {
+    const delay = Math.max(0, nextHeartbeatDelayMs(this.o.ttlMs, this.failures, this.random()) - elapsedMs);
     if (!this.stopped) this.timer = this.clock.setTimeout(() => this.run(), delay);
     return delay;
   }

@@ -8,7 +8,9 @@
 // - a failed attempt is retried with jittered backoff only when that is safe (etcd-retry.ts):
 //   always when the request provably never reached etcd, otherwise only for idempotent
 //   operations; LeaseGrant and create transactions are never re-sent blindly;
-// - one LeaseKeepAlive stream carries every lease refresh (lease-keepalive.ts);
+// - a few long-lived LeaseKeepAlive streams carry every lease refresh (lease-keepalive.ts);
+//   a lease that may have lapsed is asked about first (lease-deadlines.ts), never refreshed
+//   blindly: etcd would hold that refresh, and the stream's others, until it revokes it;
 // - when the watch disconnects, the store is unhealthy until it has re-read every fleet key
 //   and a new watch from that revision is connected: listeners (WatchCluster) hear both edges.
 import { readFileSync } from "node:fs";
@@ -17,6 +19,7 @@ import { ExponentialBackoff, handleWhen, noop, retry, type IBackoff, type RetryP
 import { Etcd3, EtcdLeaseInvalidError, type IKeyValue, type IOptions, type ITxnRequest, type ITxnResponse, type Watcher } from "etcd3";
 import type { Logger } from "@fleet/wire";
 import { etcdFailureToFleetError, shouldRetry, type EtcdOp } from "./etcd-retry.js";
+import { LeaseDeadlines } from "./lease-deadlines.js";
 import { LeaseKeepAlives } from "./lease-keepalive.js";
 import { MemberPolicy } from "./member-policy.js";
 import { RegistryCache, resyncEvents, type CacheChange, type KeyValueEvent } from "./registry-cache.js";
@@ -67,6 +70,7 @@ export class EtcdStore {
   private readonly waiters: Array<{ revision: number; resolve: () => void }> = [];
   private readonly policies: Record<EtcdOp, RetryPolicy>;
   private readonly keepAlives: LeaseKeepAlives;
+  private readonly deadlines: LeaseDeadlines;
   private readonly healthListeners = new Set<(healthy: boolean, reason: string) => void>();
   private onChanges: ChangeListener = () => undefined;
   private watcher: Watcher | undefined;
@@ -131,7 +135,9 @@ export class EtcdStore {
       "lease-keepalive": policy("lease-keepalive"),
       "lease-ttl": policy("lease-ttl"),
     };
-    this.keepAlives = new LeaseKeepAlives(() => this.client.leaseClient.leaseKeepAlive(), timeoutMs);
+    this.keepAlives = new LeaseKeepAlives(() => this.client.leaseClient.leaseKeepAlive(), { timeoutMs });
+    // A refresh may take up to one request timeout to reach etcd.
+    this.deadlines = new LeaseDeadlines(timeoutMs);
   }
 
   /**
@@ -313,12 +319,15 @@ export class EtcdStore {
 
   /** Grants a lease; never re-sent after an attempt that may have reached etcd. */
   async grantLease(ttlSeconds: number): Promise<string> {
+    const sentAt = performance.now();
     const res = await this.run("lease-grant", () => this.client.leaseClient.leaseGrant({ TTL: ttlSeconds }));
+    this.deadlines.renewed(res.ID, Number(res.TTL), sentAt);
     return res.ID;
   }
 
   /** Revokes a lease (one etcd no longer has counts as revoked). Failures are logged, not thrown. */
   async revokeLease(id: string): Promise<void> {
+    this.deadlines.forget(id);
     try {
       await this.run("lease-revoke", () =>
         this.client.leaseClient.leaseRevoke({ ID: id }).catch((err: unknown) => {
@@ -331,9 +340,25 @@ export class EtcdStore {
     }
   }
 
-  /** Refreshes a lease over the shared keep-alive stream; false when etcd says it no longer exists. */
+  /**
+   * Refreshes a lease over the shared keep-alive streams; false when etcd says it no longer
+   * exists or has expired. A lease that may have lapsed since its last refresh (or that this
+   * gateway has not refreshed before) is looked up first.
+   */
   async keepAlive(id: string): Promise<boolean> {
+    if (this.deadlines.route(id, performance.now()) === "ask-first") {
+      const askedAt = performance.now();
+      const left = await this.leaseTimeToLive(id);
+      // Expired but not yet revoked reads as TTL ≤ 0: the lease is as good as gone.
+      if (!left || left.ttlSeconds <= 0) {
+        this.deadlines.forget(id);
+        return false;
+      }
+      this.deadlines.renewed(id, left.ttlSeconds, askedAt);
+    }
+    const sentAt = performance.now();
     const ttl = await this.run("lease-keepalive", () => this.keepAlives.keepAlive(id));
+    this.deadlines.renewed(id, ttl, sentAt);
     return ttl > 0;
   }
 

@@ -50,19 +50,19 @@ function manualClock() {
   };
 }
 
-function setup() {
+function setup(poolSize = 1) {
   const streams: FakeStream[] = [];
   const clock = manualClock();
+  const time = { ms: 0 };
   const keepAlives = new LeaseKeepAlives(
     async () => {
       const s = new FakeStream();
       streams.push(s);
       return s;
     },
-    1000,
-    clock,
+    { timeoutMs: 1000, streams: poolSize, clock, now: () => time.ms },
   );
-  return { streams, clock, keepAlives };
+  return { streams, clock, keepAlives, time };
 }
 
 const settle = () => new Promise((r) => setImmediate(r));
@@ -124,38 +124,89 @@ describe("LeaseKeepAlives", () => {
     await expect(c).resolves.toBe(5);
   });
 
-  it("a refresh without an answer in time fails alone while the stream keeps answering", async () => {
-    const { streams, clock, keepAlives } = setup();
+  it("a refresh without an answer in time fails alone; its retry joins the request still outstanding", async () => {
+    const { streams, clock, keepAlives, time } = setup();
     const slow = keepAlives.keepAlive("101");
     const other = keepAlives.keepAlive("202");
     await settle();
     streams[0]?.answer("202", 5);
     await expect(other).resolves.toBe(5);
+    time.ms = 1000;
     clock.fireAll();
     await expect(slow).rejects.toBeInstanceOf(EtcdStreamTimeoutError);
-    // Something came back on the stream after the request: slow, not stuck. It stays.
     expect(streams[0]?.cancelled).toBe(false);
-    const next = keepAlives.keepAlive("101");
+    // The retry writes nothing new: a second request would only queue behind the first.
+    const retry = keepAlives.keepAlive("101");
     await settle();
-    expect(streams).toHaveLength(1);
+    expect(streams[0]?.written).toEqual(["101", "202"]);
+    expect(keepAlives.outstanding).toBe(1);
     streams[0]?.answer("101", 5);
-    await expect(next).resolves.toBe(5);
+    await expect(retry).resolves.toBe(5);
+    expect(streams).toHaveLength(1);
+    expect(keepAlives.outstanding).toBe(0);
   });
 
-  it("takes a stream that answers nothing at all for stuck: cancels it and opens a new one", async () => {
-    const { streams, clock, keepAlives } = setup();
+  it("takes a stream whose oldest request waited 2 × the timeout for stuck: cancels it, and the next refresh opens a new one", async () => {
+    const { streams, clock, keepAlives, time } = setup();
     const a = keepAlives.keepAlive("101");
     await settle();
+    time.ms = 1000;
     clock.fireAll();
     await expect(a).rejects.toBeInstanceOf(EtcdStreamTimeoutError);
+    // Slow, not yet stuck: the stream stays.
+    expect(streams[0]?.cancelled).toBe(false);
+    const retry = keepAlives.keepAlive("101");
+    await settle();
+    time.ms = 2000;
+    clock.fireAll();
+    await expect(retry).rejects.toBeInstanceOf(EtcdStreamTimeoutError);
     expect(streams[0]?.ended).toBe(true);
     expect(streams[0]?.cancelled).toBe(true);
+    expect(keepAlives.stuck).toBe(1);
     const b = keepAlives.keepAlive("101");
     await settle();
     expect(streams).toHaveLength(2);
+    expect(streams[1]?.written).toEqual(["101"]);
     streams[1]?.answer("101", 3);
     await expect(b).resolves.toBe(3);
     expect(clock.pending).toBe(0);
+  });
+
+  it("with a pool, a lease etcd holds blocks only its own stream: other heartbeats go to free streams", async () => {
+    const { streams, keepAlives } = setup(4);
+    // etcd holds the answer for an expired, not yet revoked lease, and answers a stream in order.
+    const held = keepAlives.keepAlive("dead");
+    await settle();
+    const others = ["1", "2", "3"].map((id) => keepAlives.keepAlive(id));
+    await settle();
+    expect(streams).toHaveLength(4);
+    expect(streams.map((s) => s.written)).toEqual([["dead"], ["1"], ["2"], ["3"]]);
+    streams[1]?.answer("1", 5);
+    streams[2]?.answer("2", 5);
+    streams[3]?.answer("3", 5);
+    await expect(Promise.all(others)).resolves.toEqual([5, 5, 5]);
+    // The next round avoids the held stream.
+    const next = ["1", "2", "3"].map((id) => keepAlives.keepAlive(id));
+    await settle();
+    expect(streams[0]?.written).toEqual(["dead"]);
+    expect(streams).toHaveLength(4);
+    streams[1]?.answer("1", 5);
+    streams[2]?.answer("2", 5);
+    streams[3]?.answer("3", 5);
+    await expect(Promise.all(next)).resolves.toEqual([5, 5, 5]);
+    streams[0]?.answer("dead", 0);
+    await expect(held).resolves.toBe(0);
+  });
+
+  it("opens no more streams than the pool holds, and spreads requests over them", async () => {
+    const { streams, keepAlives } = setup(2);
+    const all = ["1", "2", "3", "4", "5"].map((id) => keepAlives.keepAlive(id));
+    await settle();
+    expect(streams).toHaveLength(2);
+    expect(streams.reduce((n, s) => n + s.written.length, 0)).toBe(5);
+    expect(Math.abs((streams[0]?.written.length ?? 0) - (streams[1]?.written.length ?? 0))).toBeLessThanOrEqual(1);
+    for (const s of streams) for (const id of s.written) s.answer(id, 5);
+    await expect(Promise.all(all)).resolves.toEqual([5, 5, 5, 5, 5]);
   });
 
   it("shares one opening among refreshes that arrive while the stream opens; close fails what waits", async () => {
