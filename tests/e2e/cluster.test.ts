@@ -105,6 +105,15 @@ describe("a unit's life on a sandbox cluster", () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("nope.service");
   });
+
+  it("start of a unit whose process exits at once fails as fleet 1.0's did: launched, but not active within 2 s", async () => {
+    const r = await fleetctl(env, "start", unitFile("false.service", "[Service]\nExecStart=/bin/false\n"));
+    const error = "Failed to find an active unit false.service within 2s, err: Failed to fetch states within 2s";
+    expect(r.stderr).toBe(`Error waiting for units: ${error}\nError waiting for systemd unit states, err: ${error}\n`);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^Unit false\.service inactive\nUnit false\.service launched on [0-9a-f]{8}\.\.\.\/127\.0\.1\.\d\n$/);
+    expect((await fleetctl(env, "destroy", "false.service")).code).toBe(0);
+  });
 });
 
 describe("failures", () => {

@@ -162,7 +162,9 @@ describe("status, restart and journal -f through the api (no ssh)", () => {
     const before = (await cluster.exec(machine, ["systemctl", "show", "-p", "ExecMainPID", "--value", "talker.service"])).stdout.trim();
     const r = await fleetctl(env, "restart", "talker.service");
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Unit talker\.service loaded on .*\nUnit talker\.service launched on .*\nUnit\(talker\.service\) was restarted\.\n$/);
+    expect(r.stdout).toMatch(/^Unit talker\.service loaded on .*\nUnit talker\.service launched on .*\n$/);
+    // fleet 1.0's log line, on stderr.
+    expect(r.stderr).toMatch(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d INFO restart\.go:100: Unit\(talker\.service\) was restarted\.\n$/);
     await waitFor("talker active again", async () => (await isActive(machine, "talker.service")) === "active", { timeoutMs: 10_000 });
     const after = (await cluster.exec(machine, ["systemctl", "show", "-p", "ExecMainPID", "--value", "talker.service"])).stdout.trim();
     expect(after).not.toBe(before);

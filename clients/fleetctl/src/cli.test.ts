@@ -191,7 +191,9 @@ describe("start", () => {
     expect(await run("start", "--block-attempts=2", "hello.service")).toEqual({
       code: 1,
       stdout: "Unit hello.service inactive\n",
-      stderr: "Error waiting for units: timed out waiting for unit hello.service to report state launched\n",
+      stderr:
+        "Error waiting for units: timed out waiting for unit hello.service to report state launched\n" +
+        "Error waiting for unit states, exit status: timed out waiting for unit hello.service to report state launched\n",
     });
   });
 
@@ -256,13 +258,21 @@ describe("stop", () => {
 
   it("stops a launched unit and waits until it is loaded", async () => {
     const { api, run } = setup({ units: [launched] });
-    expect(await run("stop", "hello.service")).toEqual({ code: 0, stdout: "Unit hello.service loaded on 113f16a7.../10.0.0.3\n", stderr: "" });
+    expect(await run("stop", "hello.service")).toEqual({
+      code: 0,
+      stdout: "Unit hello.service loaded on 113f16a7.../10.0.0.3\n",
+      stderr: "Successfully stopped units [hello.service].\n",
+    });
     expect(api.writes()).toEqual([{ method: "setUnitTargetState", name: "hello.service", state: "loaded" }]);
   });
 
   it("--no-block", async () => {
     const { run } = setup({ units: [launched] });
-    expect(await run("stop", "--no-block", "hello")).toEqual({ code: 0, stdout: "Triggered unit hello.service stop\n", stderr: "" });
+    expect(await run("stop", "--no-block", "hello")).toEqual({
+      code: 0,
+      stdout: "Triggered unit hello.service stop\n",
+      stderr: "Successfully stopped units [hello.service].\n",
+    });
   });
 
   it("refuses an inactive unit, changing nothing", async () => {
@@ -277,13 +287,17 @@ describe("stop", () => {
 
   it("skips a unit already loaded", async () => {
     const { api, run } = setup({ units: [existing("hello.service", HELLO, { desired: "loaded", currentState: "loaded", machineId: m1.id })] });
-    expect(await run("stop", "hello.service")).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(await run("stop", "hello.service")).toEqual({ code: 0, stdout: "", stderr: "Successfully stopped units [].\n" });
     expect(api.writes()).toEqual([]);
   });
 
   it("stops a global unit without waiting", async () => {
     const { run } = setup({ units: [existing("agent.service", GLOBAL, { desired: "launched" })] });
-    expect(await run("stop", "agent.service")).toEqual({ code: 0, stdout: "Triggered global unit agent.service stop\n", stderr: "" });
+    expect(await run("stop", "agent.service")).toEqual({
+      code: 0,
+      stdout: "Triggered global unit agent.service stop\n",
+      stderr: "Successfully stopped units [].\n",
+    });
   });
 
   it("reports unknown units and changes nothing", async () => {
@@ -302,19 +316,27 @@ describe("stop", () => {
 describe("unload and destroy", () => {
   it("unload waits until the unit is inactive", async () => {
     const { api, run } = setup({ units: [existing("hello.service", HELLO, { desired: "launched", currentState: "launched", machineId: m1.id })] });
-    expect(await run("unload", "hello.service")).toEqual({ code: 0, stdout: "Unit hello.service inactive\n", stderr: "" });
+    expect(await run("unload", "hello.service")).toEqual({
+      code: 0,
+      stdout: "Unit hello.service inactive\n",
+      stderr: "Successfully unloaded units [hello.service].\n",
+    });
     expect(api.writes()).toEqual([{ method: "setUnitTargetState", name: "hello.service", state: "inactive" }]);
   });
 
   it("unload of an inactive unit does nothing", async () => {
     const { api, run } = setup({ units: [existing("hello.service", HELLO)] });
-    expect(await run("unload", "hello.service")).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(await run("unload", "hello.service")).toEqual({ code: 0, stdout: "", stderr: "Successfully unloaded units [].\n" });
     expect(api.writes()).toEqual([]);
   });
 
   it("unload of a global unit is triggered", async () => {
     const { run } = setup({ units: [existing("agent.service", GLOBAL, { desired: "launched" })] });
-    expect(await run("unload", "agent.service")).toEqual({ code: 0, stdout: "Triggered global unit agent.service unload\n", stderr: "" });
+    expect(await run("unload", "agent.service")).toEqual({
+      code: 0,
+      stdout: "Triggered global unit agent.service unload\n",
+      stderr: "Successfully unloaded units [].\n",
+    });
   });
 
   it("destroy removes the units", async () => {

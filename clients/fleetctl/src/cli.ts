@@ -140,6 +140,11 @@ export async function runFleetctl(
   deps: FleetctlDeps,
 ): Promise<number> {
   const out = { output: deps.output };
+  // As fleet's main: "-v" (or "--version") right after "fleetctl" prints the version.
+  if (argv[0] === "-v") {
+    deps.output.stdout(`fleetctl version ${FLEETCTL_VERSION}\n`);
+    return 0;
+  }
   let parsed;
   try {
     parsed = parseArgv(argv, GLOBAL_FLAGS, commandFlags, env);

@@ -54,6 +54,18 @@ export function warn(ctx: { readonly output: Output }, line: string): void {
   ctx.output.stderr(line.endsWith("\n") ? line : `${line}\n`);
 }
 
+/**
+ * A line of fleet's log on stderr, as fleetctl's log.Infof/log.Warningf wrote it: local date and
+ * time, level, the Go source line that logged it (kept as fleet's, for scripts that match it),
+ * message: "2016/02/01 15:04:05 INFO restart.go:100: Unit(a.service) was restarted."
+ */
+export function logLine(ctx: { readonly output: Output; readonly clock: Clock }, level: "INFO" | "WARN", site: string, message: string): void {
+  const t = new Date(ctx.clock.now());
+  const two = (n: number) => String(n).padStart(2, "0");
+  const date = `${t.getFullYear()}/${two(t.getMonth() + 1)}/${two(t.getDate())} ${two(t.getHours())}:${two(t.getMinutes())}:${two(t.getSeconds())}`;
+  warn(ctx, `${date} ${level} ${site}: ${message}`);
+}
+
 /** A debug line on stderr, only with --debug. */
 export function debug(ctx: CommandContext, line: string): void {
   if (ctx.debug) warn(ctx, `DEBUG: ${line}`);

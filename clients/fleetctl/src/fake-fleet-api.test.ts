@@ -40,6 +40,25 @@ describe("FakeFleetApi", () => {
     expect(await api.getUnit("a.service")).toMatchObject({ machineId: "", currentState: "inactive" });
   });
 
+  it("reports systemd's state of a unit that got somewhere: active once launched, or as told; none once inactive", async () => {
+    const api = new FakeFleetApi({ machines: [machine], activeStates: { "b.service": "failed" } });
+    for (const name of ["a.service", "b.service", "c.service"]) {
+      await api.createUnit(unit(name));
+      await api.setUnitTargetState(name, name === "c.service" ? "loaded" : "launched");
+      await api.getUnit(name);
+    }
+    expect((await api.listUnitStates()).map((s) => [s.name, s.machineId, s.loadState, s.activeState, s.subState, s.currentState])).toEqual([
+      ["a.service", "m1", "loaded", "active", "running", "launched"],
+      ["b.service", "m1", "loaded", "failed", "failed", "launched"],
+      ["c.service", "m1", "loaded", "inactive", "dead", "loaded"],
+    ]);
+    expect((await api.listUnitStates(["b.service"])).map((s) => s.name)).toEqual(["b.service"]);
+    await api.setUnitTargetState("a.service", "inactive");
+    await api.getUnit("a.service");
+    await api.destroyUnit("b.service");
+    expect((await api.listUnitStates()).map((s) => s.name)).toEqual(["c.service"]);
+  });
+
   it("never converges when told so", async () => {
     const api = new FakeFleetApi({ machines: [machine], convergeAfterPolls: "never" });
     await api.createUnit(unit("a.service"));

@@ -1,6 +1,8 @@
 // An in-memory FleetApi that records every call, for testing commands without a server.
 // It plays a tiny cluster: after a desired-state change, the unit reaches that state after
-// `convergeAfterPolls` reads of it (GetUnit), placed on `placeOn` (or unplaced for inactive).
+// `convergeAfterPolls` reads of it (GetUnit), placed on `placeOn` (or unplaced for inactive),
+// and its machine reports systemd's state of it (active once launched, unless `activeStates`
+// says otherwise).
 import type { Machine, TargetState, Unit, UnitState } from "@fleet/domain";
 import type { FleetApi, JournalOptions, JournalStream, MachineHealth, UnitStatus, UnitView } from "./fleet-api.js";
 
@@ -12,7 +14,7 @@ export type FakeCall =
   | { readonly method: "createUnitsIfAbsent"; readonly units: readonly Unit[] }
   | { readonly method: "setUnitTargetState"; readonly name: string; readonly state: TargetState }
   | { readonly method: "destroyUnit"; readonly name: string }
-  | { readonly method: "listUnitStates" }
+  | { readonly method: "listUnitStates"; readonly unitNames?: readonly string[] }
   | { readonly method: "listMachines" }
   | { readonly method: "unitStatus"; readonly name: string }
   | { readonly method: "journal"; readonly name: string; readonly options: JournalOptions };
@@ -33,6 +35,9 @@ export interface FakeFleetApiOptions {
   readonly journals?: Readonly<Record<string, readonly string[]>>;
   /** An endpoint without status and journal (HTTP API v1): fleetctl must use ssh. */
   readonly noAgentAccess?: boolean;
+  /** systemd's ActiveState of a unit once it is launched, per unit (default "active"); e.g.
+   * "failed" for a unit whose process exits at once. */
+  readonly activeStates?: Readonly<Record<string, string>>;
 }
 
 interface Pending {
@@ -51,6 +56,9 @@ export class FakeFleetApi implements FleetApi {
   private readonly pending = new Map<string, Pending>();
   private readonly failures = new Map<FakeMethod, Error>();
   private readonly statuses: Readonly<Record<string, UnitStatus>>;
+  private readonly activeStates: Readonly<Record<string, string>>;
+  /** The states the fake's machines reported for units that reached a state here. */
+  private readonly reported = new Map<string, UnitState>();
   private readonly journals: Readonly<Record<string, readonly string[]>>;
   /** Followers of journals, by unit: push() sends them more. */
   private readonly followers = new Map<string, (text: string) => void>();
@@ -65,6 +73,7 @@ export class FakeFleetApi implements FleetApi {
 
   constructor(options: FakeFleetApiOptions = {}) {
     this.statuses = options.statuses ?? {};
+    this.activeStates = options.activeStates ?? {};
     this.journals = options.journals ?? {};
     if (!options.noAgentAccess) {
       this.createUnitIfAbsent = (unit) => this.fakeCreateUnitIfAbsent(unit);
@@ -131,6 +140,13 @@ export class FakeFleetApi implements FleetApi {
     if (!view) return;
     const machineId = target === "inactive" ? "" : (this.placeOn ?? this.machines[0]?.id ?? "");
     this.units.set(name, { ...view, currentState: target, machineId });
+    if (target === "inactive") {
+      this.reported.delete(name);
+      return;
+    }
+    const activeState = target === "launched" ? (this.activeStates[name] ?? "active") : "inactive";
+    const subState = activeState === "active" ? "running" : activeState === "failed" ? "failed" : "dead";
+    this.reported.set(name, { name, hash: view.unit.hash, machineId, loadState: "loaded", activeState, subState, currentState: target });
   }
 
   async getUnit(name: string): Promise<UnitView | undefined> {
@@ -181,12 +197,14 @@ export class FakeFleetApi implements FleetApi {
   async destroyUnit(name: string): Promise<boolean> {
     this.record({ method: "destroyUnit", name });
     this.pending.delete(name);
+    this.reported.delete(name);
     return this.units.delete(name);
   }
 
-  async listUnitStates(): Promise<UnitState[]> {
-    this.record({ method: "listUnitStates" });
-    return [...this.states];
+  async listUnitStates(unitNames?: readonly string[]): Promise<UnitState[]> {
+    this.record(unitNames === undefined ? { method: "listUnitStates" } : { method: "listUnitStates", unitNames });
+    const all = [...this.states, ...this.reported.values()];
+    return unitNames === undefined ? all : all.filter((s) => unitNames.includes(s.name));
   }
 
   async listMachines(): Promise<Machine[]> {

@@ -55,7 +55,8 @@ export interface FleetApi {
   setUnitTargetState(name: string, state: TargetState): Promise<void>;
   /** False when there was no unit by that name. */
   destroyUnit(name: string): Promise<boolean>;
-  listUnitStates(): Promise<UnitState[]>;
+  /** What the agents report; with unitNames, only the states of those units. */
+  listUnitStates(unitNames?: readonly string[]): Promise<UnitState[]>;
   /**
    * Follows the units: onViews gets all of them at once, then those that change (undefined: no
    * such unit). Absent on HTTP API v1, where fleetctl polls.

@@ -29,6 +29,11 @@ export interface Run {
   stderr: string;
 }
 
+/** The run with the date and time of fleet's log lines ("2016/02/01 15:04:05 INFO ...") as "<time>". */
+export function withoutLogTimes(run: Run): Run {
+  return { ...run, stderr: run.stderr.replace(/^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2} /gm, "<time> ") };
+}
+
 export function setup(options: FakeFleetApiOptions & { files?: Record<string, string>; env?: Record<string, string>; exitCodes?: number[] } = {}) {
   const api = new FakeFleetApi({ machines: [m1, m2], ...options });
   const files = options.files ?? {};
@@ -73,6 +78,8 @@ export function setup(options: FakeFleetApiOptions & { files?: Record<string, st
   };
   /** Presses Ctrl-C. */
   const interrupt = () => [...interrupts].forEach((h) => h());
-  return { api, run, connections, ran, forwarded, tunnels, interrupt };
+  /** The fake clock (ms): how long the runs so far waited. */
+  const elapsed = () => now;
+  return { api, run, connections, ran, forwarded, tunnels, interrupt, elapsed };
 }
 

@@ -65,7 +65,7 @@ const impl: FleetServiceServer = {
     if (!units.delete(req.name)) throw new FleetError("not-found", `unit ${req.name} not found`);
     return { revision: 3 };
   }),
-  listUnitStates: handler(() => ({
+  listUnitStates: handler((req) => ({
     states: [
       {
         name: "a.service",
@@ -77,7 +77,7 @@ const impl: FleetServiceServer = {
         currentState: TargetState.TARGET_STATE_LAUNCHED,
         reason: "",
       },
-    ],
+    ].filter((s) => req.unitNames.length === 0 || req.unitNames.includes(s.name)),
   })),
   listMachines: handler(() => ({ machines: [{ id: "m1", publicIp: "10.0.0.1", metadata: { region: "eu" }, version: "1", agentEndpoint: "" }], engineStatus: { massLoss: "", heldMachines: [{ machineId: "m2", reason: "waiting" }] } })),
   setMachineMetadata: handler(() => ({ revision: 4 })),
@@ -168,6 +168,7 @@ describe("grpcFleetApi", () => {
     expect(await api.listUnitStates()).toEqual([
       { name: "a.service", hash: "h", machineId: "m1", loadState: "loaded", activeState: "active", subState: "running", currentState: "launched" },
     ]);
+    expect(await api.listUnitStates(["b.service"])).toEqual([]);
     expect(await api.listMachines()).toEqual([{ id: "m1", publicIp: "10.0.0.1", metadata: { region: "eu" } }]);
     expect(await api.machineHealth?.()).toEqual({ massLoss: "", heldMachines: [{ machineId: "m2", reason: "waiting" }] });
   });

@@ -97,8 +97,8 @@ export function grpcFleetApi(address: string, deadlineMs: number): FleetApi {
         throw err;
       }
     },
-    async listUnitStates(): Promise<UnitState[]> {
-      const res = await unary(client.listUnitStates.bind(client), { unitNames: [], machineId: "" }, opts);
+    async listUnitStates(unitNames: readonly string[] = []): Promise<UnitState[]> {
+      const res = await unary(client.listUnitStates.bind(client), { unitNames: [...unitNames], machineId: "" }, opts);
       return res.states.map(unitStateFromWire);
     },
     async listMachines(): Promise<Machine[]> {

@@ -47,7 +47,10 @@ beforeAll(async () => {
     };
     const name = decodeURIComponent(url.pathname.replace(/^\/base\/fleet\/v1\/units\//, ""));
     if (url.pathname === "/base/fleet/v1/machines") return send(200, page("machines", machines, url));
-    if (url.pathname === "/base/fleet/v1/state") return send(200, page("states", states, url));
+    if (url.pathname === "/base/fleet/v1/state") {
+      const unitName = url.searchParams.get("unitName");
+      return send(200, page("states", unitName ? states.filter((s) => s["name"] === unitName) : states, url));
+    }
     if (url.pathname === "/base/fleet/v1/units") return send(200, page("units", [...units.values()], url));
     // The api lost the gateway's answer; or the connection is cut once the request is read.
     if (name === "lost.service") return send(503, { error: { code: 503, message: "creating unit lost.service may have been applied: no answer from the registry-gateway (127.0.0.1:49400) before the deadline" } });
@@ -120,6 +123,12 @@ describe("httpFleetApi", () => {
       { name: "a.service", hash: "h", machineId: "m1", loadState: "loaded", activeState: "active", subState: "running", currentState: "loaded" },
     ]);
     expect((await api.listUnits()).map((u) => u.unit.name)).toContain("a@1.service");
+  });
+
+  it("reads the states of a few units with fleet's unitName filter, one unit per request", async () => {
+    const before = requests.length;
+    expect((await api.listUnitStates(["a.service", "b.service"])).map((s) => [s.name, s.activeState])).toEqual([["a.service", "active"]]);
+    expect(requests.slice(before).map((r) => r.url).sort()).toEqual(["/base/fleet/v1/state?unitName=a.service", "/base/fleet/v1/state?unitName=b.service"]);
   });
 
   it("maps 404 to values and offers no status or journal", async () => {

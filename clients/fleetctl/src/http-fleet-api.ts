@@ -26,6 +26,8 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (o: Obj, key: string): string => (typeof o[key] === "string" ? (o[key] as string) : "");
 const state = (v: string): TargetState => (isTargetState(v) ? v : "inactive");
+/** Up to this many units' states are read one unit per request; more, with one read of all states. */
+const FEW_UNITS = 8;
 
 function optionsOf(entity: Obj): UnitOption[] {
   const raw = Array.isArray(entity["options"]) ? (entity["options"] as unknown[]) : [];
@@ -181,8 +183,14 @@ export function httpFleetApi(endpoint: HttpEndpoint, timeoutMs: number, tls: Tls
       const reply = await change(`destroying unit ${name}`, "DELETE", unitPath(name), [204, 404]);
       return reply.status === 204;
     },
-    async listUnitStates(): Promise<UnitState[]> {
-      return (await all("/state", "states")).map(unitStateFromEntity);
+    async listUnitStates(unitNames?: readonly string[]): Promise<UnitState[]> {
+      // fleet's /state filters by one unitName: a few units are asked for one by one.
+      if (unitNames === undefined || unitNames.length > FEW_UNITS) {
+        const wanted = unitNames && new Set(unitNames);
+        return (await all("/state", "states")).map(unitStateFromEntity).filter((s) => !wanted || wanted.has(s.name));
+      }
+      const pages = await Promise.all(unitNames.map((name) => all(`/state?unitName=${encodeURIComponent(name)}`, "states")));
+      return pages.flat().map(unitStateFromEntity);
     },
     async listMachines(): Promise<Machine[]> {
       return (await all("/machines", "machines")).map(machineFromEntity);

@@ -2,7 +2,7 @@
 // exact output, exit codes, the writes, and the ssh command lines fleetctl would run.
 import { unresponsiveMachineReason } from "@fleet/domain";
 import { describe, expect, it } from "vitest";
-import { existing, GLOBAL, HELLO, m1, m2, setup, unitOf } from "./fleetctl-harness.js";
+import { existing, GLOBAL, HELLO, m1, m2, setup, unitOf, withoutLogTimes } from "./fleetctl-harness.js";
 
 const ON_M1 = "on 113f16a7.../10.0.0.3";
 const running = (name: string, text = HELLO) => existing(name, text, { desired: "launched", currentState: "launched", machineId: m1.id });
@@ -11,18 +11,11 @@ const SSH_TO_M1 = ["ssh", "-o", "ConnectTimeout=10", "-o", "StrictHostKeyCheckin
 describe("restart", () => {
   it("stops and starts each unit in turn, waiting for each", async () => {
     const { api, run } = setup({ units: [running("a.service"), running("b.service")], placeOn: m1.id });
-    expect(await run("restart", "a.service", "b")).toEqual({
+    expect(withoutLogTimes(await run("restart", "a.service", "b"))).toEqual({
       code: 0,
-      stdout: [
-        `Unit a.service loaded ${ON_M1}`,
-        `Unit a.service launched ${ON_M1}`,
-        "Unit(a.service) was restarted.",
-        `Unit b.service loaded ${ON_M1}`,
-        `Unit b.service launched ${ON_M1}`,
-        "Unit(b.service) was restarted.",
-        "",
-      ].join("\n"),
-      stderr: "",
+      stdout: [`Unit a.service loaded ${ON_M1}`, `Unit a.service launched ${ON_M1}`, `Unit b.service loaded ${ON_M1}`, `Unit b.service launched ${ON_M1}`, ""].join("\n"),
+      // fleet's log lines (log.Infof), on stderr.
+      stderr: "<time> INFO restart.go:100: Unit(a.service) was restarted.\n<time> INFO restart.go:100: Unit(b.service) was restarted.\n",
     });
     expect(api.writes().map((w) => (w.method === "setUnitTargetState" ? `${w.name}:${w.state}` : w.method))).toEqual([
       "a.service:loaded",
@@ -34,14 +27,18 @@ describe("restart", () => {
 
   it("starts a unit that is stopped", async () => {
     const { run } = setup({ units: [existing("a.service", HELLO, { desired: "loaded", currentState: "loaded", machineId: m1.id })], placeOn: m1.id });
-    expect(await run("restart", "a.service")).toEqual({ code: 0, stdout: `Unit a.service launched ${ON_M1}\n`, stderr: "" });
+    expect(withoutLogTimes(await run("restart", "a.service"))).toEqual({
+      code: 0,
+      stdout: `Unit a.service launched ${ON_M1}\n`,
+      stderr: "<time> INFO restart.go:82: Unit(a.service) already loaded, starting.\n",
+    });
   });
 
-  it("refuses an inactive unit and unknown units", async () => {
+  it("passes over an inactive unit (exit 0, as fleet), and refuses unknown units", async () => {
     const { api, run } = setup({ units: [existing("a.service", HELLO)] });
-    expect(await run("restart", "a.service")).toEqual({ code: 1, stdout: "", stderr: "Unable to restart unit a.service in state inactive\n" });
+    expect(await run("restart", "a.service")).toEqual({ code: 0, stdout: "", stderr: "Unable to restart unit a.service in state inactive\n" });
     expect(await run("restart", "nope.service")).toEqual({ code: 1, stdout: "", stderr: "Unit nope.service not found\n" });
-    expect(await run("restart")).toEqual({ code: 1, stdout: "", stderr: "No units were found\n" });
+    expect(await run("restart")).toEqual({ code: 0, stdout: "", stderr: "No units given\n" });
     expect(api.writes()).toEqual([]);
   });
 
@@ -50,7 +47,9 @@ describe("restart", () => {
     expect(await run("restart", "--block-attempts=2", "a.service", "b.service")).toEqual({
       code: 1,
       stdout: "",
-      stderr: "Error waiting for unit a.service to change states: timed out waiting for unit a.service to report state loaded\n",
+      stderr:
+        "Error waiting for units: timed out waiting for unit a.service to report state loaded\n" +
+        "Error waiting for unit states, exit status: timed out waiting for unit a.service to report state loaded\n",
     });
     expect(api.writes()).toEqual([{ method: "setUnitTargetState", name: "a.service", state: "loaded" }]);
   });
@@ -78,11 +77,11 @@ describe("status", () => {
     expect(await run("status", "a.service", "b.service")).toEqual({ code: 3, stdout: "● a.service\n   Active: failed\n", stderr: "" });
   });
 
-  it("says so for units that do not exist, are not running, or are global", async () => {
+  it("says so for units that do not exist or are not loaded; passes over global units in silence", async () => {
     const { run } = setup({ units: [existing("idle.service", HELLO), existing("g.service", GLOBAL, { desired: "launched" })] });
     expect(await run("status", "nope.service")).toEqual({ code: 1, stdout: "", stderr: "Unit nope.service does not exist.\n" });
-    expect(await run("status", "idle.service")).toEqual({ code: 1, stdout: "", stderr: "Unit idle.service does not appear to be running.\n" });
-    expect(await run("status", "g.service")).toEqual({ code: 1, stdout: "", stderr: "Unable to retrieve status of global unit g.service.\n" });
+    expect(await run("status", "idle.service")).toEqual({ code: 1, stdout: "", stderr: "Unit idle.service does not appear to be loaded.\n" });
+    expect(await run("status", "g.service")).toEqual({ code: 0, stdout: "", stderr: "" });
   });
 
   it("says that a unit stays on a machine that does not respond, and why", async () => {
@@ -91,16 +90,16 @@ describe("status", () => {
     expect(await run("status", "held.service")).toEqual({
       code: 1,
       stdout: "",
-      stderr: `Unit held.service does not appear to be running.\nHeld: ${reason}\n`,
+      stderr: `Unit held.service does not appear to be loaded.\nHeld: ${reason}\n`,
     });
   });
 
-  it("says why a unit that could not be placed is not running", async () => {
+  it("says why a unit that could not be placed is not loaded", async () => {
     const { run } = setup({ units: [existing("nowhere.service", HELLO, { desired: "launched", reason: "no machine matches MachineMetadata region=north" })] });
     expect(await run("status", "nowhere.service")).toEqual({
       code: 1,
       stdout: "",
-      stderr: "Unit nowhere.service does not appear to be running.\nNot scheduled: no machine matches MachineMetadata region=north\n",
+      stderr: "Unit nowhere.service does not appear to be loaded.\nNot scheduled: no machine matches MachineMetadata region=north\n",
     });
     expect(await run("list-unit-files", "--fields=unit,reason", "--no-legend")).toEqual({
       code: 0,

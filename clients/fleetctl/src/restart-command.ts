@@ -1,26 +1,41 @@
 // restart: a rolling restart, one unit at a time. Each unit is stopped (back to loaded) and
 // started again, and fleetctl waits for it to be launched before it touches the next one.
+// Output as fleet 1.0's: the waits' lines on stdout, its log lines ("Unit(x) was restarted.")
+// and errors on stderr. Unlike fleet 1.0, the stop waits for `loaded` (fleet's waited for
+// `launched` by mistake, see the README's differences).
 import { isGlobalUnit, type TargetState } from "@fleet/domain";
 import { numberFlag } from "./argv.js";
 import type { Command } from "./command.js";
-import { failureLine, say, warn, type CommandContext } from "./context.js";
+import { failureLine, logLine, warn, type CommandContext } from "./context.js";
 import type { UnitView } from "./fleet-api.js";
-import { findUnits } from "./unit-commands.js";
-import { waitForUnitStates } from "./wait.js";
+import { findUnits, tryWaitForUnitStates } from "./unit-commands.js";
 
-/** Sets the unit's desired state and, unless it is global, waits for it; false on failure. */
+/** fleet's setUnitStateAndWait, for one unit that is not global; false on failure. */
 async function setAndWait(ctx: CommandContext, view: UnitView, target: TargetState, attempts: number): Promise<boolean> {
   const name = view.unit.name;
   try {
     await ctx.api.setUnitTargetState(name, target);
   } catch (err) {
-    warn(ctx, failureLine(`Error setting target state of unit ${name}`, err));
+    warn(ctx, failureLine(`Error setting target state for unit ${name}`, err));
     return false;
   }
-  if (isGlobalUnit(view.unit.options)) return true;
-  const errors = await waitForUnitStates(ctx, [name], target, attempts);
-  for (const error of errors) warn(ctx, `Error waiting for unit ${name} to change states: ${error}`);
-  return errors.length === 0;
+  const error = await tryWaitForUnitStates(ctx, [name], "restart", target, attempts);
+  if (error === undefined) return true;
+  warn(ctx, `Error waiting for unit states, exit status: ${error}`);
+  return false;
+}
+
+/** A global unit: back to loaded, then launched, without waiting (it has no single state). */
+async function restartGlobal(ctx: CommandContext, view: UnitView): Promise<boolean> {
+  for (const target of ["loaded", "launched"] as const) {
+    try {
+      await ctx.api.setUnitTargetState(view.unit.name, target);
+    } catch (err) {
+      warn(ctx, failureLine(`Error setting target state for unit ${view.unit.name}`, err));
+      return false;
+    }
+  }
+  return true;
 }
 
 export const restartCommand: Command = {
@@ -52,26 +67,32 @@ Restart an entire directory of units with glob matching:
   ],
   async run(ctx, flags, args) {
     if (args.length === 0) {
-      warn(ctx, "No units were found");
-      return 1;
+      warn(ctx, "No units given");
+      return 0;
     }
     const views = await findUnits(ctx, args);
     if (!views) return 1;
     const attempts = Math.max(numberFlag(flags, "block-attempts"), 0);
     for (const view of views) {
-      const global = isGlobalUnit(view.unit.options);
-      if (view.currentState === "inactive" && !global) {
-        warn(ctx, `Unable to restart unit ${view.unit.name} in state inactive`);
-        return 1;
+      const name = view.unit.name;
+      if (isGlobalUnit(view.unit.options)) {
+        if (!(await restartGlobal(ctx, view))) return 1;
+        continue;
       }
-      if (view.currentState === "loaded" && !global) {
+      if (view.currentState === "inactive") {
+        // As fleet: said, skipped, and not a failure.
+        warn(ctx, `Unable to restart unit ${name} in state inactive`);
+        continue;
+      }
+      if (view.currentState === "loaded") {
         // Stopped: starting it is the restart.
+        logLine(ctx, "INFO", "restart.go:82", `Unit(${name}) already loaded, starting.`);
         if (!(await setAndWait(ctx, view, "launched", attempts))) return 1;
         continue;
       }
       if (!(await setAndWait(ctx, view, "loaded", attempts))) return 1;
       if (!(await setAndWait(ctx, view, "launched", attempts))) return 1;
-      say(ctx, `Unit(${view.unit.name}) was restarted.`);
+      logLine(ctx, "INFO", "restart.go:100", `Unit(${name}) was restarted.`);
     }
     return 0;
   },

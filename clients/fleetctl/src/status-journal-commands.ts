@@ -10,25 +10,25 @@ import { shellQuote } from "./ssh.js";
 import { runOnMachine, SSH_PORT_FLAG } from "./ssh-commands.js";
 import { unitNameOfArg } from "./unit-args.js";
 
-/** The unit if it runs somewhere; otherwise fleet's message on stderr and undefined. */
-async function runningUnit(ctx: CommandContext, name: string, what: "status" | "journal"): Promise<UnitView | undefined> {
+/**
+ * The unit if it is on a machine, "global" for a global unit (no single machine); otherwise
+ * fleet's message on stderr and undefined. fleet's status and journal word them differently.
+ */
+async function placedUnit(ctx: CommandContext, name: string, what: "status" | "journal"): Promise<UnitView | "global" | undefined> {
   let view: UnitView | undefined;
   try {
     view = await ctx.api.getUnit(name);
   } catch (err) {
-    warn(ctx, `Error retrieving unit ${name}: ${errorMessage(err)}`);
+    warn(ctx, what === "status" ? `Error retrieving unit: ${errorMessage(err)}` : `Error retrieving unit ${name}: ${errorMessage(err)}`);
     return undefined;
   }
   if (!view) {
     warn(ctx, `Unit ${name} does not exist.`);
     return undefined;
   }
-  if (isGlobalUnit(view.unit.options)) {
-    warn(ctx, `Unable to retrieve ${what} of global unit ${name}.`);
-    return undefined;
-  }
+  if (isGlobalUnit(view.unit.options)) return "global";
   if (view.currentState === "inactive" || view.machineId === "") {
-    warn(ctx, `Unit ${name} does not appear to be running.`);
+    warn(ctx, `Unit ${name} does not appear to be ${what === "status" ? "loaded" : "running"}.`);
     // fleet said nothing more; say why the scheduler could not place it, or why it stays on a
     // machine that does not respond.
     if (view.machineId === "" && view.reason !== "") warn(ctx, `Not scheduled: ${view.reason}`);
@@ -38,9 +38,8 @@ async function runningUnit(ctx: CommandContext, name: string, what: "status" | "
   return view;
 }
 
-async function printUnitStatus(ctx: CommandContext, name: string, sshPort: number): Promise<number> {
-  const view = await runningUnit(ctx, name, "status");
-  if (!view) return 1;
+async function printUnitStatus(ctx: CommandContext, view: UnitView, sshPort: number): Promise<number> {
+  const name = view.unit.name;
   if (!ctx.api.unitStatus) return runOnMachine(ctx, view.machineId, shellQuote(["systemctl", "status", "-l", name]), sshPort);
   try {
     const status = await ctx.api.unitStatus(name);
@@ -68,9 +67,13 @@ Show status of an entire directory with glob matching:
   async run(ctx, flags, args) {
     let exit = 0;
     for (const [i, arg] of args.entries()) {
-      // A blank line between units, as systemctl status separates them.
+      const unit = await placedUnit(ctx, unitNameOfArg(arg), "status");
+      // As fleet 1.0: a global unit has no single machine to ask, and is passed over in silence.
+      if (unit === "global") continue;
+      if (!unit) return 1;
+      // A blank line before each unit but the first argument, as systemctl status separates them.
       if (i > 0) ctx.output.stdout("\n");
-      exit = await printUnitStatus(ctx, unitNameOfArg(arg), numberFlag(flags, "ssh-port"));
+      exit = await printUnitStatus(ctx, unit, numberFlag(flags, "ssh-port"));
       if (exit !== 0) break;
     }
     return exit;
@@ -136,7 +139,11 @@ This command does not work with global units.`,
     }
     const follow = boolFlag(flags, "follow");
     const output = stringFlag(flags, "output");
-    const view = await runningUnit(ctx, name, "journal");
+    const view = await placedUnit(ctx, name, "journal");
+    if (view === "global") {
+      warn(ctx, `Unable to retrieve journal of global unit ${name}.`);
+      return 1;
+    }
     if (!view) return 1;
     if (ctx.api.journal) return streamJournal(ctx, name, lines, follow, output);
     const command = ["journalctl", "--unit", name, "--no-pager", "-n", String(lines), "--output", output];

@@ -5,27 +5,34 @@ import { blockAttempts, blockFlags, REPLACE_FLAG, SIGN_FLAG, type Command } from
 import { errorMessage, failureLine, say, warn, type CommandContext } from "./context.js";
 import { lazyCreateUnits } from "./create-units.js";
 import type { UnitView } from "./fleet-api.js";
+import { waitForSystemdActive } from "./systemd-active.js";
 import { unitNameOfArg } from "./unit-args.js";
 import { waitForUnitStates } from "./wait.js";
 
 /**
  * fleet's tryWaitForUnitStates: with --no-block, "Triggered unit x start" for each unit;
- * otherwise wait and print "Unit x launched on ...". Returns the exit code.
+ * otherwise wait and print "Unit x launched on ...". When a unit does not get there in time,
+ * fleet's "Error waiting for units: <error>" for the first one; returns that error.
  */
-async function tryWaitForUnitStates(
+export async function tryWaitForUnitStates(
   ctx: CommandContext,
   names: readonly string[],
   verb: string,
   target: TargetState,
   attempts: number,
-): Promise<number> {
+): Promise<string | undefined> {
   if (attempts < 0) {
     for (const name of names) say(ctx, `Triggered unit ${name} ${verb}`);
-    return 0;
+    return undefined;
   }
-  const errors = await waitForUnitStates(ctx, names, target, attempts);
-  for (const error of errors) warn(ctx, `Error waiting for units: ${error}`);
-  return errors.length > 0 ? 1 : 0;
+  const [error] = await waitForUnitStates(ctx, names, target, attempts);
+  if (error !== undefined) warn(ctx, `Error waiting for units: ${error}`);
+  return error;
+}
+
+/** A list of names as fleet printed them (Go's %v of a []string): "[a.service b.service]", "[]". */
+export function goList(names: readonly string[]): string {
+  return `[${names.join(" ")}]`;
 }
 
 /**
@@ -96,7 +103,21 @@ function changeState(verb: "load" | "start", target: TargetState, errorPrefix: s
       if (isGlobalUnit(view.unit.options)) say(ctx, `Triggered global unit ${view.unit.name} ${verb}`);
       else waiting.push(view.unit.name);
     }
-    return tryWaitForUnitStates(ctx, waiting, verb, target, attempts);
+    const error = await tryWaitForUnitStates(ctx, waiting, verb, target, attempts);
+    if (error !== undefined) {
+      warn(ctx, `Error waiting for unit states, exit status: ${error}`);
+      return 1;
+    }
+    // fleet's start then checks that systemd runs the units (ExecStart=/bin/false fails here).
+    if (verb === "start" && attempts >= 0) {
+      const inactive = await waitForSystemdActive(ctx, waiting);
+      if (inactive !== undefined) {
+        warn(ctx, `Error waiting for units: ${inactive}`);
+        warn(ctx, `Error waiting for systemd unit states, err: ${inactive}`);
+        return 1;
+      }
+    }
+    return 0;
   };
 }
 
@@ -214,7 +235,13 @@ Stop a single unit:
       if (isGlobalUnit(view.unit.options)) say(ctx, `Triggered global unit ${view.unit.name} stop`);
       else stopping.push(view.unit.name);
     }
-    return tryWaitForUnitStates(ctx, stopping, "stop", "loaded", blockAttempts(flags));
+    const error = await tryWaitForUnitStates(ctx, stopping, "stop", "loaded", blockAttempts(flags));
+    if (error !== undefined) {
+      warn(ctx, `Failed to stop units ${goList(stopping)}. err: ${error}`);
+      return 1;
+    }
+    warn(ctx, `Successfully stopped units ${goList(stopping)}.`);
+    return 0;
   },
 };
 
@@ -237,7 +264,13 @@ stopping them first if they run. The units stay submitted and can be loaded or s
       if (global) say(ctx, `Triggered global unit ${view.unit.name} unload`);
       else waiting.push(view.unit.name);
     }
-    return tryWaitForUnitStates(ctx, waiting, "unload", "inactive", blockAttempts(flags));
+    const error = await tryWaitForUnitStates(ctx, waiting, "unload", "inactive", blockAttempts(flags));
+    if (error !== undefined) {
+      warn(ctx, `Failed to unload units ${goList(waiting)}. err: ${error}`);
+      return 1;
+    }
+    warn(ctx, `Successfully unloaded units ${goList(waiting)}.`);
+    return 0;
   },
 };
 

@@ -86,9 +86,9 @@ describe("messages", () => {
 });
 
 describe("waitBudgetMs", () => {
-  it("is fleet's 500 ms per attempt, unlimited for 0", () => {
+  it("is fleet 1.0's 2 s per attempt, unlimited for 0", () => {
     expect(waitBudgetMs(0)).toBeUndefined();
-    expect(waitBudgetMs(10)).toBe(5_000);
+    expect(waitBudgetMs(10)).toBe(20_000);
   });
 });
 
@@ -164,7 +164,7 @@ describe("waitForUnitStates with the API's watch", () => {
     };
     const t = context(api);
     expect(await waitForUnitStates(t.ctx, ["hello.service"], "launched", 2)).toEqual(["timed out waiting for unit hello.service to report state launched"]);
-    expect(t.elapsed()).toBe(1_000);
+    expect(t.elapsed()).toBe(4_000);
   });
 
   it("polls when the watch fails", async () => {
@@ -204,14 +204,14 @@ describe("waitForUnitStates", () => {
     );
   });
 
-  it("gives up after N attempts of 500 ms", async () => {
+  it("gives up after N attempts of 2 s", async () => {
     const api = new FakeFleetApi({ machines: [m1], convergeAfterPolls: "never" });
     await launching(api, "hello.service");
     const t = context(api);
     expect(await waitForUnitStates(t.ctx, ["hello.service"], "launched", 2)).toEqual([
       "timed out waiting for unit hello.service to report state launched",
     ]);
-    expect(t.elapsed()).toBe(1_000);
+    expect(t.elapsed()).toBe(4_000);
     expect(t.stdout).toEqual([]);
   });
 

@@ -1,11 +1,12 @@
 // Blocking until units reach a state, as fleetctl does after start/stop/load/unload.
 //
-// fleet polls each unit every 500 ms and --block-attempts=N gives up after N polls. We poll
-// every 5 ms for the first second (a start usually converges in under 100 ms; 25 ms when a
-// poll reads all units), then every 50 ms, so a command returns as soon as the cluster has
-// converged, and keep fleet's time
-// budget: N attempts = N x 500 ms (0 = no limit). stdout gets exactly fleet's lines; while a
-// wait drags on, a progress line on stderr says what the unit is waiting for.
+// fleet 1.0 checks each unit every 250 ms, and one --block-attempts attempt lasts up to 2 s
+// (its waitForState with defaultSleepTime), so --block-attempts=N gives up after N x 2 s. We
+// poll every 5 ms for the first second (a start usually converges in under 100 ms; 25 ms when
+// a poll reads all units), then every 50 ms, so a command returns as soon as the cluster has
+// converged, and keep fleet's time budget: N attempts = N x 2 s (0 = no limit). stdout gets
+// exactly fleet's lines; while a wait drags on, a progress line on stderr says what the unit
+// is waiting for.
 import { isGlobalUnit, type Machine, type TargetState } from "@fleet/domain";
 import { debug, errorMessage, say, warn, type CommandContext } from "./context.js";
 import type { FleetApi, UnitView, UnitWatch } from "./fleet-api.js";
@@ -22,8 +23,8 @@ export function pollInterval(elapsed: number, units = 1): number {
   if (units > LIST_ALL_ABOVE) return elapsed < FAST_POLL_FOR_MS ? FAST_LIST_POLL_INTERVAL_MS : POLL_INTERVAL_MS;
   return elapsed < FAST_POLL_FOR_MS ? FAST_POLL_INTERVAL_MS : POLL_INTERVAL_MS;
 }
-/** fleet's defaultSleepTime: how long one --block-attempts attempt lasts. */
-export const ATTEMPT_MS = 500;
+/** fleet 1.0's defaultSleepTime: how long one --block-attempts attempt lasts (pre-1.0 fleet: 500 ms). */
+export const ATTEMPT_MS = 2_000;
 export const PROGRESS_AFTER_MS = 10_000;
 export const PROGRESS_EVERY_MS = 10_000;
 
