@@ -21,7 +21,7 @@ export async function createSimMachine(o) {
   const machine = { id: o.id, publicIp: "127.0.0.1", metadata: {} };
   const registry = new GatewayRegistry(o.gateway);
   const ttlMs = o.ttlSeconds * 1000;
-  registry.heartbeatDeadlineMs = Math.min(3000, Math.max(500, ttlMs / 4)); // as main.ts
+  registry.heartbeatDeadlineMs = Math.min(3000, Math.max(1000, ttlMs / 3)); // as main.ts
   const files = new UnitFiles(join(o.dir, "units"), join(o.dir, "runtime"));
   const systemd = new FakeUnitManager({ runtimeDir: files.runtimeDir });
   const loop = new ReconcileLoop({

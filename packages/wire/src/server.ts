@@ -1,7 +1,7 @@
 // Server-side plumbing: unary handlers as async functions, with request ids, logs and one
 // mapping of domain errors to gRPC status.
 import { randomUUID } from "node:crypto";
-import { Server, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { Server, status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { fromServiceError, toServiceError, FleetError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { serverCredentials } from "./tls.js";
@@ -22,6 +22,11 @@ export function upstreamDeadline(deadline: Date | number, marginMs = 100): Date 
   return new Date(Date.now() + Math.max(left - marginMs, left / 2));
 }
 
+function deadlinePassed(deadline: Date | number): boolean {
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(at) && at <= Date.now();
+}
+
 /** Wraps an async handler as a grpc-js unary handler. */
 export function unaryHandler<Req, Res>(
   log: Logger,
@@ -31,7 +36,14 @@ export function unaryHandler<Req, Res>(
   return (call, callback) => {
     const given = call.metadata.get("x-request-id")[0];
     const requestId = typeof given === "string" && given !== "" ? given : randomUUID();
-    const deadline = upstreamDeadline(call.getDeadline());
+    const callerDeadline = call.getDeadline();
+    // A call that waited in line past its caller's deadline (a busy server) is answered at
+    // once: its caller has given up, and doing its work would only delay the calls behind it.
+    if (call.cancelled || deadlinePassed(callerDeadline)) {
+      callback({ code: status.DEADLINE_EXCEEDED, details: `${method}: the caller's deadline passed before the server got to it` }, null);
+      return;
+    }
+    const deadline = upstreamDeadline(callerDeadline);
     const ctx = { requestId, log: log.child({ requestId, method }), ...(deadline ? { deadline } : {}) };
     fn(call.request, ctx).then(
       (res) => callback(null, res),

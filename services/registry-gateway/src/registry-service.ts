@@ -17,6 +17,7 @@ import {
   type WatchClusterResponse,
   type WatchUnitsResponse,
 } from "@fleet/wire";
+import { bulkhead } from "cockatiel";
 import { unresponsiveMachineReason, type Placement, type TargetState } from "@fleet/domain";
 import type { ClusterDelta, ClusterFeed } from "./cluster-feed.js";
 import type { Registry } from "./registry.js";
@@ -126,6 +127,9 @@ function assertFollowing(health: CacheHealth): void {
 
 export const LOST_ETCD = "the registry-gateway lost its etcd watch; try again once it has re-read etcd (or through another gateway)";
 
+/** Registrations served at once; the rest wait in line (each with its caller's deadline). */
+export const REGISTRATIONS_AT_ONCE = 32;
+
 export function registryService(
   registry: Registry,
   cache: RegistryCache,
@@ -134,6 +138,7 @@ export function registryService(
   unitsFeed: UnitsFeed,
   health: CacheHealth,
 ): RegistryServiceServer {
+  const registrations = bulkhead(REGISTRATIONS_AT_ONCE, Number.MAX_SAFE_INTEGER);
   return {
     createUnit: unaryHandler(log, "CreateUnit", async (req) => {
       if (!req.unit) throw new FleetError("invalid-argument", "unit is required");
@@ -172,9 +177,17 @@ export function registryService(
         engineStatus: status ? { massLoss: status.massLoss, heldMachines: status.heldMachines.map((h) => ({ ...h })) } : undefined,
       };
     }),
-    registerMachine: unaryHandler(log, "RegisterMachine", async (req) => {
-      if (!req.machine) throw new FleetError("invalid-argument", "machine is required");
-      const { leaseId, revision } = await registry.registerMachine(machineFromWire(req.machine), req.ttlSeconds);
+    registerMachine: unaryHandler(log, "RegisterMachine", async (req, ctx) => {
+      const machine = req.machine;
+      if (!machine) throw new FleetError("invalid-argument", "machine is required");
+      // A few at a time, so that each one's lease grant and its write follow each other closely
+      // (a thousand interleaved would each take long enough for their lease to lapse in between).
+      const { leaseId, revision } = await registrations.execute(() => {
+        if (ctx.deadline && ctx.deadline.getTime() <= Date.now()) {
+          throw new FleetError("deadline-exceeded", "registration waited in line past its deadline; nothing was written", "not-applied");
+        }
+        return registry.registerMachine(machineFromWire(machine), req.ttlSeconds);
+      });
       return { leaseId, revision };
     }),
     setMachineMetadata: unaryHandler(log, "SetMachineMetadata", async (req) => ({
