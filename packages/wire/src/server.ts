@@ -44,7 +44,16 @@ export function unaryHandler<Req, Res>(
       return;
     }
     const deadline = upstreamDeadline(callerDeadline);
-    const ctx = { requestId, log: log.child({ requestId, method }), ...(deadline ? { deadline } : {}) };
+    // The request's logger is made on first use: most calls log nothing, and a busy gateway
+    // serves hundreds a second.
+    let requestLog: Logger | undefined;
+    const ctx: RequestContext = {
+      requestId,
+      get log(): Logger {
+        return (requestLog ??= log.child({ requestId, method }));
+      },
+      ...(deadline ? { deadline } : {}),
+    };
     fn(call.request, ctx).then(
       (res) => callback(null, res),
       (err: unknown) => {
