@@ -172,6 +172,28 @@ describe("LeaseKeepAlives", () => {
     expect(clock.pending).toBe(0);
   });
 
+  it("a stream that keeps answering others is slow, not stuck, however old its oldest request", async () => {
+    const { streams, clock, keepAlives, time } = setup();
+    const held = keepAlives.keepAlive("101");
+    await settle();
+    for (let t = 500; t <= 2500; t += 500) {
+      time.ms = t;
+      const other = keepAlives.keepAlive(`o${t}`);
+      await settle();
+      streams[0]?.answer(`o${t}`, 5);
+      await expect(other).resolves.toBe(5);
+    }
+    clock.fireAll();
+    await expect(held).rejects.toBeInstanceOf(EtcdStreamTimeoutError);
+    const retry = keepAlives.keepAlive("101");
+    await settle();
+    time.ms = 3000;
+    clock.fireAll();
+    await expect(retry).rejects.toBeInstanceOf(EtcdStreamTimeoutError);
+    expect(streams[0]?.cancelled).toBe(false);
+    expect(keepAlives.stuck).toBe(0);
+  });
+
   it("with a pool, a lease etcd holds blocks only its own stream: other heartbeats go to free streams", async () => {
     const { streams, keepAlives } = setup(4);
     // etcd holds the answer for an expired, not yet revoked lease, and answers a stream in order.

@@ -17,8 +17,10 @@
 //   response {ID, TTL} ──▶ every waiter of that ID gets TTL
 //   no answer within timeoutMs ──▶ that waiter fails (EtcdStreamTimeoutError); the request
 //        stays outstanding, so a retry joins it instead of queueing a second one behind it
-//   oldest outstanding request of a stream older than 2 × timeoutMs ──▶ the stream is stuck:
-//        cancelled (which also frees etcd's held request); its waiters fail
+//   oldest outstanding request of a stream older than 2 × timeoutMs, and nothing received on it
+//        for timeoutMs ──▶ the stream is stuck: cancelled (which also frees etcd's held
+//        request); its waiters fail. (A stream that still answers is slow, or this process is
+//        short of CPU: cancelling it would only throw its answers away.)
 //   stream error or end ──▶ its waiters fail (the error as given); the next refresh re-opens
 import type { Clock } from "@fleet/domain";
 import { systemClock } from "@fleet/domain";
@@ -71,6 +73,8 @@ interface OpenStream {
   readonly stream: KeepAliveStream;
   /** In the order written: the first is the oldest. */
   readonly outstanding: Map<string, Outstanding>;
+  /** When the stream opened or last received an answer. */
+  lastReceivedAt: number;
   closed: boolean;
 }
 
@@ -185,7 +189,7 @@ export class LeaseKeepAlives {
     const opening = this.open().then(
       (stream) => {
         this.opening[slot] = undefined;
-        const s: OpenStream = { slot, stream, outstanding: new Map(), closed: false };
+        const s: OpenStream = { slot, stream, outstanding: new Map(), lastReceivedAt: this.now(), closed: false };
         this.opened++;
         stream.on("data", (res) => this.answer(s, res));
         stream.on("error", (err) => this.fail(s, err, false));
@@ -204,6 +208,7 @@ export class LeaseKeepAlives {
   }
 
   private answer(s: OpenStream, res: KeepAliveResponse): void {
+    s.lastReceivedAt = this.now();
     const entry = s.outstanding.get(res.ID);
     if (!entry) return;
     s.outstanding.delete(res.ID);
@@ -218,8 +223,9 @@ export class LeaseKeepAlives {
   private failIfStuck(s: OpenStream): void {
     const oldest = s.outstanding.values().next();
     if (oldest.done || s.closed) return;
-    const ageMs = this.now() - oldest.value.sentAt;
-    if (ageMs < 2 * this.timeoutMs) return;
+    const now = this.now();
+    const ageMs = now - oldest.value.sentAt;
+    if (ageMs < 2 * this.timeoutMs || now - s.lastReceivedAt < this.timeoutMs) return;
     this.stuck++;
     this.fail(s, new EtcdStreamEndedError(`lease keep-alive stream held lease ${oldest.value.id}'s refresh for ${Math.round(ageMs)} ms`), true);
   }
