@@ -363,11 +363,11 @@ describe("unload and destroy", () => {
 });
 
 describe("cat", () => {
-  it("prints the unit file as fleet serializes it", async () => {
+  it("prints the unit file as fleet serializes it (a continuation kept as fleet 1.0 keeps it)", async () => {
     const { run } = setup({ units: [existing("hello.service", "# c\n[Unit]\nDescription = Hello World\n[Service]\nExecStart=/bin/sleep\\\n100\n")] });
     expect(await run("cat", "hello")).toEqual({
       code: 0,
-      stdout: "[Unit]\nDescription=Hello World\n\n[Service]\nExecStart=/bin/sleep 100\n",
+      stdout: "[Unit]\nDescription=Hello World\n\n[Service]\nExecStart=/bin/sleep\\\n100\n",
       stderr: "",
     });
   });

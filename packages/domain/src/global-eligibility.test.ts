@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { globalUnitEligible, globalUnitsForMachine } from "./global-eligibility.js";
-import { hexMachine, xUnit } from "./scheduler-fixtures.js";
+import { decideSchedule, type ClusterSnapshot } from "./scheduler.js";
+import { applyChanges, hexId, hexMachine, xUnit } from "./scheduler-fixtures.js";
+import type { Unit } from "./types.js";
+import { isGlobalUnit, xFleetError } from "./x-fleet.js";
 
 const machine = hexMachine(1, { region: "east", disk: "ssd" });
 
@@ -59,5 +62,61 @@ describe("globalUnitEligible", () => {
       ["a.service", true],
       ["b.service", false],
     ]);
+  });
+});
+
+describe("a global unit with Conflicts across the cluster (engine's schedule, then each machine's agent)", () => {
+  // Where every unit runs: the engine's placements for the placed units, and on each machine
+  // the global units its agent accepts next to them.
+  function whereUnitsRun(snapshot: ClusterSnapshot): Record<string, string[]> {
+    const placed = applyChanges(snapshot, decideSchedule(snapshot));
+    const units = new Map(snapshot.units.map((u) => [u.name, u]));
+    const out: Record<string, string[]> = {};
+    for (const m of snapshot.machines) {
+      const here = placed.placements.filter((p) => p.machineId === m.id).map((p) => units.get(p.unitName) as Unit);
+      const globals = globalUnitsForMachine(snapshot.units.filter((u) => isGlobalUnit(u.options)), m, here);
+      out[m.id.slice(-2)] = [...here.map((u) => u.name), ...globals.filter((g) => g.eligible === true).map((g) => g.unit.name)].sort();
+    }
+    return out;
+  }
+  const x = xUnit("x.service", { MachineID: hexId(1) });
+  const free = xUnit("x.service");
+  const g = xUnit("g.service", { Global: "true", Conflicts: "x.service" });
+  const m1 = hexMachine(1);
+  const m2 = hexMachine(2);
+  const m3 = hexMachine(3);
+
+  it("is accepted (fleet 1.0 accepts Global with Conflicts)", () => {
+    expect(xFleetError(g.name, g.options)).toBeUndefined();
+  });
+
+  it("runs on every machine except the one running the unit it conflicts with", () => {
+    expect(whereUnitsRun({ units: [x, g], placements: [], machines: [m1, m2, m3] })).toEqual({
+      "01": ["x.service"],
+      "02": ["g.service"],
+      "03": ["g.service"],
+    });
+  });
+
+  it("the other unit's Conflicts count too", () => {
+    const other = xUnit("x.service", { Conflicts: "g.*" });
+    const plain = xUnit("g.service", { Global: "true" });
+    const placements = [{ unitName: "x.service", machineId: hexId(2), reason: "" }];
+    expect(whereUnitsRun({ units: [other, plain], placements, machines: [m1, m2] })).toEqual({ "01": ["g.service"], "02": ["x.service"] });
+  });
+
+  it("when the machine of the conflicting unit is lost, that unit moves and the global unit yields its new machine", () => {
+    const before: ClusterSnapshot = { units: [free, g], placements: [{ unitName: "x.service", machineId: hexId(1), reason: "" }], machines: [m1, m2] };
+    expect(whereUnitsRun(before)).toEqual({ "01": ["x.service"], "02": ["g.service"] });
+    const lost: ClusterSnapshot = { ...before, machines: [m2] };
+    expect(whereUnitsRun(lost)).toEqual({ "02": ["x.service"] });
+    // The lost machine comes back: the global unit runs there, the other unit stays.
+    const placed = applyChanges(lost, decideSchedule(lost));
+    expect(whereUnitsRun({ ...placed, machines: [m1, m2] })).toEqual({ "01": ["g.service"], "02": ["x.service"] });
+  });
+
+  it("a conflicting unit that is not wanted (inactive) does not keep the global unit away", () => {
+    const inactive = xUnit("x.service", { MachineID: hexId(1) }, "inactive");
+    expect(whereUnitsRun({ units: [inactive, g], placements: [], machines: [m1, m2] })).toEqual({ "01": ["g.service"], "02": ["g.service"] });
   });
 });

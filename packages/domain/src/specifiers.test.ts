@@ -14,6 +14,12 @@ describe("expandSpecifiers", () => {
     { value: "100%", unit: "foo.service", want: "100%" },
     { value: "%m %x", unit: "foo.service", want: "%m %x" },
     { value: "%n", unit: "not a unit", want: "%n" },
+    // fleet's unitPrintf replaces all %n, then %N, %p, %i in turn: a "%" left before an expanded
+    // name can make a new specifier.
+    { value: "%%n", unit: "pi.service", want: "pii.service" },
+    { value: "hostname=%i", unit: "metadata@.service", want: "hostname=" },
+    { value: "hostname=%i", unit: "metadata@web-1.service", want: "hostname=web-1" },
+    { value: "%i", unit: "a@b@c.service", want: "b@c" },
   ])("$value for $unit -> $want", ({ value, unit, want }) => {
     expect(expandSpecifiers(value, unit)).toBe(want);
   });

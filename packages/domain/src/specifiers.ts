@@ -6,7 +6,8 @@
 //   %i   the instance ("" if none)       bar
 //
 // Unit names cannot contain "\", so systemd's unescaping changes nothing here. Any other
-// "%x" is left as written, as fleet does.
+// "%x" is left as written, as fleet does. Like fleet's unitPrintf, the four are replaced one
+// after the other (all %n, then %N, %p, %i), so "%%n" in pi.service gives "pii.service".
 import { parseUnitName } from "./unit-name.js";
 
 export interface SpecifierValues {
@@ -33,5 +34,9 @@ export function expandSpecifiers(value: string, unitName: string | SpecifierValu
   if (!value.includes("%")) return value;
   const values = typeof unitName === "string" ? specifierValues(unitName) : unitName;
   if (values === undefined) return value;
-  return value.replace(/%[nNpi]/g, (spec) => values[spec[1] as keyof SpecifierValues]);
+  return value
+    .replaceAll("%n", () => values.n)
+    .replaceAll("%N", () => values.N)
+    .replaceAll("%p", () => values.p)
+    .replaceAll("%i", () => values.i);
 }

@@ -11,6 +11,15 @@ describe("unitHash", () => {
     expect(unitHash(parseUnitFile("[Service]\nExecStart=/bin/sleep 100\n"))).toBe("1c6fb6f3684bafb0c173d8b8b957ceff031180c1");
   });
 
+  it("keeps a backslash continuation in the value, as fleet 1.0 stores and hashes it (issue 9)", () => {
+    // Recorded with the unit deserializer and serializer vendored in fleet v1.0.0.
+    const options = parseUnitFile('[Service]\nExecStart=/bin/sh -c "echo a; \\\n  sleep 100000"\n');
+    expect(options).toEqual([o("Service", "ExecStart", '/bin/sh -c "echo a; \\\n  sleep 100000"')]);
+    expect(unitHash(options)).toBe("b49eb1304c5263f0de174f91186a3440b9a9f11b");
+    // The lines joined (what this project's fleetctl stored before) is another unit.
+    expect(unitHash([o("Service", "ExecStart", '/bin/sh -c "echo a;    sleep 100000"')])).toBe("f6ed1596071933642ba4e76b50507e62b72d9079");
+  });
+
   const cases: { label: string; a: UnitOption[]; b: UnitOption[]; equal: boolean }[] = [
     {
       label: "formatting differences in the file do not matter",

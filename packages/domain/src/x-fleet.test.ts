@@ -83,8 +83,6 @@ describe("xFleetError", () => {
     { name: "Global with MachineOf", spec: { Global: "true", MachineOf: "db.service" }, want: /Global=true cannot be combined with MachineOf/ },
     { name: "Global with Replaces", spec: { Global: "true", Replaces: "old.service" }, want: /Global=true cannot be combined with Replaces/ },
     { name: "Global=false with MachineID is fine", spec: { Global: "false", MachineID: ID }, want: undefined },
-    { name: "Replaces with Conflicts", spec: { Replaces: "old.service", Conflicts: "web*" }, want: /Replaces cannot be combined with Conflicts/ },
-    { name: "MachineID with MachineOf", spec: { MachineID: ID, MachineOf: "db.service" }, want: /MachineID cannot be combined with MachineOf/ },
     { name: "MachineOf matching its own Conflicts", spec: { MachineOf: "db.service", Conflicts: "db*" }, want: /unresolvable requirements: MachineOf=db.service matches Conflicts=db\*/ },
     { name: "MachineOf itself", spec: { MachineOf: "%n" }, want: /MachineOf=a.service names the unit itself/ },
     { name: "AtMostOnce=true", spec: { AtMostOnce: "true" }, want: undefined },
@@ -97,5 +95,88 @@ describe("xFleetError", () => {
     const error = xFleetError("a.service", xFleetOptions(spec as XFleetSpec));
     if (want === undefined) expect(error).toBeUndefined();
     else expect(error).toMatch(want);
+  });
+});
+
+// Golden: fleet 1.0's ValidateOptions (api/units.go, v1.0.0) refuses exactly these pairs of
+// [X-Fleet] options (its words in `fleet`), and accepts every other pair. The HTTP API answers
+// with fleet's words (services/api/src/http/unit-body.test.ts); the registry with its own.
+const VALUES: XFleetSpec = { MachineID: ID, MachineOf: "db.service", Conflicts: "web*", Global: "true", Replaces: "old.service", MachineMetadata: "region=east" };
+const FLEET_1_0_PAIRS: ReadonlyArray<{ a: string; b: string; fleet: string | undefined; ours: RegExp | undefined }> = [
+  { a: "MachineID", b: "MachineOf", fleet: "MachineID cannot be used with Peers", ours: /MachineID cannot be combined with MachineOf/ },
+  { a: "MachineID", b: "Conflicts", fleet: "MachineID cannot be used with Conflicts", ours: /MachineID cannot be combined with Conflicts/ },
+  { a: "MachineID", b: "Global", fleet: "MachineID cannot be used with Global", ours: /Global=true cannot be combined with MachineID/ },
+  { a: "MachineID", b: "Replaces", fleet: "MachineID cannot be used with Replaces", ours: /MachineID cannot be combined with Replaces/ },
+  { a: "MachineID", b: "MachineMetadata", fleet: undefined, ours: undefined },
+  { a: "MachineOf", b: "Conflicts", fleet: undefined, ours: undefined },
+  { a: "MachineOf", b: "Global", fleet: "Global cannot be used with Peers", ours: /Global=true cannot be combined with MachineOf/ },
+  { a: "MachineOf", b: "Replaces", fleet: undefined, ours: undefined },
+  { a: "MachineOf", b: "MachineMetadata", fleet: undefined, ours: undefined },
+  { a: "Conflicts", b: "Global", fleet: undefined, ours: undefined },
+  { a: "Conflicts", b: "Replaces", fleet: "Conflicts cannot be used with Replaces", ours: /Replaces cannot be combined with Conflicts/ },
+  { a: "Conflicts", b: "MachineMetadata", fleet: undefined, ours: undefined },
+  { a: "Global", b: "Replaces", fleet: "Global cannot be used with Replaces", ours: /Global=true cannot be combined with Replaces/ },
+  { a: "Global", b: "MachineMetadata", fleet: undefined, ours: undefined },
+  { a: "Replaces", b: "MachineMetadata", fleet: undefined, ours: undefined },
+];
+
+describe("xFleetError: pairs of options, as fleet 1.0 accepts and refuses them (golden)", () => {
+  it("covers every pair of the six options", () => {
+    const names = Object.keys(VALUES);
+    expect(FLEET_1_0_PAIRS.length).toBe((names.length * (names.length - 1)) / 2);
+    for (const [i, a] of names.entries()) for (const b of names.slice(i + 1)) expect(FLEET_1_0_PAIRS.some((p) => (p.a === a && p.b === b) || (p.a === b && p.b === a)), `${a}+${b}`).toBe(true);
+  });
+
+  it.each(FLEET_1_0_PAIRS)("$a with $b", ({ a, b, fleet, ours }) => {
+    const error = xFleetError("a.service", xFleetOptions({ [a]: VALUES[a] as string, [b]: VALUES[b] as string }));
+    if (fleet === undefined) expect(error).toBeUndefined();
+    else expect(error).toMatch(ours as RegExp);
+  });
+
+  it.each<{ name: string; spec: XFleetSpec; want: RegExp | undefined }>([
+    { name: "MachineOf matching Conflicts", spec: { MachineOf: "db.service", Conflicts: "db*" }, want: /unresolvable requirements: MachineOf=db.service matches Conflicts=db\*/ },
+    { name: "MachineOf matching Replaces", spec: { MachineOf: "db.service", Replaces: "db.service" }, want: /unresolvable requirements: MachineOf=db.service matches Replaces=db.service/ },
+    { name: "deprecated names count: X-ConditionMachineID with X-Conflicts", spec: { "X-ConditionMachineID": ID, "X-Conflicts": "web*" }, want: /MachineID cannot be combined with Conflicts/ },
+    { name: "Global with Conflicts and MachineMetadata", spec: { Global: "true", Conflicts: "web*", MachineMetadata: "region=east" }, want: undefined },
+  ])("$name", ({ spec, want }) => {
+    const error = xFleetError("a.service", xFleetOptions(spec));
+    if (want === undefined) expect(error).toBeUndefined();
+    else expect(error).toMatch(want);
+  });
+});
+
+describe("specifiers in a template's [X-Fleet] values: checked per instance, after expansion", () => {
+  const options = xFleetOptions({ MachineMetadata: "hostname=%i" });
+
+  it("accepts the template, whose %i is empty (fleet 1.0 accepts it)", () => {
+    expect(xFleetError("metadata@.service", options)).toBeUndefined();
+  });
+
+  it("each instance reads its own value", () => {
+    expect(xFleetError("metadata@m1.service", options)).toBeUndefined();
+    expect(readXFleet("metadata@m1.service", options).metadata).toEqual([["hostname", ["m1"]]]);
+    expect(readXFleet("metadata@m2.service", options).metadata).toEqual([["hostname", ["m2"]]]);
+  });
+
+  it("a plain unit is checked with its own (empty) instance", () => {
+    expect(xFleetError("metadata.service", options)).toMatch(/MachineMetadata value "hostname=" is malformed/);
+  });
+
+  it.each<{ name: string; spec: XFleetSpec; instance: string; want: RegExp | undefined }>([
+    { name: "MachineID", spec: { MachineID: "%i" }, instance: "x@0123.service", want: /MachineID=0123 is not a machine ID/ },
+    { name: "MachineID naming the machine", spec: { MachineID: "%i" }, instance: `x@${ID}.service`, want: undefined },
+    { name: "Conflicts", spec: { Conflicts: "%p-%i[" }, instance: "x@a.service", want: /Conflicts=x-a\[: .*malformed/ },
+    { name: "MachineOf the unit itself", spec: { MachineOf: "%n" }, instance: "x@a.service", want: /MachineOf=x@a.service names the unit itself/ },
+    { name: "MachineOf a sidekick", spec: { MachineOf: "web@%i.service" }, instance: "x@a.service", want: undefined },
+  ])("$name: the template is accepted, the instance checked", ({ spec, instance, want }) => {
+    const opts = xFleetOptions(spec);
+    expect(xFleetError("x@.service", opts)).toBeUndefined();
+    const error = xFleetError(instance, opts);
+    if (want === undefined) expect(error).toBeUndefined();
+    else expect(error).toMatch(want);
+  });
+
+  it("pairs are still refused in a template", () => {
+    expect(xFleetError("x@.service", xFleetOptions({ MachineID: "%i", MachineOf: "db.service" }))).toMatch(/MachineID cannot be combined with MachineOf/);
   });
 });

@@ -13,11 +13,14 @@
 //
 // A value may hold several items separated by spaces; double quotes group an item that holds
 // spaces and are dropped (`MachineMetadata="region=us east" "disk=ssd"`). Specifiers (%n %N %p
-// %i) are expanded in every item. The deprecated names count as their modern ones.
+// %i) are expanded in every item with the unit's own name, so each instance of a template reads
+// its own values (`MachineMetadata=hostname=%i` in web@.service: web@a.service wants hostname=a).
+// The deprecated names count as their modern ones.
 import { globError, globMatches } from "./glob.js";
 import { describeMetadata, parseMetadataRequirement, type MetadataRequirement } from "./metadata-match.js";
 import { expandSpecifiers, specifierValues } from "./specifiers.js";
 import type { UnitOption } from "./types.js";
+import { parseUnitName } from "./unit-name.js";
 
 export const X_FLEET = "X-Fleet";
 
@@ -125,20 +128,34 @@ export function isAtMostOnceUnit(options: readonly UnitOption[]): boolean {
 interface RawRequirements {
   /** Items per option, specifiers expanded; MachineID ordered modern spelling first. */
   readonly items: Record<XFleetOption, string[]>;
+  /**
+   * The items whose values are checked: all of them, except in a template (foo@.service) the
+   * items that hold a specifier. Those mean something only once expanded for an instance, and
+   * are checked then, when the instance is submitted.
+   */
+  readonly checked: Record<XFleetOption, string[]>;
   readonly unknown: string[];
   readonly unbalancedQuotes: string[];
 }
 
+const SPECIFIER = /%[nNpi]/;
+
+function isTemplateName(name: string): boolean {
+  try {
+    return parseUnitName(name).isTemplate;
+  } catch {
+    return false;
+  }
+}
+
+function noItems(): Record<XFleetOption, string[]> {
+  return { MachineID: [], MachineOf: [], MachineMetadata: [], Conflicts: [], Replaces: [], Global: [], AtMostOnce: [] };
+}
+
 function readRaw(unitName: string, options: readonly UnitOption[]): RawRequirements {
-  const items: Record<XFleetOption, string[]> = {
-    MachineID: [],
-    MachineOf: [],
-    MachineMetadata: [],
-    Conflicts: [],
-    Replaces: [],
-    Global: [],
-    AtMostOnce: [],
-  };
+  const items = noItems();
+  const checked = noItems();
+  const template = isTemplateName(unitName);
   const legacyMachineIds: string[] = [];
   const bootIds: string[] = [];
   const unknown: string[] = [];
@@ -152,18 +169,15 @@ function readRaw(unitName: string, options: readonly UnitOption[]): RawRequireme
       continue;
     }
     if ((o.value.split('"').length - 1) % 2 === 1) unbalancedQuotes.push(`${o.name}=${o.value}`);
-    const target = o.name === "X-ConditionMachineID" ? legacyMachineIds : o.name === "X-ConditionMachineBootID" ? bootIds : items[option];
+    const legacy = o.name === "X-ConditionMachineID" ? legacyMachineIds : o.name === "X-ConditionMachineBootID" ? bootIds : undefined;
     for (const item of splitXFleetValue(o.value)) {
-      if (item.includes("%")) {
-        if (specifiers === null) specifiers = specifierValues(unitName);
-        target.push(expandSpecifiers(item, specifiers));
-      } else {
-        target.push(item);
-      }
+      const expanded = item.includes("%") ? expandSpecifiers(item, (specifiers ??= specifierValues(unitName))) : item;
+      (legacy ?? items[option]).push(expanded);
+      if (!(template && SPECIFIER.test(item))) checked[option].push(expanded);
     }
   }
   items.MachineID.push(...legacyMachineIds, ...bootIds);
-  return { items, unknown, unbalancedQuotes };
+  return { items, checked, unknown, unbalancedQuotes };
 }
 
 /** The placement requirements of the unit `unitName` with these options. */
@@ -241,51 +255,34 @@ const MACHINE_ID = /^[0-9a-fA-F]{32}$/;
  * submit: unknown options, malformed values, and combinations fleet rejects.
  */
 export function xFleetError(name: string, options: readonly UnitOption[]): string | undefined {
-  const { items, unknown, unbalancedQuotes } = readRaw(name, options);
+  const { items, checked, unknown, unbalancedQuotes } = readRaw(name, options);
   const prefix = `unit ${name}:`;
   if (unknown.length > 0) {
     const known = Object.keys(X_FLEET_OPTION_NAMES).filter((k) => !k.startsWith("X-")).join(", ");
     return `${prefix} unknown [X-Fleet] option ${JSON.stringify(unknown[0])} (known options: ${known})`;
   }
   if (unbalancedQuotes.length > 0) return `${prefix} unbalanced double quote in ${unbalancedQuotes[0]}`;
-  for (const id of items.MachineID) {
+  for (const id of checked.MachineID) {
     if (!MACHINE_ID.test(id)) {
       return `${prefix} MachineID=${id} is not a machine ID: it must be the full 32-character hexadecimal ID (fleetctl list-machines -l)`;
     }
   }
-  const { malformed } = parseMetadataRequirement(items.MachineMetadata);
+  const { malformed } = parseMetadataRequirement(checked.MachineMetadata);
   if (malformed.length > 0) {
     return `${prefix} MachineMetadata value ${JSON.stringify(malformed[0])} is malformed: expected key=value with a non-empty key and value`;
   }
   for (const option of ["Conflicts", "Replaces"] as const) {
-    for (const pattern of items[option]) {
+    for (const pattern of checked[option]) {
       const error = globError(pattern);
       if (error !== undefined) return `${prefix} ${option}=${pattern}: ${error}`;
     }
   }
-  for (const value of items.AtMostOnce) {
+  for (const value of checked.AtMostOnce) {
     if (!isTruthy(value) && !isFalsy(value)) return `${prefix} AtMostOnce=${value} is not a boolean: use true or false`;
   }
-  const lastAtMostOnce = items.AtMostOnce[items.AtMostOnce.length - 1];
-  const lastGlobal = items.Global[items.Global.length - 1];
-  const global = lastGlobal !== undefined && isTruthy(lastGlobal);
-  if (global) {
-    for (const option of ["MachineID", "MachineOf", "Replaces"] as const) {
-      if (items[option].length > 0) {
-        return `${prefix} Global=true cannot be combined with ${option}: a global unit runs on every machine that satisfies its MachineMetadata and Conflicts`;
-      }
-    }
-  }
-  if (global && lastAtMostOnce !== undefined && isTruthy(lastAtMostOnce)) {
-    return `${prefix} Global=true cannot be combined with AtMostOnce=true: a global unit runs on every eligible machine`;
-  }
-  if (items.Replaces.length > 0 && items.Conflicts.length > 0) {
-    return `${prefix} Replaces cannot be combined with Conflicts`;
-  }
-  if (items.MachineID.length > 0 && items.MachineOf.length > 0) {
-    return `${prefix} MachineID cannot be combined with MachineOf`;
-  }
-  for (const peer of items.MachineOf) {
+  const pairError = combinationError(items);
+  if (pairError !== undefined) return `${prefix} ${pairError}`;
+  for (const peer of checked.MachineOf) {
     if (peer === name) return `${prefix} MachineOf=${peer} names the unit itself`;
     for (const option of ["Conflicts", "Replaces"] as const) {
       const pattern = items[option].find((p) => globMatches(p, peer));
@@ -293,6 +290,32 @@ export function xFleetError(name: string, options: readonly UnitOption[]): strin
         return `${prefix} unresolvable requirements: MachineOf=${peer} matches ${option}=${pattern}`;
       }
     }
+  }
+  return undefined;
+}
+
+/**
+ * The options that cannot be used together, in the order fleet 1.0's ValidateOptions checks
+ * them: MachineID with MachineOf, Conflicts, Global or Replaces; Global with MachineOf or
+ * Replaces; Conflicts with Replaces. Global with Conflicts (or MachineMetadata) is fine: the
+ * agents honour both. AtMostOnce=true with Global=true is this project's own rule.
+ */
+function combinationError(items: Record<XFleetOption, string[]>): string | undefined {
+  const lastGlobal = items.Global[items.Global.length - 1];
+  const global = lastGlobal !== undefined && isTruthy(lastGlobal);
+  const has = (option: XFleetOption): boolean => items[option].length > 0;
+  const machineId = "MachineID cannot be combined with";
+  const everywhere = "a global unit runs on every machine that satisfies its MachineMetadata and Conflicts";
+  if (has("MachineID") && has("MachineOf")) return `${machineId} MachineOf`;
+  if (has("MachineID") && has("Conflicts")) return `${machineId} Conflicts: the unit can only run on that machine`;
+  if (has("MachineID") && global) return `Global=true cannot be combined with MachineID: ${everywhere}`;
+  if (has("MachineID") && has("Replaces")) return `${machineId} Replaces: the unit can only run on that machine`;
+  if (global && has("MachineOf")) return `Global=true cannot be combined with MachineOf: ${everywhere}`;
+  if (global && has("Replaces")) return `Global=true cannot be combined with Replaces: ${everywhere}`;
+  if (has("Conflicts") && has("Replaces")) return "Replaces cannot be combined with Conflicts";
+  const lastAtMostOnce = items.AtMostOnce[items.AtMostOnce.length - 1];
+  if (global && lastAtMostOnce !== undefined && isTruthy(lastAtMostOnce)) {
+    return "Global=true cannot be combined with AtMostOnce=true: a global unit runs on every eligible machine";
   }
   return undefined;
 }

@@ -1,6 +1,6 @@
 // The systemd units of the at-most-once fence (see at-most-once-fence.ts) and the lines an
 // AtMostOnce unit's file gets on the machine. Pure text; the agent writes them.
-import { isAtMostOnceUnit, serializeUnitFile, type Unit } from "@fleet/domain";
+import { isAtMostOnceUnit, unitFileForSystemd, type Unit } from "@fleet/domain";
 
 export const FENCE_TARGET = "fleet-at-most-once.target";
 export const FENCE_TIMER = "fleet-fence.timer";
@@ -18,9 +18,10 @@ export const AT_MOST_ONCE_LINES = [
   "",
 ].join("\n");
 
-/** The unit file exactly as the agent writes it (and compares it) on the machine. */
+/** The unit file exactly as the agent writes it (and compares it) on the machine: fleet's
+ * serialized unit, continuations ("\\\n") kept for systemd to join (see unitFileForSystemd). */
 export function unitFileOnMachine(unit: Unit): string {
-  const file = serializeUnitFile(unit.options);
+  const file = unitFileForSystemd(unit.options);
   return isAtMostOnceUnit(unit.options) ? file + AT_MOST_ONCE_LINES : file;
 }
 

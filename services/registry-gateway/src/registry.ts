@@ -6,6 +6,7 @@ import {
   parseUnitName,
   unitHash,
   unitNameError,
+  unitOptionValueError,
   xFleetError,
   type Machine,
   type Placement,
@@ -54,7 +55,8 @@ function assertOptions(options: readonly UnitOption[]): void {
   for (const o of options) {
     if (!/^[A-Za-z0-9_.:-]+$/.test(o.section)) throw new FleetError("invalid-argument", `invalid section name "${o.section}"`);
     if (!/^[A-Za-z0-9_.:-]+$/.test(o.name)) throw new FleetError("invalid-argument", `invalid option name "${o.name}" in [${o.section}]`);
-    if (/[\r\n]/.test(o.value)) throw new FleetError("invalid-argument", `value of ${o.name} contains a line break`);
+    const valueError = unitOptionValueError(o.name, o.value);
+    if (valueError) throw new FleetError("invalid-argument", valueError);
   }
 }
 

@@ -199,10 +199,10 @@ describe("PUT /fleet/v1/units/<name>", () => {
     [
       "conflicting [X-Fleet] options",
       "new.service",
-      { options: [...options, { section: "X-Fleet", name: "Global", value: "true" }, { section: "X-Fleet", name: "Conflicts", value: "a*" }] },
+      { options: [...options, { section: "X-Fleet", name: "Global", value: "true" }, { section: "X-Fleet", name: "Replaces", value: "a*" }] },
       {},
       400,
-      "Global cannot be used with Conflicts",
+      "Global cannot be used with Replaces",
     ],
   ];
   it.each(refusals)("refuses %s and changes nothing", async (_name, unit, body, headers, status, message) => {

@@ -68,21 +68,35 @@ function globMatch(pattern: string, name: string): boolean {
   }
 }
 
-/** fleet's ValidateOptions: [X-Fleet] requirements that can never be met together. */
+/** Every value of these [X-Fleet] options, in the order fleet lists them. */
+function values(options: readonly UnitOption[], names: readonly string[]): string[] {
+  return names.flatMap((name) => xFleetValues(options, name));
+}
+
+/**
+ * fleet 1.0's ValidateOptions: [X-Fleet] requirements that can never be met together, checked in
+ * its order and answered in its words. Values are read raw, as fleet reads them here (the unit
+ * has no name yet, so no specifier is expanded): Conflicts split on blanks, MachineOf and
+ * Replaces whole. Global with Conflicts or MachineMetadata is accepted: the agents honour both.
+ */
 export function xFleetConflict(options: readonly UnitOption[]): string | undefined {
-  const peers = xFleetValues(options, "MachineOf");
-  const conflicts = xFleetValues(options, "Conflicts");
+  const peers = values(options, ["X-ConditionMachineOf", "MachineOf"]);
+  const conflicts = values(options, ["X-Conflicts", "Conflicts"]).flatMap((v) => v.split(/\s+/).filter((w) => w !== ""));
+  const replaces = values(options, ["Replaces"]);
   for (const peer of peers) {
-    for (const conflict of conflicts) {
-      if (globMatch(conflict, peer)) return `unresolvable requirements: peer ${JSON.stringify(peer)} matches conflict ${JSON.stringify(conflict)}`;
-    }
+    const conflict = conflicts.find((c) => globMatch(c, peer));
+    if (conflict !== undefined) return `unresolvable requirements: peer ${JSON.stringify(peer)} matches conflict ${JSON.stringify(conflict)}`;
+    const replace = replaces.find((r) => globMatch(r, peer));
+    if (replace !== undefined) return `unresolvable requirements: peer ${JSON.stringify(peer)} matches replace ${JSON.stringify(replace)}`;
   }
   const global = isGlobalUnit(options);
-  const target = xFleetValues(options, "MachineID").length > 0;
+  const target = values(options, ["MachineID", "X-ConditionMachineID", "X-ConditionMachineBootID"]).length > 0;
   if (target && peers.length > 0) return "MachineID cannot be used with Peers";
   if (target && conflicts.length > 0) return "MachineID cannot be used with Conflicts";
   if (target && global) return "MachineID cannot be used with Global";
+  if (target && replaces.length > 0) return "MachineID cannot be used with Replaces";
   if (global && peers.length > 0) return "Global cannot be used with Peers";
-  if (global && conflicts.length > 0) return "Global cannot be used with Conflicts";
+  if (global && replaces.length > 0) return "Global cannot be used with Replaces";
+  if (conflicts.length > 0 && replaces.length > 0) return "Conflicts cannot be used with Replaces";
   return undefined;
 }
