@@ -86,7 +86,10 @@ describe("unit types", () => {
   });
 
   it("a unit that fails shows failed, as systemctl says", async () => {
-    await ok("start", unitFile("broken.service", "[Service]\nExecStart=/bin/false\n"));
+    // As fleet 1.0's start: launched, but not active within 2 s, so the start fails.
+    const start = await fleetctl(env, "start", unitFile("broken.service", "[Service]\nExecStart=/bin/false\n"));
+    expect(start.code).toBe(1);
+    expect(start.stderr).toContain("Error waiting for systemd unit states, err: Failed to find an active unit broken.service within 2s");
     await waitFor(
       "broken.service failed",
       async () => {

@@ -139,12 +139,27 @@ describe("parseArgv", () => {
   const errors: { label: string; argv: string[]; env?: Record<string, string>; message: string }[] = [
     { label: "unknown global flag", argv: ["--nope", "start"], message: "unknown flag: --nope" },
     { label: "unknown command flag", argv: ["start", "--nope=1"], message: "unknown flag: --nope" },
-    { label: "unknown single-dash flag", argv: ["start", "-x"], message: "unknown flag: -x" },
+    { label: "unknown single-dash flag", argv: ["start", "-x"], message: "unknown shorthand flag: 'x' in -x" },
+    { label: "unknown single-dash word", argv: ["start", "-xyz=1"], message: "unknown shorthand flag: 'x' in -xyz=1" },
     { label: "missing value", argv: ["start", "--block-attempts"], message: "flag needs an argument: --block-attempts" },
-    { label: "bad integer", argv: ["start", "--block-attempts=many"], message: 'invalid argument "many" for --block-attempts: expected an integer' },
-    { label: "bad float", argv: ["--request-timeout=soon", "start"], message: 'invalid argument "soon" for --request-timeout: expected a number' },
-    { label: "bad bool", argv: ["start", "--no-block=maybe"], message: 'invalid argument "maybe" for --no-block: expected true or false' },
-    { label: "bad environment value", argv: ["start"], env: { FLEETCTL_REQUEST_TIMEOUT: "x" }, message: 'invalid argument "x" for FLEETCTL_REQUEST_TIMEOUT: expected a number' },
+    {
+      label: "bad integer",
+      argv: ["start", "--block-attempts=many"],
+      message: 'invalid argument "many" for --block-attempts=many: strconv.ParseInt: parsing "many": invalid syntax',
+    },
+    { label: "bad integer, value apart", argv: ["start", "--block-attempts", "x"], message: 'invalid argument "x" for --block-attempts: strconv.ParseInt: parsing "x": invalid syntax' },
+    {
+      label: "bad float",
+      argv: ["--request-timeout=soon", "start"],
+      message: 'invalid argument "soon" for --request-timeout=soon: strconv.ParseFloat: parsing "soon": invalid syntax',
+    },
+    { label: "bad bool", argv: ["start", "--no-block=maybe"], message: 'invalid argument "maybe" for --no-block=maybe: strconv.ParseBool: parsing "maybe": invalid syntax' },
+    {
+      label: "bad environment value",
+      argv: ["start"],
+      env: { FLEETCTL_REQUEST_TIMEOUT: "x" },
+      message: 'invalid argument "x" for FLEETCTL_REQUEST_TIMEOUT: strconv.ParseFloat: parsing "x": invalid syntax',
+    },
   ];
   for (const c of errors) {
     it(`rejects ${c.label}`, () => {

@@ -41,6 +41,12 @@ export class ArgvError extends Error {
   }
 }
 
+/** pflag's error for a value its type does not parse (the cause in Go's strconv words). */
+function invalid(raw: string, shown: string, parser: string): ArgvError {
+  const q = JSON.stringify(raw);
+  return new ArgvError(`invalid argument ${q} for ${shown}: strconv.${parser}: parsing ${q}: invalid syntax`);
+}
+
 function parseValue(spec: FlagSpec, raw: string, shown: string): FlagValue {
   switch (spec.kind) {
     case "string":
@@ -49,15 +55,15 @@ function parseValue(spec: FlagSpec, raw: string, shown: string): FlagValue {
       const v = raw.toLowerCase();
       if (["1", "t", "true"].includes(v)) return true;
       if (["0", "f", "false"].includes(v)) return false;
-      throw new ArgvError(`invalid argument ${JSON.stringify(raw)} for ${shown}: expected true or false`);
+      throw invalid(raw, shown, "ParseBool");
     }
     case "int": {
-      if (!/^[-+]?\d+$/.test(raw.trim())) throw new ArgvError(`invalid argument ${JSON.stringify(raw)} for ${shown}: expected an integer`);
+      if (!/^[-+]?\d+$/.test(raw.trim())) throw invalid(raw, shown, "ParseInt");
       return Number.parseInt(raw, 10);
     }
     case "float": {
       const n = Number(raw);
-      if (raw.trim() === "" || !Number.isFinite(n)) throw new ArgvError(`invalid argument ${JSON.stringify(raw)} for ${shown}: expected a number`);
+      if (raw.trim() === "" || !Number.isFinite(n)) throw invalid(raw, shown, "ParseFloat");
       return n;
     }
   }
@@ -88,7 +94,10 @@ function readFlag(
   const name = eq === -1 ? body : body.slice(0, eq);
   const spec = find(specs, name);
   if (!spec) return 0;
-  const shown = token.startsWith("--") ? `--${name}` : `-${name}`;
+  // As pflag names the flag in its errors: the argument as given ("--lines=x", "--lines"; for a
+  // shorthand, its letters).
+  const shorthand = !token.startsWith("--") && name.length === 1;
+  const shown = shorthand ? body : token;
   let consumed = 1;
   let value: FlagValue;
   if (eq !== -1) {
@@ -97,7 +106,7 @@ function readFlag(
     value = true;
   } else {
     const next = argv[i + 1];
-    if (next === undefined) throw new ArgvError(`flag needs an argument: ${shown}`);
+    if (next === undefined) throw new ArgvError(shorthand ? `flag needs an argument: '${name}' in -${name}` : `flag needs an argument: ${token}`);
     value = parseValue(spec, next, shown);
     consumed = 2;
   }
@@ -110,9 +119,11 @@ function isFlag(token: string): boolean {
   return token.startsWith("-") && token !== "-" && token !== "--";
 }
 
+/** pflag's words: "unknown flag: --x"; a single dash starts shorthands, named by the first. */
 function unknownFlag(token: string): ArgvError {
-  const name = token.replace(/^--?/, "").split("=")[0] ?? "";
-  return new ArgvError(`unknown flag: ${token.startsWith("--") ? "--" : "-"}${name}`);
+  if (token.startsWith("--")) return new ArgvError(`unknown flag: --${token.slice(2).split("=")[0] ?? ""}`);
+  const shorthands = token.slice(1);
+  return new ArgvError(`unknown shorthand flag: '${shorthands[0] ?? ""}' in -${shorthands}`);
 }
 
 /**

@@ -452,7 +452,7 @@ describe("list commands", () => {
       label: "machines unavailable",
       argv: ["list-machines"],
       fail: "listMachines",
-      stderr: "Error retrieving list of active machines: unavailable\n",
+      stderr: "Error retrieving list of active machines from fleet API (unavailable)\n",
     },
     {
       label: "unit states unavailable",
@@ -484,7 +484,10 @@ describe("list commands", () => {
 });
 
 describe("top level", () => {
-  const UNKNOWN = { stdout: "", stderr: "fleetctl: unknown subcommand: \"frob\"\nRun 'fleetctl help' for usage.\n" };
+  const UNKNOWN = {
+    stdout: "",
+    stderr: 'Error: unknown command "frob" for "fleetctl"\nRun \'fleetctl --help\' for usage.\ncannot execute cmdFleet: unknown command "frob" for "fleetctl"\n',
+  };
   it("version", async () => {
     const { run, connections } = setup();
     expect(await run("version")).toEqual({ code: 0, stdout: "fleetctl version 0.1.0\n", stderr: "" });
@@ -508,21 +511,22 @@ describe("top level", () => {
     for (const argv of [["help", "start"], ["start", "--help"]]) {
       const result = await run(...argv);
       expect(result.code).toBe(0);
-      expect(result.stdout).toContain("fleetctl start [--no-block|--block-attempts=N] UNIT...");
-      expect(result.stdout).toContain("--block-attempts=0");
-      expect(result.stdout).toContain("--no-block");
+      expect(result.stdout).toContain("\tfleetctl start [--no-block|--block-attempts=N] UNIT...\n");
+      expect(result.stdout).toContain("      --block-attempts int  Wait until the units are launched");
+      expect(result.stdout).toContain("      --no-block            Do not wait");
     }
-    expect(await run("help", "frob")).toEqual({ code: 1, stdout: "", stderr: "Unrecognized command: frob\n" });
+    const unknown = await run("help", "frob");
+    expect(unknown).toMatchObject({ code: 1, stderr: "Unknown help topic [`frob`]." });
+    expect(unknown.stdout).toMatch(/^NAME:\n\tfleetctl - /);
   });
 
   it("unknown commands and flags exit 2", async () => {
     const { run } = setup();
     expect(await run("frob")).toEqual({ code: 2, ...UNKNOWN });
-    expect(await run("list-units", "--frob")).toEqual({
-      code: 2,
-      stdout: "",
-      stderr: "unknown flag: --frob\nRun 'fleetctl help' for usage.\n",
-    });
+    const flag = await run("list-units", "--frob");
+    expect(flag).toMatchObject({ code: 2, stderr: "Error: unknown flag: --frob\n\ncannot execute cmdFleet: unknown flag: --frob\n" });
+    // cobra printed the command's usage on stdout.
+    expect(flag.stdout).toMatch(/^NAME:\n\tlist-units - /);
   });
 
   it("connects to the default endpoint with fleet's 3 s request timeout", async () => {

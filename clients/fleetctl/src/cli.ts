@@ -2,10 +2,11 @@
 // Everything outside (process, files, network, time) comes in through FleetctlDeps.
 import { ArgvError, boolFlag, numberFlag, parseArgv, stringFlag, type FlagSpec, type FlagValues } from "./argv.js";
 import type { Command } from "./command.js";
-import { errorMessage, failureLine, warn, type Clock, type LocalFiles, type Output, type Processes } from "./context.js";
+import { errorMessage, failureLine, logLine, warn, type Clock, type LocalFiles, type Output, type Processes } from "./context.js";
 import { EndpointError, parseEndpoint, throughLocalPort, tunnelTarget, type Endpoint } from "./endpoint.js";
 import type { FleetApi } from "./fleet-api.js";
-import { commandHelp, globalHelp } from "./help.js";
+import { resolveCommand, unknownCommandMessage } from "./command-names.js";
+import { commandHelp, globalHelp, HELP_TOPIC, VERSION_TOPIC, type HelpTopic } from "./help.js";
 import { listMachinesCommand, listUnitFilesCommand, listUnitsCommand } from "./list-commands.js";
 import { MachineDirectory } from "./machine-directory.js";
 import { restartCommand } from "./restart-command.js";
@@ -66,7 +67,7 @@ export const GLOBAL_FLAGS: readonly FlagSpec[] = [
   { name: "strict-host-key-checking", kind: "bool", default: true, usage: "Verify host keys presented by remote machines before initiating SSH connections." },
   { name: "known-hosts-file", kind: "string", default: DEFAULT_KNOWN_HOSTS_FILE, usage: "File used to store remote machine fingerprints. Ignored if strict host key checking is disabled." },
   ignored("driver", "string", "API"),
-  ignored("etcd-key-prefix", "string", ""),
+  ignored("etcd-key-prefix", "string", "/_coreos.com/fleet/"),
   ignored("etcd-keyfile", "string", ""),
   ignored("etcd-certfile", "string", ""),
   ignored("etcd-cafile", "string", ""),
@@ -124,13 +125,57 @@ export interface FleetctlDeps {
   openTunnel(ssh: SshSettings, target: string): Promise<Tunnel>;
 }
 
+/** Every command name fleet's fleetctl knew (cobra's help among them). */
+const ALL_NAMES = [...COMMANDS.map((c) => c.name), HELP, VERSION];
+/** The names cobra suggests for a mistyped command: not help, not the deprecated verify. */
+const SUGGESTIBLE = [...COMMANDS.map((c) => c.name).filter((n) => n !== "verify"), VERSION];
+
+/** The command a word names, with fleet's prefix matching ("list-m" is list-machines). */
+function commandName(word: string): string | undefined {
+  return resolveCommand(word, ALL_NAMES);
+}
+
 function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);
 }
 
-function commandFlags(name: string): readonly FlagSpec[] | undefined {
+function helpTopic(name: string): HelpTopic | undefined {
+  return name === HELP ? HELP_TOPIC : name === VERSION ? VERSION_TOPIC : findCommand(name);
+}
+
+function commandFlags(word: string): readonly FlagSpec[] | undefined {
+  const name = commandName(word);
   if (name === HELP || name === VERSION) return [];
-  return findCommand(name)?.flags;
+  return name === undefined ? undefined : findCommand(name)?.flags;
+}
+
+/** The word that names the command, skipping global flags and their values: for the usage shown with a flag error. */
+function commandWord(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i] ?? "";
+    if (token === "--") return argv[i + 1];
+    if (!token.startsWith("-") || token === "-") return token;
+    const name = token.replace(/^--?/, "").split("=")[0];
+    const spec = GLOBAL_FLAGS.find((f) => f.name === name || f.short === name);
+    if (spec && spec.kind !== "bool" && !token.includes("=")) i++;
+  }
+  return undefined;
+}
+
+/** The usage fleet printed on stdout with a command-line error: the command's, else fleetctl's. */
+function usageOf(word: string | undefined): string {
+  const topic = word === undefined ? undefined : helpTopic(commandName(word) ?? "");
+  return topic ? commandHelp(topic, GLOBAL_FLAGS) : globalHelp(COMMANDS, GLOBAL_FLAGS);
+}
+
+/**
+ * A command-line error as fleet 1.0's fleetctl (cobra) reported it: "Error: ..." and, from its
+ * main, "cannot execute cmdFleet: ..." on stderr. fleet then exited 0; this exits 2.
+ */
+function commandLineError(out: { readonly output: Output }, message: string, extra = ""): number {
+  out.output.stderr(`Error: ${message}\n${extra}`);
+  out.output.stderr(`cannot execute cmdFleet: ${message}\n`);
+  return 2;
 }
 
 /** Runs fleetctl with these arguments (without "node fleetctl"); resolves to the exit code. */
@@ -150,12 +195,12 @@ export async function runFleetctl(
     parsed = parseArgv(argv, GLOBAL_FLAGS, commandFlags, env);
   } catch (err) {
     if (!(err instanceof ArgvError)) throw err;
-    warn(out, err.message);
-    warn(out, "Run 'fleetctl help' for usage.");
-    return 2;
+    // cobra printed the command's usage (on stdout) and an empty line after the error.
+    deps.output.stdout(usageOf(commandWord(argv)));
+    return commandLineError(out, err.message, "\n");
   }
 
-  let name = parsed.command;
+  let name = parsed.command === undefined ? undefined : (commandName(parsed.command) ?? parsed.command);
   let args = parsed.args;
   if (boolFlag(parsed.global, "version")) name = VERSION;
   else if (name === undefined || boolFlag(parsed.global, "help")) {
@@ -169,25 +214,26 @@ export async function runFleetctl(
     return 0;
   }
   if (name === HELP) {
-    const topic = args[0];
-    if (topic === undefined) {
+    const word = args[0];
+    if (word === undefined) {
       deps.output.stdout(globalHelp(COMMANDS, GLOBAL_FLAGS));
       return 0;
     }
-    const command = findCommand(topic);
-    if (!command) {
-      warn(out, `Unrecognized command: ${topic}`);
+    const topic = helpTopic(commandName(word) ?? "");
+    if (!topic) {
+      // cobra's words (Go's %#q of the arguments), without a newline, then fleetctl's usage.
+      out.output.stderr(`Unknown help topic [${args.map((a) => (a.includes("`") ? JSON.stringify(a) : `\`${a}\``)).join(" ")}].`);
+      deps.output.stdout(globalHelp(COMMANDS, GLOBAL_FLAGS));
       return 1;
     }
-    deps.output.stdout(commandHelp(command));
+    deps.output.stdout(commandHelp(topic, GLOBAL_FLAGS));
     return 0;
   }
 
   const command = findCommand(name);
   if (!command) {
-    warn(out, `fleetctl: unknown subcommand: ${JSON.stringify(name)}`);
-    warn(out, "Run 'fleetctl help' for usage.");
-    return 2;
+    const message = unknownCommandMessage(name, SUGGESTIBLE);
+    return commandLineError(out, message, "Run 'fleetctl --help' for usage.\n");
   }
   if (parsed.flags.get("sign") === true) {
     warn(out, "WARNING: The signed/verified units feature is DEPRECATED and cannot be used.");
@@ -205,6 +251,10 @@ export async function runFleetctl(
     if (!(err instanceof EndpointError)) throw err;
     warn(out, `Unable to initialize client: ${err.message}`);
     return 1;
+  }
+  const endpoints = stringFlag(parsed.global, "endpoint").split(",");
+  if (command.needsApi !== false && endpoints.length > 1) {
+    logLine(deps, "WARN", "fleetctl.go:332", `multiple endpoints provided but only the first (${endpoints[0] ?? ""}) is used`);
   }
   const ssh = sshSettings(parsed.global);
   const tls: TlsFiles = { caFile: stringFlag(parsed.global, "ca-file"), certFile: stringFlag(parsed.global, "cert-file"), keyFile: stringFlag(parsed.global, "key-file") };

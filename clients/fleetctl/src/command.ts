@@ -14,31 +14,40 @@ export interface Command {
   run(ctx: CommandContext, flags: FlagValues, args: readonly string[]): Promise<number>;
 }
 
-export function blockFlags(verb: string, state: string): FlagSpec[] {
+const NO_LIMIT = "performing up to N attempts before giving up. A value of 0 indicates no limit.";
+const NOT_GLOBAL = " Does not apply to global units.";
+const ALWAYS_GLOBAL = " Always the case for global units.";
+
+/** fleet 1.0's words for each command's --block-attempts and --no-block. */
+const BLOCK_USAGES = {
+  load: [`Wait until the jobs are loaded, ${NO_LIMIT}${NOT_GLOBAL}`, `Do not wait until the jobs have been loaded before exiting.${ALWAYS_GLOBAL}`],
+  start: [`Wait until the units are launched, ${NO_LIMIT}${NOT_GLOBAL}`, `Do not wait until the units have launched before exiting.${ALWAYS_GLOBAL}`],
+  stop: [`Wait until the units are stopped, ${NO_LIMIT}${NOT_GLOBAL}`, `Do not wait until the units have stopped before exiting.${ALWAYS_GLOBAL}`],
+  unload: [`Wait until the units are inactive, ${NO_LIMIT}`, "Do not wait until the units have become inactive before exiting."],
+  destroy: [`Wait until the units are destroyed, ${NO_LIMIT}${NOT_GLOBAL}`, `Do not wait until the units are destroyed before exiting.${ALWAYS_GLOBAL}`],
+} as const;
+
+/** --block-attempts and --no-block of a command, with fleet's usage lines. */
+export function blockFlags(command: keyof typeof BLOCK_USAGES): FlagSpec[] {
+  const [block, noBlock] = BLOCK_USAGES[command];
   return [
-    {
-      name: "block-attempts",
-      kind: "int",
-      default: 0,
-      usage: `Wait until the units are ${state}, performing up to N attempts before giving up. A value of 0 indicates no limit. Does not apply to global units.`,
-    },
-    {
-      name: "no-block",
-      kind: "bool",
-      default: false,
-      usage: `Do not wait until the units have ${verb} before exiting. Always the case for global units.`,
-    },
+    { name: "block-attempts", kind: "int", default: 0, usage: block },
+    { name: "no-block", kind: "bool", default: false, usage: noBlock },
   ];
 }
 
 export const SIGN_FLAG: FlagSpec = { name: "sign", kind: "bool", default: false, usage: "DEPRECATED - this option cannot be used" };
 
-export const REPLACE_FLAG: FlagSpec = {
-  name: "replace",
-  kind: "bool",
-  default: false,
-  usage: "Replace the old units in the cluster with new versions.",
-};
+/** fleet 1.0's words for each command's --replace. */
+const REPLACE_USAGES = {
+  submit: "Replace the old submitted units in the cluster with new versions.",
+  load: "Replace the old scheduled units in the cluster with new versions.",
+  start: "Replace the already started units in the cluster with new versions.",
+} as const;
+
+export function replaceFlag(command: keyof typeof REPLACE_USAGES): FlagSpec {
+  return { name: "replace", kind: "bool", default: false, usage: REPLACE_USAGES[command] };
+}
 
 export const LIST_FLAGS = (fields: string, what: string, validFields: readonly string[]): FlagSpec[] => [
   { name: "full", kind: "bool", default: false, short: "l", usage: "Do not ellipsize fields on output" },

@@ -67,7 +67,7 @@ export function logLine(ctx: { readonly output: Output; readonly clock: Clock },
 }
 
 /** A debug line on stderr, only with --debug. */
-export function debug(ctx: CommandContext, line: string): void {
+export function debug(ctx: Pick<CommandContext, "debug" | "output">, line: string): void {
   if (ctx.debug) warn(ctx, `DEBUG: ${line}`);
 }
 

@@ -159,3 +159,119 @@ describe("version (version.go, fleetctl.go)", () => {
     }
   });
 });
+
+describe("the command line (cobra and pflag in fleet 1.0)", () => {
+  it("a command may be named by a prefix that only it has", async () => {
+    const { run } = setup({ units: [running("a.service")] });
+    expect(await run("list-unit-f", "--no-legend", "--fields=unit")).toEqual({ code: 0, stdout: "a.service\n", stderr: "" });
+    expect(await run("stat", "a.service")).toEqual({ code: 0, stdout: "● a.service\n", stderr: "" });
+  });
+
+  it("an unknown or ambiguous command: cobra's error with its suggestions, then fleetctl's line (exit 2 here, 0 in fleet)", async () => {
+    const { run } = setup();
+    const error = 'unknown command "st" for "fleetctl"\n\nDid you mean this?\n\tcat\n\tssh\n\tstart\n\tstatus\n\tstop\n';
+    expect(await run("st", "a.service")).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: `Error: ${error}\nRun 'fleetctl --help' for usage.\ncannot execute cmdFleet: ${error}\n`,
+    });
+  });
+
+  it("a flag error: pflag's words, the command's usage on stdout (exit 2 here, 0 in fleet)", async () => {
+    const { run } = setup();
+    const r = await run("stop", "--block-attempts=x", "a.service");
+    const error = 'invalid argument "x" for --block-attempts=x: strconv.ParseInt: parsing "x": invalid syntax';
+    expect(r).toMatchObject({ code: 2, stderr: `Error: ${error}\n\ncannot execute cmdFleet: ${error}\n` });
+    expect(r.stdout).toMatch(/^NAME:\n\tstop - Instruct systemd to stop one or more units in the cluster\.\n\nUSAGE:\n\tfleetctl stop /);
+  });
+
+  it("several endpoints: fleet's warning (its log line) and the first is used", async () => {
+    const { run, connections } = setup();
+    const r = withoutLogTimes(await run("--endpoint", "http://10.0.0.1:49501,http://10.0.0.2:49501", "list-machines", "--no-legend"));
+    expect(r.stderr).toBe("<time> WARN fleetctl.go:332: multiple endpoints provided but only the first (http://10.0.0.1:49501) is used\n");
+    expect(connections.map((c) => c.endpoint)).toEqual([{ kind: "http", url: "http://10.0.0.1:49501" }]);
+  });
+
+  it("verify: cobra's deprecation line, then fleet's warning, exit 2", async () => {
+    const { run } = setup();
+    expect(await run("verify", "a.service")).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: 'Command "verify" is deprecated, DEPRECATED - No longer works\nWARNING: The signed/verified units feature is DEPRECATED and cannot be used.\n',
+    });
+  });
+
+  it("help for a command: fleet 1.0's template and texts", async () => {
+    const { run } = setup();
+    const r = await run("help", "status");
+    expect(r.code).toBe(0);
+    expect(r.stdout.slice(0, r.stdout.indexOf("GLOBAL OPTIONS:"))).toBe(
+      [
+        "NAME:",
+        "\tstatus - Output the status of one or more units in the cluster",
+        "",
+        "USAGE:",
+        "\tfleetctl status [--ssh-port=N] UNIT...",
+        "",
+        "DESCRIPTION:",
+        "\tOutput the status of one or more units currently running in the cluster.",
+        "\tSupports glob matching of units in the current working directory or matches",
+        "\tpreviously started units.",
+        "\t",
+        "\tShow status of a single unit:",
+        "\t\tfleetctl status foo.service",
+        "\t",
+        "\tShow status of an entire directory with glob matching:",
+        "\tfleetctl status myservice/*",
+        "\t",
+        "\tThis command does not work with global units.",
+        "",
+        "OPTIONS:",
+        "      --ssh-port int  Connect to remote hosts over SSH using this TCP port. (default 22)",
+        "",
+        "",
+      ].join("\n"),
+    );
+    expect(r.stdout).toMatch(/\n {6}--request-timeout float {5}Amount of time in seconds to allow a single request before considering it failed\. \(default 3\)\n/);
+    expect(r.stdout.endsWith("\n\n")).toBe(true);
+  });
+
+  it("help lists the commands as fleet 1.0 did, cobra's help and the version command among them", async () => {
+    const { run } = setup();
+    const r = await run("help");
+    expect(r.stdout.slice(0, r.stdout.indexOf("OPTIONS:"))).toBe(
+      [
+        "NAME:",
+        "\tfleetctl - fleetctl is a command-line interface to fleet, the cluster-wide CoreOS init system.",
+        "",
+        "USAGE:",
+        "\tfleetctl",
+        "",
+        "VERSION:",
+        "\t0.1.0",
+        "",
+        "COMMANDS:",
+        "\tcat\t\tOutput the contents of a submitted unit",
+        "\tdestroy\t\tDestroy one or more units in the cluster",
+        "\tfd-forward\tProxy stdin and stdout to a unix domain socket",
+        "\thelp\t\tHelp about any command",
+        "\tjournal\t\tPrint the journal of a unit in the cluster to stdout",
+        "\tlist-machines\tEnumerate the current hosts in the cluster",
+        "\tlist-unit-files\tList the units that exist in the cluster.",
+        "\tlist-units\tList the current state of units in the cluster",
+        "\tload\t\tSchedule one or more units in the cluster, first submitting them if necessary.",
+        "\trestart\t\tInstruct systemd to rolling restart one or more units in the cluster.",
+        "\tssh\t\tOpen interactive shell on a machine in the cluster",
+        "\tstart\t\tInstruct systemd to start one or more units in the cluster, first submitting and loading if necessary.",
+        "\tstatus\t\tOutput the status of one or more units in the cluster",
+        "\tstop\t\tInstruct systemd to stop one or more units in the cluster.",
+        "\tsubmit\t\tUpload one or more units to the cluster without starting them",
+        "\tunload\t\tUnschedule one or more units in the cluster.",
+        "\tverify\t\t",
+        "\tversion\t\tPrint the version and exit",
+        "",
+        "",
+      ].join("\n"),
+    );
+  });
+});

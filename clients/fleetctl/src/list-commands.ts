@@ -29,7 +29,7 @@ async function list<T>(
   flags: FlagValues,
   fields: (machines: ReadonlyMap<string, Machine>) => Fields<T>,
   fetch: () => Promise<T[]>,
-  fetchError: string,
+  fetchError: (message: string) => string,
   withMachines = true,
 ): Promise<number> {
   const parsed = parseFields(stringFlag(flags, "fields"), fields(new Map()));
@@ -41,7 +41,7 @@ async function list<T>(
   try {
     rows = await fetch();
   } catch (err) {
-    warn(ctx, `${fetchError}: ${errorMessage(err)}`);
+    warn(ctx, fetchError(errorMessage(err)));
     return 1;
   }
   const machines = withMachines ? await ctx.machines.all() : new Map<string, Machine>();
@@ -54,18 +54,18 @@ async function list<T>(
 export const listMachinesCommand: Command = {
   name: "list-machines",
   summary: "Enumerate the current hosts in the cluster",
-  usage: "[-l|--full] [--no-legend] [--fields]",
+  usage: "[-l|--full] [--no-legend]",
   description: `Lists all active machines within the cluster. Previously active machines will not appear in this list.
 
 For easily parsable output, you can remove the column headers:
-	fleetctl list-machines --no-legend
+fleetctl list-machines --no-legend
 
 Output the list without truncation:
-	fleetctl list-machines --full`,
+fleetctl list-machines --full`,
   flags: LIST_FLAGS(DEFAULT_LIST_MACHINES_FIELDS, "Machine", MACHINE_FIELD_NAMES),
   async run(ctx, flags) {
     const health = ctx.api.machineHealth?.().catch(() => undefined);
-    const code = await list(ctx, flags, () => LIST_MACHINES_FIELDS, async () => sortMachines(await ctx.api.listMachines()), "Error retrieving list of active machines", false);
+    const code = await list(ctx, flags, () => LIST_MACHINES_FIELDS, async () => sortMachines(await ctx.api.listMachines()), (m) => `Error retrieving list of active machines from fleet API (${m})`, false);
     if (code === 0) for (const line of healthWarnings(await health)) warn(ctx, line);
     return code;
   },
@@ -89,23 +89,23 @@ export const listUnitsCommand: Command = {
   description: `Lists the state of all units in the cluster loaded onto a machine.
 
 For easily parsable output, you can remove the column headers:
-	fleetctl list-units --no-legend
+fleetctl list-units --no-legend
 
 Output the list without ellipses:
-	fleetctl list-units --full
+fleetctl list-units --full
 
 Or, choose the columns to display:
-	fleetctl list-units --fields=unit,machine`,
+fleetctl list-units --fields=unit,machine`,
   flags: LIST_FLAGS(DEFAULT_LIST_UNITS_FIELDS, "Unit", UNIT_FIELD_NAMES),
   async run(ctx, flags) {
-    return list(ctx, flags, listUnitsFields, async () => sortUnitStates(await ctx.api.listUnitStates()), "Error retrieving list of units from repository");
+    return list(ctx, flags, listUnitsFields, async () => sortUnitStates(await ctx.api.listUnitStates()), (m) => `Error retrieving list of units from repository: ${m}`);
   },
 };
 
 export const listUnitFilesCommand: Command = {
   name: "list-unit-files",
   summary: "List the units that exist in the cluster.",
-  usage: "[--no-legend] [-l|--full] [--fields]",
+  usage: "[--fields]",
   description: "Lists all unit files that exist in the cluster (whether or not they are loaded onto a machine).",
   flags: LIST_FLAGS(DEFAULT_LIST_UNIT_FILES_FIELDS, "Unit file", UNIT_FILE_FIELD_NAMES),
   async run(ctx, flags) {
@@ -113,6 +113,6 @@ export const listUnitFilesCommand: Command = {
     if (!("error" in parsed) && parsed.columns.includes("tmachine")) {
       warn(ctx, 'WARNING: The "tmachine" field is deprecated. Use "target" instead');
     }
-    return list(ctx, flags, listUnitFilesFields, async () => sortUnitViews(await ctx.api.listUnits()), "Error retrieving list of units from repository");
+    return list(ctx, flags, listUnitFilesFields, async () => sortUnitViews(await ctx.api.listUnits()), (m) => `Error retrieving list of units from repository: ${m}`);
   },
 };

@@ -201,7 +201,11 @@ describe("fd-forward and verify", () => {
 
   it("verify says the feature is deprecated", async () => {
     const { run } = setup();
-    expect(await run("verify", "a.service")).toEqual({ code: 2, stdout: "", stderr: "WARNING: The signed/verified units feature is DEPRECATED and cannot be used.\n" });
+    expect(await run("verify", "a.service")).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: 'Command "verify" is deprecated, DEPRECATED - No longer works\nWARNING: The signed/verified units feature is DEPRECATED and cannot be used.\n',
+    });
   });
 });
 

@@ -48,9 +48,11 @@ Instructs systemd on the host machine to stop then start the unit, deferring to 
 completely for any custom restart directives (i.e. ExecStop options in the unit
 file).
 
-Units are restarted one at a time: fleetctl waits until a unit has stopped and is
-launched again before it restarts the next one. --block-attempts bounds each wait.
-Restart operations on global units are never waited for.
+For units which are not global, restart operations are performed synchronously,
+which means fleetctl will block until it detects that the unit(s) have
+transitioned to a stopped state and then back to a started state. This behaviour can be configured with the
+respective --block-attempts options. Restart operations on global
+units are always non-blocking.
 
 Restart a single unit:
 	fleetctl restart foo.service

@@ -51,22 +51,27 @@ async function lookupEither(ctx: CommandContext, arg: string | undefined): Promi
 export const sshCommand: Command = {
   name: "ssh",
   summary: "Open interactive shell on a machine in the cluster",
-  usage: "[-A|--forward-agent] [--ssh-port=N] [--machine|--unit] {MACHINE|UNIT} [-- COMMAND...]",
+  usage: "[-A|--forward-agent] [--ssh-port=N] [--machine|--unit] {MACHINE|UNIT}",
   description: `Open an interactive shell on a specific machine in the cluster or on the machine
-where the specified unit is located (with the real ssh of this host).
+where the specified unit is located.
 
 fleetctl tries to detect whether your first argument is a machine or a unit.
 To skip this check use the --machine or --unit flags.
 
 Open a shell on a machine:
-	fleetctl ssh 2444264c-eac2-4eff-a490-32d5e5e4af24
+fleetctl ssh 2444264c-eac2-4eff-a490-32d5e5e4af24
 
 Open a shell from your laptop, to the machine running a specific unit, using a
 cluster member as a bastion host:
-	fleetctl --tunnel 10.10.10.10 ssh foo.service
+fleetctl --tunnel 10.10.10.10 ssh foo.service
 
-Run a command on a machine:
-	fleetctl ssh foo.service -- systemctl is-active foo.service
+Open a shell on a machine and forward the authentication agent connection:
+fleetctl ssh --forward-agent 2444264c-eac2-4eff-a490-32d5e5e4af24
+
+
+Tip: Create an alias for --tunnel.
+- Add "alias fleetctl=fleetctl --tunnel 10.10.10.10" to your bash profile.
+- Now you can run all fleet commands locally.
 
 This command does not work with global units.`,
   flags: [

@@ -55,14 +55,17 @@ export const statusCommand: Command = {
   name: "status",
   summary: "Output the status of one or more units in the cluster",
   usage: "[--ssh-port=N] UNIT...",
-  description: `Output the status of one or more units currently running in the cluster
-(systemctl status -l, run on the unit's machine). The exit code is systemctl's.
+  description: `Output the status of one or more units currently running in the cluster.
+Supports glob matching of units in the current working directory or matches
+previously started units.
 
 Show status of a single unit:
 	fleetctl status foo.service
 
 Show status of an entire directory with glob matching:
-	fleetctl status myservice/*`,
+fleetctl status myservice/*
+
+This command does not work with global units.`,
   flags: [SSH_PORT_FLAG],
   async run(ctx, flags, args) {
     let exit = 0;
@@ -101,23 +104,20 @@ export const journalCommand: Command = {
   name: "journal",
   summary: "Print the journal of a unit in the cluster to stdout",
   usage: "[--lines=N] [--ssh-port=N] [-f|--follow] [--output=STRING] <unit>",
-  description: `Outputs the journal of a unit from the machine that the unit occupies.
+  description: `Outputs the journal of a unit by connecting to the machine that the unit occupies.
 
 Read the last 10 lines:
-	fleetctl journal foo.service
+fleetctl journal foo.service
 
 Read the last 100 lines:
-	fleetctl journal --lines 100 foo.service
-
-Follow the journal until interrupted (Ctrl-C):
-	fleetctl journal -f foo.service
+fleetctl journal --lines 100 foo.service
 
 This command does not work with global units.`,
   flags: [
     { name: "lines", kind: "int", default: 10, usage: "Number of recent log lines to return" },
     { name: "follow", kind: "bool", default: false, short: "f", usage: "Continuously print new entries as they are appended to the journal." },
-    SSH_PORT_FLAG,
-    { name: "sudo", kind: "bool", default: false, usage: "Execute journal command with sudo (over ssh only)" },
+    { ...SSH_PORT_FLAG, usage: "Connect to remote hosts over SSH using this TCP port" },
+    { name: "sudo", kind: "bool", default: false, usage: "Execute journal command with sudo" },
     {
       name: "output",
       kind: "string",

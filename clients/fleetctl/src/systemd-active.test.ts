@@ -1,9 +1,7 @@
 import type { UnitState } from "@fleet/domain";
 import { describe, expect, it } from "vitest";
-import type { CommandContext } from "./context.js";
 import { FakeFleetApi } from "./fake-fleet-api.js";
-import { MachineDirectory } from "./machine-directory.js";
-import { isSystemdActive, notActiveError, waitForSystemdActive } from "./systemd-active.js";
+import { isSystemdActive, notActiveError, waitForSystemdActive, type ActiveCheckContext } from "./systemd-active.js";
 
 const state = (name: string, activeState: string, loadState = "loaded"): UnitState => ({
   name,
@@ -39,14 +37,10 @@ function context(states: (now: number) => UnitState[] | Error) {
     if (s instanceof Error) throw s;
     return s.filter((x) => names === undefined || names.includes(x.name));
   };
-  const ctx: CommandContext = {
+  const ctx: ActiveCheckContext = {
     api,
     output: { stdout: () => {}, stderr: () => {} },
-    files: { readFile: async () => undefined },
-    processes: { run: async () => 0, forward: async () => {}, onInterrupt: () => () => {} },
-    ssh: { username: "core", timeoutS: 10, strictHostKeyChecking: true, knownHostsFile: "", tunnel: "" },
     clock: { now: () => now, sleep: async (ms) => void (now += ms) },
-    machines: new MachineDirectory(api),
     debug: false,
   };
   return { ctx, looks };
@@ -70,6 +64,15 @@ describe("waitForSystemdActive", () => {
   it("keeps looking through failed reads", async () => {
     const t = context((now) => (now < 750 ? new Error("unavailable") : [state("a.service", "active")]));
     expect(await waitForSystemdActive(t.ctx, ["a.service"])).toBeUndefined();
+  });
+
+  it("says a unit is not active only on a state read: reads failing past 2 s are tried again, up to 10 s", async () => {
+    const late = context((now) => (now < 3_000 ? new Error("unavailable") : [state("a.service", "active")]));
+    expect(await waitForSystemdActive(late.ctx, ["a.service"])).toBeUndefined();
+    expect(late.looks.at(-1)).toBe(3_000);
+    const never = context(() => new Error("unavailable"));
+    expect(await waitForSystemdActive(never.ctx, ["a.service"])).toBe(notActiveError("a.service"));
+    expect(never.looks.at(-1)).toBe(10_000);
   });
 
   it("does nothing for no units", async () => {

@@ -7,10 +7,16 @@
 import type { UnitState } from "@fleet/domain";
 import { debug, errorMessage, type CommandContext } from "./context.js";
 
+/** What the check needs of a command's context. */
+export type ActiveCheckContext = Pick<CommandContext, "api" | "clock" | "output" | "debug">;
+
 /** fleet's ticker: the first look comes this long after launched, and the next ones as often. */
 export const ACTIVE_CHECK_EVERY_MS = 250;
 /** fleet's defaultSleepTime: how long a unit has to become active. */
 export const ACTIVE_CHECK_WITHIN_MS = 2_000;
+/** While the states cannot be read (the api failing over), the check goes on up to this long:
+ * a unit is only said not to be active on what its machine reported. */
+export const ACTIVE_CHECK_UNREADABLE_MS = 10_000;
 
 /** Whether the unit's machine reports it loaded and active in systemd. */
 export function isSystemdActive(states: readonly UnitState[], name: string): boolean {
@@ -24,22 +30,26 @@ export function notActiveError(name: string): string {
 
 /**
  * Waits until systemd runs each unit, at most 2 s. Returns fleet's error for the first unit (in
- * the order given) that did not get there, or undefined when all did.
+ * the order given) that did not get there, or undefined when all did. A read that fails is
+ * tried again; past 2 s the check ends at the next read that succeeds (or after 10 s).
  */
-export async function waitForSystemdActive(ctx: CommandContext, names: readonly string[]): Promise<string | undefined> {
+export async function waitForSystemdActive(ctx: ActiveCheckContext, names: readonly string[]): Promise<string | undefined> {
   const pending = new Set(names);
   if (pending.size === 0) return undefined;
   const start = ctx.clock.now();
   for (;;) {
     await ctx.clock.sleep(ACTIVE_CHECK_EVERY_MS);
+    let read = false;
     try {
       const states = await ctx.api.listUnitStates([...pending]);
+      read = true;
       for (const name of [...pending]) if (isSystemdActive(states, name)) pending.delete(name);
     } catch (err) {
       debug(ctx, `Retrying assertion of states. err: ${errorMessage(err)}`);
     }
     if (pending.size === 0) return undefined;
-    if (ctx.clock.now() - start >= ACTIVE_CHECK_WITHIN_MS) break;
+    const elapsed = ctx.clock.now() - start;
+    if ((read && elapsed >= ACTIVE_CHECK_WITHIN_MS) || elapsed >= ACTIVE_CHECK_UNREADABLE_MS) break;
   }
   return notActiveError(names.find((name) => pending.has(name)) ?? "");
 }

@@ -1,7 +1,7 @@
 // submit, load, start, stop, unload, destroy and cat: fleet's flows, messages and exit codes.
 import { isGlobalUnit, serializeUnitFile, type TargetState, type Unit } from "@fleet/domain";
 import type { FlagValues } from "./argv.js";
-import { blockAttempts, blockFlags, REPLACE_FLAG, SIGN_FLAG, type Command } from "./command.js";
+import { blockAttempts, blockFlags, replaceFlag, SIGN_FLAG, type Command } from "./command.js";
 import { errorMessage, failureLine, say, warn, type CommandContext } from "./context.js";
 import { lazyCreateUnits } from "./create-units.js";
 import type { UnitView } from "./fleet-api.js";
@@ -131,11 +131,11 @@ for validating units before they are started.
 This operation is idempotent; if a named unit already exists in the cluster, it will not be resubmitted.
 
 Submit a single unit:
-	fleetctl submit foo.service
+fleetctl submit foo.service
 
 Submit a directory of units with glob matching:
-	fleetctl submit myservice/*`,
-  flags: [SIGN_FLAG, REPLACE_FLAG],
+fleetctl submit myservice/*`,
+  flags: [SIGN_FLAG, replaceFlag("submit")],
   async run(ctx, flags, args) {
     if (noUnits(ctx, args)) return 0;
     try {
@@ -162,7 +162,7 @@ which means fleetctl will block until it detects that the unit(s) have
 transitioned to a loaded state. This behaviour can be configured with the
 respective --block-attempts and --no-block options. Load operations on global
 units are always non-blocking.`,
-  flags: [...blockFlags("been loaded", "loaded"), SIGN_FLAG, REPLACE_FLAG],
+  flags: [...blockFlags("load"), SIGN_FLAG, replaceFlag("load")],
   run: changeState("load", "loaded", "Error loading units"),
 };
 
@@ -181,14 +181,14 @@ respective --block-attempts and --no-block options. Start operations on global
 units are always non-blocking.
 
 Start a single unit:
-	fleetctl start foo.service
+fleetctl start foo.service
 
 Start an entire directory of units with glob matching:
-	fleetctl start myservice/*
+fleetctl start myservice/*
 
-An instance of a template unit is created from the template when needed:
-	fleetctl start dir/foo@1.service   (uses dir/foo@1.service, else foo@.service)`,
-  flags: [...blockFlags("launched", "launched"), SIGN_FLAG, REPLACE_FLAG],
+You may filter suitable hosts based on metadata provided by the machine.
+Machine metadata is located in the fleet configuration file.`,
+  flags: [...blockFlags("start"), SIGN_FLAG, replaceFlag("start")],
   run: changeState("start", "launched", "Error starting units"),
 };
 
@@ -210,8 +210,11 @@ respective --block-attempts and --no-block options. Stop operations on global
 units are always non-blocking.
 
 Stop a single unit:
-	fleetctl stop foo.service`,
-  flags: blockFlags("stopped", "stopped"),
+fleetctl stop foo.service
+
+Stop an entire directory of units with glob matching, without waiting:
+fleetctl stop --no-block myservice/*`,
+  flags: blockFlags("stop"),
   async run(ctx, flags, args) {
     if (noUnits(ctx, args)) return 0;
     const views = await findUnits(ctx, args);
@@ -248,10 +251,9 @@ Stop a single unit:
 export const unloadCommand: Command = {
   name: "unload",
   summary: "Unschedule one or more units in the cluster.",
-  usage: "[--no-block|--block-attempts=N] UNIT...",
-  description: `Unload one or more units from systemd on the machines they are scheduled to,
-stopping them first if they run. The units stay submitted and can be loaded or started again.`,
-  flags: blockFlags("become inactive", "inactive"),
+  usage: "UNIT...",
+  description: "",
+  flags: blockFlags("unload"),
   async run(ctx, flags, args) {
     if (noUnits(ctx, args)) return 0;
     const views = await findUnits(ctx, args);
@@ -280,12 +282,12 @@ export const destroyCommand: Command = {
   usage: "UNIT...",
   description: `Completely remove one or more running or submitted units from the cluster.
 
-Instructs systemd on the host machine to stop the unit, deferring to systemd
+Instructs systemd on the host machine to destroy the unit, deferring to systemd
 completely for any custom stop directives (i.e. ExecStop option in the unit
 file).
 
 Destroyed units are impossible to start unless re-submitted.`,
-  flags: blockFlags("been destroyed", "destroyed"),
+  flags: blockFlags("destroy"),
   async run(ctx, _flags, args) {
     if (noUnits(ctx, args)) return 0;
     const views = await findUnits(ctx, args);

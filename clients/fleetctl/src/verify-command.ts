@@ -4,12 +4,14 @@ import { warn } from "./context.js";
 
 export const verifyCommand: Command = {
   name: "verify",
-  summary: "DEPRECATED: verify unit file signatures",
+  // fleet 1.0 declared it deprecated (cobra's Deprecated) with no summary or description.
+  summary: "",
   usage: "UNIT",
-  description: "Signed units are DEPRECATED in fleet and not supported: this command only says so.",
+  description: "",
   flags: [],
   needsApi: false,
   async run(ctx) {
+    warn(ctx, 'Command "verify" is deprecated, DEPRECATED - No longer works');
     warn(ctx, "WARNING: The signed/verified units feature is DEPRECATED and cannot be used.");
     return 2;
   },
