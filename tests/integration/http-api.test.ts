@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, waitFor } from "@fleet/testkit";
+import { decodeHint, machineSubject } from "@fleet/domain";
 import { connect, FleetServiceClient, TargetState, unary } from "@fleet/wire";
 import { httpFleetApi } from "fleetctl";
 import { startGatewayFixture, startService, type GatewayFixture } from "./gateway-fixture.js";
@@ -108,6 +109,70 @@ describe("units over HTTP", () => {
   });
 });
 
+describe("replacing a unit over HTTP, as fleet 1.0 (PUT of other options)", () => {
+  const sleep = (n: number) => [{ section: "Service", name: "ExecStart", value: `/bin/sleep ${n}` }];
+  const M9 = "9".repeat(32);
+
+  it("issue 9's repro: the second PUT (sleep 2, loaded) is a 201 and GET shows the new contents; the placement is kept and the machine is hinted", async () => {
+    const c = fx.client;
+    expect((await call("PUT", "/units/rep.service", { desiredState: "inactive", options: sleep(1) })).status).toBe(201);
+    // Placed on M9 by an engine (this test plays the leader).
+    const lead = await unary(c.acquireLeadership.bind(c), { candidateId: "it-engine", ttlSeconds: 30 });
+    await unary(c.applySchedule.bind(c), { candidateId: "it-engine", fence: lead.fence, placements: [{ unitName: "rep.service", machineId: M9, reason: "test" }], absentMachines: [] });
+    const hints: string[] = [];
+    const sub = fx.natsClient.subscribe(machineSubject(M9), { callback: (_e, m) => hints.push(decodeHint(m.data)?.what ?? "") });
+
+    expect((await call("PUT", "/units/rep.service", { desiredState: "loaded", options: sleep(2) })).status).toBe(201);
+    expect((await call("GET", "/units/rep.service")).body).toMatchObject({ desiredState: "loaded", machineID: M9, options: [{ section: "Service", name: "ExecStart", value: "/bin/sleep 2" }] });
+    // What the agent of M9 reads: the new contents, still its unit.
+    const schedule = await unary(c.getMachineSchedule.bind(c), { machineId: M9, minRevision: 0 });
+    expect(schedule.units.map((u) => [u.name, u.options[0]?.value])).toEqual([["rep.service", "/bin/sleep 2"]]);
+    await waitFor("M9 hinted of the replaced unit", () => hints.includes("unit rep.service"), { timeoutMs: 5000, intervalMs: 20 });
+    sub.unsubscribe();
+    await unary(c.resignLeadership.bind(c), { candidateId: "it-engine", leaseId: lead.leaseId, fence: lead.fence });
+  });
+
+  it("the same options: 409 without a desired state, 204 with one; other options without a desired state: 201, inactive", async () => {
+    expect(await call("PUT", "/units/rep.service", { options: sleep(2) })).toEqual({
+      status: 409,
+      body: { error: { code: 409, message: "must provide DesiredState to update existing unit" } },
+    });
+    expect((await call("PUT", "/units/rep.service", { desiredState: "launched", options: sleep(2) })).status).toBe(204);
+    expect((await call("GET", "/units/rep.service")).body).toMatchObject({ desiredState: "launched" });
+    expect((await call("PUT", "/units/rep.service", { options: sleep(3) })).status).toBe(201);
+    expect((await call("GET", "/units/rep.service")).body).toMatchObject({ desiredState: "inactive", options: [{ value: "/bin/sleep 3" }] });
+  });
+
+  it("a replacement the registry refuses changes nothing", async () => {
+    const before = await call("GET", "/units/rep.service");
+    const bad = [...sleep(4), { section: "X-Fleet", name: "MachineID", value: M9 }, { section: "X-Fleet", name: "Global", value: "true" }];
+    expect((await call("PUT", "/units/rep.service", { desiredState: "launched", options: bad })).status).toBe(400);
+    expect((await call("PUT", "/units/tpl@.service", { options: sleep(1) })).status).toBe(201);
+    expect((await call("PUT", "/units/tpl@.service", { desiredState: "launched", options: sleep(2) })).body).toEqual({ error: { code: 400, message: 'cannot activate template "tpl@.service"' } });
+    expect(await call("GET", "/units/rep.service")).toEqual(before);
+    expect((await call("DELETE", "/units/tpl@.service")).status).toBe(204);
+  });
+
+  it("FleetService.ReplaceUnit (fleetctl --replace) says what it did", async () => {
+    const grpc = connect(FleetServiceClient, grpcAddress);
+    try {
+      const unit = (n: number) => ({ name: "rep.service", options: sleep(n), hash: "", desiredState: TargetState.TARGET_STATE_LOADED });
+      expect(await unary(grpc.replaceUnit.bind(grpc), { unit: unit(5) })).toMatchObject({ created: false, replaced: true });
+      expect(await unary(grpc.replaceUnit.bind(grpc), { unit: unit(5) })).toMatchObject({ created: false, replaced: false });
+      expect(await unary(grpc.replaceUnit.bind(grpc), { unit: { ...unit(5), name: "fresh.service" } })).toMatchObject({ created: true, replaced: false });
+      expect((await call("GET", "/units/rep.service")).body).toMatchObject({ desiredState: "loaded", options: [{ value: "/bin/sleep 5" }] });
+    } finally {
+      grpc.close();
+    }
+    for (const name of ["rep.service", "fresh.service"]) expect((await call("DELETE", `/units/${name}`)).status).toBe(204);
+  });
+
+  it("names this server in a Server header, as fleetd did", async () => {
+    const res = await fetch(`${base}/units`);
+    expect(res.headers.get("server")).toMatch(/^fleet-api\/\d+\.\d+\.\d+/);
+  });
+});
+
 describe("machines and states over HTTP", () => {
   it("lists a registered machine and the states its agent reports, with filters", async () => {
     const c = fx.client;
@@ -135,6 +200,19 @@ describe("machines and states over HTTP", () => {
     await waitFor("re-registered", async () => JSON.stringify((await call("GET", "/machines")).body).includes("disk"), { timeoutMs: 5000 });
     expect((await call("GET", "/machines")).body).toEqual({ machines: [{ id: M1, metadata: { disk: "ssd" }, primaryIP: "10.1.0.1" }] });
   });
+
+  it("PATCH takes fleet 1.0's body shape; a machine never seen is a 204 and gets the metadata when it registers", async () => {
+    const M8 = "8".repeat(32);
+    expect((await call("PATCH", "/machines", [{ op: "add", path: `/${M8}/metadata/role`, value: { value: "web" } }])).status).toBe(204);
+    expect(JSON.stringify((await call("GET", "/machines")).body)).not.toContain(M8);
+    const c = fx.client;
+    await unary(c.registerMachine.bind(c), { machine: { id: M8, publicIp: "10.1.0.8", metadata: { region: "west" }, version: "", agentEndpoint: "" }, ttlSeconds: 1 });
+    await waitFor("M8 listed", async () => JSON.stringify((await call("GET", "/machines")).body).includes(M8), { timeoutMs: 5000 });
+    const listed = ((await call("GET", "/machines")).body as { machines: { id: string; metadata?: Record<string, string> }[] }).machines;
+    expect(listed.find((m) => m.id === M8)?.metadata).toEqual({ region: "west", role: "web" });
+    // Its 1 s lease lapses: the tests after this one see M1 alone again.
+    await waitFor("M8 gone", async () => !JSON.stringify((await call("GET", "/machines")).body).includes(M8), { timeoutMs: 10_000, intervalMs: 200 });
+  });
 });
 
 describe("the unix socket and fleetctl's HTTP client", () => {
@@ -157,6 +235,12 @@ describe("the unix socket and fleetctl's HTTP client", () => {
       await client.createUnit({ name: "cli.service", options, hash: "", desiredState: "inactive" });
       await client.setUnitTargetState("cli.service", "loaded");
       expect((await client.getUnit("cli.service"))?.unit.desiredState).toBe("loaded");
+      // --replace over HTTP: a PUT of other options replaces the unit (201), the same ones only set the state (204).
+      const other = [{ section: "Service", name: "ExecStart", value: "/bin/sleep 7" }];
+      await client.replaceUnit?.({ name: "cli.service", options: other, hash: "", desiredState: "launched" });
+      expect((await client.getUnit("cli.service"))?.unit).toMatchObject({ options: other, desiredState: "launched" });
+      await client.replaceUnit?.({ name: "cli.service", options: other, hash: "", desiredState: "loaded" });
+      expect((await client.getUnit("cli.service"))?.unit).toMatchObject({ options: other, desiredState: "loaded" });
       expect((await client.listUnits()).map((u) => u.unit.name)).toEqual(["b.service", "cli.service", "web.service"]);
       expect((await client.listMachines()).map((m) => m.id)).toEqual([M1]);
       expect(await client.destroyUnit("cli.service")).toBe(true);

@@ -77,7 +77,8 @@ const REPLACEABLE: Record<CreatingCommand, readonly string[]> = {
 
 export interface CreateOptions {
   readonly command: CreatingCommand;
-  /** --replace: a unit whose local file changed is destroyed and created again from it. */
+  /** --replace: a unit whose local file changed is replaced by it (in one write where the API
+   * has ReplaceUnit: it keeps its machine and restarts there; else destroyed and created). */
   readonly replace: boolean;
 }
 
@@ -180,7 +181,7 @@ async function createTogether(ctx: CommandContext, units: readonly Unit[]): Prom
 /**
  * Ensures a unit exists for each argument and returns the units it created. Prints "Unit x
  * inactive" for each, as fleet does. With --replace, a unit whose local file differs is
- * destroyed and created again from it.
+ * replaced by it (see CreateOptions.replace).
  *
  * fleet creates a unit inactive and then sets the desired state of load or start; this creates
  * it at `desiredState` in one write, which saves the cluster a second round. The arguments are
@@ -226,6 +227,15 @@ export async function lazyCreateUnits(ctx: CommandContext, args: readonly string
           throw new CreateUnitsError(`failed creating unit ${c.name}: ${errorMessage(err)}`, err);
         }
         return created ? undefined : (await planArgument(ctx, c.ifAbsent, options, false)).notes;
+      }
+      const replaceUnit = ctx.api.replaceUnit?.bind(ctx.api);
+      if (c.replaces && replaceUnit) {
+        try {
+          await replaceUnit(units[i] as Unit);
+        } catch (err) {
+          throw new CreateUnitsError(`failed replacing unit ${c.name}: ${errorMessage(err)}`, err);
+        }
+        return undefined;
       }
       if (c.replaces) {
         try {

@@ -52,6 +52,9 @@ export interface FleetApi {
   /** The same for many units in one request; one boolean per unit, in order. Fails as a whole
    * (nothing created) when one unit is invalid. */
   createUnitsIfAbsent?(units: readonly Unit[]): Promise<boolean[]>;
+  /** Replaces the contents and desired state of the unit by that name in one write (creating it
+   * if there is none); it keeps its machine. Absent (a fake): --replace destroys and creates. */
+  replaceUnit?(unit: Unit): Promise<void>;
   setUnitTargetState(name: string, state: TargetState): Promise<void>;
   /** False when there was no unit by that name. */
   destroyUnit(name: string): Promise<boolean>;

@@ -35,6 +35,12 @@ const impl: FleetServiceServer = {
     units.set(unit.name, { unit, machineId: "", currentState: TargetState.TARGET_STATE_UNSPECIFIED, reason: "no machines" });
     return { revision: 1 };
   }),
+  replaceUnit: handler((req) => {
+    const unit = req.unit as Unit;
+    const view = units.get(unit.name);
+    units.set(unit.name, view ? { ...view, unit } : { unit, machineId: "", currentState: TargetState.TARGET_STATE_UNSPECIFIED, reason: "" });
+    return { revision: 5, created: view === undefined, replaced: view !== undefined };
+  }),
   createUnits: handler((req) => {
     const created = req.units.map((unit) => {
       if (units.has(unit.name)) return false;
@@ -139,6 +145,14 @@ describe("grpcFleetApi", () => {
     expect((await api.getUnit("c.service"))?.unit.desiredState).toBe("launched");
     expect(await api.destroyUnit("b.service")).toBe(true);
     expect(await api.destroyUnit("c.service")).toBe(true);
+  });
+
+  it("replaces a unit's contents and desired state in one call (ReplaceUnit)", async () => {
+    const unit = (value: string) => ({ name: "d.service", options: [{ section: "Service", name: "ExecStart", value }], hash: value, desiredState: "loaded" as const });
+    await api.replaceUnit?.(unit("/bin/sleep 1"));
+    await api.replaceUnit?.(unit("/bin/sleep 2"));
+    expect((await api.getUnit("d.service"))?.unit).toEqual(unit("/bin/sleep 2"));
+    expect(await api.destroyUnit("d.service")).toBe(true);
   });
 
   it("follows units: all of them first, then each change, until cancelled", async () => {

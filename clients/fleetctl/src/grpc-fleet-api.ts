@@ -84,6 +84,9 @@ export function grpcFleetApi(address: string, deadlineMs: number): FleetApi {
         throw err;
       }
     },
+    async replaceUnit(unit: Unit): Promise<void> {
+      await unaryWrite(client.replaceUnit.bind(client), { unit: unitToWire(unit) }, write(`replacing unit ${unit.name}`));
+    },
     async setUnitTargetState(name: string, state: TargetState): Promise<void> {
       const what = `setting the desired state of unit ${name} to ${state}`;
       await unaryWrite(client.setUnitTargetState.bind(client), { name, desiredState: targetStateToWire(state) }, write(what));

@@ -176,6 +176,11 @@ export function httpFleetApi(endpoint: HttpEndpoint, timeoutMs: number, tls: Tls
       const options = unit.options.map((o) => ({ section: o.section, name: o.name, value: o.value }));
       await change(`creating unit ${unit.name}`, "PUT", unitPath(unit.name), [201], { name: unit.name, desiredState: unit.desiredState, options });
     },
+    /** fleet 1.0's PUT of other options replaces the unit (201); the same options only set the state (204). */
+    async replaceUnit(unit: Unit): Promise<void> {
+      const options = unit.options.map((o) => ({ section: o.section, name: o.name, value: o.value }));
+      await change(`replacing unit ${unit.name}`, "PUT", unitPath(unit.name), [201, 204], { name: unit.name, desiredState: unit.desiredState, options });
+    },
     async setUnitTargetState(name: string, target: TargetState): Promise<void> {
       await change(`setting the desired state of unit ${name} to ${target}`, "PUT", unitPath(name), [204], { name, desiredState: target });
     },

@@ -83,6 +83,48 @@ const cases: Array<{ name: string; desired: DesiredUnit[]; observed: ObservedUni
     want: ["write-file a.service", "link a.service", "enable a.service"],
   },
   {
+    name: "replaced unit (new contents) that is loaded: rewrite and reload, no start",
+    desired: [want("a.service", "loaded", "[Service]\nExecStart=/bin/true\n")],
+    observed: [have("a.service", "loaded", "inactive")],
+    want: ["write-file a.service", "daemon-reload"],
+  },
+  {
+    name: "replaced unit that is to run but is not running (stopped, or the agent died before it started it): rewrite, reload, start",
+    desired: [want("a.service", "launched", "[Service]\nExecStart=/bin/true\n")],
+    observed: [have("a.service", "loaded", "inactive")],
+    want: ["write-file a.service", "daemon-reload", "start a.service"],
+  },
+  {
+    name: "replaced unit whose process had exited: rewritten and started again with the new contents",
+    desired: [want("a.service", "launched", "[Service]\nExecStart=/bin/true\n")],
+    observed: [have("a.service", "launched", "failed")],
+    want: ["stop a.service", "write-file a.service", "daemon-reload", "start a.service"],
+  },
+  {
+    name: "replaced unit now loaded (desired state changed with the contents): stop, rewrite, reload",
+    desired: [want("a.service", "loaded", "[Service]\nExecStart=/bin/true\n")],
+    observed: [have("a.service", "launched", "active")],
+    want: ["stop a.service", "write-file a.service", "daemon-reload"],
+  },
+  {
+    name: "replaced unit whose old file had an [Install] section: disabled before the rewrite, the new one enabled",
+    desired: [want("a.service", "launched", installable.replace("infinity", "1000"))],
+    observed: [have("a.service", "launched", "active", installable)],
+    want: ["stop a.service", "disable a.service", "write-file a.service", "daemon-reload", "enable a.service", "start a.service"],
+  },
+  {
+    name: "replaced unit that drops its [Install] section: disabled, not enabled again",
+    desired: [want("a.service", "launched")],
+    observed: [have("a.service", "launched", "active", installable)],
+    want: ["stop a.service", "disable a.service", "write-file a.service", "daemon-reload", "start a.service"],
+  },
+  {
+    name: "the same contents again (a replace with equal options): nothing to do",
+    desired: [want("a.service", "launched", installable)],
+    observed: [have("a.service", "launched", "active", installable)],
+    want: [],
+  },
+  {
     name: "an enabled unit is disabled before it is unlinked",
     desired: [],
     observed: [have("a.service", "loaded", "inactive", installable)],

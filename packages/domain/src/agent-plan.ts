@@ -92,6 +92,10 @@ export function planAgentTasks(desired: readonly DesiredUnit[], observed: readon
     if (running && (d.desiredState === "loaded" || changed)) {
       stops.push({ kind: "stop", unit: d.name, reason: changed ? "unit file changed" : "desired state is loaded" });
     }
+    // The old file's [Install] links go with it (the new file's, if any, are made again below).
+    if (changed && o?.contents !== undefined && hasInstallSection(o.contents)) {
+      removals.push({ kind: "disable", unit: d.name, reason: "unit file changed" });
+    }
     if (o?.contents === undefined) {
       writes.push({ kind: "write-file", unit: d.name, contents: d.contents, reason: "unit is scheduled here" });
       writes.push({ kind: "link", unit: d.name, reason: "unit is scheduled here" });

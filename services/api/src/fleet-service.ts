@@ -139,6 +139,14 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
       ctx.log.info({ unit: req.unit.name }, "unit created");
       return wrote(res.revision);
     }),
+    replaceUnit: unaryHandler(log, "ReplaceUnit", async (req, ctx) => {
+      if (!req.unit) throw new FleetError("invalid-argument", "unit is required");
+      assertName(req.unit.name);
+      const res = await unaryWrite(g.replaceUnit.bind(g), { unit: req.unit }, writeOptions(ctx, `replacing unit ${req.unit.name}`));
+      const outcome = res.created ? "unit created" : res.replaced ? "unit replaced" : "unit already as asked";
+      ctx.log.info({ unit: req.unit.name, desiredState: req.unit.desiredState === 0 ? "inactive" : stateWords(req.unit.desiredState) }, outcome);
+      return { ...wrote(res.revision), created: res.created, replaced: res.replaced };
+    }),
     createUnits: unaryHandler(log, "CreateUnits", async (req, ctx) => {
       for (const u of req.units) assertName(u.name);
       const what = `creating units ${someNames(req.units.map((u) => u.name))}`;

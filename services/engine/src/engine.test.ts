@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ClusterSnapshot, Placement } from "@fleet/domain";
+import type { ClusterSnapshot, Placement, Unit } from "@fleet/domain";
 import { createLogger } from "@fleet/wire";
 import { ClusterReplica } from "./cluster-replica.js";
 import { Engine } from "./engine.js";
@@ -46,12 +46,17 @@ async function harness(cluster: ClusterSnapshot) {
       now = t;
     },
     /** A batch of the stream (the planner's view follows, as etcd's would). */
-    stream: (delta: { removedMachines?: string[]; machines?: typeof m1[] }) => {
+    stream: (delta: { removedMachines?: string[]; machines?: typeof m1[]; units?: Unit[] }) => {
       revision = Math.max(revision, planner.minRevision) + 1;
       planner.minRevision = revision;
       source.last.onEvent({ revision, snapshot: false, delta });
       const gone = new Set(delta.removedMachines ?? []);
-      planner.cluster = { ...planner.cluster, machines: [...planner.cluster.machines.filter((m) => !gone.has(m.id)), ...(delta.machines ?? [])] };
+      const changed = new Set((delta.units ?? []).map((u) => u.name));
+      planner.cluster = {
+        ...planner.cluster,
+        machines: [...planner.cluster.machines.filter((m) => !gone.has(m.id)), ...(delta.machines ?? [])],
+        units: [...planner.cluster.units.filter((u) => !changed.has(u.name)), ...(delta.units ?? [])],
+      };
     },
     /** The stream broke and came back with this snapshot. */
     resync: (s: Partial<ClusterSnapshot>) => {
@@ -256,4 +261,45 @@ describe("Engine round: AtMostOnce", () => {
     expect(h.where()).toEqual({ "new.service": m1.id });
     await h.stop();
   });
+});
+
+describe("Engine round: a replaced unit (fleet 1.0's PUT of other contents keeps the placement)", () => {
+  const web = { ...m1, metadata: { role: "web" } };
+  const db = { ...m2, metadata: { role: "db" } };
+  const onRole = (role: string, exec = "/bin/sleep infinity"): Unit => ({
+    name: "app.service",
+    options: [
+      { section: "Service", name: "ExecStart", value: exec },
+      { section: "X-Fleet", name: "MachineMetadata", value: `role=${role}` },
+    ],
+    hash: `hash-${role}-${exec}`,
+    desiredState: "launched",
+  });
+  const cluster = (): ClusterSnapshot => ({ units: [onRole("web")], placements: [placed("app.service", web.id)], machines: [web, db] });
+
+  const cases: Array<{ name: string; replacement: Unit; where: string; writes: number }> = [
+    { name: "new contents, same [X-Fleet]: it stays on its machine (the agent there restarts it)", replacement: onRole("web", "/bin/sleep 1000"), where: web.id, writes: 0 },
+    { name: "MachineMetadata its machine no longer matches: it moves at once", replacement: onRole("db"), where: db.id, writes: 1 },
+    {
+      name: "MachineID of another machine: it moves there",
+      replacement: { ...onRole("web"), options: [{ section: "X-Fleet", name: "MachineID", value: db.id }], hash: "pinned" },
+      where: db.id,
+      writes: 1,
+    },
+    { name: "replaced inactive: it is unscheduled", replacement: { ...onRole("web", "/bin/true"), desiredState: "inactive" }, where: "", writes: 1 },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const h = await harness(cluster());
+      h.planner.leases = healthy(web, db);
+      h.at(20_000);
+      await h.round();
+      expect(h.planner.applied).toEqual([]);
+      h.stream({ units: [c.replacement] });
+      await h.round();
+      expect(h.planner.applied.length).toBe(c.writes);
+      expect(h.where()["app.service"] ?? "").toBe(c.where);
+      await h.stop();
+    });
+  }
 });

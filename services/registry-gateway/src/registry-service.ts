@@ -150,6 +150,10 @@ export function registryService(
         req.units.map((u) => ({ name: u.name, options: u.options, desiredState: initial(u.desiredState, u.name) })),
       ),
     ),
+    replaceUnit: unaryHandler(log, "ReplaceUnit", async (req) => {
+      if (!req.unit) throw new FleetError("invalid-argument", "unit is required");
+      return registry.replaceUnit(req.unit.name, req.unit.options, initial(req.unit.desiredState, req.unit.name));
+    }),
     getUnit: unaryHandler(log, "GetUnit", async (req) => {
       await registry.fresh(req.minRevision);
       const { unit, placement } = registry.getUnit(req.name);

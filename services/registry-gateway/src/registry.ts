@@ -167,6 +167,39 @@ export class Registry {
     return { revision, created: outcomes };
   }
 
+  /**
+   * Creates the unit, or replaces the contents and desired state of the one by that name (fleet
+   * 1.0's PUT of a unit whose options differ). Its placement stays: the engine decides again
+   * against the new [X-Fleet] options, and the agent of its machine sees the new contents and
+   * restarts the unit. The write compares the unit's mod revision, so a concurrent change is read
+   * again, never overwritten blindly; a unit that already has these contents and this desired
+   * state is left alone. Safe to re-send: an attempt after an applied one finds the unit as wanted.
+   */
+  async replaceUnit(name: string, options: readonly UnitOption[], desiredState: TargetState): Promise<{ revision: number; created: boolean; replaced: boolean }> {
+    const u = this.newUnit(name, options, desiredState);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const entry = await this.cached(() => this.cache.units.get(name));
+      if (!entry) {
+        const res = await this.createIfAbsent(u);
+        if (res.succeeded) return { revision: res.revision, created: true, replaced: false };
+        if (res.same) return { revision: res.revision, created: false, replaced: false };
+        await this.store.waitForRevision(res.revision);
+        continue;
+      }
+      if (entry.value.hash === u.unit.hash && entry.value.desiredState === desiredState) {
+        return { revision: this.cache.revision, created: false, replaced: false };
+      }
+      const res = await this.store.txn({ compare: [modified(u.key, entry.modRevision)], success: [put(u.key, u.record)] }, "txn-idempotent");
+      if (res.succeeded) {
+        const replaced = entry.value.hash !== u.unit.hash;
+        if (replaced) this.log.info({ unit: name, from: entry.value.hash, to: u.unit.hash, desiredState }, "unit replaced");
+        return { revision: res.revision, created: false, replaced };
+      }
+      await this.store.waitForRevision(res.revision);
+    }
+    throw new FleetError("unavailable", `unit ${name} kept changing; try again`);
+  }
+
   getUnit(name: string): { unit: Unit; placement: Placement } {
     assertUnitName(name);
     const entry = this.cache.units.get(name);
@@ -244,10 +277,9 @@ export class Registry {
     assertMachineId(machineId);
     for (const [k, v] of Object.entries(set)) assertMetadata(k, v);
     for (const k of remove) assertMetadata(k, "");
-    const known = await this.cached(() => this.cache.machines.has(machineId) || this.cache.metadataOverrides.has(machineId) || undefined);
-    if (!known) {
-      throw new FleetError("not-found", `Machine ${machineId} not found`);
-    }
+    // A machine the registry has never seen is no error, as in fleet 1.0 (which stored the keys
+    // under the machine's id whatever): the change waits and applies when the machine registers.
+    await this.cached(() => this.cache.metadataOverrides.get(machineId));
     const key = this.keys.machineMetadata(machineId);
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = this.cache.metadataOverrides.get(machineId);

@@ -1,6 +1,5 @@
 // The fake behaves like the real backend where the contract tests rely on it.
 import { describe, expect, it } from "vitest";
-import { FleetError } from "@fleet/wire";
 import { FakeFleetBackend } from "./fake-fleet-backend.js";
 
 const unit = { name: "a.service", options: [{ section: "Service", name: "ExecStart", value: "/bin/true" }], hash: "h", desiredState: "inactive" as const };
@@ -8,19 +7,28 @@ const unit = { name: "a.service", options: [{ section: "Service", name: "ExecSta
 describe("FakeFleetBackend", () => {
   it("creates, changes and destroys units, recording each write", async () => {
     const b = new FakeFleetBackend();
-    await b.createUnit(unit, "r1");
+    await b.replaceUnit(unit, "r1");
     await b.setUnitTargetState("a.service", "launched", "r2");
     expect((await b.getUnit("a.service", "r3"))?.unit.desiredState).toBe("launched");
     await b.destroyUnit("a.service", "r4");
     expect(await b.getUnit("a.service", "r5")).toBeUndefined();
-    expect(b.writes.map((w) => w.method)).toEqual(["createUnit", "setUnitTargetState", "destroyUnit"]);
+    expect(b.writes.map((w) => w.method)).toEqual(["replaceUnit", "setUnitTargetState", "destroyUnit"]);
     expect(b.requestIds).toEqual(["r1", "r2", "r3", "r4", "r5"]);
+  });
+
+  it("replaces a unit's contents and keeps its placement, as the registry does; the same unit again changes nothing", async () => {
+    const b = new FakeFleetBackend();
+    expect(await b.replaceUnit(unit, "r")).toEqual({ created: true, replaced: false });
+    b.units.set("a.service", { unit, machineId: "m1", currentState: "launched", reason: "" });
+    expect(await b.replaceUnit(unit, "r")).toEqual({ created: false, replaced: false });
+    const other = { ...unit, hash: "h2", desiredState: "loaded" as const };
+    expect(await b.replaceUnit(other, "r")).toEqual({ created: false, replaced: true });
+    expect(await b.getUnit("a.service", "r")).toEqual({ unit: other, machineId: "m1", currentState: "launched", reason: "" });
+    expect(b.writes.map((w) => w.method)).toEqual(["replaceUnit", "replaceUnit"]);
   });
 
   it("fails like the real one", async () => {
     const b = new FakeFleetBackend();
-    await b.createUnit(unit, "r");
-    await expect(b.createUnit(unit, "r")).rejects.toEqual(new FleetError("already-exists", "unit a.service already exists"));
     await expect(b.destroyUnit("b.service", "r")).rejects.toMatchObject({ kind: "not-found" });
     await expect(b.setUnitTargetState("b.service", "loaded", "r")).rejects.toMatchObject({ kind: "not-found" });
     b.failure = new Error("down");

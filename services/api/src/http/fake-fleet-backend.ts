@@ -2,10 +2,10 @@
 // records every write, and fails like the real one (not-found, already-exists).
 import { FleetError } from "@fleet/wire";
 import type { Machine, TargetState, Unit, UnitState } from "@fleet/domain";
-import type { FleetBackend, MetadataChange, StateFilter, UnitView } from "./fleet-backend.js";
+import type { FleetBackend, MetadataChange, ReplaceOutcome, StateFilter, UnitView } from "./fleet-backend.js";
 
 export type FakeWrite =
-  | { readonly method: "createUnit"; readonly unit: Unit }
+  | { readonly method: "replaceUnit"; readonly unit: Unit }
   | { readonly method: "setUnitTargetState"; readonly name: string; readonly state: TargetState }
   | { readonly method: "destroyUnit"; readonly name: string }
   | { readonly method: "setMachineMetadata"; readonly change: MetadataChange };
@@ -48,11 +48,14 @@ export class FakeFleetBackend implements FleetBackend {
     return [...this.units.values()].sort((a, b) => byName(a.unit.name, b.unit.name));
   }
 
-  async createUnit(unit: Unit, requestId: string): Promise<void> {
+  /** Keeps the placement of a unit it replaces, as the registry does. */
+  async replaceUnit(unit: Unit, requestId: string): Promise<ReplaceOutcome> {
     this.call(requestId);
-    if (this.units.has(unit.name)) throw new FleetError("already-exists", `unit ${unit.name} already exists`);
-    this.writes.push({ method: "createUnit", unit });
-    this.units.set(unit.name, { unit, machineId: "", currentState: "inactive", reason: "" });
+    const view = this.units.get(unit.name);
+    if (view && view.unit.hash === unit.hash && view.unit.desiredState === unit.desiredState) return { created: false, replaced: false };
+    this.writes.push({ method: "replaceUnit", unit });
+    this.units.set(unit.name, view ? { ...view, unit } : { unit, machineId: "", currentState: "inactive", reason: "" });
+    return { created: view === undefined, replaced: view !== undefined && view.unit.hash !== unit.hash };
   }
 
   async setUnitTargetState(name: string, state: TargetState, requestId: string): Promise<void> {

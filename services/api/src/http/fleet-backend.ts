@@ -15,6 +15,12 @@ export interface StateFilter {
   readonly unitName: string;
 }
 
+/** What a replaceUnit did: created the unit, replaced its contents, or neither (same contents). */
+export interface ReplaceOutcome {
+  readonly created: boolean;
+  readonly replaced: boolean;
+}
+
 /** Metadata changes for one machine: keys to set, then keys to remove. */
 export interface MetadataChange {
   readonly machineId: string;
@@ -27,8 +33,11 @@ export interface FleetBackend {
   getUnit(name: string, requestId: string): Promise<UnitView | undefined>;
   /** Every unit, by name. */
   listUnits(requestId: string): Promise<UnitView[]>;
-  /** Creates the unit; "already-exists" when there is one by that name. */
-  createUnit(unit: Unit, requestId: string): Promise<void>;
+  /**
+   * Creates the unit, or replaces the contents and desired state of the one by that name,
+   * keeping its placement (RegistryService.ReplaceUnit); nothing changes when it is as asked.
+   */
+  replaceUnit(unit: Unit, requestId: string): Promise<ReplaceOutcome>;
   setUnitTargetState(name: string, state: TargetState, requestId: string): Promise<void>;
   /** "not-found" when there is no unit by that name. */
   destroyUnit(name: string, requestId: string): Promise<void>;

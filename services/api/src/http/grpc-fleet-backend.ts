@@ -29,8 +29,9 @@ export function grpcFleetBackend(client: FleetServiceClient, deadlineMs = 10_000
       const res = await unary(client.listUnits.bind(client), {}, opts(requestId));
       return res.units.map(unitViewFromWire).filter((v): v is UnitView => v !== undefined);
     },
-    async createUnit(unit, requestId) {
-      await unary(client.createUnit.bind(client), { unit: unitToWire(unit) }, opts(requestId));
+    async replaceUnit(unit, requestId) {
+      const res = await unary(client.replaceUnit.bind(client), { unit: unitToWire(unit) }, opts(requestId));
+      return { created: res.created, replaced: res.replaced };
     },
     async setUnitTargetState(name, state, requestId) {
       await unary(client.setUnitTargetState.bind(client), { name, desiredState: targetStateToWire(state) }, opts(requestId));

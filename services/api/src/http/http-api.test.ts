@@ -160,7 +160,7 @@ describe("PUT /fleet/v1/units/<name>", () => {
     expect(r.status).toBe(201);
     expect(r.text).toBe("");
     expect(backend.writes).toEqual([
-      { method: "createUnit", unit: { name: "new.service", options, hash: unitHash(options), desiredState: "launched" } },
+      { method: "replaceUnit", unit: { name: "new.service", options, hash: unitHash(options), desiredState: "launched" } },
     ]);
   });
 
@@ -176,9 +176,22 @@ describe("PUT /fleet/v1/units/<name>", () => {
     expect(backend.writes).toEqual([{ method: "setUnitTargetState", name: "hello.service", state: "loaded" }]);
   });
 
-  it("never changes the options of an existing unit", async () => {
-    expect((await call("PUT", "/fleet/v1/units/hello.service", { desiredState: "inactive", options })).status).toBe(204);
-    expect(backend.units.get("hello.service")?.unit.options).toEqual(HELLO);
+  it("replaces an existing unit given other options, as fleet 1.0: 201, new contents and desired state, same machine", async () => {
+    const r = await call("PUT", "/fleet/v1/units/hello.service", { desiredState: "loaded", options });
+    expect(r.status).toBe(201);
+    expect(r.text).toBe("");
+    expect(backend.writes).toEqual([{ method: "replaceUnit", unit: { name: "hello.service", options, hash: unitHash(options), desiredState: "loaded" } }]);
+    expect((await call("GET", "/fleet/v1/units/hello.service")).body).toMatchObject({ options: [{ section: "Service", name: "ExecStart", value: "/bin/true" }], desiredState: "loaded", machineID: M1 });
+  });
+
+  it("replaces an existing unit given other options and no desired state: 201, inactive (fleet's CreateUnit)", async () => {
+    expect((await call("PUT", "/fleet/v1/units/hello.service", { options })).status).toBe(201);
+    expect(backend.units.get("hello.service")?.unit).toMatchObject({ options, desiredState: "inactive" });
+  });
+
+  it("the same options with a desired state only change the state: 204", async () => {
+    expect((await call("PUT", "/fleet/v1/units/hello.service", { desiredState: "loaded", options: HELLO })).status).toBe(204);
+    expect(backend.writes).toEqual([{ method: "setUnitTargetState", name: "hello.service", state: "loaded" }]);
   });
 
   const refusals: Array<[string, string, unknown, Record<string, string>, number, string | RegExp]> = [
@@ -194,7 +207,8 @@ describe("PUT /fleet/v1/units/<name>", () => {
     ["a name differing from the URL", "new.service", { name: "other.service", options }, {}, 400, 'name in URL "new.service" differs from unit name in request body "other.service"'],
     ["an invalid name", "bad", { options }, {}, 400, /^invalid unit name "bad"/],
     ["a new unit without options", "new.service", { desiredState: "launched" }, {}, 409, "unit does not exist and options field empty"],
-    ["an existing unit without a desired state", "hello.service", { options }, {}, 409, "must provide DesiredState to update existing unit"],
+    ["an existing unit without a desired state", "hello.service", {}, {}, 409, "must provide DesiredState to update existing unit"],
+    ["an existing unit given its own options and no desired state", "hello.service", { options: HELLO }, {}, 409, "must provide DesiredState to update existing unit"],
     ["launching a template", "tpl@.service", { desiredState: "launched", options }, {}, 400, 'cannot activate template "tpl@.service"'],
     [
       "conflicting [X-Fleet] options",
@@ -221,12 +235,12 @@ describe("PUT /fleet/v1/units/<name>", () => {
     expect(backend.writes).toEqual([]);
   });
 
-  it("is 409 when the unit was created meanwhile", async () => {
+  it("a unit created meanwhile is overwritten, as fleet's CreateUnit did: 201", async () => {
     const original = backend.getUnit.bind(backend);
     backend.getUnit = async (name, id) => (name === "hello.service" ? undefined : original(name, id));
     const r = await call("PUT", "/fleet/v1/units/hello.service", { options });
-    expect(r.status).toBe(409);
-    expect(r.body).toEqual(error(409, "unit hello.service already exists"));
+    expect(r.status).toBe(201);
+    expect(backend.units.get("hello.service")?.unit.options).toEqual(options);
   });
 });
 
@@ -279,6 +293,20 @@ describe("/fleet/v1/machines", () => {
     });
   });
 
+  it("PATCH takes fleet 1.0's value shape ({\"value\": ...}, fields named in any case) and plain strings alike", async () => {
+    const r = await call("PATCH", "/fleet/v1/machines", [
+      { op: "add", path: `/${M1}/metadata/role`, value: { value: "web" } },
+      { Op: "replace", Path: `/${M1}/metadata/region`, Value: { Value: "west" } },
+      { op: "add", path: `/${M1}/metadata/disk`, value: "ssd" },
+      { op: "remove", path: `/${M2}/metadata/gpu`, value: { value: "" } },
+    ]);
+    expect(r.status).toBe(204);
+    expect(backend.writes).toEqual([
+      { method: "setMachineMetadata", change: { machineId: M1, set: { role: "web", region: "west", disk: "ssd" }, remove: [] } },
+      { method: "setMachineMetadata", change: { machineId: M2, set: {}, remove: ["gpu"] } },
+    ]);
+  });
+
   it("PATCH adds, replaces and removes metadata: 204, one change per machine", async () => {
     const r = await call("PATCH", "/fleet/v1/machines", [
       { op: "add", path: `/${M1}/metadata/disk`, value: "ssd" },
@@ -302,7 +330,9 @@ describe("/fleet/v1/machines", () => {
     ["a bad key", [{ op: "add", path: `/${M1}/metadata/a b`, value: "b" }], "machine metadata path invalid"],
     ["a bad machine id", [{ op: "add", path: "/m1/metadata/a", value: "b" }], 'invalid machine id "m1": expected 32 lowercase hex digits'],
     ["add without a value", [{ op: "add", path: `/${M1}/metadata/a` }], "invalid value: add and replace require a value"],
-    ["a value that is not a string", [{ op: "add", path: `/${M1}/metadata/a`, value: 3 }], "unable to decode body: [0].value must be a string"],
+    ["a value that is not a string", [{ op: "add", path: `/${M1}/metadata/a`, value: 3 }], 'unable to decode body: [0].value must be {"value": "..."} or a string'],
+    ["an inner value that is not a string", [{ op: "add", path: `/${M1}/metadata/a`, value: { value: 3 } }], "unable to decode body: [0].value.value must be a string"],
+    ["add with an empty inner value", [{ op: "add", path: `/${M1}/metadata/a`, value: { value: "" } }], "invalid value: add and replace require a value"],
     ["a value with a comma", [{ op: "add", path: `/${M1}/metadata/a`, value: "b,c" }], /^invalid value for metadata key "a"/],
     [
       "a good op followed by a bad one",
@@ -319,14 +349,10 @@ describe("/fleet/v1/machines", () => {
     expect(backend.writes).toEqual([]);
   });
 
-  it("PATCH of a machine the registry never saw is 404", async () => {
-    backend.setMachineMetadata = async () => {
-      throw new FleetError("not-found", `Machine ${M2} not found`);
-    };
-    expect(await call("PATCH", "/fleet/v1/machines", [{ op: "add", path: `/${M2}/metadata/a`, value: "b" }])).toMatchObject({
-      status: 404,
-      body: error(404, `Machine ${M2} not found`),
-    });
+  it("PATCH of a machine the registry never saw is 204, as fleet 1.0 (the change waits for the machine to register)", async () => {
+    const unseen = "0123456789abcdef0123456789abcdef";
+    expect((await call("PATCH", "/fleet/v1/machines", [{ op: "add", path: `/${unseen}/metadata/role`, value: { value: "web" } }])).status).toBe(204);
+    expect(backend.writes).toEqual([{ method: "setMachineMetadata", change: { machineId: unseen, set: { role: "web" }, remove: [] } }]);
   });
 });
 
@@ -394,6 +420,13 @@ describe("methods, paths and failures", () => {
     backend.failure = new FleetError("deadline-exceeded", "Deadline exceeded");
     expect(await call("GET", "/fleet/v1/units")).toMatchObject({ status: 504 });
     backend.failure = undefined;
+  });
+
+  it("names this server and its version in a Server header on every response, as fleetd did (fleetd/<version>)", async () => {
+    const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    for (const [method, path] of [["GET", "/fleet/v1/units"], ["GET", "/"], ["GET", "/bogus"], ["GET", "/fleet/v1"], ["PUT", "/fleet/v1/units/x.service"]] as const) {
+      expect((await call(method, path)).headers.get("server")).toBe(`fleet-api/${version}`);
+    }
   });
 
   it("passes the request id to the backend and echoes it", async () => {

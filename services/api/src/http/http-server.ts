@@ -7,6 +7,7 @@ import { handleApiRequest } from "./api-handler.js";
 import type { ApiContext, ApiRequest, ApiResponse } from "./api-request.js";
 import type { FleetBackend } from "./fleet-backend.js";
 import { errorEntity, HttpError } from "./http-error.js";
+import { SERVER_HEADER } from "./server-info.js";
 
 /** Largest request body accepted (a unit file is a few KiB); larger ones are 413. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -50,6 +51,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
 }
 
 function send(res: ServerResponse, requestId: string, response: ApiResponse): void {
+  res.setHeader("Server", SERVER_HEADER);
   res.setHeader("X-Request-Id", requestId);
   if (response.allow) res.setHeader("Allow", response.allow);
   if (response.body === undefined) {

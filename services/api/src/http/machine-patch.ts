@@ -1,5 +1,6 @@
 // The body of PATCH /machines: a JSON Patch of add/remove/replace operations on
-// `/<machine-id>/metadata/<key>`. Pure: every operation is checked before any is applied (a bad
+// `/<machine-id>/metadata/<key>`, each value as fleet 1.0 reads it (`{"value": "web"}`) or a
+// plain string. Pure: every operation is checked before any is applied (a bad
 // one refuses the whole patch), then the operations become one change per machine, in order.
 import { HttpError } from "./http-error.js";
 import type { MetadataChange } from "./fleet-backend.js";
@@ -35,11 +36,27 @@ function stringField(obj: Record<string, unknown>, name: string, i: number): str
   return v;
 }
 
+/**
+ * The operation's value: fleet 1.0 decodes `"value": {"value": "web"}` (a struct with one
+ * field, named case-insensitively as Go does); the plain `"value": "web"` of JSON Patch is taken
+ * too. null or absent is "".
+ */
+function valueField(obj: Record<string, unknown>, i: number): string {
+  const v = field(obj, "value");
+  if (v === undefined || v === null) return "";
+  if (typeof v === "string") return v;
+  if (!isObject(v)) throw bad(`unable to decode body: [${i}].value must be {"value": "..."} or a string`);
+  const inner = field(v, "value");
+  if (inner === undefined || inner === null) return "";
+  if (typeof inner !== "string") throw bad(`unable to decode body: [${i}].value.value must be a string`);
+  return inner;
+}
+
 function readOp(raw: unknown, i: number): MetadataOp {
   if (!isObject(raw)) throw bad(`unable to decode body: [${i}] must be an object`);
   const op = stringField(raw, "op", i);
   const path = stringField(raw, "path", i);
-  const value = stringField(raw, "value", i);
+  const value = valueField(raw, i);
   if (op !== "add" && op !== "remove" && op !== "replace") throw bad("invalid op: expect add, remove, or replace");
   const m = METADATA_PATH.exec(path);
   if (!m) throw bad("machine metadata path invalid");

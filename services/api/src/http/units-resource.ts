@@ -1,13 +1,14 @@
-// /fleet/v1/units: list (paginated), get, PUT (create, or change the desired state) and DELETE,
+// /fleet/v1/units: list (paginated), get, PUT (create, replace, or change the desired state) and DELETE,
 // with fleet's checks in fleet's order and its status codes. Nothing is written unless every
 // check passed.
-import { parseUnitName, unitHash, unitNameError, isValidUnitName } from "@fleet/domain";
+import { unitHash, unitNameError, isValidUnitName } from "@fleet/domain";
 import { isFleetError } from "@fleet/wire";
 import { created, noContent, ok, requestPageToken, type ApiContext, type ApiRequest, type ApiResponse } from "./api-request.js";
 import { pageEntity, unitEntity } from "./entities.js";
 import { HttpError } from "./http-error.js";
 import { cutPage } from "./page-token.js";
 import { parseUnitBody, xFleetConflict } from "./unit-body.js";
+import { decideUnitPut } from "./unit-put.js";
 
 export async function listUnits(ctx: ApiContext, req: ApiRequest): Promise<ApiResponse> {
   const token = requestPageToken(ctx, req);
@@ -47,6 +48,7 @@ function assertJson(req: ApiRequest): void {
   }
 }
 
+/** fleet 1.0's PUT: create, replace (other contents) or set the desired state; see unit-put.ts. */
 export async function putUnit(ctx: ApiContext, req: ApiRequest, item: string): Promise<ApiResponse> {
   assertJson(req);
   const body = parseUnitBody(await req.body());
@@ -56,20 +58,15 @@ export async function putUnit(ctx: ApiContext, req: ApiRequest, item: string): P
   if (invalid) throw new HttpError(400, invalid);
 
   const existing = await ctx.backend.getUnit(name, req.requestId);
-  if (!existing) {
-    if (body.options.length === 0) throw new HttpError(409, "unit does not exist and options field empty");
-    const conflict = xFleetConflict(body.options);
-    if (conflict) throw new HttpError(400, conflict);
-    const desiredState = body.desiredState ?? "inactive";
-    if (parseUnitName(name).isTemplate && desiredState !== "inactive") throw new HttpError(400, `cannot activate template ${JSON.stringify(name)}`);
-    await ctx.backend.createUnit({ name, options: body.options, hash: unitHash(body.options), desiredState }, req.requestId);
-    ctx.log.info({ requestId: req.requestId, unit: name, desiredState }, "unit created");
+  const decision = decideUnitPut(name, body, existing?.unit, xFleetConflict);
+  const fields = { requestId: req.requestId, unit: name, desiredState: decision.desiredState };
+  if (decision.kind === "write") {
+    const unit = { name, options: decision.options, hash: unitHash(decision.options), desiredState: decision.desiredState };
+    const outcome = await ctx.backend.replaceUnit(unit, req.requestId);
+    ctx.log.info({ ...fields, ...outcome }, decision.why === "new unit" ? "unit created" : "unit replaced");
     return created();
   }
-
-  if (body.desiredState === undefined) throw new HttpError(409, "must provide DesiredState to update existing unit");
-  if (parseUnitName(name).isTemplate && body.desiredState !== "inactive") throw new HttpError(400, `cannot activate template ${JSON.stringify(name)}`);
-  await ctx.backend.setUnitTargetState(name, body.desiredState, req.requestId);
-  ctx.log.info({ requestId: req.requestId, unit: name, desiredState: body.desiredState }, "desired state set");
+  await ctx.backend.setUnitTargetState(name, decision.desiredState, req.requestId);
+  ctx.log.info(fields, "desired state set");
   return noContent();
 }
