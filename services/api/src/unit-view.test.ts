@@ -26,6 +26,10 @@ describe("unitView", () => {
   it("ignores a state left by another machine", () => {
     expect(unitView(unit, { unitName: "a.service", machineId: "m2", reason: "" }, [state("m1", "launched")]).currentState).toBe("inactive");
   });
+  it("does not take a state of contents the unit no longer has (replaced, its agent not there yet) for its own", () => {
+    const old = { ...state("m1", "launched"), hash: "old" };
+    expect(unitView(unit, { unitName: "a.service", machineId: "m1", reason: "" }, [old]).currentState).toBe("inactive");
+  });
   it("carries the reason a unit is not placed", () => {
     expect(unitView(unit, { unitName: "a.service", machineId: "", reason: "no live machines" }, []).reason).toBe("no live machines");
   });
