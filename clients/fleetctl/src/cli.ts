@@ -3,7 +3,7 @@
 import { ArgvError, boolFlag, numberFlag, parseArgv, stringFlag, type FlagSpec, type FlagValues } from "./argv.js";
 import type { Command } from "./command.js";
 import { errorMessage, failureLine, logLine, warn, type Clock, type LocalFiles, type Output, type Processes } from "./context.js";
-import { EndpointError, parseEndpoint, throughLocalPort, tunnelTarget, type Endpoint } from "./endpoint.js";
+import { defaultEndpoint, EndpointError, FLEET_SOCKET_PATH, parseEndpoint, throughLocalPort, tunnelTarget, type Endpoint } from "./endpoint.js";
 import type { FleetApi } from "./fleet-api.js";
 import { resolveCommand, unknownCommandMessage } from "./command-names.js";
 import { commandHelp, globalHelp, HELP_TOPIC, VERSION_TOPIC, type HelpTopic } from "./help.js";
@@ -123,6 +123,8 @@ export interface FleetctlDeps {
   connect(endpoint: Endpoint, options: ConnectOptions): FleetApi | Promise<FleetApi>;
   /** Starts `ssh -L` through --tunnel to `target` (host:port or socket path). */
   openTunnel(ssh: SshSettings, target: string): Promise<Tunnel>;
+  /** Whether a unix socket exists at the path (fleet's /var/run/fleet.sock picks the default endpoint). */
+  socketExists?(path: string): boolean;
 }
 
 /** Every command name fleet's fleetctl knew (cobra's help among them). */
@@ -246,7 +248,9 @@ export async function runFleetctl(
   }
   let endpoint: Endpoint;
   try {
-    endpoint = parseEndpoint(stringFlag(parsed.global, "endpoint"));
+    // No endpoint given: fleet's socket when this machine serves it (its agent), as fleet's fleetctl did.
+    const given = parsed.globalSet.has("endpoint") || (env.FLEETCTL_ENDPOINT ?? "") !== "";
+    endpoint = parseEndpoint(given ? stringFlag(parsed.global, "endpoint") : defaultEndpoint(deps.socketExists?.(FLEET_SOCKET_PATH) ?? false, DEFAULT_ENDPOINT));
   } catch (err) {
     if (!(err instanceof EndpointError)) throw err;
     warn(out, `Unable to initialize client: ${err.message}`);

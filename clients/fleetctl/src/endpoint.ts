@@ -44,6 +44,18 @@ export function parseEndpoint(value: string): Endpoint {
   return { kind: "grpc", address };
 }
 
+/** fleet's API socket on a machine: fleetd served it, and our agent serves it (relayed to the api). */
+export const FLEET_SOCKET_PATH = "/var/run/fleet.sock";
+
+/**
+ * The endpoint when none is given (no --endpoint, no FLEETCTL_ENDPOINT): on a machine that
+ * serves fleet's socket, fleet's own default (HTTP API v1 on it, which the agent relays and an
+ * api on this host serves too), else `fallback` (the api's gRPC port on this host). Pure.
+ */
+export function defaultEndpoint(fleetSocketExists: boolean, fallback: string): string {
+  return fleetSocketExists ? `unix://${FLEET_SOCKET_PATH}` : fallback;
+}
+
 /** The endpoint shown in messages. */
 export function describeEndpoint(endpoint: Endpoint): string {
   switch (endpoint.kind) {

@@ -26,7 +26,7 @@ export interface AgentHarness {
   close(): void;
 }
 
-export function agentHarness(o: { ttlSeconds?: number; dir?: string } = {}): AgentHarness {
+export function agentHarness(o: { ttlSeconds?: number; dir?: string; instance?: string } = {}): AgentHarness {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), "fleet-agent-test-"));
   const files = new UnitFiles(join(dir, "units"), join(dir, "runtime"));
   const clock = { now: 1_000_000 };
@@ -36,6 +36,7 @@ export function agentHarness(o: { ttlSeconds?: number; dir?: string } = {}): Age
   const agent = new Agent(TEST_MACHINE, o.ttlSeconds ?? 5, registry, systemd, files, createLogger("agent-test", "silent"), {
     now: () => clock.now,
     requestPass: (why) => requested.push(why),
+    instance: o.instance ?? "instance-a",
   });
   return {
     agent,

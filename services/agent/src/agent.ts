@@ -44,6 +44,21 @@ export interface AgentOptions {
   readonly now?: () => number;
   /** Asks for a reconcile pass soon (the loop's trigger), e.g. once the fence is armed again. */
   readonly requestPass?: (why: string) => void;
+  /** This agent's instance id for this boot of the machine (instance-id.ts): the registry tells
+   * a restarted agent from another machine with the same machine id by it. */
+  readonly instance?: string;
+  /** The registry refused the registration (another machine holds the id), or no longer does. */
+  readonly onRefused?: (reason: string | undefined) => void;
+}
+
+/** What leaving the cluster did (leave()). */
+export interface LeaveResult {
+  /** Units stopped and unloaded. */
+  readonly units: number;
+  /** Units that could not be unloaded (their stop or removal failed, also when retried). */
+  readonly failed: readonly string[];
+  /** Whether the machine's registration was removed (false: it held none, or another agent's). */
+  readonly unregistered: boolean;
 }
 
 /** Why an AtMostOnce unit waits (the unit's state says so until it starts). */
@@ -88,9 +103,11 @@ export class Agent {
   /** The fence had a gap (it fired, or was never armed): AtMostOnce units the agent counted
    * launched but that are not running are to be started again. */
   private fenceGap = true;
+  /** unloadAll removed unit files: systemd reloads once the machine is out of the cluster. */
+  private reloadAfterLeaving = false;
 
   constructor(
-    private readonly machine: Machine,
+    private machine: Machine,
     ttlSeconds: number,
     private readonly registry: AgentRegistry,
     private readonly systemd: UnitManager,
@@ -111,13 +128,95 @@ export class Agent {
         this.fenceGap = true;
         if (this.fenced.size > 0) this.options.requestPass?.("at-most-once fence armed");
       },
-    });
+      refused: (reason) => this.options.onRefused?.(reason),
+    }, options.instance);
     systemd.onUnitChange((path, changed) => this.onUnitChange(path, changed));
   }
 
   /** Registrations made by this agent (one in flight at a time). */
   get registrations(): number {
     return this.lease.registrations;
+  }
+
+  /** Why the registry refuses this machine's registration (another machine holds its id), while it does. */
+  get refusedBecause(): string | undefined {
+    return this.lease.refusedBecause;
+  }
+
+  /** The lease held now, if any. */
+  get leaseId(): string | undefined {
+    return this.lease.id;
+  }
+
+  /** The machine's registration changed (SIGHUP: metadata, public IP): registers it again. */
+  async updateMachine(machine: Machine): Promise<void> {
+    this.machine = machine;
+    await this.lease.update(machine);
+    this.options.requestPass?.("machine changed");
+  }
+
+  /**
+   * Leaves the cluster, as fleetd 1.0 did on SIGTERM: stops and unloads every unit this agent
+   * runs (its files in units_dir; a failed one is tried again, twice, a second apart), disarms
+   * the at-most-once fence, and only then removes the machine's registration, so that the
+   * engine moves the units elsewhere once they have stopped here (never running twice). The
+   * reconcile loop must be stopped first; the heartbeats must go on meanwhile (the lease must
+   * not lapse while units are stopping) and stop before `release` is called.
+   */
+  async unloadAll(): Promise<Omit<LeaveResult, "unregistered">> {
+    await this.settling;
+    let failed: string[] = [];
+    let units = 0;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 1000));
+      const onDisk = await this.files.readAll();
+      const names = [...new Set([...onDisk.keys(), ...this.reached.keys()])].filter((n) => !unrunnableUnitReason(n));
+      if (attempt === 0) units = names.length;
+      await this.readStatuses(names, new Map());
+      const observed: ObservedUnit[] = names.map((name) => ({
+        name,
+        contents: onDisk.get(name),
+        reached: this.reached.get(name) ?? "loaded",
+        activeState: this.status.get(name)?.activeState ?? "",
+      }));
+      // systemd's daemon-reload waits until the machine is out of the cluster (afterLeaving):
+      // the units are stopped and their files gone, and a reload takes 0.4-2 s on a busy machine.
+      const planned = planAgentTasks([], observed);
+      const tasks = planned.filter((t) => t.kind !== "daemon-reload");
+      if (tasks.length < planned.length) this.reloadAfterLeaving = true;
+      if (tasks.length === 0) {
+        failed = [];
+        break;
+      }
+      this.log.info({ units: names.length, tasks: tasks.length, attempt }, "leaving the cluster: stopping and unloading units");
+      const results = await executeTasks(tasks, this.systemd, this.files, this.log, () => {}, { fenced: this.fenced });
+      const failedNow = new Set(results.flatMap((r) => (r.error && "unit" in r.task ? [r.task.unit] : [])));
+      for (const name of names) {
+        if (failedNow.has(name)) continue;
+        this.reached.delete(name);
+        this.status.delete(name);
+        this.removed.add(name);
+      }
+      failed = [...failedNow].sort();
+      if (failed.length === 0) break;
+    }
+    await this.untrack([...this.pathToName.values()]);
+    // No AtMostOnce unit is left here: the fence's timer would only fire later for nothing.
+    this.fence.wanted = false;
+    await this.fence.disarm();
+    return { units, failed };
+  }
+
+  /** Removes the machine's registration (see unloadAll, which comes first). */
+  async release(): Promise<boolean> {
+    return this.lease.release();
+  }
+
+  /** After leaving: systemd reloads, so that it forgets the unit files unloadAll removed. */
+  async afterLeaving(): Promise<void> {
+    if (!this.reloadAfterLeaving) return;
+    this.reloadAfterLeaving = false;
+    await this.systemd.reload().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, "daemon-reload after leaving failed"));
   }
 
   /** Registers the machine unless it holds a lease (joining a registration in flight). */

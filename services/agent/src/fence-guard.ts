@@ -58,6 +58,19 @@ export class FenceGuard {
   }
 
   /**
+   * The machine leaves the cluster: stops the fence's timer and target (no AtMostOnce unit is
+   * left, and none starts until an agent arms it again). Never throws: what cannot be stopped
+   * fires later for nothing.
+   */
+  async disarm(): Promise<void> {
+    this.wanted = false;
+    this.state = lapsed(this.state);
+    for (const unit of [FENCE_TIMER, FENCE_TARGET]) {
+      await this.systemd.stopUnit(unit, REARM_TIMEOUT_MS).catch((err: unknown) => this.log.warn({ unit, err: (err as Error).message }, "at-most-once fence not stopped"));
+    }
+  }
+
+  /**
    * After a renewal: re-arms the fence when the machine has AtMostOnce units and the renewal
    * came back within R. Resolves true when it was re-armed after a gap (systemd may have
    * stopped the AtMostOnce units meanwhile). Never throws: a failed re-arm counts as a lapse.

@@ -7,10 +7,16 @@ export class GatewayRegistry extends RegistryConnection implements AgentRegistry
   /** A heartbeat's deadline: a hung one counts as failed in time for a retry to renew the lease. */
   heartbeatDeadlineMs = 3000;
 
-  async register(machine: Machine, ttlSeconds: number): Promise<string> {
-    const res = await unary(this.client.registerMachine.bind(this.client), { machine: machineToWire(machine), ttlSeconds: Math.ceil(ttlSeconds) });
+  async register(machine: Machine, ttlSeconds: number, instance: string): Promise<string> {
+    const res = await unary(this.client.registerMachine.bind(this.client), { machine: machineToWire(machine), ttlSeconds: Math.ceil(ttlSeconds), instance });
     this.observe(res.revision);
     return res.leaseId;
+  }
+
+  async unregister(machineId: string, leaseId: string): Promise<boolean> {
+    const res = await unary(this.client.unregisterMachine.bind(this.client), { machineId, leaseId }, { deadlineMs: 5000 });
+    this.observe(res.revision);
+    return res.unregistered;
   }
 
   async heartbeat(machineId: string, leaseId: string): Promise<boolean> {

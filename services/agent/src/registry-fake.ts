@@ -1,6 +1,7 @@
 // An in-memory AgentRegistry for tests of the agent: a schedule the test sets, leases the
 // test can expire, calls the test can fail or hold, and the states the agent reported.
 import type { Machine, Unit, UnitState } from "@fleet/domain";
+import { FleetError } from "@fleet/wire";
 import type { AgentRegistry } from "./agent.js";
 
 export class FakeAgentRegistry implements AgentRegistry {
@@ -12,15 +13,29 @@ export class FakeAgentRegistry implements AgentRegistry {
   /** Every report's states, in order. */
   readonly reports: UnitState[][] = [];
   registrations = 0;
+  /** Registrations asked for, refused ones included. */
+  registrationAttempts = 0;
   heartbeats = 0;
   /** While set, every call fails with it, as with no gateway or etcd reachable (UNAVAILABLE). */
   failure: Error | undefined;
   /** Runs inside each call before it answers (e.g. to hold it, or to let the test clock run). */
-  delay: (call: "register" | "heartbeat" | "schedule" | "report") => Promise<void> | void = () => {};
+  delay: (call: "register" | "heartbeat" | "unregister" | "schedule" | "report") => Promise<void> | void = () => {};
   private lease = "";
 
-  async register(_machine: Machine): Promise<string> {
+  /** Another machine's agent (this instance) holds the machine id: a registration by any other
+   * instance is refused, as the gateway refuses a duplicate machine id. */
+  heldBy: string | undefined;
+  /** The instance of the last registration, and every unregister call. */
+  instance: string | undefined;
+  readonly unregistered: string[] = [];
+
+  async register(_machine: Machine, _ttlSeconds: number, instance: string): Promise<string> {
+    this.registrationAttempts++;
     await this.enter("register");
+    if (this.heldBy !== undefined && this.heldBy !== instance) {
+      throw new FleetError("already-exists", `machine id ${_machine.id} is already registered by another machine (10.0.0.99)`);
+    }
+    this.instance = instance;
     this.registrations++;
     this.lease = `lease-${this.registrations}`;
     this.states.clear();
@@ -31,6 +46,14 @@ export class FakeAgentRegistry implements AgentRegistry {
     await this.enter("heartbeat");
     this.heartbeats++;
     return leaseId === this.lease;
+  }
+
+  async unregister(_machineId: string, leaseId: string): Promise<boolean> {
+    await this.enter("unregister");
+    this.unregistered.push(leaseId);
+    if (leaseId !== this.lease) return false;
+    this.expireLease();
+    return true;
   }
 
   async schedule(): Promise<{ units: Unit[]; machine?: Machine }> {
@@ -52,7 +75,7 @@ export class FakeAgentRegistry implements AgentRegistry {
     this.states.clear();
   }
 
-  private async enter(call: "register" | "heartbeat" | "schedule" | "report"): Promise<void> {
+  private async enter(call: "register" | "heartbeat" | "unregister" | "schedule" | "report"): Promise<void> {
     await this.delay(call);
     if (this.failure) throw this.failure;
   }

@@ -227,6 +227,25 @@ export class DbusUnitManager implements UnitManager {
     this.listeners.push(listener);
   }
 
+  /**
+   * The job systemd runs for unit `name` if that unit is the caller's (its InvocationID is the
+   * INVOCATION_ID systemd gave the caller's process): the job's type ("stop", "restart", ...),
+   * null when it has none, undefined when the unit is not the caller's (another systemd's unit of
+   * that name, seen through a shared bus, or a later invocation). Throws when systemd cannot say.
+   */
+  async unitJob(name: string, invocationId: string): Promise<string | null | undefined> {
+    const [path] = (await this.managerCall("GetUnit", "s", [name], { urgent: true })) as [string];
+    const get = async (objectPath: string, iface: string, property: string): Promise<unknown> => {
+      const [v] = (await this.call(DEST, objectPath, "org.freedesktop.DBus.Properties", "Get", "ss", [iface, property], { urgent: true })) as [dbus.Variant];
+      return v.value;
+    };
+    const id = (await get(path, UNIT_IFACE, "InvocationID")) as Uint8Array;
+    if (Buffer.from(id).toString("hex") !== invocationId.toLowerCase()) return undefined;
+    const [jobId, jobPath] = (await get(path, UNIT_IFACE, "Job")) as [number, string];
+    if (!jobId) return null;
+    return (await get(jobPath, "org.freedesktop.systemd1.Job", "JobType")) as string;
+  }
+
   close(): void {
     this.bus.disconnect();
   }

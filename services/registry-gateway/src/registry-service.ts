@@ -190,10 +190,11 @@ export function registryService(
         if (ctx.deadline && ctx.deadline.getTime() <= Date.now()) {
           throw new FleetError("deadline-exceeded", "registration waited in line past its deadline; nothing was written", "not-applied");
         }
-        return registry.registerMachine(machineFromWire(machine), req.ttlSeconds);
+        return registry.registerMachine(machineFromWire(machine), req.ttlSeconds, req.instance ?? "");
       });
       return { leaseId, revision };
     }),
+    unregisterMachine: unaryHandler(log, "UnregisterMachine", async (req) => registry.unregisterMachine(req.machineId, req.leaseId)),
     setMachineMetadata: unaryHandler(log, "SetMachineMetadata", async (req) => ({
       revision: await registry.setMachineMetadata(req.machineId, req.set, req.remove),
     })),

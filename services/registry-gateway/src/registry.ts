@@ -1,7 +1,7 @@
 // The registry's operations over etcd: validated writes as transactions, reads from the watch
 // cache. Errors are FleetErrors with messages for users.
 import type { ICompare, IRequestOp } from "etcd3";
-import { FleetError, type Logger } from "@fleet/wire";
+import { FleetError, isFleetError, type Logger } from "@fleet/wire";
 import {
   parseUnitName,
   unitHash,
@@ -17,6 +17,7 @@ import {
 } from "@fleet/domain";
 import type { EtcdStore } from "./etcd-store.js";
 import type { Keys } from "./keys.js";
+import { decideRegistration, registrationOf } from "./machine-registration.js";
 import { decodeUnit, type EngineStatusRecord, type RegistryCache } from "./registry-cache.js";
 
 /** etcd's default --max-txn-ops is 128: larger batches are split, each part fenced alike. */
@@ -244,32 +245,73 @@ export class Registry {
     return res.revision;
   }
 
-  async registerMachine(machine: Machine, ttlSeconds: number): Promise<{ leaseId: string; revision: number }> {
+  /**
+   * Registers the machine under a new lease, unless another machine holds its id (see
+   * machine-registration.ts): the machine key is created only if absent; when it exists, what it
+   * holds decides: the agent's own registration (the same instance) is replaced, compared on the
+   * lease it is under; another machine's refuses the registration (ALREADY_EXISTS) and revokes
+   * the lease just granted. A write that lost a race is decided again from what etcd then holds.
+   */
+  async registerMachine(machine: Machine, ttlSeconds: number, instance = ""): Promise<{ leaseId: string; revision: number }> {
     assertMachineId(machine.id);
     if (!(ttlSeconds >= 1 && ttlSeconds <= 3600)) throw new FleetError("invalid-argument", "ttl must be between 1 and 3600 seconds");
-    const previous = this.cache.machines.get(machine.id)?.lease;
+    if (instance.length > 128) throw new FleetError("invalid-argument", "instance is longer than 128 characters");
+    const key = this.keys.machine(machine.id);
+    const record = { publicIp: machine.publicIp, metadata: machine.metadata, agentEndpoint: machine.agentEndpoint ?? "", ...(instance ? { instance } : {}) };
     // One LeaseGrant per registration: never re-sent after an attempt that may have reached etcd.
     const leaseId = await this.store.grantLease(Math.ceil(ttlSeconds));
-    const record = { publicIp: machine.publicIp, metadata: machine.metadata, agentEndpoint: machine.agentEndpoint ?? "" };
-    const key = this.keys.machine(machine.id);
-    let res: Awaited<ReturnType<EtcdStore["txn"]>>;
     try {
-      // The same put under the same lease: safe to re-send. prev_kv names the lease it replaced.
-      res = await this.store.txn({ success: [{ request_put: { ...put(key, record, leaseId).request_put, prev_kv: true } }] }, "txn-idempotent");
+      let guard = created(key, 0);
+      let replacing: string | undefined;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        // Safe to re-send: a second attempt after an applied first fails its compare and finds
+        // the key under this very lease.
+        const res = await this.store.txn(
+          { compare: [guard], success: [{ request_put: { ...put(key, record, leaseId).request_put, prev_kv: true } }], failure: [{ request_range: { key: b(key) } }] },
+          "txn-idempotent",
+        );
+        const held = res.succeeded ? undefined : res.response.responses[0]?.response_range?.kvs[0];
+        if (res.succeeded || (held !== undefined && String(held.lease) === leaseId)) {
+          // The replaced lease still holds the unit states of the previous registration: drop
+          // them, the agent reports afresh under its new lease.
+          const replaced = res.response.responses[0]?.response_put?.prev_kv?.lease;
+          for (const old of new Set([replacing, replaced === undefined ? undefined : String(replaced)])) {
+            if (old && old !== "0" && old !== leaseId) await this.store.revokeLease(old);
+          }
+          return { leaseId, revision: res.revision };
+        }
+        const existing = held ? registrationOf(held.value.toString(), String(held.lease)) : undefined;
+        const decision = decideRegistration(existing, { machineId: machine.id, instance, publicIp: machine.publicIp });
+        if (decision.kind === "refuse") {
+          this.log.warn({ machine: machine.id, publicIp: machine.publicIp, heldBy: existing?.publicIp }, "registration refused: another machine holds this machine id");
+          throw new FleetError("already-exists", decision.message);
+        }
+        guard = decision.kind === "create" ? created(key, 0) : leased(key, decision.lease);
+        replacing = decision.kind === "replace" ? decision.lease : undefined;
+      }
+      throw new FleetError("unavailable", `machine ${machine.id} kept being registered by someone else meanwhile; try again`);
     } catch (err) {
       // The agent never hears of this lease: revoke it rather than leave it to lapse.
-      this.log.warn({ machine: machine.id, lease: leaseId, err: (err as Error).message }, "registration failed; revoking its lease");
+      if (!isFleetError(err, "already-exists")) this.log.warn({ machine: machine.id, lease: leaseId, err: (err as Error).message }, "registration failed; revoking its lease");
       await this.store.revokeLease(leaseId);
       throw err;
     }
-    // The old lease still holds the unit states of the previous registration: drop them, the
-    // agent reports afresh under its new lease. The lease etcd replaced and the one the cache
-    // knew (they differ when a retried put replaced its own first attempt).
-    const replaced = res.response.responses[0]?.response_put?.prev_kv?.lease;
-    for (const old of new Set([previous, replaced === undefined ? undefined : String(replaced)])) {
-      if (old && old !== "0" && old !== leaseId) await this.store.revokeLease(old);
-    }
-    return { leaseId, revision: res.revision };
+  }
+
+  /**
+   * Takes the machine out of the cluster at once (its agent stops): deletes its key if it is
+   * registered under this lease, then revokes the lease, and with it the unit states under it.
+   * Another agent's registration of the same id is left alone. Safe to re-send.
+   */
+  async unregisterMachine(machineId: string, leaseId: string): Promise<{ revision: number; unregistered: boolean }> {
+    assertMachineId(machineId);
+    if (!/^\d+$/.test(leaseId)) throw new FleetError("invalid-argument", `invalid lease id "${leaseId}"`);
+    const key = this.keys.machine(machineId);
+    const res = await this.store.txn({ compare: [leased(key, leaseId)], success: [del(key)], failure: [{ request_range: { key: b(key) } }] }, "txn-idempotent");
+    // A re-sent attempt after an applied one finds no key: unregistered all the same.
+    const unregistered = res.succeeded || res.response.responses[0]?.response_range?.kvs[0] === undefined;
+    await this.store.revokeLease(leaseId);
+    return { revision: res.revision, unregistered };
   }
 
   /** Sets and removes metadata keys of a machine; kept apart from its registration. */
