@@ -126,3 +126,22 @@ describe("a machine id another machine holds", () => {
     expect(h.registry.instance).toBe("instance-a");
   });
 });
+
+describe("a reload that changes the machine (SIGHUP: metadata, public IP)", () => {
+  it("registers it again under the same instance, replacing its own registration, and reports its units again", async () => {
+    h = agentHarness({ instance: "instance-a" });
+    h.registry.units = [makeUnit("a.service", "launched")];
+    await h.agent.reconcile("start");
+    await settle();
+    const before = h.agent.leaseId;
+    await h.agent.updateMachine({ ...TEST_MACHINE, metadata: { disk: "ssd" } });
+    await settle();
+    expect(h.registry.registrations).toBe(2);
+    expect(h.registry.registered?.metadata).toEqual({ disk: "ssd" });
+    expect(h.registry.instance).toBe("instance-a");
+    expect(h.agent.leaseId).not.toBe(before);
+    // The new lease holds the unit's state again; the unit itself was not touched.
+    expect(h.registry.states.get("a.service")).toMatchObject({ activeState: "active", currentState: "launched" });
+    expect(h.systemd.calls.filter((c) => c === "start a.service")).toHaveLength(1);
+  });
+});

@@ -28,6 +28,8 @@ export class FakeAgentRegistry implements AgentRegistry {
   /** The instance of the last registration, and every unregister call. */
   instance: string | undefined;
   readonly unregistered: string[] = [];
+  /** The machine as last registered. */
+  registered: Machine | undefined;
 
   async register(_machine: Machine, _ttlSeconds: number, instance: string): Promise<string> {
     this.registrationAttempts++;
@@ -36,6 +38,7 @@ export class FakeAgentRegistry implements AgentRegistry {
       throw new FleetError("already-exists", `machine id ${_machine.id} is already registered by another machine (10.0.0.99)`);
     }
     this.instance = instance;
+    this.registered = _machine;
     this.registrations++;
     this.lease = `lease-${this.registrations}`;
     this.states.clear();
