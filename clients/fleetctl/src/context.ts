@@ -4,7 +4,7 @@
 import { outcomeUnknownError } from "@fleet/wire/fleet-client";
 import type { FleetApi } from "./fleet-api.js";
 import type { MachineDirectory } from "./machine-directory.js";
-import type { SshSettings } from "./ssh.js";
+import type { SshSettings, SshTarget } from "./ssh.js";
 
 export interface Output {
   /** Writes text to stdout as is. */
@@ -23,8 +23,19 @@ export interface Clock {
   sleep(ms: number): Promise<void>;
 }
 
+/** How an ssh ended: its exit code (the remote command's, or 255 for ssh's own failure) and
+ * ssh's own messages (its -E log; not the remote command's output). */
+export interface SshRun {
+  readonly code: number;
+  readonly log: string;
+}
+
 /** Other programs fleetctl runs: ssh, and the terminal's streams and signals. */
 export interface Processes {
+  /** Runs ssh (sshArgv) with this terminal's stdin/stdout/stderr and its own messages captured;
+   * a host the known-hosts file does not have is asked about as fleet did (stdin), then ssh
+   * runs again. */
+  ssh(settings: SshSettings, target: SshTarget): Promise<SshRun>;
   /** Runs argv with this terminal's stdin/stdout/stderr; resolves to its exit code (127 when it cannot start). */
   run(argv: readonly string[]): Promise<number>;
   /** Copies stdin to the unix socket and the socket to stdout until either side ends (fd-forward). */

@@ -5,6 +5,7 @@ import { runFleetctl, type ConnectOptions, type FleetctlDeps } from "./cli.js";
 import type { Endpoint } from "./endpoint.js";
 import { FakeFleetApi, type FakeFleetApiOptions } from "./fake-fleet-api.js";
 import type { UnitView } from "./fleet-api.js";
+import { sshArgv } from "./ssh.js";
 
 export const m1: Machine = { id: "113f16a7b9c34d5e8f0a1b2c3d4e5f60", publicIp: "10.0.0.3", metadata: { region: "us-west" } };
 export const m2: Machine = { id: "9a8b7c6d5e4f30211203405060708090", publicIp: "10.0.0.4", metadata: {} };
@@ -34,7 +35,9 @@ export function withoutLogTimes(run: Run): Run {
   return { ...run, stderr: run.stderr.replace(/^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2} /gm, "<time> ") };
 }
 
-export function setup(options: FakeFleetApiOptions & { files?: Record<string, string>; env?: Record<string, string>; exitCodes?: number[] } = {}) {
+/** exitCodes: of each program run, in turn (0 after them); sshLogs: what each ssh said of its
+ * own (its -E log), in turn. */
+export function setup(options: FakeFleetApiOptions & { files?: Record<string, string>; env?: Record<string, string>; exitCodes?: number[]; sshLogs?: string[] } = {}) {
   const api = new FakeFleetApi({ machines: [m1, m2], ...options });
   const files = options.files ?? {};
   const connections: { endpoint: Endpoint; timeoutMs: number; options: ConnectOptions }[] = [];
@@ -44,6 +47,7 @@ export function setup(options: FakeFleetApiOptions & { files?: Record<string, st
   const tunnels: { tunnel: string; target: string; closed: boolean }[] = [];
   const interrupts: (() => void)[] = [];
   const exitCodes = [...(options.exitCodes ?? [])];
+  const sshLogs = [...(options.sshLogs ?? [])];
   let now = 0;
   const run = async (...argv: string[]): Promise<Run> => {
     const stdout: string[] = [];
@@ -56,6 +60,10 @@ export function setup(options: FakeFleetApiOptions & { files?: Record<string, st
         run: async (argv) => {
           ran.push([...argv]);
           return exitCodes.shift() ?? 0;
+        },
+        ssh: async (settings, target) => {
+          ran.push(sshArgv(settings, target));
+          return { code: exitCodes.shift() ?? 0, log: sshLogs.shift() ?? "" };
         },
         forward: async (socket) => void forwarded.push(socket),
         onInterrupt: (handler) => {

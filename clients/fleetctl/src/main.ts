@@ -47,6 +47,7 @@ const deps: FleetctlDeps = {
   },
   processes: {
     run: async (argv) => (await import("./node-processes.js")).nodeProcesses.run(argv),
+    ssh: async (settings, target) => (await import("./node-processes.js")).nodeProcesses.ssh(settings, target),
     forward: async (socketPath) => (await import("./node-processes.js")).nodeProcesses.forward(socketPath),
     onInterrupt(handler) {
       process.on("SIGINT", handler);

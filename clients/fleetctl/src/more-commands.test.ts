@@ -6,7 +6,9 @@ import { existing, GLOBAL, HELLO, m1, m2, setup, unitOf, withoutLogTimes } from 
 
 const ON_M1 = "on 113f16a7.../10.0.0.3";
 const running = (name: string, text = HELLO) => existing(name, text, { desired: "launched", currentState: "launched", machineId: m1.id });
-const SSH_TO_M1 = ["ssh", "-o", "ConnectTimeout=10", "-o", "StrictHostKeyChecking=ask", "-o", "UserKnownHostsFile=~/.fleetctl/known_hosts", "-p", "22", "-l", "core"];
+/** ssh's options with fleet's host key checking against `file` (ssh.ts). */
+const checked = (file: string) => ["-o", "ConnectTimeout=10", "-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${file}`, "-o", "GlobalKnownHostsFile=/dev/null", "-o", "FingerprintHash=md5"];
+const SSH_TO_M1 = ["ssh", ...checked("~/.fleetctl/known_hosts"), "-p", "22", "-l", "core"];
 
 describe("restart", () => {
   it("stops and starts each unit in turn, waiting for each", async () => {
@@ -112,7 +114,7 @@ describe("status", () => {
     const { run, ran } = setup({ units: [running("a@x.service")], noAgentAccess: true, exitCodes: [3] });
     expect((await run("status", "--ssh-port=2222", "a@x.service")).code).toBe(3);
     expect(ran).toEqual([
-      ["ssh", "-o", "ConnectTimeout=10", "-o", "StrictHostKeyChecking=ask", "-o", "UserKnownHostsFile=~/.fleetctl/known_hosts", "-p", "2222", "-l", "core", "-T", "10.0.0.3", "--", "systemctl status -l a@x.service"],
+      ["ssh", ...checked("~/.fleetctl/known_hosts"), "-p", "2222", "-l", "core", "-T", "10.0.0.3", "--", "systemctl status -l a@x.service"],
     ]);
   });
 });
@@ -162,14 +164,19 @@ describe("ssh", () => {
     const r = await run("--ssh-username=admin", "--tunnel=bastion", "--strict-host-key-checking=false", "ssh", "-A", "--ssh-port=2200", "--unit", "a", "--", "ls", "-la");
     expect(r.code).toBe(7);
     expect(ran).toEqual([
-      ["ssh", "-o", "ConnectTimeout=10", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-p", "2200", "-l", "admin", "-A", "-J", "admin@bastion", "-T", "10.0.0.3", "--", "ls -la"],
+      [
+        "ssh", "-o", "ConnectTimeout=10", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "GlobalKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+        "-p", "2200", "-l", "admin", "-A",
+        "-o", "ProxyCommand=ssh -o ConnectTimeout=10 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null -o LogLevel=ERROR -p 22 -l admin -W '[%h]:%p' bastion",
+        "-T", "10.0.0.3", "--", "ls -la",
+      ],
     ]);
   });
 
   it("takes FLEETCTL_SSH_USERNAME and --known-hosts-file", async () => {
     const { run, ran } = setup({ env: { FLEETCTL_SSH_USERNAME: "ops" } });
     await run("--known-hosts-file=/tmp/kh", "ssh", "--machine", "113f");
-    expect(ran[0]).toEqual(["ssh", "-o", "ConnectTimeout=10", "-o", "StrictHostKeyChecking=ask", "-o", "UserKnownHostsFile=/tmp/kh", "-p", "22", "-l", "ops", "-t", "10.0.0.3"]);
+    expect(ran[0]).toEqual(["ssh", ...checked("/tmp/kh"), "-p", "22", "-l", "ops", "-t", "10.0.0.3"]);
   });
 
   it("explains what it cannot resolve", async () => {

@@ -4,19 +4,51 @@ import { isGlobalUnit } from "@fleet/domain";
 import { boolFlag, numberFlag, stringFlag, type FlagSpec } from "./argv.js";
 import type { Command } from "./command.js";
 import { errorMessage, warn, type CommandContext } from "./context.js";
-import { sshArgv } from "./ssh.js";
+import { beforeSession, failureError, failureHint, failureNotice, readSshLog } from "./ssh-log.js";
+import type { SshTarget } from "./ssh.js";
 import { unitNameOfArg } from "./unit-args.js";
 
 export const SSH_PORT_FLAG: FlagSpec = { name: "ssh-port", kind: "int", default: 22, usage: "Connect to remote hosts over SSH using this TCP port." };
 
-/** Runs a command line on the machine over ssh; its exit code, or 1 when the machine has no address. */
+/**
+ * Runs ssh and tells its own failures as fleet's fleetctl did: `fleetctl ssh` says "Failed
+ * building SSH client: ..." (exit 1) when it could not connect, "Failed running command over
+ * SSH: ..." (exit 255) when the connection broke; status and journal say "Unable to SSH to
+ * remote host: ..." (exit 255). Otherwise the remote command's exit code.
+ */
+async function runSsh(ctx: CommandContext, target: SshTarget, caller: "ssh" | "remote-command"): Promise<number> {
+  const run = await ctx.processes.ssh(ctx.ssh, target);
+  const read = readSshLog(run.log, run.code);
+  for (const line of read.passOn) warn(ctx, line);
+  const failure = read.failure;
+  if (!failure) return run.code;
+  ctx.output.stderr(failureNotice(failure));
+  const building = beforeSession(failure);
+  if (caller === "remote-command") warn(ctx, `Unable to SSH to remote host: ${failureError(failure)}`);
+  else warn(ctx, `${building ? "Failed building SSH client" : "Failed running command over SSH"}: ${failureError(failure)}`);
+  ctx.output.stderr(failureHint(failure));
+  return caller === "ssh" && building ? 1 : 255;
+}
+
+/** This machine's id (/etc/machine-id), if fleetctl runs on a machine. */
+async function localMachineId(ctx: CommandContext): Promise<string | undefined> {
+  try {
+    return (await ctx.files.readFile("/etc/machine-id"))?.trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs a command line on the machine: here when it is this machine (fleet's
+ * IsLocalMachineID), else over ssh; its exit code, or 1 when the machine has no address. */
 export async function runOnMachine(ctx: CommandContext, machineId: string, command: string, port: number): Promise<number> {
+  if (machineId !== "" && (await localMachineId(ctx)) === machineId) return ctx.processes.run(["/bin/sh", "-c", command]);
   const machine = await ctx.machines.lookup(machineId);
   if (!machine?.publicIp) {
     warn(ctx, `Error getting machine IP: machine ${machineId} is not known`);
     return 1;
   }
-  return ctx.processes.run(sshArgv(ctx.ssh, { host: machine.publicIp, port, forwardAgent: false, tty: false, command }));
+  return runSsh(ctx, { host: machine.publicIp, port, forwardAgent: false, tty: false, command }, "remote-command");
 }
 
 type Lookup = { ok: true; address: string } | { ok: false; error: string };
@@ -109,7 +141,7 @@ This command does not work with global units.`,
     }
     const command = rest.join(" ");
     const port = numberFlag(flags, "ssh-port");
-    return ctx.processes.run(sshArgv(ctx.ssh, { host: found.address, port, forwardAgent: boolFlag(flags, "forward-agent"), tty: command === "", command }));
+    return runSsh(ctx, { host: found.address, port, forwardAgent: boolFlag(flags, "forward-agent"), tty: command === "", command }, "ssh");
   },
 };
 

@@ -101,7 +101,7 @@ function context(api: FakeFleetApi) {
     api,
     output: { stdout: (t) => void stdout.push(t), stderr: (t) => void stderr.push(t) },
     files: { readFile: async () => undefined },
-    processes: { run: async () => 0, forward: async () => {}, onInterrupt: () => () => {} },
+    processes: { run: async () => 0, ssh: async () => ({ code: 0, log: "" }), forward: async () => {}, onInterrupt: () => () => {} },
     ssh: { username: "core", timeoutS: 10, strictHostKeyChecking: true, knownHostsFile: "", tunnel: "" },
     clock: {
       now: () => now,

@@ -10,7 +10,10 @@ import { partitionMachine, healPartition, type PartitionRecord } from "./partiti
 import { partitionChainName } from "./partition-rules.js";
 import { freePort, freePorts, splitHostPort, waitForTcp } from "./ports.js";
 import { isAlive, signal, sleep, spawnLogged, terminate, waitFor, waitForExit, logTail, WaitAborted } from "./proc.js";
-import { validateName, DEFAULT_BASE_DIR } from "./machine-spec.js";
+import { validateName, machinePublicIp, DEFAULT_BASE_DIR } from "./machine-spec.js";
+import { claimAddressBlock, releaseAddressBlock, DEFAULT_ADDRESS_BLOCK } from "./address-blocks.js";
+import { clusterPublicKey, missingSshTools, portFreeOn, sandboxSshPort, startClusterSsh, stopClusterSsh, trustHostKey } from "./ssh.js";
+import { forgetHostCommand } from "./ssh-spec.js";
 import {
   bootMachine,
   containerPid1,
@@ -21,6 +24,7 @@ import {
   machineRunning,
   stopMachine,
   waitMachineReady,
+  type CreateMachineOptions,
   type ExecResult,
   type MachineRecord,
 } from "./machine.js";
@@ -114,6 +118,13 @@ export async function startCluster(o: ClusterOptions): Promise<ClusterHandle> {
     log(`cleaning up leftovers of a previous run in ${stateDir}`);
     await stopCluster(existing, { removeState: true });
   }
+  // Machines' addresses of their own, even with other clusters up (address-blocks.ts), where
+  // their sshd can listen.
+  const missingSsh = missingSshTools();
+  const sshPort = missingSsh.length === 0 ? await sandboxSshPort() : undefined;
+  const addressBlock = await claimAddressBlock(stateDir, cluster, {
+    ...(sshPort !== undefined ? { usable: (b: string) => portFreeOn(o.machines.map((_, i) => machinePublicIp(i + 1, b)), sshPort) } : {}),
+  });
   const state: ClusterState = {
     version: 1,
     cluster,
@@ -124,6 +135,7 @@ export async function startCluster(o: ClusterOptions): Promise<ClusterHandle> {
     status: "starting",
     agentTtlSeconds: o.agentTtlSeconds ?? 5,
     reconcileIntervalSeconds: o.reconcileIntervalSeconds ?? 5,
+    addressBlock,
     endpoints: {},
     components: [],
     machines: [],
@@ -228,19 +240,28 @@ export async function startCluster(o: ClusterOptions): Promise<ClusterHandle> {
     state.endpoints.apiHttp = `http://${apiHttp}`;
     writeState(state);
 
+    if (sshPort !== undefined) {
+      state.ssh = await startClusterSsh({ stateDir, port: sshPort, detached });
+      writeState(state);
+      if (sshPort !== 22) log(`port 22 is taken on every address (a host sshd on all addresses?): the machines' sshd listens on ${sshPort}`);
+    } else {
+      log(`no ssh on the machines: ${missingSsh.join(", ")} missing (scripts/install.sh installs openssh-server)`);
+    }
+
     log(`booting ${o.machines.length} machine(s)`);
     const tBoot = Date.now();
     o.machines.forEach((spec, i) => {
-      state.machines.push(
-        createMachineFs({
-          name: spec.name,
-          index: i + 1,
-          cluster,
-          clusterDir: stateDir,
-          metadata: spec.metadata ?? {},
-          agent: { gatewayEndpoint: gateway, natsServers: nats.url, agentTtlSeconds: state.agentTtlSeconds, verbosity: "info" },
-        }),
-      );
+      const m = createMachineFs({
+        name: spec.name,
+        index: i + 1,
+        addressBlock,
+        cluster,
+        clusterDir: stateDir,
+        metadata: spec.metadata ?? {},
+        ...machineServices(state),
+      });
+      if (state.ssh && m.sshHostKey) trustHostKey(state.ssh, m.publicIp, m.sshHostKey);
+      state.machines.push(m);
     });
     for (const m of state.machines) await bootMachine(m, { detached, repoRoot: root });
     writeState(state);
@@ -261,6 +282,22 @@ export async function startCluster(o: ClusterOptions): Promise<ClusterHandle> {
     }
     throw e;
   }
+}
+
+/** What every machine of the cluster runs besides systemd: the agent (with the cluster's
+ * gateways, NATS and agent_ttl) and, when the cluster has ssh, sshd for its user and key. */
+function machineServices(state: ClusterState): Pick<CreateMachineOptions, "agent" | "ssh"> {
+  const nats = state.endpoints.nats;
+  if (!nats) throw new Error(`cluster ${state.cluster} has no NATS endpoint in its state`);
+  return {
+    agent: {
+      gatewayEndpoint: gatewayEndpoints(state).join(","),
+      natsServers: nats,
+      agentTtlSeconds: state.agentTtlSeconds,
+      verbosity: "info",
+    },
+    ...(state.ssh ? { ssh: { port: state.ssh.port, user: state.ssh.user, authorizedKey: clusterPublicKey(state.ssh) } } : {}),
+  };
 }
 
 /** Ready = etcd healthy / the listen port accepts TCP / (engines) still alive after 0.5 s. */
@@ -369,6 +406,12 @@ export async function stopCluster(state: ClusterState, o: { removeState?: boolea
   await stopGroup(state.components.filter((c) => c.kind === "api" || c.kind === "engine"));
   await stopGroup(state.components.filter((c) => c.kind === "registry-gateway"));
   await stopGroup(state.components.filter((c) => c.kind === "nats" || c.kind === "etcd"));
+  if (state.ssh) {
+    const was = isAlive({ pid: state.ssh.agentPid, startTime: state.ssh.agentStartTime });
+    if (!(await stopClusterSsh(state.ssh))) report.errors.push(`ssh-agent (pid ${state.ssh.agentPid}) did not exit`);
+    else (was ? report.stopped : report.alreadyDead).push("ssh-agent");
+  }
+  if (report.errors.length === 0 && state.addressBlock) releaseAddressBlock(state.stateDir, state.addressBlock);
   if (o.removeState && report.errors.length === 0) rmSync(state.stateDir, { recursive: true, force: true });
   return report;
 }
@@ -451,6 +494,51 @@ export class ClusterHandle {
     await waitMachineReady(m, timeoutMs);
     writeState(this.state);
     return partitionMs === undefined ? {} : { partitionMs };
+  }
+
+  /** Adds a machine to the running cluster: the next free address, a new filesystem and
+   * machine id, the agent and sshd like the others (its host key trusted in the cluster's
+   * known_hosts). Resolves once its agent has registered. detached: it outlives this process. */
+  async addMachine(spec: ClusterMachineSpec, o: { detached?: boolean; timeoutMs?: number } = {}): Promise<MachineRecord> {
+    const state = this.reload().state;
+    validateName("machine", spec.name);
+    if (state.machines.some((m) => m.name === spec.name)) throw new Error(`machine ${spec.name} is already in cluster ${state.cluster}`);
+    if (isComponentName(spec.name)) throw new Error(`machine name ${spec.name} is taken by a component (etcd[-N], nats, registry-gateway[-N], engine[-N], api): choose another`);
+    const index = Math.max(0, ...state.machines.map((m) => m.index)) + 1;
+    const address = machinePublicIp(index, state.addressBlock);
+    if (state.ssh && !(await portFreeOn([address], state.ssh.port))) throw new Error(`port ${state.ssh.port} is taken on ${address}: machine ${spec.name}'s sshd could not listen there`);
+    const m = createMachineFs({ name: spec.name, index, addressBlock: state.addressBlock ?? DEFAULT_ADDRESS_BLOCK, cluster: state.cluster, clusterDir: state.stateDir, metadata: spec.metadata ?? {}, ...machineServices(state) });
+    if (state.ssh && m.sshHostKey) trustHostKey(state.ssh, m.publicIp, m.sshHostKey);
+    state.machines.push(m);
+    writeState(state);
+    await bootMachine(m, { detached: o.detached ?? state.detached, repoRoot: state.repoRoot });
+    writeState(state);
+    await waitMachineReady(m, o.timeoutMs ?? 60_000);
+    writeState(state);
+    await waitRegistered(state, o.timeoutMs ?? 60_000, [spec.name]);
+    return m;
+  }
+
+  /**
+   * Reinstalls a machine: powers it off (a partitioned one is killed: it could not shut down
+   * cleanly), then boots a fresh filesystem on the same name, address and metadata, with a new
+   * machine id and a new ssh host key. To fleet it is a new machine; to ssh its host key has
+   * changed: the cluster's known_hosts keeps the old key on purpose (see forgetHostCommand).
+   * A partitioned machine stays partitioned. Resolves once the new machine id has registered.
+   */
+  async replaceMachine(name: string, o: { detached?: boolean; timeoutMs?: number; graceMs?: number } = {}): Promise<{ old: MachineRecord; machine: MachineRecord; forgetHost?: string }> {
+    const state = this.reload().state;
+    const old = { ...this.machine(name) };
+    if (this.partitionOf(name)) await killMachine(old);
+    else await stopMachine(old, o.graceMs ?? 20_000);
+    if (machineRunning(old)) throw new Error(`machine ${name} is still running; not replacing its filesystem`);
+    const fresh = createMachineFs({ name, index: old.index, addressBlock: state.addressBlock ?? DEFAULT_ADDRESS_BLOCK, cluster: state.cluster, clusterDir: state.stateDir, metadata: old.metadata, ...machineServices(state) });
+    state.machines = state.machines.map((m) => (m.name === name ? fresh : m));
+    writeState(state);
+    await this.restartMachine(name, o.timeoutMs ?? 60_000, { detached: o.detached ?? state.detached });
+    await waitRegistered(state, o.timeoutMs ?? 60_000, [name]);
+    const machine = this.machine(name);
+    return { old, machine, ...(state.ssh ? { forgetHost: forgetHostCommand(state.ssh.knownHostsFile, machine.publicIp, state.ssh.port) } : {}) };
   }
 
   /** Starts a killed component again: same command line, ports, environment and data (an

@@ -13,3 +13,6 @@ export * from "./partition-rules.js";
 export * from "./partition.js";
 export * from "./cluster.js";
 export * from "./fixtures.js";
+export * from "./ssh-spec.js";
+export * from "./ssh.js";
+export * from "./address-blocks.js";

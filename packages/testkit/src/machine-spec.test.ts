@@ -54,6 +54,7 @@ describe("machine layout", () => {
   it("gives loopback public IPs", () => {
     expect(machinePublicIp(1)).toBe("127.0.1.1");
     expect(machinePublicIp(12)).toBe("127.0.1.12");
+    expect(machinePublicIp(3, "127.0.7")).toBe("127.0.7.3");
     expect(() => machinePublicIp(0)).toThrow();
     expect(() => machinePublicIp(255)).toThrow();
   });

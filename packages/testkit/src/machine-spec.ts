@@ -28,7 +28,10 @@ export const MASKED_UNITS = [
   "systemd-pstore.service",
   "systemd-boot-update.service",
   "systemd-firstboot.service",
+  // Debian's sshd would listen on all addresses of the shared network namespace: machines run
+  // their own sshd.service on their own address instead (ssh-spec.ts).
   "ssh.service",
+  "ssh.socket",
   "cron.service",
   "apt-daily.timer",
   "apt-daily-upgrade.timer",
@@ -109,10 +112,12 @@ export function machinePaths(clusterDir: string, cluster: string, name: string):
   };
 }
 
-/** Public IP of the i-th machine (1-based): loopback, display only. */
-export function machinePublicIp(index: number): string {
+/** Public IP of the i-th machine (1-based) of a cluster whose address block is `block`
+ * (address-blocks.ts: 127.0.1 unless another cluster holds it): loopback, where the
+ * machine's agent and sshd listen. */
+export function machinePublicIp(index: number, block = "127.0.1"): string {
   if (!Number.isInteger(index) || index < 1 || index > 254) throw new Error(`machine index out of range: ${index}`);
-  return `127.0.1.${index}`;
+  return `${block}.${index}`;
 }
 
 export const AGENT_UNIT_PATH = "etc/systemd/system/fleet-agent.service";

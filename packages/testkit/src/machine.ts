@@ -23,6 +23,7 @@ import {
 } from "./machine-spec.js";
 import { childrenOf, isAlive, logTail, signal, sleep, spawnLogged, waitFor, waitForExit, WaitAborted, type ProcRef } from "./proc.js";
 import { repoRoot } from "./repo.js";
+import { installSshd } from "./ssh.js";
 
 export interface MachineRecord {
   name: string;
@@ -41,12 +42,16 @@ export interface MachineRecord {
   nspawnStartTime?: string;
   /** The container's systemd as a host PID, as of the last boot (containerPid1() is live). */
   pid1?: number;
+  /** sshd's host key ("ssh-ed25519 AAAA... root@<name>"), new with every fresh filesystem. */
+  sshHostKey?: string;
 }
 
 export interface CreateMachineOptions {
   name: string;
-  /** 1-based; gives the public IP 127.0.1.<index>. */
+  /** 1-based; gives the public IP <addressBlock>.<index>. */
   index: number;
+  /** The cluster's address block (address-blocks.ts); default 127.0.1. */
+  addressBlock?: string;
   cluster?: string;
   /** Machines live in <clusterDir>/<name>; default /var/tmp/fleet-dev/<cluster>. */
   clusterDir?: string;
@@ -54,6 +59,8 @@ export interface CreateMachineOptions {
   machineId?: string;
   /** Install and enable the fleet agent unit with this environment. */
   agent?: Omit<AgentEnv, "publicIp" | "metadata">;
+  /** Run sshd on the machine's address for this user, who logs in with this public key. */
+  ssh?: { port: number; user: string; authorizedKey: string };
 }
 
 function assertSafeDir(dir: string): void {
@@ -88,14 +95,15 @@ export function createMachineFs(o: CreateMachineOptions): MachineRecord {
   writeFileSync(join(B, "etc/machine-id"), machineId + "\n");
   symlinkSync("/lib/systemd/system/multi-user.target", join(B, "etc/systemd/system/default.target"));
   for (const u of MASKED_UNITS) symlinkSync("/dev/null", join(B, "etc/systemd/system", u));
-  const publicIp = machinePublicIp(o.index);
+  const publicIp = machinePublicIp(o.index, o.addressBlock);
   const metadata = o.metadata ?? {};
   if (o.agent) {
     writeFileSync(join(B, AGENT_UNIT_PATH), agentUnitText());
     writeFileSync(join(B, AGENT_ENV_PATH), agentEnvText({ ...o.agent, publicIp, metadata }));
     symlinkSync("/etc/systemd/system/fleet-agent.service", join(B, "etc/systemd/system/multi-user.target.wants/fleet-agent.service"));
   }
-  return { name: o.name, cluster, index: o.index, machineId, publicIp, metadata, ...p };
+  const sshHostKey = o.ssh ? installSshd(B, { ...o.ssh, address: publicIp, machineName: o.name }) : undefined;
+  return { name: o.name, cluster, index: o.index, machineId, publicIp, metadata, ...p, ...(sshHostKey ? { sshHostKey } : {}) };
 }
 
 export function nspawnRef(m: MachineRecord): ProcRef | undefined {

@@ -37,6 +37,23 @@ describe("clientEnv", () => {
       FLEET_DEV_STATE: "/var/tmp/fleet-dev/c",
     });
   });
+  it("hands fleetctl the cluster's ssh: its agent, fleet's user, its known_hosts", () => {
+    const s = {
+      ...state({ api: "127.0.0.1:1" }),
+      ssh: {
+        user: "core",
+        port: 22,
+        keyFile: "/s/ssh/id_ed25519",
+        knownHostsFile: "/s/ssh/known_hosts",
+        agentSocket: "/s/ssh/agent.sock",
+        agentPid: 1,
+        agentStartTime: "1",
+        agentLogFile: "/s/ssh/ssh-agent.log",
+      },
+    };
+    expect(clientEnv(s)).toMatchObject({ SSH_AUTH_SOCK: "/s/ssh/agent.sock", FLEETCTL_SSH_USERNAME: "core", FLEETCTL_KNOWN_HOSTS_FILE: "/s/ssh/known_hosts" });
+    expect(Object.keys(clientEnv(state({})))).not.toContain("SSH_AUTH_SOCK");
+  });
   it("reads state files written before the lists existed", () => {
     const s = state({ gateway: "127.0.0.1:2", etcd: "http://127.0.0.1:4" });
     expect(gatewayEndpoints(s)).toEqual(["127.0.0.1:2"]);

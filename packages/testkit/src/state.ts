@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { MachineRecord } from "./machine.js";
 import type { PartitionRecord } from "./partition.js";
 import { isAlive } from "./proc.js";
+import type { ClusterSsh } from "./ssh.js";
 
 export type ComponentKind = "etcd" | "nats" | "registry-gateway" | "engine" | "api";
 
@@ -38,6 +39,8 @@ export interface ClusterState {
   status: "starting" | "up" | "failed" | "stopping";
   agentTtlSeconds: number;
   reconcileIntervalSeconds: number;
+  /** Machines' addresses are <addressBlock>.<index> (absent in older state files: 127.0.1). */
+  addressBlock?: string;
   endpoints: {
     /** The first etcd member's client URL (the only one with --etcd-members 1). */
     etcd?: string;
@@ -59,6 +62,8 @@ export interface ClusterState {
   machines: MachineRecord[];
   /** Machines fleet-dev partition cut off (absent in older state files). */
   partitions?: PartitionRecord[];
+  /** ssh to the machines (absent in older state files, or when the host has no sshd). */
+  ssh?: ClusterSsh;
 }
 
 export const STATE_FILE = "state.json";
@@ -121,6 +126,13 @@ export function clientEnv(state: ClusterState): Record<string, string> {
   const etcd = etcdServers(state);
   if (etcd.length > 0) env.FLEET_ETCD_SERVERS = etcd.join(",");
   env.FLEET_DEV_STATE = state.stateDir;
+  if (state.ssh) {
+    // fleetctl ssh/status/journal/--tunnel: the cluster's agent holds its key, its own
+    // known_hosts has every machine's host key, and the user is fleet's default.
+    env.SSH_AUTH_SOCK = state.ssh.agentSocket;
+    env.FLEETCTL_SSH_USERNAME = state.ssh.user;
+    env.FLEETCTL_KNOWN_HOSTS_FILE = state.ssh.knownHostsFile;
+  }
   return env;
 }
 
@@ -138,6 +150,7 @@ export function etcdServers(state: Pick<ClusterState, "endpoints">): string[] {
 export function anyAlive(state: ClusterState): boolean {
   return (
     state.components.some((c) => isAlive({ pid: c.pid, startTime: c.startTime })) ||
-    state.machines.some((m) => m.nspawnPid !== undefined && isAlive({ pid: m.nspawnPid, startTime: m.nspawnStartTime }))
+    state.machines.some((m) => m.nspawnPid !== undefined && isAlive({ pid: m.nspawnPid, startTime: m.nspawnStartTime })) ||
+    (state.ssh !== undefined && isAlive({ pid: state.ssh.agentPid, startTime: state.ssh.agentStartTime }))
   );
 }

@@ -67,6 +67,17 @@ describe("parseArgs", () => {
     expect(parseArgs(["partition", "m1"])).toEqual({ cmd: "partition", g, machine: "m1" });
     expect(parseArgs(["heal", "m1", "--state-dir=/s"])).toEqual({ cmd: "heal", g: { stateDir: "/s" }, machine: "m1" });
   });
+  it("add NAME[:k=v,...] takes the metadata syntax of up --machine; replace takes a machine", () => {
+    expect(parseArgs(["add", "m3"])).toEqual({ cmd: "add", g, machine: { name: "m3", metadata: {} }, timeoutSeconds: 120 });
+    expect(parseArgs(["add", "web2:role=web,az=b", "--timeout=30", "--cluster", "e2e"])).toEqual({
+      cmd: "add",
+      g: { stateDir: "/var/tmp/fleet-dev/e2e", cluster: "e2e" },
+      machine: { name: "web2", metadata: { role: "web", az: "b" } },
+      timeoutSeconds: 30,
+    });
+    expect(parseArgs(["replace", "m2"])).toEqual({ cmd: "replace", g, machine: "m2", timeoutSeconds: 120 });
+    expect(parseArgs(["replace", "--state-dir", "/s", "m2", "--timeout", "45"])).toEqual({ cmd: "replace", g: { stateDir: "/s" }, machine: "m2", timeoutSeconds: 45 });
+  });
   it("rejects bad input with usage errors", () => {
     const bad: string[][] = [
       ["frobnicate"],
@@ -99,6 +110,20 @@ describe("parseArgs", () => {
       ["partition"],
       ["partition", "m1", "m2"],
       ["heal", "m1", "--json"],
+      ["add"],
+      ["add", "m3", "m4"],
+      ["add", "Bad_Name"],
+      ["add", "m3:novalue"],
+      ["add", "m3:role=web,"],
+      ["add", "api"],
+      ["add", "engine-3:role=x"],
+      ["add", "m3", "--json"],
+      ["add", "m3", "--timeout", "0"],
+      ["add", "m3", "--", "x"],
+      ["replace"],
+      ["replace", "m1", "m2"],
+      ["replace", "m1:role=web"],
+      ["replace", "m1", "--machines", "2"],
     ];
     for (const argv of bad) expect(() => parseArgs(argv), argv.join(" ")).toThrow(UsageError);
   });

@@ -28,6 +28,8 @@ export type Command =
   /** name: a machine or a component (etcd[-N], nats, registry-gateway[-N], engine-N, api). */
   | { cmd: "kill"; g: Globals; name: string }
   | { cmd: "restart"; g: Globals; name: string }
+  | { cmd: "add"; g: Globals; machine: ClusterMachineSpec; timeoutSeconds: number }
+  | { cmd: "replace"; g: Globals; machine: string; timeoutSeconds: number }
   | { cmd: "partition"; g: Globals; machine: string }
   | { cmd: "heal"; g: Globals; machine: string };
 
@@ -48,7 +50,10 @@ commands:
        --reconcile-interval S     engine reconcile interval in seconds (default 5)
        --timeout S                boot + registration timeout (default 120)
        --keep-on-failure          leave processes running if startup fails
-     prints "export VAR=value" lines for clients (eval "$(fleet-dev up ...)")
+     prints "export VAR=value" lines for clients (eval "$(fleet-dev up ...)"), ssh's
+     among them: every machine runs sshd on its own address for user core with the cluster's
+     key (SSH_AUTH_SOCK: the cluster's ssh-agent; FLEETCTL_KNOWN_HOSTS_FILE: their host keys),
+     so fleetctl ssh, status, journal and --tunnel work as with fleet
   down                            heal partitions, stop everything (recorded PIDs only) and
                                   remove the state
   status [--json]                 components and machines, with PIDs, alive/dead, partitioned
@@ -61,6 +66,13 @@ commands:
                                   component gets the same command line, env, ports and data
                                   (an etcd member rejoins its cluster). NAME still running:
                                   it is SIGKILLed first (said on stderr)
+  add NAME[:k=v,k=v]              add a machine to the running cluster (metadata as with up
+                                  --machine), on the next free address; waits until its agent
+                                  has registered. Options: --timeout S (default 120)
+  replace NAME                    reinstall machine NAME: power it off, then boot a fresh
+                                  filesystem with a new machine id and a new ssh host key on
+                                  the same address and metadata (a new machine to fleet, and a
+                                  changed host key to ssh). Options: --timeout S (default 120)
   partition NAME                  cut all traffic between machine NAME and everything else
                                   (iptables by its cgroup); it, its agent and its units keep
                                   running. Again on a partitioned machine: nothing to do
@@ -156,6 +168,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     if (!/^\d+$/.test(v) || n < 1 || n > max) throw new UsageError(`${flag} needs an integer 1..${max}, got ${JSON.stringify(v)}`);
     return n;
   };
+  const timeout = (): number => (one("--timeout") === undefined ? 120 : positiveNumber("--timeout", one("--timeout")));
   const noMore = (extra: string[]) => {
     if (positional.length > 0 || extra.length > 0) throw new UsageError(`unexpected arguments: ${[...positional, ...extra].join(" ")}`);
   };
@@ -193,7 +206,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
         gateways: replicas("--gateways", 9),
         agentTtlSeconds: one("--agent-ttl") === undefined ? 5 : positiveNumber("--agent-ttl", one("--agent-ttl")),
         reconcileIntervalSeconds: one("--reconcile-interval") === undefined ? 5 : positiveNumber("--reconcile-interval", one("--reconcile-interval")),
-        timeoutSeconds: one("--timeout") === undefined ? 120 : positiveNumber("--timeout", one("--timeout")),
+        timeoutSeconds: timeout(),
         keepOnFailure: flags.has("--keep-on-failure"),
       };
     }
@@ -218,6 +231,30 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
       const name = needMachine("a machine or component name");
       noMore(rest);
       return { cmd, g, name };
+    }
+    case "add": {
+      allowOnly(["--timeout"]);
+      const text = needMachine("a machine: NAME or NAME:k=v,k=v");
+      noMore(rest);
+      let machine: ClusterMachineSpec;
+      try {
+        machine = parseMachineSpec(text);
+      } catch (e) {
+        throw e instanceof UsageError ? e : new UsageError((e as Error).message);
+      }
+      if (isComponentName(machine.name)) throw new UsageError(`machine name ${machine.name} is taken by a component (etcd[-N], nats, registry-gateway[-N], engine[-N], api): choose another`);
+      return { cmd: "add", g, machine, timeoutSeconds: timeout() };
+    }
+    case "replace": {
+      allowOnly(["--timeout"]);
+      const machine = needMachine();
+      noMore(rest);
+      try {
+        validateName("machine", machine);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      return { cmd: "replace", g, machine, timeoutSeconds: timeout() };
     }
     case "partition":
     case "heal": {

@@ -15,7 +15,7 @@ import {
   type ClusterState,
 } from "@fleet/testkit";
 import type { Command } from "./args.js";
-import { exportLines, formatStatus, type StatusView } from "./format.js";
+import { exportLines, formatStatus, sshHints, type StatusView } from "./format.js";
 
 type Of<K extends Command["cmd"]> = Extract<Command, { cmd: K }>;
 
@@ -59,6 +59,7 @@ export async function up(c: Of<"up">): Promise<number> {
   process.removeListener("SIGINT", onSignal);
   process.removeListener("SIGTERM", onSignal);
   for (const m of cluster.state.machines) say(`machine ${m.name}: id ${m.machineId}, ip ${m.publicIp}`);
+  for (const line of sshHints(cluster.state)) say(line);
   process.stdout.write(exportLines(cluster.env));
   return 0;
 }
@@ -100,6 +101,19 @@ export async function statusView(s: ClusterState): Promise<StatusView> {
       logFile: c.logFile,
       ...(c.address ? { address: c.address } : {}),
     })),
+    ...(s.ssh
+      ? {
+          ssh: {
+            user: s.ssh.user,
+            port: s.ssh.port,
+            keyFile: s.ssh.keyFile,
+            knownHostsFile: s.ssh.knownHostsFile,
+            agentSocket: s.ssh.agentSocket,
+            agentPid: s.ssh.agentPid,
+            agentAlive: isAlive({ pid: s.ssh.agentPid, startTime: s.ssh.agentStartTime }),
+          },
+        }
+      : {}),
     machines: s.machines.map((m) => {
       const pid1 = containerPid1(m);
       const partition = s.partitions?.find((p) => p.machine === m.name);
@@ -113,6 +127,7 @@ export async function statusView(s: ClusterState): Promise<StatusView> {
         alive: machineRunning(m),
         cgroup: m.cgroupName,
         agentLog: join(m.fs, "var/log/fleet-agent.log"),
+        ...(m.sshHostKey ? { sshHostKey: m.sshHostKey } : {}),
         ...(partition ? { partition: { chain: partition.chain, since: partition.appliedAt } } : {}),
       };
     }),
@@ -196,6 +211,24 @@ export async function restart(c: Of<"restart">): Promise<number> {
   }
   await h.restartComponent(c.name, { detached: true });
   say(`${c.name} started again and ready in ${Date.now() - t0} ms (pid ${h.component(c.name).pid})`);
+  return 0;
+}
+
+export async function add(c: Of<"add">): Promise<number> {
+  const h = new ClusterHandle(requireState(c.g.stateDir));
+  const t0 = Date.now();
+  const m = await h.addMachine(c.machine, { detached: true, timeoutMs: c.timeoutSeconds * 1000 });
+  say(`machine ${m.name} added and registered in ${Date.now() - t0} ms: id ${m.machineId}, ip ${m.publicIp}`);
+  if (h.state.ssh) say(`ssh: its host key is in ${h.state.ssh.knownHostsFile}; try: fleetctl ssh ${m.machineId.slice(0, 8)} -- hostname`);
+  return 0;
+}
+
+export async function replace(c: Of<"replace">): Promise<number> {
+  const h = new ClusterHandle(requireState(c.g.stateDir));
+  const t0 = Date.now();
+  const r = await h.replaceMachine(c.machine, { detached: true, timeoutMs: c.timeoutSeconds * 1000 });
+  say(`machine ${c.machine} replaced in ${Date.now() - t0} ms: new machine id ${r.machine.machineId} (was ${r.old.machineId}), same ip ${r.machine.publicIp}, new ssh host key`);
+  if (r.forgetHost) say(`ssh: fleetctl refuses its new host key until you forget the old one: ${r.forgetHost}`);
   return 0;
 }
 

@@ -24,6 +24,8 @@ export interface StatusView {
   /** Name of the engine holding leadership (from etcd), if known. */
   leader?: string;
   components: { name: string; kind: string; pid: number; alive: boolean; address?: string; logFile: string }[];
+  /** ssh to the machines, when the cluster has it. */
+  ssh?: { user: string; port: number; keyFile: string; knownHostsFile: string; agentSocket: string; agentPid: number; agentAlive: boolean };
   machines: {
     name: string;
     machineId: string;
@@ -34,6 +36,8 @@ export interface StatusView {
     alive: boolean;
     cgroup: string;
     agentLog: string;
+    /** sshd's host key on this filesystem. */
+    sshHostKey?: string;
     /** Cut off by fleet-dev partition: its iptables chain. */
     partition?: { chain: string; since: string };
   }[];
@@ -52,10 +56,28 @@ export function formatStatus(v: StatusView): string {
   return (
     `cluster ${v.cluster} (${v.stateDir}): ${v.status}, created ${v.createdAt}\n\n` +
     table([["COMPONENT", "PID", "STATE", "ADDRESS"], ...v.components.map((c) => [c.name, String(c.pid), (c.alive ? "alive" : "dead") + (c.name === v.leader ? ", leader" : ""), c.address ?? "-"])]) +
+    (v.ssh
+      ? `\nssh: user ${v.ssh.user}, port ${v.ssh.port}, key ${v.ssh.keyFile}, known hosts ${v.ssh.knownHostsFile}, ` +
+        `ssh-agent pid ${v.ssh.agentPid} ${v.ssh.agentAlive ? "alive" : "dead"} (${v.ssh.agentSocket})\n`
+      : "") +
     "\n" +
     table([
       ["MACHINE", "MACHINE-ID", "PUBLIC-IP", "NSPAWN-PID", "PID1", "STATE", "METADATA"],
       ...v.machines.map((m) => [m.name, m.machineId, m.publicIp, m.nspawnPid ? String(m.nspawnPid) : "-", m.pid1 ? String(m.pid1) : "-", (m.alive ? "alive" : "dead") + (m.partition ? ", partitioned" : ""), md(m.metadata)]),
     ])
   );
+}
+
+/** How to reach the machines over ssh, for stderr after up. Pure. */
+export function sshHints(state: { ssh?: ClusterState["ssh"]; machines: readonly Pick<ClusterState["machines"][number], "machineId" | "publicIp">[] }): string[] {
+  const ssh = state.ssh;
+  if (!ssh) return ["ssh: the machines run no sshd (install openssh-server: scripts/install.sh)"];
+  const first = state.machines[0];
+  const portFlag = ssh.port === 22 ? "" : ` --ssh-port=${ssh.port}`;
+  const tunnel = first ? (ssh.port === 22 ? first.publicIp : `${first.publicIp}:${ssh.port}`) : "<machine ip>";
+  return [
+    `ssh: every machine runs sshd on its own address, port ${ssh.port}, for user ${ssh.user}; the export lines below hand fleetctl the cluster's ssh-agent (key ${ssh.keyFile}) and known_hosts (${ssh.knownHostsFile})`,
+    `ssh: try  fleetctl ssh${portFlag} ${first ? first.machineId.slice(0, 8) : "<machine id>"} -- systemctl status fleet-agent   or   fleetctl --tunnel ${tunnel} list-machines`,
+    `ssh: keeping your own agent instead: ssh-add ${ssh.keyFile}; fleetctl --ssh-username=${ssh.user} --known-hosts-file=${ssh.knownHostsFile} ...`,
+  ];
 }

@@ -21,6 +21,10 @@ async function run(argv: string[]): Promise<number> {
       return commands.kill(c);
     case "restart":
       return commands.restart(c);
+    case "add":
+      return commands.add(c);
+    case "replace":
+      return commands.replace(c);
     case "partition":
       return commands.partition(c);
     case "heal":
