@@ -37,7 +37,7 @@ export function withoutLogTimes(run: Run): Run {
 
 /** exitCodes: of each program run, in turn (0 after them); sshLogs: what each ssh said of its
  * own (its -E log), in turn. */
-export function setup(options: FakeFleetApiOptions & { files?: Record<string, string>; env?: Record<string, string>; exitCodes?: number[]; sshLogs?: string[] } = {}) {
+export function setup(options: FakeFleetApiOptions & { files?: Record<string, string>; env?: Record<string, string>; exitCodes?: number[]; sshLogs?: string[]; sockets?: string[] } = {}) {
   const api = new FakeFleetApi({ machines: [m1, m2], ...options });
   const files = options.files ?? {};
   const connections: { endpoint: Endpoint; timeoutMs: number; options: ConnectOptions }[] = [];
@@ -80,6 +80,7 @@ export function setup(options: FakeFleetApiOptions & { files?: Record<string, st
         tunnels.push(t);
         return { port: 4000, close: () => void (t.closed = true) };
       },
+      socketExists: (path) => (options.sockets ?? []).includes(path),
     };
     const code = await runFleetctl(argv, options.env ?? {}, deps);
     return { code, stdout: stdout.join(""), stderr: stderr.join("") };

@@ -1,7 +1,7 @@
 // The fleetctl executable: process, files, clock, ssh and the API clients wired into runFleetctl.
 // What only some commands or endpoints need (HTTP API v1, ssh and other child processes) is
 // imported when first used: every module loaded at start-up costs every run.
-import { readFile, readFileSync } from "node:fs";
+import { readFile, readFileSync, statSync } from "node:fs";
 import { runFleetctl, type FleetctlDeps, type TlsFiles } from "./cli.js";
 import type { Endpoint } from "./endpoint.js";
 import { configureTls } from "@fleet/wire/fleet-client";
@@ -65,6 +65,13 @@ const deps: FleetctlDeps = {
     return grpcFleetApi(endpoint.address, options.requestTimeoutMs);
   },
   openTunnel: async (ssh, target) => (await import("./node-processes.js")).openSshTunnel(ssh, target),
+  socketExists(path) {
+    try {
+      return statSync(path).isSocket();
+    } catch {
+      return false;
+    }
+  },
 };
 
 void runFleetctl(process.argv.slice(2), process.env, deps).then((code) => {

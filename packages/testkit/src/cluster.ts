@@ -295,6 +295,9 @@ function machineServices(state: ClusterState): Pick<CreateMachineOptions, "agent
       natsServers: nats,
       agentTtlSeconds: state.agentTtlSeconds,
       verbosity: "info",
+      // fleet's API on each machine's /var/run/fleet.sock, relayed by its agent to the api.
+      ...(state.endpoints.api ? { apiEndpoint: state.endpoints.api } : {}),
+      ...(state.endpoints.apiHttp ? { apiHttpEndpoint: state.endpoints.apiHttp.replace(/^http:\/\//, "") } : {}),
     },
     ...(state.ssh ? { ssh: { port: state.ssh.port, user: state.ssh.user, authorizedKey: clusterPublicKey(state.ssh) } } : {}),
   };

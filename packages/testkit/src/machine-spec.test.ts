@@ -82,6 +82,16 @@ describe("agent unit", () => {
     expect(u).toContain("StandardOutput=append:/var/log/fleet-agent.log");
     expect(u).toContain("StandardError=inherit");
   });
+  it("answers to fleet.service, reloads on SIGHUP and gives a stop time to unload the units", () => {
+    const u = agentUnitText();
+    expect(u).toMatch(/\[Install\][^[]*\nAlias=fleet\.service\n/);
+    expect(u).toContain("ExecReload=/bin/kill -HUP $MAINPID");
+    expect(u).toContain("TimeoutStopSec=120");
+  });
+  it("tells the agent where the api is, for the machine's fleet.sock", () => {
+    const env = agentEnvText({ gatewayEndpoint: "g:1", natsServers: "n", publicIp: "127.0.1.2", metadata: {}, agentTtlSeconds: 5, apiEndpoint: "127.0.0.1:7001", apiHttpEndpoint: "127.0.0.1:7002" });
+    expect(env).toContain("FLEET_API_ENDPOINT=127.0.0.1:7001\nFLEET_API_HTTP_ENDPOINT=127.0.0.1:7002\n");
+  });
   it("writes the agent's environment", () => {
     const env = agentEnvText({
       gatewayEndpoint: "127.0.0.1:7000",

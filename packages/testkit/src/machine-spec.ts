@@ -122,13 +122,18 @@ export function machinePublicIp(index: number, block = "127.0.1"): string {
 
 export const AGENT_UNIT_PATH = "etc/systemd/system/fleet-agent.service";
 export const AGENT_ENV_PATH = "etc/fleet/agent.env";
+/** The agent's unit answers to fleet.service too (its Alias=): the symlink `systemctl enable` makes. */
+export const AGENT_ALIAS_PATH = "etc/systemd/system/fleet.service";
+/** Puts the repository's fleetctl on login shells' PATH (/usr is the host's, read-only). */
+export const FLEETCTL_PROFILE_PATH = "etc/profile.d/fleetctl.sh";
 export const REPO_MOUNT = "/opt/fleet";
 
 export function agentUnitText(): string {
   return [
     "[Unit]",
     "Description=fleet agent",
-    "After=dbus.socket",
+    // Stopped before the bus at shutdown: leaving the cluster stops units over D-Bus.
+    "After=dbus.socket dbus.service",
     "Wants=dbus.socket",
     // Never give up: the agent must come back however often it crashes.
     "StartLimitIntervalSec=0",
@@ -139,15 +144,25 @@ export function agentUnitText(): string {
     // at start-up); it allocates little and is not CPU-bound.
     `ExecStart=/usr/bin/node --max-semi-space-size=1 --lite-mode ${REPO_MOUNT}/services/agent/dist/main.js`,
     "EnvironmentFile=/etc/fleet/agent.env",
+    // SIGHUP re-reads the configuration (`systemctl reload fleet`), as fleetd's did.
+    "ExecReload=/bin/kill -HUP $MAINPID",
     "Restart=always",
     "RestartSec=1",
+    // A stop unloads the machine's units before the agent exits (they stop within their own
+    // TimeoutStopSec=, 90 s by default).
+    "TimeoutStopSec=120",
     "StandardOutput=append:/var/log/fleet-agent.log",
     "StandardError=inherit",
     "",
     "[Install]",
     "WantedBy=multi-user.target",
+    "Alias=fleet.service",
     "",
   ].join("\n");
+}
+
+export function fleetctlProfileText(): string {
+  return `PATH="$PATH:${REPO_MOUNT}/clients/fleetctl/bin"\n`;
 }
 
 export interface AgentEnv {
@@ -157,6 +172,10 @@ export interface AgentEnv {
   metadata: Record<string, string>;
   agentTtlSeconds: number;
   verbosity?: string;
+  /** The api's gRPC and HTTP API v1 addresses: the agent serves fleet's API on the machine's
+   * /var/run/fleet.sock, relayed there. */
+  apiEndpoint?: string;
+  apiHttpEndpoint?: string;
 }
 
 export function agentEnvText(e: AgentEnv): string {
@@ -167,6 +186,8 @@ export function agentEnvText(e: AgentEnv): string {
     `FLEET_METADATA=${formatMetadata(e.metadata)}`,
     `FLEET_AGENT_TTL=${e.agentTtlSeconds}`,
     `FLEET_VERBOSITY=${e.verbosity ?? "info"}`,
+    ...(e.apiEndpoint ? [`FLEET_API_ENDPOINT=${e.apiEndpoint}`] : []),
+    ...(e.apiHttpEndpoint ? [`FLEET_API_HTTP_ENDPOINT=${e.apiHttpEndpoint}`] : []),
     "",
   ].join("\n");
 }

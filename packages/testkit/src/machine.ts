@@ -5,8 +5,12 @@ import { spawn, execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import {
+  AGENT_ALIAS_PATH,
   AGENT_ENV_PATH,
   AGENT_UNIT_PATH,
+  FLEETCTL_PROFILE_PATH,
+  REPO_MOUNT,
+  fleetctlProfileText,
   CGROUP_HIERARCHIES,
   DEFAULT_BASE_DIR,
   MASKED_UNITS,
@@ -101,6 +105,9 @@ export function createMachineFs(o: CreateMachineOptions): MachineRecord {
     writeFileSync(join(B, AGENT_UNIT_PATH), agentUnitText());
     writeFileSync(join(B, AGENT_ENV_PATH), agentEnvText({ ...o.agent, publicIp, metadata }));
     symlinkSync("/etc/systemd/system/fleet-agent.service", join(B, "etc/systemd/system/multi-user.target.wants/fleet-agent.service"));
+    symlinkSync("/etc/systemd/system/fleet-agent.service", join(B, AGENT_ALIAS_PATH));
+    mkdirSync(join(B, "etc/profile.d"), { recursive: true });
+    writeFileSync(join(B, FLEETCTL_PROFILE_PATH), fleetctlProfileText());
   }
   const sshHostKey = o.ssh ? installSshd(B, { ...o.ssh, address: publicIp, machineName: o.name }) : undefined;
   return { name: o.name, cluster, index: o.index, machineId, publicIp, metadata, ...p, ...(sshHostKey ? { sshHostKey } : {}) };
@@ -153,7 +160,8 @@ export interface ExecResult {
 }
 
 const EXEC_ENV = {
-  PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+  // fleetctl from the bound repository, as on a machine that has it installed.
+  PATH: `/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:${REPO_MOUNT}/clients/fleetctl/bin`,
   LANG: "C.UTF-8",
   HOME: "/root",
   SYSTEMD_PAGER: "",
