@@ -68,48 +68,41 @@ function setup(poolSize = 1) {
 const settle = () => new Promise((r) => setImmediate(r));
 
 describe("LeaseKeepAlives", () => {
-  it("refreshes many leases over one stream and matches each answer by lease ID", async () => {
-    const { streams, keepAlives } = setup();
+  it("sends one refresh at a time on a stream and answers each in turn", async () => {
+    const { streams, keepAlives } = setup(1);
     const a = keepAlives.keepAlive("101");
     const b = keepAlives.keepAlive("202");
-    const c = keepAlives.keepAlive("303");
     await settle();
     expect(streams).toHaveLength(1);
-    expect(streams[0]?.written).toEqual(["101", "202", "303"]);
-    // Answers in another order than the requests.
-    streams[0]?.answer("303", 5);
+    // The second waits in the gateway, not behind the first at etcd.
+    expect(streams[0]?.written).toEqual(["101"]);
+    expect(keepAlives.outstanding).toBe(2);
     streams[0]?.answer("101", 7);
+    await expect(a).resolves.toBe(7);
+    expect(streams[0]?.written).toEqual(["101", "202"]);
     streams[0]?.answer("202", 0);
-    await expect(Promise.all([a, b, c])).resolves.toEqual([7, 0, 5]);
+    await expect(b).resolves.toBe(0);
     // The stream stays open for the next heartbeats.
-    const d = keepAlives.keepAlive("101");
+    const c = keepAlives.keepAlive("101");
     await settle();
     streams[0]?.answer("101", 7);
-    await expect(d).resolves.toBe(7);
-    expect(streams).toHaveLength(1);
+    await expect(c).resolves.toBe(7);
     expect(keepAlives.opened).toBe(1);
+    expect(keepAlives.outstanding).toBe(0);
   });
 
-  it("answers TTL 0 for a lease etcd no longer has", async () => {
-    const { streams, keepAlives } = setup();
-    const gone = keepAlives.keepAlive("404");
-    await settle();
-    streams[0]?.answer("404", 0);
-    await expect(gone).resolves.toBe(0);
-  });
-
-  it("writes one request for concurrent refreshes of one lease and answers them all", async () => {
-    const { streams, keepAlives } = setup();
+  it("writes one refresh for concurrent refreshes of one lease and answers them all", async () => {
+    const { streams, keepAlives } = setup(4);
     const first = keepAlives.keepAlive("101");
     const second = keepAlives.keepAlive("101");
     await settle();
-    expect(streams[0]?.written).toEqual(["101"]);
+    expect(streams.flatMap((s) => s.written)).toEqual(["101"]);
     streams[0]?.answer("101", 9);
     await expect(Promise.all([first, second])).resolves.toEqual([9, 9]);
   });
 
-  it("fails every waiting refresh when the stream breaks, and opens a new stream for the next", async () => {
-    const { streams, keepAlives } = setup();
+  it("fails the refresh in flight and the queued ones when etcd breaks the stream, and opens a new stream for the next", async () => {
+    const { streams, keepAlives } = setup(1);
     const a = keepAlives.keepAlive("101");
     const b = keepAlives.keepAlive("202");
     await settle();
@@ -117,6 +110,7 @@ describe("LeaseKeepAlives", () => {
     streams[0]?.fail(broken);
     await expect(a).rejects.toBe(broken);
     await expect(b).rejects.toBe(broken);
+    expect(streams).toHaveLength(1);
     const c = keepAlives.keepAlive("101");
     await settle();
     expect(streams).toHaveLength(2);
@@ -124,36 +118,29 @@ describe("LeaseKeepAlives", () => {
     await expect(c).resolves.toBe(5);
   });
 
-  it("a refresh without an answer in time fails alone; its retry joins the request still outstanding", async () => {
-    const { streams, clock, keepAlives, time } = setup();
+  it("a refresh without an answer in time fails; its retry joins the refresh still in flight", async () => {
+    const { streams, clock, keepAlives, time } = setup(1);
     const slow = keepAlives.keepAlive("101");
-    const other = keepAlives.keepAlive("202");
     await settle();
-    streams[0]?.answer("202", 5);
-    await expect(other).resolves.toBe(5);
     time.ms = 1000;
     clock.fireAll();
     await expect(slow).rejects.toBeInstanceOf(EtcdStreamTimeoutError);
     expect(streams[0]?.cancelled).toBe(false);
-    // The retry writes nothing new: a second request would only queue behind the first.
     const retry = keepAlives.keepAlive("101");
     await settle();
-    expect(streams[0]?.written).toEqual(["101", "202"]);
-    expect(keepAlives.outstanding).toBe(1);
+    expect(streams[0]?.written).toEqual(["101"]);
     streams[0]?.answer("101", 5);
     await expect(retry).resolves.toBe(5);
-    expect(streams).toHaveLength(1);
     expect(keepAlives.outstanding).toBe(0);
   });
 
-  it("takes a stream whose oldest request waited 2 × the timeout for stuck: cancels it, and the next refresh opens a new one", async () => {
-    const { streams, clock, keepAlives, time } = setup();
+  it("takes a stream whose refresh waited 2 × the timeout for stuck: cancels it and sends the next on a new one", async () => {
+    const { streams, clock, keepAlives, time } = setup(1);
     const a = keepAlives.keepAlive("101");
     await settle();
     time.ms = 1000;
     clock.fireAll();
     await expect(a).rejects.toBeInstanceOf(EtcdStreamTimeoutError);
-    // Slow, not yet stuck: the stream stays.
     expect(streams[0]?.cancelled).toBe(false);
     const retry = keepAlives.keepAlive("101");
     await settle();
@@ -163,79 +150,71 @@ describe("LeaseKeepAlives", () => {
     expect(streams[0]?.ended).toBe(true);
     expect(streams[0]?.cancelled).toBe(true);
     expect(keepAlives.stuck).toBe(1);
-    const b = keepAlives.keepAlive("101");
+    const b = keepAlives.keepAlive("202");
     await settle();
     expect(streams).toHaveLength(2);
-    expect(streams[1]?.written).toEqual(["101"]);
-    streams[1]?.answer("101", 3);
+    expect(streams[1]?.written).toEqual(["202"]);
+    streams[1]?.answer("202", 3);
     await expect(b).resolves.toBe(3);
     expect(clock.pending).toBe(0);
   });
 
-  it("a stream that keeps answering others is slow, not stuck, however old its oldest request", async () => {
-    const { streams, clock, keepAlives, time } = setup();
-    const held = keepAlives.keepAlive("101");
-    await settle();
-    for (let t = 500; t <= 2500; t += 500) {
-      time.ms = t;
-      const other = keepAlives.keepAlive(`o${t}`);
-      await settle();
-      streams[0]?.answer(`o${t}`, 5);
-      await expect(other).resolves.toBe(5);
-    }
-    clock.fireAll();
-    await expect(held).rejects.toBeInstanceOf(EtcdStreamTimeoutError);
-    const retry = keepAlives.keepAlive("101");
-    await settle();
-    time.ms = 3000;
-    clock.fireAll();
-    await expect(retry).rejects.toBeInstanceOf(EtcdStreamTimeoutError);
-    expect(streams[0]?.cancelled).toBe(false);
-    expect(keepAlives.stuck).toBe(0);
-  });
-
-  it("with a pool, a lease etcd holds blocks only its own stream: other heartbeats go to free streams", async () => {
+  it("a lease etcd holds blocks only its own stream: the other heartbeats go on the other streams", async () => {
     const { streams, keepAlives } = setup(4);
-    // etcd holds the answer for an expired, not yet revoked lease, and answers a stream in order.
+    // etcd holds the answer for an expired, not yet revoked lease.
     const held = keepAlives.keepAlive("dead");
     await settle();
-    const others = ["1", "2", "3"].map((id) => keepAlives.keepAlive(id));
-    await settle();
+    for (let round = 0; round < 3; round++) {
+      const others = ["1", "2", "3"].map((id) => keepAlives.keepAlive(id));
+      await settle();
+      for (const s of streams.slice(1)) {
+        const last = s.written.at(-1);
+        if (last) s.answer(last, 5);
+      }
+      await expect(Promise.all(others)).resolves.toEqual([5, 5, 5]);
+    }
     expect(streams).toHaveLength(4);
-    expect(streams.map((s) => s.written)).toEqual([["dead"], ["1"], ["2"], ["3"]]);
-    streams[1]?.answer("1", 5);
-    streams[2]?.answer("2", 5);
-    streams[3]?.answer("3", 5);
-    await expect(Promise.all(others)).resolves.toEqual([5, 5, 5]);
-    // The next round avoids the held stream.
-    const next = ["1", "2", "3"].map((id) => keepAlives.keepAlive(id));
-    await settle();
     expect(streams[0]?.written).toEqual(["dead"]);
-    expect(streams).toHaveLength(4);
-    streams[1]?.answer("1", 5);
-    streams[2]?.answer("2", 5);
-    streams[3]?.answer("3", 5);
-    await expect(Promise.all(next)).resolves.toEqual([5, 5, 5]);
     streams[0]?.answer("dead", 0);
     await expect(held).resolves.toBe(0);
   });
 
-  it("opens no more streams than the pool holds, and spreads requests over them", async () => {
+  it("opens no more streams than the pool holds; the rest wait their turn", async () => {
     const { streams, keepAlives } = setup(2);
     const all = ["1", "2", "3", "4", "5"].map((id) => keepAlives.keepAlive(id));
     await settle();
     expect(streams).toHaveLength(2);
-    expect(streams.reduce((n, s) => n + s.written.length, 0)).toBe(5);
-    expect(Math.abs((streams[0]?.written.length ?? 0) - (streams[1]?.written.length ?? 0))).toBeLessThanOrEqual(1);
-    for (const s of streams) for (const id of s.written) s.answer(id, 5);
+    for (let i = 0; i < 3; i++) {
+      for (const s of streams) {
+        const last = s.written.at(-1);
+        if (last) s.answer(last, 5);
+      }
+      await settle();
+    }
     await expect(Promise.all(all)).resolves.toEqual([5, 5, 5, 5, 5]);
+    expect(streams.flatMap((s) => s.written).sort()).toEqual(["1", "2", "3", "4", "5"]);
   });
 
-  it("shares one opening among refreshes that arrive while the stream opens; close fails what waits", async () => {
-    const { streams, keepAlives } = setup();
+  it("does not send a queued refresh nobody waits for any more", async () => {
+    const { streams, clock, keepAlives, time } = setup(1);
+    const a = keepAlives.keepAlive("101");
+    const b = keepAlives.keepAlive("202");
+    await settle();
+    time.ms = 1000;
+    clock.fireAll();
+    await expect(a).rejects.toBeInstanceOf(EtcdStreamTimeoutError);
+    await expect(b).rejects.toBeInstanceOf(EtcdStreamTimeoutError);
+    streams[0]?.answer("101", 5);
+    await settle();
+    expect(streams[0]?.written).toEqual(["101"]);
+    expect(keepAlives.outstanding).toBe(0);
+  });
+
+  it("close fails what waits, and every refresh after it", async () => {
+    const { streams, keepAlives } = setup(2);
     const all = ["1", "2", "3"].map((id) => keepAlives.keepAlive(id));
     await settle();
-    expect(streams).toHaveLength(1);
+    expect(streams).toHaveLength(2);
     keepAlives.close();
     for (const p of all) await expect(p).rejects.toBeInstanceOf(EtcdStreamEndedError);
     await expect(keepAlives.keepAlive("1")).rejects.toBeInstanceOf(EtcdStreamEndedError);

@@ -1,27 +1,26 @@
-// A small pool of long-lived LeaseKeepAlive streams for every lease the gateway refreshes
-// (agents' heartbeats, engines' leadership renewals), as etcd's own client keeps one: each
-// refresh writes {ID} and is answered by the next response carrying that ID. A lease etcd no
-// longer has is answered with TTL 0.
+// A pool of long-lived LeaseKeepAlive streams for every lease the gateway refreshes (agents'
+// heartbeats, engines' leadership renewals), each carrying one refresh at a time: a refresh
+// writes {ID} and is answered by the next response on that stream (TTL 0: etcd has no such
+// lease). Refreshes wait in a queue in the gateway until a stream is free.
 //
-// Why a pool and not one stream: etcd answers a stream's requests in order, and it holds the
-// answer to a lease that has expired but is not yet revoked until its revocation (the lessor
-// revokes at most so many leases a second, later when busy). On a single stream one such
-// lease delays every other machine's heartbeat behind it, their leases lapse in turn, and
-// one lapse becomes a cluster-wide flap. With several streams, each refresh goes to the
-// stream with the fewest requests outstanding, so a held stream stops taking new ones.
-// (etcd-store.ts also avoids sending refreshes for leases that may have lapsed.)
+// Why one at a time: etcd answers a stream's requests in order, and it holds the answer to a
+// lease that has expired but is not yet revoked until its revocation (the lessor revokes
+// expired leases every 500 ms, at a limited rate, each through raft: seconds when many lapse
+// at once). Pipelined on one stream, such a lease delays every refresh behind it, those
+// leases lapse in turn, and one lapse becomes a cluster-wide flap. With one refresh per stream
+// a held lease blocks only its own stream; the others keep answering. (etcd-store.ts also
+// avoids sending refreshes for leases that may have lapsed.)
 //
-//   keepAlive(id) ──▶ a request for id outstanding? join it
-//        │            else: the least busy stream (opening one while the pool is not full
-//        ▼            and every open stream is busy) and write {ID: id}
-//   response {ID, TTL} ──▶ every waiter of that ID gets TTL
-//   no answer within timeoutMs ──▶ that waiter fails (EtcdStreamTimeoutError); the request
-//        stays outstanding, so a retry joins it instead of queueing a second one behind it
-//   oldest outstanding request of a stream older than 2 × timeoutMs, and nothing received on it
-//        for timeoutMs ──▶ the stream is stuck: cancelled (which also frees etcd's held
-//        request); its waiters fail. (A stream that still answers is slow, or this process is
-//        short of CPU: cancelling it would only throw its answers away.)
-//   stream error or end ──▶ its waiters fail (the error as given); the next refresh re-opens
+//   keepAlive(id) ──▶ a refresh of id queued or in flight? join it : queue one
+//   queue ──▶ each free stream takes the oldest refresh; while some wait and the pool is not
+//        full, more streams are opened
+//   response {ID, TTL} ──▶ every waiter of that refresh gets TTL; the stream takes the next
+//   no answer within timeoutMs ──▶ that waiter fails (EtcdStreamTimeoutError); a refresh in
+//        flight stays so (a retry joins it); a queued one nobody waits for any more is dropped
+//   a stream's refresh in flight for 2 × timeoutMs ──▶ the stream is stuck: cancelled (which
+//        also frees etcd's held request); its waiters fail
+//   stream error or end ──▶ its waiters and the queued ones fail (the error as given); the
+//        next refresh opens a stream again
 import type { Clock } from "@fleet/domain";
 import { systemClock } from "@fleet/domain";
 import { EtcdStreamEndedError, EtcdStreamTimeoutError } from "./etcd-retry.js";
@@ -51,8 +50,12 @@ export interface LeaseKeepAlivesOptions {
   readonly now?: () => number;
 }
 
-/** Enough that a few held leases leave most streams free; each is one HTTP/2 stream. */
-export const DEFAULT_KEEPALIVE_STREAMS = 16;
+/**
+ * Streams at most: enough for a thousand machines' heartbeats (600 a second at agent_ttl 5)
+ * at a few tens of milliseconds per round trip, with room for held ones. Each is one HTTP/2
+ * stream on the gateway's connection to etcd, opened only when refreshes wait.
+ */
+export const DEFAULT_KEEPALIVE_STREAMS = 64;
 
 interface Waiter {
   readonly resolve: (ttl: number) => void;
@@ -60,28 +63,26 @@ interface Waiter {
   timer: unknown;
 }
 
-/** One request written and not yet answered. */
-interface Outstanding {
+/** One refresh: queued (no stream yet) or in flight on a stream. */
+interface Refresh {
   readonly id: string;
-  readonly sentAt: number;
-  readonly stream: OpenStream;
   readonly waiters: Set<Waiter>;
+  stream: OpenStream | undefined;
+  sentAt: number;
 }
 
 interface OpenStream {
   readonly slot: number;
   readonly stream: KeepAliveStream;
-  /** In the order written: the first is the oldest. */
-  readonly outstanding: Map<string, Outstanding>;
-  /** When the stream opened or last received an answer. */
-  lastReceivedAt: number;
+  inFlight: Refresh | undefined;
   closed: boolean;
 }
 
 export class LeaseKeepAlives {
   private readonly slots: Array<OpenStream | undefined>;
-  private readonly opening: Array<Promise<OpenStream> | undefined>;
-  private readonly byLease = new Map<string, Outstanding>();
+  private readonly opening: boolean[];
+  private readonly byLease = new Map<string, Refresh>();
+  private readonly queue: Refresh[] = [];
   private readonly timeoutMs: number;
   private readonly clock: Clock;
   private readonly now: () => number;
@@ -97,148 +98,137 @@ export class LeaseKeepAlives {
   ) {
     const size = Math.max(1, Math.floor(options.streams ?? DEFAULT_KEEPALIVE_STREAMS));
     this.slots = new Array<OpenStream | undefined>(size).fill(undefined);
-    this.opening = new Array<Promise<OpenStream> | undefined>(size).fill(undefined);
+    this.opening = new Array<boolean>(size).fill(false);
     this.timeoutMs = options.timeoutMs;
     this.clock = options.clock ?? systemClock;
     this.now = options.now ?? (() => performance.now());
   }
 
   /** Refreshes lease `id`; resolves with its new TTL in seconds (0: etcd has no such lease). */
-  async keepAlive(id: string): Promise<number> {
-    if (this.closed) throw new EtcdStreamEndedError("the gateway is shutting down");
-    let entry = this.byLease.get(id);
-    if (!entry) {
-      const opened = await this.pick();
-      // Refreshes that waited together spread over what is open now.
-      const s = this.leastBusy() ?? opened;
-      if (s.closed) throw new EtcdStreamEndedError("lease keep-alive stream ended");
-      // Another refresh of the same lease may have been written while this one waited.
-      entry = this.byLease.get(id) ?? this.write(s, id);
+  keepAlive(id: string): Promise<number> {
+    if (this.closed) return Promise.reject(new EtcdStreamEndedError("the gateway is shutting down"));
+    let refresh = this.byLease.get(id);
+    if (!refresh) {
+      refresh = { id, waiters: new Set(), stream: undefined, sentAt: 0 };
+      this.byLease.set(id, refresh);
+      this.queue.push(refresh);
     }
-    return this.wait(entry);
+    const answer = this.wait(refresh);
+    this.pump();
+    return answer;
   }
 
-  /** Requests written and not yet answered, over every stream. */
+  /** Refreshes queued or in flight. */
   get outstanding(): number {
     return this.byLease.size;
   }
 
-  /** Ends every stream; refreshes waiting on them fail. */
+  /** Ends every stream; refreshes waiting fail. */
   close(): void {
     this.closed = true;
-    for (const s of this.slots) if (s) this.fail(s, new EtcdStreamEndedError("the gateway is shutting down"), true);
+    const err = new EtcdStreamEndedError("the gateway is shutting down");
+    for (const s of this.slots) if (s) this.fail(s, err, true);
+    this.failQueued(err);
   }
 
-  private write(s: OpenStream, id: string): Outstanding {
-    const entry: Outstanding = { id, sentAt: this.now(), stream: s, waiters: new Set() };
-    s.outstanding.set(id, entry);
-    this.byLease.set(id, entry);
-    try {
-      s.stream.write({ ID: id });
-    } catch (err) {
-      // The entry's waiters are added after this returns; fail() rejects none of them, so the
-      // caller's wait finds the stream closed and the entry gone.
-      this.fail(s, err instanceof Error ? err : new EtcdStreamEndedError(String(err)), true);
-    }
-    return entry;
-  }
-
-  private wait(entry: Outstanding): Promise<number> {
-    const s = entry.stream;
-    if (s.closed || this.byLease.get(entry.id) !== entry) {
-      return Promise.reject(new EtcdStreamEndedError("lease keep-alive stream ended"));
-    }
+  private wait(refresh: Refresh): Promise<number> {
     return new Promise<number>((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, timer: undefined };
-      entry.waiters.add(waiter);
+      refresh.waiters.add(waiter);
       waiter.timer = this.clock.setTimeout(() => {
-        entry.waiters.delete(waiter);
-        reject(new EtcdStreamTimeoutError(`lease ${entry.id} keep-alive: no answer within ${this.timeoutMs} ms`));
-        this.failIfStuck(s);
+        refresh.waiters.delete(waiter);
+        reject(new EtcdStreamTimeoutError(`lease ${refresh.id} keep-alive: no answer within ${this.timeoutMs} ms`));
+        if (refresh.stream) this.failIfStuck(refresh.stream);
+        else if (refresh.waiters.size === 0) this.dropQueued(refresh);
       }, this.timeoutMs);
     });
   }
 
-  /** The least busy open stream; a new one while the pool has room and every open one is busy. */
-  private pick(): Promise<OpenStream> {
-    let best: OpenStream | undefined;
-    let free = -1;
-    for (let i = 0; i < this.slots.length; i++) {
-      const s = this.slots[i];
-      if (s) this.failIfStuck(s);
-      if (s && !s.closed) {
-        if (!best || s.outstanding.size < best.outstanding.size) best = s;
-      } else if (free < 0 && !this.opening[i]) {
-        free = i;
+  /** Hands queued refreshes to free streams, opening streams while refreshes wait. */
+  private pump(): void {
+    for (const s of this.slots) if (s) this.failIfStuck(s);
+    for (const s of this.slots) {
+      if (this.queue.length === 0) return;
+      if (s && !s.closed && s.inFlight === undefined) this.send(s, this.queue.shift() as Refresh);
+    }
+    let toOpen = this.queue.length - this.opening.filter(Boolean).length;
+    for (let i = 0; i < this.slots.length && toOpen > 0; i++) {
+      if (!this.slots[i] && !this.opening[i]) {
+        this.openSlot(i);
+        toOpen--;
       }
     }
-    if (best && best.outstanding.size === 0) return Promise.resolve(best);
-    if (free >= 0) return this.openSlot(free);
-    if (best) return Promise.resolve(best);
-    // Every slot is opening: wait for one.
-    return this.opening.find((p) => p !== undefined) as Promise<OpenStream>;
   }
 
-  private leastBusy(): OpenStream | undefined {
-    let best: OpenStream | undefined;
-    for (const s of this.slots) if (s && !s.closed && (!best || s.outstanding.size < best.outstanding.size)) best = s;
-    return best;
+  private send(s: OpenStream, refresh: Refresh): void {
+    refresh.stream = s;
+    refresh.sentAt = this.now();
+    s.inFlight = refresh;
+    try {
+      s.stream.write({ ID: refresh.id });
+    } catch (err) {
+      this.fail(s, err instanceof Error ? err : new EtcdStreamEndedError(String(err)), true);
+    }
   }
 
-  private openSlot(slot: number): Promise<OpenStream> {
-    const opening = this.open().then(
+  private openSlot(slot: number): void {
+    this.opening[slot] = true;
+    this.open().then(
       (stream) => {
-        this.opening[slot] = undefined;
-        const s: OpenStream = { slot, stream, outstanding: new Map(), lastReceivedAt: this.now(), closed: false };
+        this.opening[slot] = false;
+        const s: OpenStream = { slot, stream, inFlight: undefined, closed: false };
         this.opened++;
         stream.on("data", (res) => this.answer(s, res));
         stream.on("error", (err) => this.fail(s, err, false));
         stream.on("end", () => this.fail(s, new EtcdStreamEndedError("etcd ended the lease keep-alive stream"), false));
-        if (this.closed) this.fail(s, new EtcdStreamEndedError("the gateway is shutting down"), true);
-        else this.slots[slot] = s;
-        return s;
+        if (this.closed) {
+          this.fail(s, new EtcdStreamEndedError("the gateway is shutting down"), true);
+          return;
+        }
+        this.slots[slot] = s;
+        this.pump();
       },
       (err: unknown) => {
-        this.opening[slot] = undefined;
-        throw err;
+        this.opening[slot] = false;
+        // Nothing to send the queue on: its waiters hear why now, not at their timeout.
+        if (!this.slots.some((s) => s && !s.closed) && !this.opening.some(Boolean)) {
+          this.failQueued(err instanceof Error ? err : new EtcdStreamEndedError(String(err)));
+        }
       },
     );
-    this.opening[slot] = opening;
-    return opening;
   }
 
   private answer(s: OpenStream, res: KeepAliveResponse): void {
-    s.lastReceivedAt = this.now();
-    const entry = s.outstanding.get(res.ID);
-    if (!entry) return;
-    s.outstanding.delete(res.ID);
-    if (this.byLease.get(res.ID) === entry) this.byLease.delete(res.ID);
+    const refresh = s.inFlight;
+    if (!refresh || refresh.id !== res.ID) return;
+    s.inFlight = undefined;
+    if (this.byLease.get(refresh.id) === refresh) this.byLease.delete(refresh.id);
     const ttl = Number(res.TTL);
-    for (const w of entry.waiters) {
+    for (const w of refresh.waiters) {
       this.clock.clearTimeout(w.timer);
       w.resolve(Number.isFinite(ttl) ? ttl : 0);
     }
+    this.pump();
   }
 
   private failIfStuck(s: OpenStream): void {
-    const oldest = s.outstanding.values().next();
-    if (oldest.done || s.closed) return;
-    const now = this.now();
-    const ageMs = now - oldest.value.sentAt;
-    if (ageMs < 2 * this.timeoutMs || now - s.lastReceivedAt < this.timeoutMs) return;
+    const refresh = s.inFlight;
+    if (!refresh || s.closed) return;
+    const ageMs = this.now() - refresh.sentAt;
+    if (ageMs < 2 * this.timeoutMs) return;
     this.stuck++;
-    this.fail(s, new EtcdStreamEndedError(`lease keep-alive stream held lease ${oldest.value.id}'s refresh for ${Math.round(ageMs)} ms`), true);
+    this.fail(s, new EtcdStreamEndedError(`lease keep-alive stream held lease ${refresh.id}'s refresh for ${Math.round(ageMs)} ms`), true);
   }
 
   private fail(s: OpenStream, err: Error, cancel: boolean): void {
     if (s.closed) return;
     s.closed = true;
     if (this.slots[s.slot] === s) this.slots[s.slot] = undefined;
-    const waiting = [...s.outstanding.values()];
-    s.outstanding.clear();
-    for (const entry of waiting) {
-      if (this.byLease.get(entry.id) === entry) this.byLease.delete(entry.id);
-      for (const w of entry.waiters) {
+    const refresh = s.inFlight;
+    s.inFlight = undefined;
+    if (refresh) {
+      if (this.byLease.get(refresh.id) === refresh) this.byLease.delete(refresh.id);
+      for (const w of refresh.waiters) {
         this.clock.clearTimeout(w.timer);
         w.reject(err);
       }
@@ -250,6 +240,29 @@ export class LeaseKeepAlives {
         s.stream.cancel();
       } catch {
         // already gone
+      }
+    }
+    if (this.closed) return;
+    // A stream etcd broke off: the connection is likely gone for every stream, so the queue
+    // hears it now (its callers retry) rather than re-opening streams in a loop. A stream we
+    // cancelled (stuck): the queue goes on other streams.
+    if (cancel) this.pump();
+    else this.failQueued(err);
+  }
+
+  private dropQueued(refresh: Refresh): void {
+    const i = this.queue.indexOf(refresh);
+    if (i >= 0) this.queue.splice(i, 1);
+    if (this.byLease.get(refresh.id) === refresh) this.byLease.delete(refresh.id);
+  }
+
+  private failQueued(err: Error): void {
+    const queued = this.queue.splice(0);
+    for (const refresh of queued) {
+      if (this.byLease.get(refresh.id) === refresh) this.byLease.delete(refresh.id);
+      for (const w of refresh.waiters) {
+        this.clock.clearTimeout(w.timer);
+        w.reject(err);
       }
     }
   }
