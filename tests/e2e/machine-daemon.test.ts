@@ -90,7 +90,7 @@ describe("fleet's API on every machine", () => {
       const ids = r.stdout.split("\n").filter((l) => l.trim() !== "").map((l) => l.split("\t")[0]);
       expect(ids.sort()).toEqual([idOf("m1"), idOf("m2"), idOf("m3")].sort());
     }
-    expect((await sh("m1", "stat -c %F:%a /var/run/fleet.sock")).stdout.trim()).toBe("socket:660");
+    expect((await sh("m1", "stat -c %F:%a:%G /var/run/fleet.sock")).stdout.trim()).toBe("socket:660:fleet");
   });
 
   it("the same socket speaks gRPC to our fleetctl, and fleet's HTTP API v1 to any HTTP client", async () => {

@@ -8,24 +8,24 @@ const host = {
 };
 
 describe("addSshUser", () => {
-  it("adds the user at the first uid and gid >= 500 free as both, in systemd-journal, with a password nothing matches", () => {
+  it("adds the user at the first uid and gid >= 500 free as both, in systemd-journal and the fleet socket's group, with a password nothing matches", () => {
     const r = addSshUser(host, "core");
     expect(r.uid).toBe(501);
     expect(r.gid).toBe(501);
     expect(r.files.passwd.endsWith("alice:x:500:500::/home/alice:/bin/bash\ncore:x:501:501:fleet-dev ssh user:/home/core:/bin/bash\n")).toBe(true);
-    expect(r.files.group).toBe("root:x:0:\nsystemd-journal:x:999:core\nadm:x:4:syslog\nalice:x:500:\ncore:x:501:\n");
+    expect(r.files.group).toBe("root:x:0:\nsystemd-journal:x:999:core\nadm:x:4:syslog\nalice:x:500:\nfleet:x:450:core\ncore:x:501:\n");
     expect(r.files.shadow.endsWith("core:*:19000:0:99999:7:::\n")).toBe(true);
   });
   it("skips ids taken as a gid only; joins systemd-journal after its members; copes with a missing last newline", () => {
     const r = addSshUser({ passwd: "root:x:0:0::/root:/bin/bash", group: "g:x:500:\nsystemd-journal:x:999:bob", shadow: "" }, "core");
     expect(r.uid).toBe(501);
     expect(r.files.passwd).toBe("root:x:0:0::/root:/bin/bash\ncore:x:501:501:fleet-dev ssh user:/home/core:/bin/bash\n");
-    expect(r.files.group).toBe("g:x:500:\nsystemd-journal:x:999:bob,core\ncore:x:501:\n");
+    expect(r.files.group).toBe("g:x:500:\nsystemd-journal:x:999:bob,core\nfleet:x:450:core\ncore:x:501:\n");
     expect(r.files.shadow).toBe("core:*:19000:0:99999:7:::\n");
   });
   it("leaves a user that exists alone, and refuses a lone group of that name", () => {
     const r = addSshUser(host, "alice");
-    expect(r).toEqual({ files: host, uid: 500, gid: 500 });
+    expect(r).toEqual({ files: { ...host, group: `${host.group}fleet:x:450:\n` }, uid: 500, gid: 500 });
     expect(() => addSshUser({ ...host, group: `${host.group}core:x:600:\n` }, "core")).toThrow(/group core exists/);
   });
 });

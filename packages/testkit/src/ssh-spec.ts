@@ -73,7 +73,7 @@ export interface AccountFiles {
 
 /** Groups the ssh user joins when the machine has them: systemd-journal lets it read every
  * unit's journal (fleetctl journal runs journalctl as this user), as CoreOS's core could. */
-export const SSH_USER_GROUPS = ["systemd-journal"] as const;
+export const SSH_USER_GROUPS = ["systemd-journal", "fleet"] as const;
 
 const FIRST_UID = 500;
 
@@ -95,6 +95,15 @@ function names(text: string): Set<string> {
   );
 }
 
+/** /etc/group with a system group `name` (the first free gid from 450) unless it has one. */
+function withSystemGroup(group: string, name: string): string {
+  if (names(group).has(name)) return group;
+  const taken = ids(group, 2);
+  let gid = 450;
+  while (taken.has(gid)) gid++;
+  return `${withNewline(group)}${name}:x:${gid}:\n`;
+}
+
 function withNewline(text: string): string {
   return text === "" || text.endsWith("\n") ? text : `${text}\n`;
 }
@@ -102,9 +111,13 @@ function withNewline(text: string): string {
 /**
  * Adds `user` (locked password, key logins only, home /home/<user>, bash) with its own group,
  * at the first uid >= 500 that is free as a uid and as a gid, and makes it a member of
- * SSH_USER_GROUPS that exist. A user that is already there is left as it is. Pure.
+ * SSH_USER_GROUPS that exist (the system group "fleet" is added first when missing). A user
+ * that is already there is left as it is. Pure.
  */
-export function addSshUser(files: AccountFiles, user: string): { files: AccountFiles; uid: number; gid: number } {
+export function addSshUser(given: AccountFiles, user: string): { files: AccountFiles; uid: number; gid: number } {
+  // The agent gives /var/run/fleet.sock to this group: the ssh user may use it, as CoreOS's core
+  // could use fleetd's socket (fleetctl --tunnel runs fd-forward on it).
+  const files = { ...given, group: withSystemGroup(given.group, "fleet") };
   const existing = files.passwd.split("\n").find((l) => l.split(":")[0] === user);
   if (existing) {
     const [, , uid = "", gid = ""] = existing.split(":");

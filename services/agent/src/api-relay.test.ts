@@ -1,13 +1,13 @@
 // The API socket's relay, over real sockets: a unix socket in a temporary directory, and two
 // TCP servers standing in for the api's gRPC and HTTP API v1 ports.
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { connect, createServer, type AddressInfo, type Server } from "node:net";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLogger } from "@fleet/wire";
-import { ApiRelay, httpErrorResponse, sniffProtocol, type RelayTargets } from "./api-relay.js";
+import { ApiRelay, groupId, httpErrorResponse, sniffProtocol, type RelayTargets } from "./api-relay.js";
 
 describe("sniffProtocol", () => {
   const preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -130,5 +130,16 @@ describe("ApiRelay", () => {
 
   it("writes a well-formed HTTP error", () => {
     expect(httpErrorResponse(502, "x")).toBe('HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\nContent-Length: 36\r\nConnection: close\r\n\r\n{"error":{"code":502,"message":"x"}}');
+  });
+});
+
+describe("groupId", () => {
+  it("finds a group's id in a group file, and nothing for a group or file that is not there", () => {
+    const dir = mkdtempSync(join(tmpdir(), "group-"));
+    writeFileSync(join(dir, "group"), "root:x:0:\nfleet:x:450:core\nweird:x:abc:\n");
+    expect(groupId("fleet", join(dir, "group"))).toBe(450);
+    expect(groupId("weird", join(dir, "group"))).toBeUndefined();
+    expect(groupId("nobody-here", join(dir, "group"))).toBeUndefined();
+    expect(groupId("fleet", join(dir, "missing"))).toBeUndefined();
   });
 });

@@ -11,7 +11,7 @@
 // default when the socket exists) with an HTTP/1.1 request line. Every byte the client sees
 // comes from the api; the relay parses nothing else. Targets are read for each new connection,
 // so a reload (SIGHUP) applies to the next one.
-import { chmodSync, existsSync, mkdirSync, unlinkSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, unlinkSync } from "node:fs";
 import { connect as netConnect, createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
 import { connect as tlsConnect } from "node:tls";
@@ -73,7 +73,11 @@ export class ApiRelay {
     private readonly tls: () => RelayTls | undefined = () => undefined,
   ) {}
 
-  /** Listens on the socket (mode 0660), replacing a stale socket file; refuses one another process answers on. */
+  /**
+   * Listens on the socket (mode 0660, group SOCKET_GROUP when the machine has that group, so
+   * that its members, e.g. the user fleetctl --tunnel logs in as, may use it as they could
+   * fleetd's), replacing a stale socket file; refuses one another process answers on.
+   */
   async listen(): Promise<void> {
     mkdirSync(dirname(this.socketPath), { recursive: true });
     if (existsSync(this.socketPath)) {
@@ -90,6 +94,8 @@ export class ApiRelay {
     });
     server.on("error", (err) => this.log.warn({ socket: this.socketPath, err: err.message }, "api relay socket error"));
     chmodSync(this.socketPath, 0o660);
+    const gid = groupId(SOCKET_GROUP);
+    if (gid !== undefined) chownSync(this.socketPath, process.getuid?.() ?? 0, gid);
     this.server = server;
   }
 
@@ -182,4 +188,22 @@ function answers(path: string): Promise<boolean> {
     });
     socket.once("error", () => resolve(false));
   });
+}
+
+/** Members of this group may use the socket (fleetd's was open to every local user). */
+export const SOCKET_GROUP = "fleet";
+
+/** The id of a group in /etc/group (undefined when absent or unreadable). */
+export function groupId(name: string, groupFile = "/etc/group"): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(groupFile, "utf8");
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split("\n")) {
+    const [group, , gid] = line.split(":");
+    if (group === name && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
+  }
+  return undefined;
 }
