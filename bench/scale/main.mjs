@@ -33,7 +33,7 @@ const RESULTS_DIR = join(ROOT, "bench", "results");
 export const SIMULATED = [
   "Each simulated machine is the agent's own code (services/agent/dist): Agent, GatewayRegistry, MachineLease, HeartbeatLoop, ReconcileLoop and the NATS hint subscriptions, assembled as services/agent/src/main.ts does,",
   "with its own gRPC connection to the gateway(s) and its own NATS connection, a distinct 32-hex machine id, and unit files on tmpfs.",
-  "systemd is the agent tests' FakeUnitManager (services/agent/src/systemd-fake.ts): units start and stop at once in memory, no process runs, no D-Bus.",
+  "systemd is the agent tests' FakeUnitManager (services/agent/src/fake-systemd.ts): units start and stop at once in memory, no process runs, no D-Bus.",
   "Not simulated: the agent's AgentService server (journals/status), its D-Bus connection, process start-up; machines share the worker processes' event loops.",
   "The control plane is real: etcd, NATS, registry-gateway(s), 2 engines and the api as host processes on loopback (testkit startCluster), all on this machine.",
 ];

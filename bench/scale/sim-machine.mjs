@@ -1,7 +1,7 @@
 // One simulated machine: the agent's own code, assembled as services/agent/src/main.ts does
 // (GatewayRegistry with its heartbeat deadline, Agent, ReconcileLoop, HeartbeatLoop, the NATS
 // hint subscriptions), with two things in place of the host: the fake systemd of the agent's
-// tests (services/agent/src/systemd-fake.ts: units start and stop at once, nothing runs) and
+// tests (services/agent/src/fake-systemd.ts: units start and stop at once, nothing runs) and
 // unit files in a directory of its own on tmpfs. What main.ts also does and this does not:
 // serve AgentService (journals and status for the api) and connect to D-Bus.
 import { join } from "node:path";
@@ -10,7 +10,7 @@ import { connectHintBus } from "@fleet/wire";
 import { Agent } from "../../services/agent/dist/agent.js";
 import { GatewayRegistry } from "../../services/agent/dist/gateway-registry.js";
 import { HeartbeatLoop } from "../../services/agent/dist/heartbeat-loop.js";
-import { FakeUnitManager } from "../../services/agent/dist/systemd-fake.js";
+import { FakeUnitManager } from "../../services/agent/dist/fake-systemd.js";
 import { UnitFiles } from "../../services/agent/dist/unit-files.js";
 
 /**

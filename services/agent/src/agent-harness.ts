@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "@fleet/wire";
 import { Agent } from "./agent.js";
-import { FakeAgentRegistry } from "./registry-fake.js";
-import { FakeUnitManager } from "./systemd-fake.js";
+import { FakeAgentRegistry } from "./fake-registry.js";
+import { FakeUnitManager } from "./fake-systemd.js";
 import { UnitFiles } from "./unit-files.js";
 
 export const TEST_MACHINE = { id: "0123456789abcdef0123456789abcdef", publicIp: "10.0.0.1", metadata: {} };

@@ -7,8 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { makeUnit } from "@fleet/domain/fixtures";
 import { createLogger } from "@fleet/wire";
 import { Agent } from "./agent.js";
-import { FakeAgentRegistry } from "./registry-fake.js";
-import { FakeUnitManager } from "./systemd-fake.js";
+import { FakeAgentRegistry } from "./fake-registry.js";
+import { FakeUnitManager } from "./fake-systemd.js";
 import { UnitFiles } from "./unit-files.js";
 
 const machine = { id: "0123456789abcdef0123456789abcdef", publicIp: "10.0.0.1", metadata: {} };

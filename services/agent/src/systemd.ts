@@ -16,7 +16,7 @@ export interface SystemdUnitStatus {
   readonly subState: string;
 }
 
-/** What the agent needs from systemd; the real one is below, a fake one lives in systemd-fake.ts. */
+/** What the agent needs from systemd; the real one is below, a fake one lives in fake-systemd.ts. */
 export interface UnitManager {
   listUnitsByNames(names: readonly string[]): Promise<SystemdUnitStatus[]>;
   /** Links unit files into systemd's runtime unit path, all in one call. */

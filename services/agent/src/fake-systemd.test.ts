@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AT_MOST_ONCE_LINES, FENCE_TARGET, FENCE_TIMER, fenceUnitFiles } from "./fence-units.js";
-import { FakeUnitManager } from "./systemd-fake.js";
+import { FakeUnitManager } from "./fake-systemd.js";
 import { unitObjectPath } from "./unit-path.js";
 
 let dir: string;
