@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { decideSchedule, type Clock, type ClusterSnapshot } from "@fleet/domain";
 import { createLogger } from "@fleet/wire";
 import { ClusterReplica } from "./cluster-replica.js";
-import { FakeClusterSource, hexMachine, makeUnit } from "./engine-fakes.js";
+import { FakeClusterSource, hexMachine, makeUnit } from "./fake-gateway.js";
 
 const log = createLogger("engine-test", "silent");
 const LIVENESS = { ttlMs: 5000, unhealthyThreshold: 0.55, atMostOnceMarginMs: 1000 };

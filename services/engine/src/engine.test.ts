@@ -3,7 +3,7 @@ import type { ClusterSnapshot, Placement, Unit } from "@fleet/domain";
 import { createLogger } from "@fleet/wire";
 import { ClusterReplica } from "./cluster-replica.js";
 import { Engine } from "./engine.js";
-import { FakeClusterSource, hexMachine, makeUnit, RecordingPlanner } from "./engine-fakes.js";
+import { FakeClusterSource, hexMachine, makeUnit, RecordingPlanner } from "./fake-gateway.js";
 import { Leadership, type LeadershipApi } from "./leadership.js";
 
 const log = createLogger("engine-test", "silent");
