@@ -18,7 +18,7 @@ import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { execFileSync } from "node:child_process";
-import { startCluster } from "@fleet/testkit";
+import { startCluster } from "@fleet/launcher";
 import { connect, unary, FleetServiceClient, TargetState } from "@fleet/wire";
 
 const HERE = dirname(fileURLToPath(import.meta.url));

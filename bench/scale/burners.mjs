@@ -3,7 +3,7 @@
 // on a real machine would make them. Stopped by the PIDs recorded here, and only those.
 import { spawn } from "node:child_process";
 import { cpus } from "node:os";
-import { procStartTime, terminate } from "@fleet/testkit";
+import { procStartTime, terminate } from "@fleet/launcher";
 
 export function startBurners(n = cpus().length) {
   const procs = [];

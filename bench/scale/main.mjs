@@ -14,7 +14,7 @@ import { rmSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { sleep, startCluster, waitFor } from "@fleet/testkit";
+import { sleep, startCluster, waitFor } from "@fleet/launcher";
 import { startBurners } from "./burners.mjs";
 import { startSampler } from "./sampler.mjs";
 import { scrapeEtcd, etcdRate } from "./etcd-metrics.mjs";

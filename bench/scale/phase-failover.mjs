@@ -1,7 +1,7 @@
 // Failover: a share of the machines lose power at once (their agents stop; nothing is
 // deregistered). Measured from that moment: all of them gone from ListMachines, all their
 // units placed on other machines, all those units active on other machines.
-import { sleep } from "@fleet/testkit";
+import { sleep } from "@fleet/launcher";
 
 const POLL_MS = 200;
 

@@ -4,7 +4,7 @@
 // move" in an engine's log). Also counted: the agents' registrations beyond their first (a
 // registration lapsed, or a lease was replaced), their warnings by message, the services'
 // warnings, and units whose placement changed.
-import { sleep } from "@fleet/testkit";
+import { sleep } from "@fleet/launcher";
 import { logOffsets, scanLogsSince } from "./log-scan.mjs";
 import { cpuPercent, cpuSnapshot, load } from "./proc-stats.mjs";
 

@@ -1,7 +1,7 @@
 // Units: created through the api (CreateUnits, batches of 1000, one request after another),
 // then the api is polled until every unit is placed (ListUnits names a machine) and active
 // (ListUnitStates reports activeState=active). Times count from the last create's return.
-import { sleep } from "@fleet/testkit";
+import { sleep } from "@fleet/launcher";
 import { CREATE_BATCH } from "./fleet-api.mjs";
 
 const POLL_MS = 200;

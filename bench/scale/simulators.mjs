@@ -5,7 +5,7 @@ import { fork } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { procStartTime, terminate } from "@fleet/testkit";
+import { procStartTime, terminate } from "@fleet/launcher";
 
 const WORKER = fileURLToPath(new URL("./sim-worker.mjs", import.meta.url));
 

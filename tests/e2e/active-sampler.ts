@@ -4,7 +4,7 @@
 // system, which never waits for systemd (systemctl is-active does, for as long as a
 // daemon-reload takes). The log is read back at the end and the machines' samples merged on the
 // clock they share (the host's).
-import type { ClusterHandle } from "@fleet/testkit";
+import type { ClusterHandle } from "@fleet/launcher";
 
 const SAMPLER = "fleet-e2e-sampler";
 

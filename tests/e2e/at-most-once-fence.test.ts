@@ -3,7 +3,7 @@
 // (SIGSTOP), while a normal unit beside it keeps running; systemd refuses to start the unit
 // meanwhile; once the agent runs again it renews, re-arms the fence and starts the unit again.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitFor, type ClusterHandle } from "@fleet/testkit";
+import { waitFor, type ClusterHandle } from "@fleet/launcher";
 import { fleetctl } from "./fleetctl.js";
 import { startTestCluster, unitWriter } from "./sandbox.js";
 

@@ -3,7 +3,7 @@
 // fleetctl; checked with systemctl inside the machines.
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitFor, type ClusterHandle } from "@fleet/testkit";
+import { waitFor, type ClusterHandle } from "@fleet/launcher";
 import { fleetctl, listUnits } from "./fleetctl.js";
 import { isActive as isActiveIn, machineName as machineNameOf, startTestCluster, unitWriter } from "./sandbox.js";
 

@@ -4,7 +4,7 @@
 // recovery every unit must be active exactly once, on the machine it was on, with the same
 // MainPID, checked with systemctl inside every machine.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sleep, waitFor, type ClusterHandle } from "@fleet/testkit";
+import { sleep, waitFor, type ClusterHandle } from "@fleet/launcher";
 import { fleetctl, listUnits } from "./fleetctl.js";
 import { describeRunning, duplicates, runningUnits } from "./machine-units.js";
 import { startTestCluster, unitWriter } from "./sandbox.js";

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitFor, type ClusterHandle } from "@fleet/testkit";
+import { waitFor, type ClusterHandle } from "@fleet/launcher";
 import { isActive as isActiveIn, machineName as machineNameOf, startTestCluster } from "./sandbox.js";
 import { fleetctl } from "./fleetctl.js";
 

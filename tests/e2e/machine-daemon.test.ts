@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { registeredMachineIds, waitFor, type ClusterHandle } from "@fleet/testkit";
+import { registeredMachineIds, waitFor, type ClusterHandle } from "@fleet/launcher";
 import { analyse, startSampler, stopSampler } from "./active-sampler.js";
 import { fleetctl, listUnits } from "./fleetctl.js";
 import { describeRunning, duplicates, runningUnits } from "./machine-units.js";
@@ -145,8 +145,22 @@ describe("the agent's unit", () => {
     expect(looks).toBeGreaterThan(5);
     expect(logLines("m1", /restarting the agent's unit/, skip)).toHaveLength(1);
     expect(logLines("m1", /left the cluster/, skip)).toHaveLength(0);
-    const after = await ours();
-    expect(after).toEqual(before);
+    let after = await ours();
+    for (let i = 0; i < 50 && !after.some((row) => row.startsWith("amo.service ")); i++) {
+      await new Promise((r2) => setTimeout(r2, 200));
+      after = await ours();
+    }
+    // Plain units keep running through a restart. The AtMostOnce unit keeps running when the new
+    // agent renews the lease within the fence's delay (0.6 × agent_ttl from the old agent's last
+    // renewal); on a loaded machine a slower start lets the fence stop it first, by design (it
+    // must stop before the lease could lapse): then it runs again, once, on the same machine.
+    const plain = (rows: string[]) => rows.filter((row) => !row.startsWith("amo.service "));
+    expect(plain(after)).toEqual(plain(before));
+    const amoAfter = after.filter((row) => row.startsWith("amo.service "));
+    const amoBefore = before.find((row) => row.startsWith("amo.service "));
+    expect(amoAfter).toHaveLength(1);
+    expect(amoAfter[0]?.split(" ").slice(0, 2)).toEqual(amoBefore?.split(" ").slice(0, 2));
+    figures.push(`AtMostOnce unit through the restart: ${amoAfter[0] === amoBefore ? "kept its MainPID" : "fenced and started again (the new agent renewed after the fence's delay)"}`);
   });
 });
 

@@ -1,6 +1,6 @@
 // What every machine's systemd runs, read inside the machines: which units are active where and
 // with which MainPID, so a test can say "nothing was stopped, restarted, moved or duplicated".
-import type { ClusterHandle } from "@fleet/testkit";
+import type { ClusterHandle } from "@fleet/launcher";
 
 export interface Running {
   readonly machine: string;

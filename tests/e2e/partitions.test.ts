@@ -1,7 +1,7 @@
 // Real partitions (fleet-dev partition: iptables by the machine's cgroup), at-most-once units,
 // and units that must not block others. Checked with systemctl inside every machine.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sleep, waitFor, type ClusterHandle } from "@fleet/testkit";
+import { sleep, waitFor, type ClusterHandle } from "@fleet/launcher";
 import { fleetctl } from "./fleetctl.js";
 import { describeRunning, duplicates, runningUnits } from "./machine-units.js";
 import { analyse, startSampler, stopSampler } from "./active-sampler.js";

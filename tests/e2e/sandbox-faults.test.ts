@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, RegistryServiceClient, unary } from "@fleet/wire";
-import { etcdGet, etcdHealthy, etcdMembers, isAlive, splitHostPort, tcpAccepts, waitFor, type ClusterHandle } from "@fleet/testkit";
+import { etcdGet, etcdHealthy, etcdMembers, isAlive, splitHostPort, tcpAccepts, waitFor, type ClusterHandle } from "@fleet/launcher";
 import { fleetctl } from "./fleetctl.js";
 import { startTestCluster } from "./sandbox.js";
 

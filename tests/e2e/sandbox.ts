@@ -3,7 +3,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startCluster, type ClusterHandle, type ClusterMachineSpec, type ClusterOptions } from "@fleet/testkit";
+import { startCluster, type ClusterHandle, type ClusterMachineSpec, type ClusterOptions } from "@fleet/launcher";
 
 /** A cluster with an agent TTL of 5 s, named after the test file and this process. */
 export function startTestCluster(label: string, machines: ClusterMachineSpec[], extra: Partial<ClusterOptions> = {}): Promise<ClusterHandle> {

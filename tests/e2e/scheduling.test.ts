@@ -2,7 +2,7 @@
 // [X-Fleet] option, checked with list-units and with systemctl inside the chosen machine.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitFor, type ClusterHandle } from "@fleet/testkit";
+import { waitFor, type ClusterHandle } from "@fleet/launcher";
 import { connect, FleetServiceClient, unary } from "@fleet/wire";
 import { fleetctl, listUnits } from "./fleetctl.js";
 import { startTestCluster, unitWriter } from "./sandbox.js";

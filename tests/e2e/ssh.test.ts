@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ClusterHandle } from "@fleet/testkit";
+import { type ClusterHandle } from "@fleet/launcher";
 import { fleetctl, type Run } from "./fleetctl.js";
 import { startTestCluster, unitWriter } from "./sandbox.js";
 

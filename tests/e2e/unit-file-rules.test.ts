@@ -7,7 +7,7 @@
 //   - a template with MachineMetadata=hostname=%i is accepted, and each instance runs on the
 //     machine its expanded value names.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitFor, type ClusterHandle } from "@fleet/testkit";
+import { waitFor, type ClusterHandle } from "@fleet/launcher";
 import { fleetctl, listUnits } from "./fleetctl.js";
 import { isActive, startTestCluster, unitWriter } from "./sandbox.js";
 

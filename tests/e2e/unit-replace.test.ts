@@ -6,7 +6,7 @@
 // to /run/<unit>.starts when it starts, so "once" is counted inside the machine.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { unitHash, type UnitOption } from "@fleet/domain";
-import { waitFor, type ClusterHandle } from "@fleet/testkit";
+import { waitFor, type ClusterHandle } from "@fleet/launcher";
 import { fleetctl } from "./fleetctl.js";
 import { describeRunning, runningUnits } from "./machine-units.js";
 import { startTestCluster, unitWriter } from "./sandbox.js";

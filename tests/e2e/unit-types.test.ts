@@ -2,7 +2,7 @@
 // service, a timer, a path unit, a target, a unit with an [Install] section, a unit that fails,
 // and an agent restart that adopts what runs. Checked with systemctl inside the machines.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, waitFor, type ClusterHandle } from "@fleet/testkit";
+import { freePort, waitFor, type ClusterHandle } from "@fleet/launcher";
 import { fleetctl, listUnits } from "./fleetctl.js";
 import { machineName as machineNameOf, startTestCluster, unitWriter } from "./sandbox.js";
 

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, waitFor } from "@fleet/testkit";
+import { freePort, waitFor } from "@fleet/launcher";
 import { connect, RegistryServiceClient, TargetState, unary } from "@fleet/wire";
 import { makeCerts } from "./certs.js";
 import { startService } from "./gateway-fixture.js";

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, sleep, startEtcd, startNats, waitFor, type EtcdHandle, type NatsHandle } from "@fleet/testkit";
+import { freePort, sleep, startEtcd, startNats, waitFor, type EtcdHandle, type NatsHandle } from "@fleet/launcher";
 import {
   configureTls,
   connect,

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connect as natsConnect, type NatsConnection } from "nats";
-import { freePort, startEtcd, startNats, waitFor, type EtcdHandle, type NatsHandle } from "@fleet/testkit";
+import { freePort, startEtcd, startNats, waitFor, type EtcdHandle, type NatsHandle } from "@fleet/launcher";
 import { connect, RegistryServiceClient, unary } from "@fleet/wire";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));

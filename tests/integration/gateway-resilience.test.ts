@@ -21,7 +21,7 @@ import {
   waitForExit,
   type NatsHandle,
   type SpawnedProc,
-} from "@fleet/testkit";
+} from "@fleet/launcher";
 import { connect, FleetError, RegistryServiceClient, TargetState, unary, type WatchClusterResponse } from "@fleet/wire";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, waitFor } from "@fleet/testkit";
+import { freePort, waitFor } from "@fleet/launcher";
 import { decodeHint, machineSubject } from "@fleet/domain";
 import { connect, FleetServiceClient, TargetState, unary } from "@fleet/wire";
 import { httpFleetApi } from "fleetctl";

@@ -4,7 +4,7 @@
 // (the same instance id) from a second machine.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FleetError, unary, type RegistryServiceClient } from "@fleet/wire";
-import { waitFor } from "@fleet/testkit";
+import { waitFor } from "@fleet/launcher";
 import { startGatewayFixture, type GatewayFixture } from "./gateway-fixture.js";
 
 let fx: GatewayFixture;

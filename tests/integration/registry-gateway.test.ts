@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENGINE_SUBJECT, machineSubject, decodeHint, unresponsiveMachineReason } from "@fleet/domain";
 import { FleetError, TargetState, unary, type RegistryServiceClient } from "@fleet/wire";
-import { waitFor } from "@fleet/testkit";
+import { waitFor } from "@fleet/launcher";
 import { startGatewayFixture, type GatewayFixture } from "./gateway-fixture.js";
 
 let fx: GatewayFixture;

@@ -2,7 +2,8 @@
 // start healthy on loopback and leave nothing behind.
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { etcdHealthy, isAlive, splitHostPort, tcpAccepts, withEtcdAndNats } from "@fleet/testkit";
+import { etcdHealthy, isAlive, splitHostPort, tcpAccepts } from "@fleet/launcher";
+import { withEtcdAndNats } from "@fleet/testkit";
 
 describe("local etcd + NATS", () => {
   it("start healthy on loopback and stop without leftovers", async () => {

@@ -2,9 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { EtcdHandle } from "./etcd.js";
-import { startEtcd, startNats } from "./infra.js";
-import type { NatsHandle } from "./nats.js";
+import { startEtcd, startNats, type EtcdHandle, type NatsHandle } from "@fleet/launcher";
 
 export interface EtcdAndNats {
   etcd: EtcdHandle;

@@ -1,6 +1,6 @@
 // Command-line parsing for fleet-dev. Pure: argv + env in, a Command (or UsageError) out.
 import { join } from "node:path";
-import { DEFAULT_BASE_DIR, isComponentName, parseMetadata, validateName, type ClusterMachineSpec } from "@fleet/testkit";
+import { DEFAULT_BASE_DIR, isComponentName, parseMetadata, validateName, type ClusterMachineSpec } from "@fleet/launcher";
 
 export class UsageError extends Error {}
 

@@ -1,4 +1,4 @@
-// fleet-dev's commands: thin glue over @fleet/testkit.
+// fleet-dev's commands: thin glue over @fleet/launcher.
 import { join } from "node:path";
 import {
   anyAlive,
@@ -13,7 +13,7 @@ import {
   startCluster,
   stopCluster,
   type ClusterState,
-} from "@fleet/testkit";
+} from "@fleet/launcher";
 import type { Command } from "./args.js";
 import { exportLines, formatStatus, sshHints, type StatusView } from "./format.js";
 

@@ -1,5 +1,5 @@
 // Output of fleet-dev: export lines and the status view. Pure.
-import type { ClusterState } from "@fleet/testkit";
+import type { ClusterState } from "@fleet/launcher";
 
 const SAFE = /^[A-Za-z0-9_./:@,=+-]*$/;
 

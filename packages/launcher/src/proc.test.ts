@@ -51,7 +51,7 @@ describe("clientEnv", () => {
 });
 
 describe("processes", () => {
-  const dir = mkdtempSync(join(tmpdir(), "testkit-proc-"));
+  const dir = mkdtempSync(join(tmpdir(), "launcher-proc-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("spawns with a log, tells a live PID from a dead or reused one, terminates", async () => {
