@@ -2,11 +2,12 @@
 // What only some commands or endpoints need (HTTP API v1, ssh and other child processes) is
 // imported when first used: every module loaded at start-up costs every run.
 import { readFile, readFileSync, statSync } from "node:fs";
-import { runFleetctl, type FleetctlDeps, type TlsFiles } from "./cli.js";
-import type { Endpoint } from "./endpoint.js";
+import { runFleetctl } from "./cli/cli.js";
+import type { FleetctlDeps, TlsFiles } from "./cli/deps.js";
+import type { Endpoint } from "./endpoint/endpoint.js";
 import { configureTls } from "@fleet/wire/fleet-client";
-import { grpcFleetApi } from "./grpc-fleet-api.js";
-import type { TlsMaterial } from "./http-fleet-api.js";
+import { grpcFleetApi } from "./api/grpc-fleet-api.js";
+import type { TlsMaterial } from "./api/http-fleet-api.js";
 
 function isErrno(err: unknown, code: string): boolean {
   return err instanceof Error && (err as NodeJS.ErrnoException).code === code;
@@ -55,9 +56,9 @@ const deps: FleetctlDeps = {
     },
   },
   connect: async (endpoint, options) => {
-    if (usesTls(endpoint, options.tls)) (await import("./extra-ca-certs.js")).restartWithExtraCaCerts();
+    if (usesTls(endpoint, options.tls)) (await import("./endpoint/extra-ca-certs.js")).restartWithExtraCaCerts();
     if (endpoint.kind !== "grpc") {
-      const { httpFleetApi } = await import("./http-fleet-api.js");
+      const { httpFleetApi } = await import("./api/http-fleet-api.js");
       return httpFleetApi(endpoint, options.requestTimeoutMs, tlsMaterial(options.tls));
     }
     // --ca-file/--cert-file/--key-file make the gRPC connection TLS (mutual with a certificate).

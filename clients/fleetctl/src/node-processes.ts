@@ -5,10 +5,10 @@ import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readSync, rmSync 
 import { connect, createServer } from "node:net";
 import { constants, homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import type { Tunnel } from "./cli.js";
-import type { Processes, SshRun } from "./context.js";
-import { failureError, failureHint, failureNotice, isYes, knownHostsEntry, offeredKeys, permanentlyAdded, readSshLog, trustPrompt, type OfferedKey } from "./ssh-log.js";
-import { expandHome, sshArgv, tunnelArgv, type SshFiles, type SshSettings } from "./ssh.js";
+import type { Tunnel } from "./cli/deps.js";
+import type { Processes, SshRun } from "./context/context.js";
+import { failureError, failureHint, failureNotice, isYes, knownHostsEntry, offeredKeys, permanentlyAdded, readSshLog, trustPrompt, type OfferedKey } from "./ssh/ssh-log.js";
+import { expandHome, sshArgv, tunnelArgv, type SshFiles, type SshSettings } from "./ssh/ssh.js";
 
 /** The settings as ssh gets them: the known-hosts file's "~" expanded as fleet's fleetctl did. */
 function prepared(s: SshSettings): SshSettings {
