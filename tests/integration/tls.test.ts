@@ -1,11 +1,11 @@
 // gRPC with the TLS options (tls_cert_file, tls_key_file, tls_ca_file): a server with a CA
 // requires clients signed by it; plaintext and certificate-less clients are refused.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { credentials, type Server } from "@grpc/grpc-js";
 import {
+  channelCredentials,
   configureTls,
   connect,
   createLogger,
@@ -17,15 +17,25 @@ import {
   unaryHandler,
   type FleetServiceServer,
 } from "@fleet/wire";
-import { makeCerts } from "./certs.js";
+import { makeCerts, type TestCerts } from "./certs.js";
 
 const dir = mkdtempSync(join(tmpdir(), "fleet-tls-"));
 const file = (name: string) => join(dir, name);
-let server: Server;
+let server: Awaited<ReturnType<typeof serve>>["server"] | undefined;
 let address = "";
 
+let certs: TestCerts;
+
+/** A client's credentials as a process with only these TLS files would have them. */
+function credentialsWith(files: Partial<Parameters<typeof configureTls>[0]>) {
+  configureTls({ certFile: "", keyFile: "", caFile: "", ...files });
+  const creds = channelCredentials();
+  configureTls({ certFile: certs.cert, keyFile: certs.key, caFile: certs.ca });
+  return creds;
+}
+
 beforeAll(async () => {
-  const certs = makeCerts(dir);
+  certs = makeCerts(dir);
   configureTls({ certFile: certs.cert, keyFile: certs.key, caFile: certs.ca });
   const log = createLogger("tls-test", "silent");
   const impl = { listMachines: unaryHandler(log, "ListMachines", async () => ({ machines: [] })) } as unknown as FleetServiceServer;
@@ -48,13 +58,13 @@ describe("gRPC over TLS", () => {
   });
 
   it("a plaintext client is refused", async () => {
-    const client = connect(FleetServiceClient, address, credentials.createInsecure());
+    const client = connect(FleetServiceClient, address, credentialsWith({}));
     await expect(unary(client.listMachines.bind(client), {}, { deadlineMs: 3000 })).rejects.toThrow();
     client.close();
   });
 
   it("a TLS client without a certificate is refused (mutual TLS)", async () => {
-    const client = connect(FleetServiceClient, address, credentials.createSsl(readFileSync(file("ca.pem"))));
+    const client = connect(FleetServiceClient, address, credentialsWith({ caFile: certs.ca }));
     await expect(unary(client.listMachines.bind(client), {}, { deadlineMs: 3000 })).rejects.toThrow();
     client.close();
   });
