@@ -1,4 +1,4 @@
-// Sandbox machines: systemd-nspawn containers booting a real systemd (see SANDBOX.md).
+// Sandbox machines: systemd-nspawn containers booting a real systemd (see docs/sandbox.md).
 // Every function takes a plain MachineRecord, so a process that only has the JSON state
 // file (fleet-dev down/exec/kill) can drive machines another process booted.
 import { spawn, execFileSync } from "node:child_process";
@@ -75,7 +75,7 @@ function assertSafeDir(dir: string): void {
   }
 }
 
-/** Builds the machine's root filesystem (per SANDBOX.md) and returns its record. */
+/** Builds the machine's root filesystem (per docs/sandbox.md) and returns its record. */
 export function createMachineFs(o: CreateMachineOptions): MachineRecord {
   const cluster = o.cluster ?? "default";
   validateName("cluster", cluster);

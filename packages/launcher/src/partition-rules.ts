@@ -1,4 +1,4 @@
-// The iptables rules that cut one sandbox machine off (SANDBOX.md, "Partitioning one
+// The iptables rules that cut one sandbox machine off (docs/sandbox.md, "Partitioning one
 // machine"). Pure: names and command lines only; partition.ts runs them.
 //
 // Machines share the host's network namespace, so the cut is made by the machine's cgroup
