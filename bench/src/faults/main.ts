@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     void stopAll().finally(() => process.exit(2));
   }, DEADLINE_MS);
   try {
-    cluster = await startCluster({ machines: [{ name: "m1" }, { name: "m2" }, { name: "m3" }], agentTtlSeconds: TTL_S, reconcileIntervalSeconds: 2, gateways: 2, stateDir: STATE_DIR, cluster: "faults", log: (m) => log(`testkit: ${m}`) });
+    cluster = await startCluster({ machines: [{ name: "m1" }, { name: "m2" }, { name: "m3" }], agentTtlSeconds: TTL_S, reconcileIntervalSeconds: 2, gateways: 2, stateDir: STATE_DIR, cluster: "faults", log: (m) => log(`launcher: ${m}`) });
     const env = cluster.env;
     await startUnits(env);
     result.outage = await outage(cluster, env);

@@ -164,7 +164,7 @@ async function main(): Promise<void> {
       reconcileIntervalSeconds: RECONCILE_S,
       stateDir: STATE_DIR,
       cluster: CLUSTER,
-      log: (m) => log(`testkit: ${m}`),
+      log: (m) => log(`launcher: ${m}`),
     });
     result.clusterStartMs = round(now() - tc, 0);
     api = new Api(cluster.endpoints.api ?? "");

@@ -1,31 +1,41 @@
 // Units: created through the api (CreateUnits, batches of 1000, one request after another),
 // then the api is polled until every unit is placed (ListUnits names a machine) and active
 // (ListUnitStates reports activeState=active). Times count from the last create's return.
+import { performance } from "node:perf_hooks";
 import { sleep } from "@fleet/launcher";
-import { CREATE_BATCH } from "./fleet-api.mjs";
+import type { UnitState } from "@fleet/wire";
+import { CREATE_BATCH, type FleetApi } from "./fleet-api.js";
 
 const POLL_MS = 200;
 
 /** How many of `names` are placed, and active on some machine. Pure. */
-export function progress(names, placements, states) {
+export function progress(names: readonly string[], placements: Map<string, string> | undefined, states: UnitState[] | undefined): { placed: number; active: number } {
   let placed = 0;
   if (placements) for (const n of names) if (placements.get(n)) placed++;
-  const active = new Set();
+  const active = new Set<string>();
   if (states) for (const s of states) if (s.activeState === "active") active.add(s.name);
   let activeCount = 0;
   for (const n of names) if (active.has(n)) activeCount++;
   return { placed, active: activeCount };
 }
 
-export async function phaseUnits(api, names, { timeoutMs, log }) {
+export interface UnitsPhase {
+  createMs: number;
+  placedMs: number | undefined;
+  activeMs: number | undefined;
+  polls: number;
+  pollMs: number;
+}
+
+export async function phaseUnits(api: FleetApi, names: string[], { timeoutMs, log }: { timeoutMs: number; log: (m: string) => void }): Promise<UnitsPhase> {
   const t0 = performance.now();
   await api.createUnits(names);
   const tLast = performance.now();
   const createMs = tLast - t0;
   log(`created ${names.length} units in ${Math.ceil(names.length / CREATE_BATCH)} CreateUnits requests in ${Math.round(createMs)} ms`);
-  let placedMs;
-  let activeMs;
-  let last = { placed: 0, active: 0 };
+  let placedMs: number | undefined;
+  let activeMs: number | undefined;
+  const last = { placed: 0, active: 0 };
   const deadline = tLast + timeoutMs;
   let polls = 0;
   while (placedMs === undefined || activeMs === undefined) {

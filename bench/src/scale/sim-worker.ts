@@ -1,5 +1,5 @@
-// A worker process of the scale bench: runs a share of the simulated machines (sim-machine.mjs)
-// and answers its parent over the IPC channel:
+// A worker process of the scale bench: runs a share of the simulated machines (sim-machine.ts)
+// and answers its parent over the IPC channel (protocol.ts):
 //   parent -> {type: "init", config, ids}   worker -> {type: "ready"} (machines built)
 //   parent -> {type: "go", rampMs}          heartbeat and reconcile loops start (spread over rampMs)
 //   parent -> {type: "stats", seq}          worker -> {type: "stats", seq, ...counters}
@@ -10,21 +10,22 @@ import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { pino } from "pino";
-import { createSimMachine } from "./sim-machine.mjs";
+import { pino, type Logger } from "pino";
+import type { FromWorker, SimConfig, ToWorker, WorkerStats } from "./protocol.js";
+import { createSimMachine, type SimMachine } from "./sim-machine.js";
 
 // Each simulated machine gets its own HTTP/2 connection to the gateway, as separate machines
 // have. Left alone, grpc-js shares one connection among every channel of a process with the
 // same target and options (its global subchannel pool): a local pool per channel is what
 // the channel option grpc.use_local_subchannel_pool selects.
 const require = createRequire(import.meta.url);
-const subchannelPool = require("@grpc/grpc-js/build/src/subchannel-pool.js");
+const subchannelPool = require("@grpc/grpc-js/build/src/subchannel-pool.js") as { getSubchannelPool: (global: boolean) => unknown };
 const globalPool = subchannelPool.getSubchannelPool;
 subchannelPool.getSubchannelPool = () => globalPool(false);
 
 /** Warnings and errors of the agents, by message: "heartbeat failed; retrying" -> n. */
-const warnings = {};
-function countingLogger(level) {
+const warnings: Record<string, number> = {};
+function countingLogger(level: string): Logger {
   return pino({
     name: "agent",
     level,
@@ -32,7 +33,7 @@ function countingLogger(level) {
     hooks: {
       logMethod(args, method, levelValue) {
         if (levelValue >= 40) {
-          const msg = args.find((a) => typeof a === "string") ?? "";
+          const msg = (args as unknown[]).find((a): a is string => typeof a === "string") ?? "";
           warnings[msg] = (warnings[msg] ?? 0) + 1;
         }
         method.apply(this, args);
@@ -41,17 +42,17 @@ function countingLogger(level) {
   });
 }
 
-const machines = new Map();
+const machines = new Map<string, SimMachine>();
 // How late this process's event loop runs (all its machines share it): reported and reset at
 // each stats request, so a simulator that cannot keep up shows in the figures.
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
-const send = (msg) => process.send?.(msg);
+const send = (msg: FromWorker) => process.send?.(msg);
 
-function stats(seq) {
+function stats(seq: number): WorkerStats {
   let registrations = 0;
   let active = 0;
-  const running = [];
+  const running: string[] = [];
   for (const m of machines.values()) {
     registrations += m.registrations;
     if (m.state === "running") {
@@ -65,7 +66,7 @@ function stats(seq) {
   return { type: "stats", seq, machines: machines.size, running: running.length, registrations, activeUnits: active, warnings: { ...warnings }, rssBytes: mem.rss, loop };
 }
 
-async function init(config, ids) {
+async function init(config: SimConfig, ids: string[]): Promise<void> {
   const log = countingLogger(config.logLevel);
   for (const id of ids) {
     const dir = join(config.unitsDir, id);
@@ -75,16 +76,16 @@ async function init(config, ids) {
   send({ type: "ready" });
 }
 
-async function stopAll() {
+async function stopAll(): Promise<void> {
   await Promise.all([...machines.values()].map((m) => m.stop().catch(() => undefined)));
   process.exit(0);
 }
 
-process.on("message", (msg) => {
+process.on("message", (msg: ToWorker) => {
   switch (msg.type) {
     case "init":
-      init(msg.config, msg.ids).catch((err) => {
-        send({ type: "error", error: String(err?.stack ?? err) });
+      init(msg.config, msg.ids).catch((err: unknown) => {
+        send({ type: "error", error: String((err as Error)?.stack ?? err) });
         process.exit(1);
       });
       break;

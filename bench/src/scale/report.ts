@@ -2,12 +2,30 @@
 // and the table printed before it. Pure, except writeResult.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { EtcdRate } from "./etcd-metrics.js";
+import type { ScaleOptions } from "./options.js";
+import type { Failover } from "./phase-failover.js";
+import type { Soak } from "./phase-soak.js";
+import type { UnitsPhase } from "./phase-units.js";
+import type { Sample } from "./sampler.js";
 
-const r0 = (x) => (x === undefined || x === null || Number.isNaN(x) ? null : Math.round(x));
-const r1 = (x) => (x === undefined || x === null || Number.isNaN(x) ? null : Math.round(x * 10) / 10);
+/** What the phases measured (the JSON's "phases"). */
+export interface Run {
+  timeline?: Sample[];
+  registerMs?: number;
+  units?: UnitsPhase;
+  idle?: { etcd: EtcdRate; cpuPercent: Record<string, number>; rssMb: Record<string, number>; load: number[] };
+  soak?: Soak;
+  failover?: Failover | undefined;
+}
+
+const r0 = (x: number | null | undefined) => (x === undefined || x === null || Number.isNaN(x) ? null : Math.round(x));
+const r1 = (x: number | null | undefined) => (x === undefined || x === null || Number.isNaN(x) ? null : Math.round(x * 10) / 10);
+
+export type Targets = ReturnType<typeof targets>;
 
 /** Issue 11's targets on this 2-core machine, for m machines at agent_ttl ttl. Pure. */
-export function targets(machines, ttl) {
+export function targets(machines: number, ttl: number) {
   return {
     registerMs: 3000,
     placedMs: 3000,
@@ -21,10 +39,12 @@ export function targets(machines, ttl) {
   };
 }
 
+export type Figures = ReturnType<typeof figures>;
+
 /** The flat figures issue 11 names, from the phases' results. Pure. */
-export function figures(o, run) {
+export function figures(o: ScaleOptions, run: Run) {
   const gateways = Object.keys(run.idle?.cpuPercent ?? {}).filter((n) => n.startsWith("registry-gateway"));
-  const sum = (obj) => gateways.reduce((a, n) => a + (obj?.[n] ?? 0), 0);
+  const sum = (obj: Record<string, number> | undefined) => gateways.reduce((a, n) => a + (obj?.[n] ?? 0), 0);
   return {
     machines: o.machines,
     units: o.units,
@@ -52,12 +72,12 @@ export function figures(o, run) {
   };
 }
 
-const pad = (s, n) => String(s).padEnd(n);
-const verdict = (v, t, lower = true) => (v === null || v === undefined ? "-" : (lower ? v <= t : v >= t) ? "ok" : "MISSED");
+const pad = (s: unknown, n: number) => String(s).padEnd(n);
+const verdict = (v: number | null | undefined, t: number, lower = true) => (v === null || v === undefined ? "-" : (lower ? v <= t : v >= t) ? "ok" : "MISSED");
 
 /** The table: figure, measured, target, verdict; then per-process idle CPU and RSS. Pure. */
-export function renderTable(f, t, run) {
-  const rows = [
+export function renderTable(f: Figures, t: Targets, run: Run): string {
+  const rows: [string, number | null | undefined, string, string, string][] = [
     ["machines registered", f.registerMs, "ms", `<= ${t.registerMs}`, verdict(f.registerMs, t.registerMs)],
     [`${f.units} units created (CreateUnits x ${Math.ceil(f.units / 1000)})`, f.createMs, "ms", "", ""],
     ["all placed, after the last create", f.placedMs, "ms", `<= ${t.placedMs}`, verdict(f.placedMs, t.placedMs)],
@@ -86,7 +106,7 @@ export function renderTable(f, t, run) {
   return lines.join("\n");
 }
 
-export function writeResult(dir, result) {
+export function writeResult(dir: string, result: unknown): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, "scale.json");
   writeFileSync(file, JSON.stringify(result) + "\n");

@@ -1,17 +1,28 @@
 // Failover: a share of the machines lose power at once (their agents stop; nothing is
 // deregistered). Measured from that moment: all of them gone from ListMachines, all their
 // units placed on other machines, all those units active on other machines.
+import { performance } from "node:perf_hooks";
 import { sleep } from "@fleet/launcher";
+import type { FleetApi } from "./fleet-api.js";
+import type { Simulators } from "./simulators.js";
 
 const POLL_MS = 200;
 
 /** k ids spread evenly over the list. Pure. */
-export function pickVictims(ids, share) {
+export function pickVictims(ids: readonly string[], share: number): string[] {
   const k = Math.round(ids.length * share);
-  return Array.from({ length: k }, (_, j) => ids[Math.floor((j * ids.length) / k)]);
+  return Array.from({ length: k }, (_, j) => ids[Math.floor((j * ids.length) / k)]!);
 }
 
-export async function phaseFailover(o) {
+export interface Failover {
+  machines: number;
+  units: number;
+  goneMs: number | undefined;
+  placedElsewhereMs: number | undefined;
+  activeElsewhereMs: number | undefined;
+}
+
+export async function phaseFailover(o: { api: FleetApi; simulators: Simulators; ids: string[]; share: number; timeoutMs: number; log: (m: string) => void }): Promise<Failover | undefined> {
   const victims = new Set(pickVictims(o.ids, o.share));
   if (victims.size === 0) return undefined;
   const before = await o.api.placements();
@@ -19,7 +30,7 @@ export async function phaseFailover(o) {
   o.log(`failover: ${victims.size} machines with ${units.length} units lose power`);
   const t0 = performance.now();
   await o.simulators.kill([...victims]);
-  const r = { machines: victims.size, units: units.length, goneMs: undefined, placedElsewhereMs: undefined, activeElsewhereMs: undefined };
+  const r: Failover = { machines: victims.size, units: units.length, goneMs: undefined, placedElsewhereMs: undefined, activeElsewhereMs: undefined };
   const deadline = t0 + o.timeoutMs;
   let last = "";
   while (r.goneMs === undefined || r.placedElsewhereMs === undefined || r.activeElsewhereMs === undefined) {
@@ -35,7 +46,7 @@ export async function phaseFailover(o) {
       last = `${left} still listed`;
     }
     if (placements) {
-      const left = units.filter((n) => !placements.get(n) || victims.has(placements.get(n))).length;
+      const left = units.filter((n) => !placements.get(n) || victims.has(placements.get(n)!)).length;
       if (left === 0) r.placedElsewhereMs = at;
       last += `, ${left} not placed elsewhere`;
     }

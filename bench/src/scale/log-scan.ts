@@ -4,8 +4,8 @@ import { closeSync, openSync, readSync, statSync } from "node:fs";
 
 export const MACHINE_LOST_MSG = "machine lost: its units move";
 
-export function logOffsets(files) {
-  const out = {};
+export function logOffsets(files: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
   for (const f of files) {
     try {
       out[f] = statSync(f).size;
@@ -16,8 +16,8 @@ export function logOffsets(files) {
   return out;
 }
 
-function readFrom(file, offset) {
-  let fd;
+function readFrom(file: string, offset: number): string {
+  let fd: number | undefined;
   try {
     fd = openSync(file, "r");
     const size = statSync(file).size;
@@ -31,28 +31,34 @@ function readFrom(file, offset) {
   }
 }
 
+export interface LogScan {
+  warnings: Record<string, number>;
+  lost: string[];
+}
+
 /** Warnings and errors by message, and the lost machines' ids, in JSON-line log text. Pure. */
-export function scanLogText(text) {
-  const warnings = {};
-  const lost = [];
+export function scanLogText(text: string): LogScan {
+  const warnings: Record<string, number> = {};
+  const lost: string[] = [];
   for (const line of text.split("\n")) {
     if (!line.startsWith("{")) continue;
-    let rec;
+    let rec: { msg?: string; machineId?: string; level?: unknown };
     try {
-      rec = JSON.parse(line);
+      rec = JSON.parse(line) as typeof rec;
     } catch {
       continue;
     }
-    if (rec.msg === MACHINE_LOST_MSG) lost.push(rec.machineId);
-    if (typeof rec.level === "number" && rec.level >= 40) warnings[rec.msg] = (warnings[rec.msg] ?? 0) + 1;
+    const msg = String(rec.msg);
+    if (rec.msg === MACHINE_LOST_MSG) lost.push(String(rec.machineId));
+    if (typeof rec.level === "number" && rec.level >= 40) warnings[msg] = (warnings[msg] ?? 0) + 1;
   }
   return { warnings, lost };
 }
 
 /** scanLogText over each file's text since its offset, merged. */
-export function scanLogsSince(offsets) {
-  const warnings = {};
-  const lost = [];
+export function scanLogsSince(offsets: Record<string, number>): LogScan {
+  const warnings: Record<string, number> = {};
+  const lost: string[] = [];
   for (const [file, offset] of Object.entries(offsets)) {
     const r = scanLogText(readFrom(file, offset));
     lost.push(...r.lost);

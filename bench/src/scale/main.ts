@@ -1,33 +1,35 @@
 #!/usr/bin/env node
 // fleet's scale bench (issue 11): the real control plane on loopback (etcd, NATS,
-// registry-gateway(s), 2 engines, api: testkit's startCluster with no sandbox machine) and N
-// simulated machines made of the agent's own code (sim-machine.mjs) in worker processes.
+// registry-gateway(s), 2 engines, api: the launcher's startCluster with no sandbox machine) and N
+// simulated machines made of the agent's own code (sim-machine.ts) in worker processes.
 // Phases: register, create units, idle figures, idle soak (--busy: cores saturated), failover.
 // Prints a table and one JSON line (also bench/results/scale.json); stops everything it
 // started by PID on success, failure, a signal or its deadline. See bench/README.md.
 //
 //   npm run bench:scale -- --machines 1000 --units 10000 --ttl 5 --busy   (builds first)
-//   node bench/scale/main.mjs --machines 50 --units 500                    (after a build)
+//   node bench/dist/scale/main.js --machines 50 --units 500                (after a build)
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { sleep, startCluster, waitFor } from "@fleet/launcher";
-import { startBurners } from "./burners.mjs";
-import { startSampler } from "./sampler.mjs";
-import { scrapeEtcd, etcdRate } from "./etcd-metrics.mjs";
-import { FleetApi } from "./fleet-api.mjs";
-import { parseOptions, USAGE } from "./options.mjs";
-import { phaseFailover } from "./phase-failover.mjs";
-import { phaseSoak } from "./phase-soak.mjs";
-import { phaseUnits } from "./phase-units.mjs";
-import { cpuPercent, cpuSnapshot, load, rssMb } from "./proc-stats.mjs";
-import { figures, renderTable, targets, writeResult } from "./report.mjs";
-import { simMachineId, Simulators } from "./simulators.mjs";
+import { sleep, startCluster, waitFor, type ClusterHandle } from "@fleet/launcher";
+import { startBurners, type Burners } from "./burners.js";
+import { startSampler } from "./sampler.js";
+import { scrapeEtcd, etcdRate } from "./etcd-metrics.js";
+import { FleetApi } from "./fleet-api.js";
+import { parseOptions, USAGE, type ScaleOptions } from "./options.js";
+import { phaseFailover } from "./phase-failover.js";
+import { phaseSoak, type Soak } from "./phase-soak.js";
+import { phaseUnits } from "./phase-units.js";
+import { cpuPercent, cpuSnapshot, load, rssMb, type StopResult } from "./proc-stats.js";
+import { figures, renderTable, targets, writeResult, type Run } from "./report.js";
+import { simMachineId, Simulators } from "./simulators.js";
 
-const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+/** The repository root (this file is bench/{src,dist}/scale/main.*). */
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const RESULTS_DIR = join(ROOT, "bench", "results");
 
 export const SIMULATED = [
@@ -35,18 +37,30 @@ export const SIMULATED = [
   "with its own gRPC connection to the gateway(s) and its own NATS connection, a distinct 32-hex machine id, and unit files on tmpfs.",
   "systemd is the agent tests' FakeUnitManager (services/agent/src/fake-systemd.ts): units start and stop at once in memory, no process runs, no D-Bus.",
   "Not simulated: the agent's AgentService server (journals/status), its D-Bus connection, process start-up; machines share the worker processes' event loops.",
-  "The control plane is real: etcd, NATS, registry-gateway(s), 2 engines and the api as host processes on loopback (testkit startCluster), all on this machine.",
+  "The control plane is real: etcd, NATS, registry-gateway(s), 2 engines and the api as host processes on loopback (@fleet/launcher startCluster), all on this machine.",
 ];
 
 const t0 = Date.now();
-const log = (msg) => process.stderr.write(`[scale +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
+const log = (msg: string): void => void process.stderr.write(`[scale +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
 
-async function main() {
-  let o;
+interface ScaleResult {
+  startedAt: string;
+  options: ScaleOptions;
+  host: { node: string; cpus: number; loadavgAtStart: number[]; loadavgAtEnd?: number[] };
+  commit: string | undefined;
+  simulated: string[];
+  errors: string[];
+  cleanup?: StopResult;
+  logsKept?: string | null;
+  durationSeconds?: number;
+}
+
+async function main(): Promise<void> {
+  let o: ScaleOptions;
   try {
     o = parseOptions(process.argv.slice(2));
   } catch (err) {
-    process.stderr.write(`${err.message}\n`);
+    process.stderr.write(`${(err as Error).message}\n`);
     process.exit(64);
   }
   if (o.help) {
@@ -58,7 +72,7 @@ async function main() {
   const unitsDir = `/dev/shm/fleet-scale-${runHex}`;
   const ids = Array.from({ length: o.machines }, (_, i) => simMachineId(runHex, i));
   const names = Array.from({ length: o.units }, (_, i) => `scale-${runHex}-${i}.service`);
-  const result = {
+  const result: ScaleResult = {
     startedAt: new Date().toISOString(),
     options: o,
     host: { node: process.version, cpus: cpus().length, loadavgAtStart: load() },
@@ -66,17 +80,17 @@ async function main() {
     simulated: SIMULATED,
     errors: [],
   };
-  const run = {};
-  let cluster;
-  let api;
-  let sims;
-  let burners;
-  let sampler;
-  let cleaning;
-  const cleanup = (keepLogs) =>
+  const run: Run = {};
+  let cluster: ClusterHandle | undefined;
+  let api: FleetApi | undefined;
+  let sims: Simulators | undefined;
+  let burners: Burners | undefined;
+  let sampler: ReturnType<typeof startSampler> | undefined;
+  let cleaning: Promise<StopResult> | undefined;
+  const cleanup = (keepLogs: boolean) =>
     (cleaning ??= (async () => {
-      const report = { stopped: [], errors: [] };
-      const add = (r) => {
+      const report: StopResult = { stopped: [], errors: [] };
+      const add = (r: Partial<StopResult>) => {
         report.stopped.push(...(r.stopped ?? []));
         report.errors.push(...(r.errors ?? []));
       };
@@ -84,13 +98,13 @@ async function main() {
       if (burners) add(await burners.stop());
       api?.close();
       if (sims) add(await sims.stop());
-      if (cluster) add(await cluster.stop({ removeState: !keepLogs }).catch((e) => ({ errors: [String(e)] })));
+      if (cluster) add(await cluster.stop({ removeState: !keepLogs }).catch((e: unknown) => ({ errors: [String(e)] })));
       rmSync(unitsDir, { recursive: true, force: true });
       log(`cleanup: stopped ${report.stopped.length} process(es) we started (${report.stopped.join(", ")}); removed ${unitsDir}${keepLogs ? `; logs kept in ${stateDir}` : `; removed ${stateDir}`}`);
       if (report.errors.length) log(`cleanup errors: ${report.errors.join("; ")}`);
       return report;
     })());
-  const abort = (why, code) => {
+  const abort = (why: string, code: number) => {
     log(`${why}: cleaning up`);
     result.errors.push(why);
     void cleanup(true).finally(() => {
@@ -104,18 +118,19 @@ async function main() {
 
   try {
     log(`starting the control plane in ${stateDir} (agent_ttl ${o.ttl} s, ${o.gateways} gateway(s), 2 engines, api)`);
-    cluster = await startCluster({ repoRoot: ROOT, machines: [], agentTtlSeconds: o.ttl, reconcileIntervalSeconds: o.reconcile, stateDir, cluster: `scale-${runHex}`, gateways: o.gateways, engines: 2, log: (m) => log(`testkit: ${m}`) });
+    cluster = await startCluster({ repoRoot: ROOT, machines: [], agentTtlSeconds: o.ttl, reconcileIntervalSeconds: o.reconcile, stateDir, cluster: `scale-${runHex}`, gateways: o.gateways, engines: 2, log: (m) => log(`launcher: ${m}`) });
     const ep = cluster.endpoints;
-    api = new FleetApi(ep.api);
+    const etcdMetrics = ep.etcdMetrics ?? "";
+    api = new FleetApi(ep.api ?? "");
     sims = new Simulators({ ids, perWorker: o.perWorker, logDir: join(stateDir, "sim") });
     log(`building ${o.machines} simulated machines in ${sims.workers.length} worker process(es) (pids ${sims.pids.map((p) => p.pid).join(", ")})`);
-    await sims.init({ gateway: ep.gateways.join(","), natsServers: [ep.nats], ttlSeconds: o.ttl, reconcileSeconds: o.reconcile, unitsDir, logLevel: o.agentLog });
+    await sims.init({ gateway: (ep.gateways ?? []).join(","), natsServers: [ep.nats ?? ""], ttlSeconds: o.ttl, reconcileSeconds: o.reconcile, unitsDir, logLevel: o.agentLog });
     const procs = [...cluster.state.components.map((c) => ({ name: c.name, pid: c.pid })), ...sims.pids];
     const serviceLogs = cluster.state.components.filter((c) => ["registry-gateway", "engine", "api"].includes(c.kind)).map((c) => c.logFile);
 
     log(`starting ${o.machines} agents${o.rampSeconds ? ` spread over ${o.rampSeconds} s` : " at once"}`);
     const tGo = performance.now();
-    sampler = startSampler({ api, simulators: sims, procs: () => [...procs, ...(burners?.procs ?? [])], etcdMetricsUrl: ep.etcdMetrics, log, t0: tGo });
+    sampler = startSampler({ api, simulators: sims, procs: () => [...procs, ...(burners?.procs ?? [])], etcdMetricsUrl: etcdMetrics, log, t0: tGo });
     run.timeline = sampler.samples;
     sims.go(o.rampSeconds * 1000);
     let listed = 0;
@@ -123,12 +138,12 @@ async function main() {
     await waitFor(
       `${o.machines} machines in ListMachines`,
       async () => {
-        listed = (await api.machineIds()).ids.size;
+        listed = (await api!.machineIds()).ids.size;
         most = Math.max(most, listed);
         return listed >= o.machines;
       },
       { timeoutMs: 120_000 + o.rampSeconds * 1000, intervalMs: 100 },
-    ).catch((err) => {
+    ).catch((err: Error) => {
       throw new Error(`registration did not converge: ${listed} of ${o.machines} listed at the end, at most ${most} (${err.message}); see the timeline`);
     });
     run.registerMs = performance.now() - tGo;
@@ -138,9 +153,9 @@ async function main() {
 
     log(`settling 5 s, then ${o.idleSeconds} s of quiet for idle CPU, RSS and etcd figures`);
     await sleep(5_000);
-    const [e0, c0] = [await scrapeEtcd(ep.etcdMetrics), cpuSnapshot(procs)];
+    const [e0, c0] = [await scrapeEtcd(etcdMetrics), cpuSnapshot(procs)];
     await sleep(o.idleSeconds * 1000);
-    const [e1, c1] = [await scrapeEtcd(ep.etcdMetrics), cpuSnapshot(procs)];
+    const [e1, c1] = [await scrapeEtcd(etcdMetrics), cpuSnapshot(procs)];
     run.idle = { etcd: etcdRate(e0, e1), cpuPercent: cpuPercent(c0, c1), rssMb: rssMb(procs), load: load() };
     log(`idle: etcd ${run.idle.etcd.perSecond}/s ${JSON.stringify(run.idle.etcd.byMethodPerSecond)}; CPU % ${JSON.stringify(run.idle.cpuPercent)}`);
 
@@ -151,9 +166,9 @@ async function main() {
       }
       log(`soak: ${o.soakSeconds} s idle, ListMachines every second${o.busy ? ", cores saturated" : ""}`);
       const soakFrom = sampler.samples.length;
-      run.soak = await phaseSoak({ api, simulators: sims, ids, seconds: o.soakSeconds, serviceLogs, procs: [...procs, ...(burners?.procs ?? [])], log });
-      run.soak.simLoopMaxMs = Math.max(0, ...sampler.samples.slice(soakFrom).map((x) => x.simLoopMaxMs ?? 0));
-      log(`soak: ${run.soak.spuriousLosses} spurious losses, ${run.soak.reRegistrations} re-registrations, ${run.soak.unitsMoved} units moved; load max ${run.soak.loadMax}`);
+      const soak: Soak = (run.soak = await phaseSoak({ api, simulators: sims, ids, seconds: o.soakSeconds, serviceLogs, procs: [...procs, ...(burners?.procs ?? [])], log }));
+      soak.simLoopMaxMs = Math.max(0, ...sampler.samples.slice(soakFrom).map((x) => x.simLoopMaxMs ?? 0));
+      log(`soak: ${soak.spuriousLosses} spurious losses, ${soak.reRegistrations} re-registrations, ${soak.unitsMoved} units moved; load max ${soak.loadMax}`);
       if (burners) {
         const r = await burners.stop();
         log(`burners stopped: ${r.stopped.join(", ")}`);
@@ -165,8 +180,9 @@ async function main() {
       run.failover = await phaseFailover({ api, simulators: sims, ids, share: o.failoverShare, timeoutMs: (3 * o.ttl + 60) * 1000, log });
     }
   } catch (err) {
-    result.errors.push(String(err?.stack ?? err));
-    log(`FAILED: ${err?.stack ?? err}`);
+    const text = err instanceof Error ? (err.stack ?? String(err)) : String(err);
+    result.errors.push(text);
+    log(`FAILED: ${text}`);
     process.exitCode = 1;
   } finally {
     clearTimeout(watchdog);
@@ -178,7 +194,7 @@ async function main() {
   finish(result, o, run);
 }
 
-function finish(result, o, run) {
+function finish(result: ScaleResult, o: ScaleOptions, run: Run): void {
   result.host.loadavgAtEnd = load();
   result.durationSeconds = Math.round((Date.now() - t0) / 100) / 10;
   const t = targets(o.machines, o.ttl);
@@ -187,18 +203,18 @@ function finish(result, o, run) {
   process.stdout.write(`\n${renderTable(f, t, run)}\n\n`);
   for (const s of SIMULATED) process.stdout.write(`simulated: ${s}\n`);
   const soakLoad = run.soak ? `; during the soak mean ${run.soak.loadMean}, max ${run.soak.loadMax}` : "";
-  process.stdout.write(`host: ${result.host.cpus} CPUs; load average (1/5/15 min) ${result.host.loadavgAtStart.join("/")} at start, ${result.host.loadavgAtEnd.join("/")} at end${soakLoad}; commit ${result.commit}; ${result.durationSeconds} s\n`);
+  process.stdout.write(`host: ${result.host.cpus} CPUs; load average (1/5/15 min) ${result.host.loadavgAtStart.join("/")} at start, ${result.host.loadavgAtEnd?.join("/")} at end${soakLoad}; commit ${result.commit}; ${result.durationSeconds} s\n`);
   if (result.logsKept) process.stdout.write(`logs kept in ${result.logsKept} (services/*.log, sim/sim-N.log)\n`);
   if (result.errors.length) process.stdout.write(`ERRORS:\n${result.errors.join("\n")}\n`);
   process.stdout.write(`\n${JSON.stringify(result)}\n`);
   try {
     log(`written to ${writeResult(RESULTS_DIR, result)}`);
   } catch (err) {
-    log(`could not write results: ${err}`);
+    log(`could not write results: ${String(err)}`);
   }
 }
 
-function gitCommit() {
+function gitCommit(): string | undefined {
   try {
     return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT }).toString().trim();
   } catch {

@@ -4,12 +4,19 @@
 import { spawn } from "node:child_process";
 import { cpus } from "node:os";
 import { procStartTime, terminate } from "@fleet/launcher";
+import type { NamedProc, StopResult } from "./proc-stats.js";
 
-export function startBurners(n = cpus().length) {
-  const procs = [];
+export interface Burners {
+  procs: NamedProc[];
+  stop(): Promise<StopResult>;
+}
+
+export function startBurners(n = cpus().length): Burners {
+  const procs: (NamedProc & { startTime: string })[] = [];
   for (let i = 0; i < n; i++) {
     const child = spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" });
-    procs.push({ name: `burner-${i + 1}`, pid: child.pid, startTime: procStartTime(child.pid) ?? "" });
+    const pid = child.pid ?? -1;
+    procs.push({ name: `burner-${i + 1}`, pid, startTime: procStartTime(pid) ?? "" });
   }
   return {
     procs,

@@ -5,18 +5,28 @@
 // unit files in a directory of its own on tmpfs. What main.ts also does and this does not:
 // serve AgentService (journals and status for the api) and connect to D-Bus.
 import { join } from "node:path";
+import type { Logger } from "pino";
 import { ALL_MACHINES_SUBJECT, machineSubject, ReconcileLoop } from "@fleet/domain";
 import { connectHintBus } from "@fleet/wire";
-import { Agent } from "../../services/agent/dist/agent.js";
-import { GatewayRegistry } from "../../services/agent/dist/gateway-registry.js";
-import { HeartbeatLoop } from "../../services/agent/dist/heartbeat-loop.js";
-import { FakeUnitManager } from "../../services/agent/dist/fake-systemd.js";
-import { UnitFiles } from "../../services/agent/dist/unit-files.js";
+import { Agent } from "../../../services/agent/dist/agent.js";
+import { GatewayRegistry } from "../../../services/agent/dist/gateway-registry.js";
+import { HeartbeatLoop } from "../../../services/agent/dist/heartbeat-loop.js";
+import { FakeUnitManager } from "../../../services/agent/dist/fake-systemd.js";
+import { UnitFiles } from "../../../services/agent/dist/unit-files.js";
 
-/**
- * @param {{ id: string, gateway: string, natsServers: string[], ttlSeconds: number, reconcileSeconds: number, dir: string, log: import("pino").Logger }} o
- */
-export async function createSimMachine(o) {
+export interface SimMachineOptions {
+  id: string;
+  gateway: string;
+  natsServers: string[];
+  ttlSeconds: number;
+  reconcileSeconds: number;
+  dir: string;
+  log: Logger;
+}
+
+export type SimMachine = Awaited<ReturnType<typeof createSimMachine>>;
+
+export async function createSimMachine(o: SimMachineOptions) {
   const log = o.log.child({ machineId: o.id });
   const machine = { id: o.id, publicIp: "127.0.0.1", metadata: {} };
   const registry = new GatewayRegistry(o.gateway);
@@ -24,14 +34,14 @@ export async function createSimMachine(o) {
   registry.heartbeatDeadlineMs = Math.min(3000, Math.max(1000, ttlMs / 3)); // as main.ts
   const files = new UnitFiles(join(o.dir, "units"), join(o.dir, "runtime"));
   const systemd = new FakeUnitManager({ runtimeDir: files.runtimeDir });
-  const loop = new ReconcileLoop({
+  const loop: ReconcileLoop = new ReconcileLoop({
     intervalMs: o.reconcileSeconds * 1000,
     pass: (trigger) => agent.reconcile(trigger),
     onError: (err) => log.warn({ err: err instanceof Error ? err.message : String(err) }, "reconcile failed"),
   });
-  const agent = new Agent(machine, o.ttlSeconds, registry, systemd, files, log, { requestPass: (why) => loop.trigger(why) });
+  const agent: Agent = new Agent(machine, o.ttlSeconds, registry, systemd, files, log, { requestPass: (why) => loop.trigger(why) });
   const hints = await connectHintBus(o.natsServers, `agent-${o.id}`, log);
-  const onHint = (hint) => {
+  const onHint = (hint: { revision: number; what: string }) => {
     registry.observe(hint.revision);
     loop.trigger(hint.what);
   };
@@ -43,7 +53,7 @@ export async function createSimMachine(o) {
     onError: (err, failures, retryInMs) =>
       log.warn({ err: err instanceof Error ? err.message : String(err), failures, retryInMs: Math.round(retryInMs) }, "heartbeat failed; retrying"),
   });
-  let state = "created";
+  let state: "created" | "running" | "killed" | "stopped" = "created";
   return {
     id: o.id,
     get state() {
@@ -53,19 +63,19 @@ export async function createSimMachine(o) {
       return agent.registrations;
     },
     /** Units the fake systemd runs now. */
-    activeUnits() {
+    activeUnits(): number {
       let n = 0;
       for (const s of systemd.units.values()) if (s.activeState === "active") n++;
       return n;
     },
-    start() {
+    start(): void {
       state = "running";
       heartbeat.start();
       loop.start();
       log.info({ gateway: o.gateway }, "simulated agent started");
     },
     /** Power loss: timers stop and connections drop at once; nothing is deregistered. */
-    kill() {
+    kill(): void {
       state = "killed";
       void heartbeat.stop();
       void loop.stop();
@@ -73,7 +83,7 @@ export async function createSimMachine(o) {
       void hints.close();
     },
     /** A clean stop, as main.ts does on SIGTERM. */
-    async stop() {
+    async stop(): Promise<void> {
       if (state === "killed") return;
       state = "stopped";
       await heartbeat.stop();

@@ -6,6 +6,19 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
+import { performance } from "node:perf_hooks";
+
+/** A process the bench watches, by name. */
+export interface NamedProc {
+  name: string;
+  pid: number;
+}
+
+/** What stopping a group of processes did. */
+export interface StopResult {
+  stopped: string[];
+  errors: string[];
+}
 
 const TICKS_PER_SECOND = (() => {
   try {
@@ -16,19 +29,19 @@ const TICKS_PER_SECOND = (() => {
 })();
 
 /** utime + stime of /proc/<pid>/stat text, in ticks. Pure. */
-export function cpuTicksOf(statText) {
+export function cpuTicksOf(statText: string): number {
   const rest = statText.slice(statText.lastIndexOf(")") + 2).trim().split(/\s+/);
   // rest[0] is field 3; fields 14 and 15 are rest[11] and rest[12].
   return Number(rest[11]) + Number(rest[12]);
 }
 
 /** VmRSS of /proc/<pid>/status text, in KB. Pure. */
-export function rssKbOf(statusText) {
+export function rssKbOf(statusText: string): number | undefined {
   const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(statusText);
   return m ? Number(m[1]) : undefined;
 }
 
-function read(path) {
+function read(path: string): string | undefined {
   try {
     return readFileSync(path, "utf8");
   } catch {
@@ -36,10 +49,16 @@ function read(path) {
   }
 }
 
+export interface CpuSnapshot {
+  at: number;
+  ticks: Record<string, number>;
+  waitNs: Record<string, number>;
+}
+
 /** A snapshot of the processes' CPU ticks and main-thread run-queue wait, for cpuPercent. */
-export function cpuSnapshot(procs) {
-  const ticks = {};
-  const waitNs = {};
+export function cpuSnapshot(procs: readonly NamedProc[]): CpuSnapshot {
+  const ticks: Record<string, number> = {};
+  const waitNs: Record<string, number> = {};
   for (const p of procs) {
     const text = read(`/proc/${p.pid}/stat`);
     if (text) ticks[p.name] = cpuTicksOf(text);
@@ -50,30 +69,32 @@ export function cpuSnapshot(procs) {
 }
 
 /** % of the window each process's main thread waited for a core while runnable. */
-export function runQueueWaitPercent(a, b) {
+export function runQueueWaitPercent(a: CpuSnapshot, b: CpuSnapshot): Record<string, number> {
   const ms = b.at - a.at;
-  const out = {};
+  const out: Record<string, number> = {};
   for (const [name, ns] of Object.entries(b.waitNs)) {
-    if (a.waitNs[name] === undefined) continue;
-    out[name] = Math.round((1000 * (ns - a.waitNs[name])) / 1e6 / ms) / 10;
+    const before = a.waitNs[name];
+    if (before === undefined) continue;
+    out[name] = Math.round((1000 * (ns - before)) / 1e6 / ms) / 10;
   }
   return out;
 }
 
 /** CPU % of each process between two snapshots (100 = one core). */
-export function cpuPercent(a, b) {
+export function cpuPercent(a: CpuSnapshot, b: CpuSnapshot): Record<string, number> {
   const seconds = (b.at - a.at) / 1000;
-  const out = {};
+  const out: Record<string, number> = {};
   for (const [name, t] of Object.entries(b.ticks)) {
-    if (a.ticks[name] === undefined) continue;
-    out[name] = Math.round((1000 * (t - a.ticks[name])) / TICKS_PER_SECOND / seconds) / 10;
+    const before = a.ticks[name];
+    if (before === undefined) continue;
+    out[name] = Math.round((1000 * (t - before)) / TICKS_PER_SECOND / seconds) / 10;
   }
   return out;
 }
 
 /** RSS of each process now, in MB (one decimal). */
-export function rssMb(procs) {
-  const out = {};
+export function rssMb(procs: readonly NamedProc[]): Record<string, number> {
+  const out: Record<string, number> = {};
   for (const p of procs) {
     const kb = rssKbOf(read(`/proc/${p.pid}/status`) ?? "");
     if (kb !== undefined) out[p.name] = Math.round(kb / 102.4) / 10;
@@ -81,4 +102,4 @@ export function rssMb(procs) {
   return out;
 }
 
-export const load = () => loadavg().map((x) => Math.round(x * 100) / 100);
+export const load = (): number[] => loadavg().map((x) => Math.round(x * 100) / 100);

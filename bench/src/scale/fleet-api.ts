@@ -1,10 +1,10 @@
 // The bench's client of the api (FleetService over gRPC), as a user's tools would call it.
-import { connect, unary, FleetServiceClient, TargetState } from "@fleet/wire";
+import { connect, unary, FleetServiceClient, TargetState, type Unit, type UnitState } from "@fleet/wire";
 
 export const CREATE_BATCH = 1000;
 
 /** The bench's unit `name`: a plain service; the fake systemd runs nothing. Pure. */
-export function benchUnit(name) {
+export function benchUnit(name: string): Unit {
   return {
     name,
     options: [
@@ -17,23 +17,25 @@ export function benchUnit(name) {
 }
 
 export class FleetApi {
-  constructor(endpoint) {
+  private readonly client: FleetServiceClient;
+
+  constructor(endpoint: string) {
     this.client = connect(FleetServiceClient, endpoint);
   }
   /** Creates the units in CreateUnits requests of CREATE_BATCH, one after another. */
-  async createUnits(names) {
+  async createUnits(names: string[]): Promise<void> {
     const c = this.client;
     for (let i = 0; i < names.length; i += CREATE_BATCH) {
       await unary(c.createUnits.bind(c), { units: names.slice(i, i + CREATE_BATCH).map(benchUnit) }, { deadlineMs: 60_000 });
     }
   }
   /** name -> machine id ("" while unplaced). */
-  async placements() {
+  async placements(): Promise<Map<string, string>> {
     const c = this.client;
     const res = await unary(c.listUnits.bind(c), {}, { deadlineMs: 30_000 });
     return new Map(res.units.map((v) => [v.unit?.name ?? "", v.machineId]));
   }
-  async states() {
+  async states(): Promise<UnitState[]> {
     const c = this.client;
     return (await unary(c.listUnitStates.bind(c), { unitNames: [], machineId: "" }, { deadlineMs: 30_000 })).states;
   }
@@ -42,7 +44,7 @@ export class FleetApi {
     const res = await unary(c.listMachines.bind(c), {}, { deadlineMs: 10_000 });
     return { ids: new Set(res.machines.map((m) => m.id)), engineStatus: res.engineStatus };
   }
-  close() {
+  close(): void {
     this.client.close();
   }
 }

@@ -17,7 +17,25 @@ export const USAGE = `usage: npm run bench:scale -- --machines N --units M [opti
   --keep-logs           keep the state dir (logs) even when the run is clean
   --deadline S          hard deadline of the whole run (default 1500)`;
 
-const DEFAULTS = {
+export interface ScaleOptions {
+  machines: number;
+  units: number;
+  ttl: number;
+  gateways: number;
+  soakSeconds: number;
+  idleSeconds: number;
+  busy: boolean;
+  rampSeconds: number;
+  perWorker: number;
+  failoverShare: number;
+  reconcile: number;
+  agentLog: string;
+  keepLogs: boolean;
+  deadline: number;
+  help?: boolean;
+}
+
+const DEFAULTS: ScaleOptions = {
   machines: 1000,
   units: 10000,
   ttl: 5,
@@ -34,7 +52,10 @@ const DEFAULTS = {
   deadline: 1500,
 };
 
-const NUMERIC = {
+type NumericKey = { [K in keyof ScaleOptions]-?: ScaleOptions[K] extends number ? K : never }[keyof ScaleOptions];
+
+/** flag -> [option, min, max, integer]. */
+const NUMERIC: Record<string, [NumericKey, number, number, boolean]> = {
   "--machines": ["machines", 1, 20000, true],
   "--units": ["units", 0, 200000, true],
   "--ttl": ["ttl", 1, 600, true],
@@ -49,17 +70,18 @@ const NUMERIC = {
 };
 
 /** argv (without node and the script) -> options. Throws on an unknown or bad option. */
-export function parseOptions(argv) {
-  const o = { ...DEFAULTS };
+export function parseOptions(argv: string[]): ScaleOptions {
+  const o: ScaleOptions = { ...DEFAULTS };
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const arg = argv[i]!;
+    const [flag, inline]: [string, string | undefined] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const numeric = NUMERIC[flag];
     if (flag === "--busy") o.busy = true;
     else if (flag === "--keep-logs") o.keepLogs = true;
     else if (flag === "--help" || flag === "-h") o.help = true;
-    else if (flag === "--agent-log") o.agentLog = inline ?? argv[++i];
-    else if (flag in NUMERIC) {
-      const [key, min, max, integer] = NUMERIC[flag];
+    else if (flag === "--agent-log") o.agentLog = inline ?? argv[++i] ?? "";
+    else if (numeric) {
+      const [key, min, max, integer] = numeric;
       const text = inline ?? argv[++i];
       const v = Number(text);
       if (text === undefined || text === "" || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
