@@ -1,23 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ReconcileLoop, type Clock } from "./reconcile-loop.js";
-
-class FakeClock implements Clock {
-  timers = new Map<number, () => void>();
-  private next = 1;
-  setTimeout(fn: () => void): unknown {
-    const id = this.next++;
-    this.timers.set(id, fn);
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-  fireAll(): void {
-    const fns = [...this.timers.values()];
-    this.timers.clear();
-    fns.forEach((fn) => fn());
-  }
-}
+import { FakeClock } from "./fake-clock.js";
+import { ReconcileLoop } from "./reconcile-loop.js";
 
 const tick = () => new Promise((r) => setImmediate(r));
 

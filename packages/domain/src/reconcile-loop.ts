@@ -11,6 +11,19 @@ export const systemClock: Clock = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
+/** A Clock that also tells the time: milliseconds of a monotonic clock. */
+export interface MonotonicClock extends Clock {
+  now(): number;
+}
+
+/** Node's timers and performance.now. */
+export const systemMonotonicClock: MonotonicClock = { ...systemClock, now: () => performance.now() };
+
+/** Resolves after `ms` on the clock (a fake clock in tests: when the test moves it on). */
+export function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => clock.setTimeout(resolve, ms));
+}
+
 export interface ReconcileLoopOptions {
   readonly intervalMs: number;
   /** One pass. Errors are reported to onError and the loop goes on. */

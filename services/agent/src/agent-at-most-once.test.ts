@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { makeUnit } from "@fleet/domain/fixtures";
 import type { Unit } from "@fleet/domain";
 import { FENCE_HOLD_REASON } from "./agent.js";
-import { agentHarness, settle, type AgentHarness } from "./agent-harness.js";
+import { agentHarness, type AgentHarness } from "./agent-harness.js";
 import { AT_MOST_ONCE_LINES, FENCE_TIMER } from "./fence-units.js";
 
 // agent_ttl 5 s: R = 1 s, D = 3 s.
@@ -29,10 +29,10 @@ async function startBoth(): Promise<void> {
   h = agentHarness();
   h.registry.units = [atMostOnce("amo.service"), makeUnit("plain.service", "launched")];
   await h.agent.reconcile("start");
-  await settle();
+  await h.settle();
   expect(h.requested).toEqual(["at-most-once fence armed"]);
   await h.agent.reconcile("at-most-once fence armed");
-  await settle();
+  await h.settle();
 }
 
 describe("an AtMostOnce unit", () => {
@@ -40,13 +40,13 @@ describe("an AtMostOnce unit", () => {
     h = agentHarness();
     h.registry.units = [atMostOnce("amo.service"), makeUnit("plain.service", "launched")];
     await h.agent.reconcile("start");
-    await settle();
+    await h.settle();
     expect(h.systemd.isActive("plain.service")).toBe(true);
     expect(h.systemd.isActive("amo.service")).toBe(false);
     expect(h.registry.states.get("amo.service")).toMatchObject({ currentState: "loaded", reason: FENCE_HOLD_REASON });
 
     await h.agent.reconcile("at-most-once fence armed");
-    await settle();
+    await h.settle();
     expect(h.systemd.isActive("amo.service")).toBe(true);
     expect(h.registry.states.get("amo.service")).toMatchObject({ currentState: "launched", activeState: "active", hash: "hash-of-amo.service" });
     expect(h.registry.states.get("amo.service")?.reason).toBeUndefined();
@@ -73,7 +73,7 @@ describe("an AtMostOnce unit", () => {
       if (call === "heartbeat") throw unavailable();
     };
     await h.agent.reconcile("interval");
-    await settle();
+    await h.settle();
     expect(starts("amo.service")).toBe(1);
     expect(h.registry.states.get("amo.service")).toMatchObject({ activeState: "inactive", currentState: "loaded", reason: FENCE_HOLD_REASON });
 
@@ -83,7 +83,7 @@ describe("an AtMostOnce unit", () => {
     };
     await h.agent.heartbeat();
     await h.agent.reconcile("interval");
-    await settle();
+    await h.settle();
     expect(starts("amo.service")).toBe(1);
 
     // A prompt renewal re-arms it: the agent asks for a pass, which starts the unit again.
@@ -92,9 +92,42 @@ describe("an AtMostOnce unit", () => {
     await h.agent.heartbeat();
     expect(h.requested).toEqual(["at-most-once fence armed"]);
     await h.agent.reconcile("at-most-once fence armed");
-    await settle();
+    await h.settle();
     expect(starts("amo.service")).toBe(2);
     expect(h.systemd.isActive("amo.service")).toBe(true);
+    expect(h.registry.states.get("amo.service")).toMatchObject({ activeState: "active", currentState: "launched" });
+    expect(h.registry.registrations).toBe(1);
+  });
+
+  it("when the fence is lost (its re-arm fails), is left to systemd's fence, which stops it; it starts again only once a re-arm succeeds", async () => {
+    await startBoth();
+    h.advance(1000);
+    // systemd refuses the re-arm: the agent counts the fence lost at once, before its deadline.
+    h.systemd.broken.set(FENCE_TIMER, "Access denied");
+    await h.agent.heartbeat();
+    await h.agent.reconcile("interval");
+    await h.settle();
+    // Still running: the fence armed before keeps it until its deadline; the agent stops nothing.
+    expect(h.systemd.isActive("amo.service")).toBe(true);
+    expect(h.systemd.calls.filter((c) => c === "stop amo.service")).toEqual([]);
+
+    h.advance(D - 1000);
+    expect(h.systemd.isActive("amo.service")).toBe(false);
+    expect(h.systemd.isActive("plain.service")).toBe(true);
+    await h.agent.heartbeat();
+    await h.agent.reconcile("interval");
+    await h.settle();
+    expect(starts("amo.service")).toBe(1);
+    expect(h.registry.states.get("amo.service")).toMatchObject({ activeState: "inactive", currentState: "loaded", reason: FENCE_HOLD_REASON });
+
+    // systemd takes the re-arm again: the fence is armed after its gap, the agent asks for a pass.
+    h.systemd.broken.delete(FENCE_TIMER);
+    h.requested.length = 0;
+    await h.agent.heartbeat();
+    expect(h.requested).toEqual(["at-most-once fence armed"]);
+    await h.agent.reconcile("at-most-once fence armed");
+    await h.settle();
+    expect(starts("amo.service")).toBe(2);
     expect(h.registry.states.get("amo.service")).toMatchObject({ activeState: "active", currentState: "launched" });
     expect(h.registry.registrations).toBe(1);
   });
@@ -133,14 +166,10 @@ describe("an AtMostOnce unit", () => {
   it("is adopted, not stopped, by an agent that restarts while systemd's fence is still armed", async () => {
     await startBoth();
     const calls = h.systemd.calls.length;
-    const { Agent } = await import("./agent.js");
-    const { createLogger } = await import("@fleet/wire");
-    const restarted = new Agent({ id: "0123456789abcdef0123456789abcdef", publicIp: "10.0.0.1", metadata: {} }, 5, h.registry, h.systemd, h.files, createLogger("t", "silent"), {
-      now: () => h.now,
-    });
+    const restarted = h.restart();
     h.advance(500);
     await restarted.reconcile("start");
-    await settle();
+    await h.settle();
     expect(h.systemd.calls.slice(calls).filter((c) => !c.includes("fleet-"))).toEqual([]);
     expect(h.systemd.isActive("amo.service")).toBe(true);
     expect(h.systemd.calls.slice(calls)).toContain(`restart ${FENCE_TIMER}`);

@@ -2,7 +2,7 @@
 // (nothing), against the fake registry and the fake systemd.
 import { afterEach, describe, expect, it } from "vitest";
 import { makeUnit } from "@fleet/domain/fixtures";
-import { agentHarness, settle, type AgentHarness } from "./agent-harness.js";
+import { agentHarness, type AgentHarness } from "./agent-harness.js";
 import { renewedNoEarlierThan } from "./machine-lease.js";
 
 let h: AgentHarness;
@@ -41,7 +41,7 @@ describe("registration", () => {
     g.open();
     await Promise.all(calls);
     expect(h.registry.registrations).toBe(2);
-    await settle();
+    await h.settle();
     expect(h.registry.states.get("hello.service")).toMatchObject({ activeState: "active", currentState: "launched" });
   });
 
@@ -63,7 +63,7 @@ describe("a control-plane outage", () => {
     h = agentHarness();
     h.registry.units = [makeUnit("a.service", "launched"), makeUnit("b.service", "launched")];
     await h.agent.reconcile("start");
-    await settle();
+    await h.settle();
     const calls = h.systemd.calls.length;
 
     h.registry.failure = unavailable();
@@ -79,7 +79,7 @@ describe("a control-plane outage", () => {
     h.registry.failure = undefined;
     await h.agent.heartbeat();
     await h.agent.reconcile("interval");
-    await settle();
+    await h.settle();
     expect(h.registry.registrations).toBe(2);
     expect(h.systemd.calls.slice(calls)).toEqual([]);
     expect(h.registry.states.get("a.service")).toMatchObject({ activeState: "active", currentState: "launched" });

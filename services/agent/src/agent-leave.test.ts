@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeUnit } from "@fleet/domain/fixtures";
 import type { Unit } from "@fleet/domain";
-import { agentHarness, settle, TEST_MACHINE, type AgentHarness } from "./agent-harness.js";
+import { agentHarness, TEST_MACHINE, type AgentHarness } from "./agent-harness.js";
 import { FENCE_TARGET, FENCE_TIMER } from "./fence-units.js";
 import { RegistrationRefused } from "./machine-lease.js";
 
@@ -30,7 +30,7 @@ describe("leaving the cluster (systemctl stop of the agent)", () => {
     h.registry.units = [makeUnit("a.service", "launched"), makeUnit("b.service", "loaded"), withInstall("c.service"), atMostOnce("amo.service")];
     await h.agent.reconcile("start");
     await h.agent.reconcile("at-most-once fence armed");
-    await settle();
+    await h.settle();
     expect(["a.service", "c.service", "amo.service"].map((u) => h.systemd.isActive(u))).toEqual([true, true, true]);
     const lease = h.agent.leaseId;
 
@@ -63,9 +63,7 @@ describe("leaving the cluster (systemctl stop of the agent)", () => {
     h = agentHarness();
     h.registry.units = [makeUnit("a.service", "launched")];
     await h.agent.reconcile("start");
-    const { Agent } = await import("./agent.js");
-    const { createLogger } = await import("@fleet/wire");
-    const fresh = new Agent(TEST_MACHINE, 5, h.registry, h.systemd, h.files, createLogger("t", "silent"), { now: () => h.now, instance: "instance-a" });
+    const fresh = h.restart();
     expect(await fresh.unloadAll()).toEqual({ units: 1, failed: [] });
     expect(h.systemd.isActive("a.service")).toBe(false);
     // It never registered: there is no registration of its own to remove.
@@ -78,12 +76,12 @@ describe("leaving the cluster (systemctl stop of the agent)", () => {
     h.registry.units = [makeUnit("a.service", "launched"), makeUnit("stuck.service", "launched")];
     await h.agent.reconcile("start");
     h.systemd.broken.set("stuck.service", "Access denied");
-    const left = await h.agent.unloadAll();
+    const left = await h.clock.runUntil(h.agent.unloadAll());
     expect(left).toEqual({ units: 2, failed: ["stuck.service"] });
     // Three attempts, a second apart, as fleetd 1.0 kept purging until nothing was left.
     expect(h.systemd.calls.filter((c) => c === "stop stuck.service")).toHaveLength(3);
     expect(h.systemd.isActive("a.service")).toBe(false);
-  }, 10_000);
+  });
 });
 
 describe("a machine id another machine holds", () => {
@@ -112,7 +110,7 @@ describe("a machine id another machine holds", () => {
     h.registry.heldBy = undefined;
     h.advance(2600);
     await h.agent.reconcile("interval");
-    await settle();
+    await h.settle();
     expect(h.agent.refusedBecause).toBeUndefined();
     expect(h.agent.leaseId).toBeDefined();
     expect(h.systemd.isActive("a.service")).toBe(true);
@@ -132,10 +130,10 @@ describe("a reload that changes the machine (SIGHUP: metadata, public IP)", () =
     h = agentHarness({ instance: "instance-a" });
     h.registry.units = [makeUnit("a.service", "launched")];
     await h.agent.reconcile("start");
-    await settle();
+    await h.settle();
     const before = h.agent.leaseId;
     await h.agent.updateMachine({ ...TEST_MACHINE, metadata: { disk: "ssd" } });
-    await settle();
+    await h.settle();
     expect(h.registry.registrations).toBe(2);
     expect(h.registry.registered?.metadata).toEqual({ disk: "ssd" });
     expect(h.registry.instance).toBe("instance-a");

@@ -1,32 +1,22 @@
 // The agent's pass against a fake systemd and a fake registry, with real unit files in a
-// temporary directory.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+// temporary directory and fake clocks.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { makeUnit } from "@fleet/domain/fixtures";
-import { createLogger } from "@fleet/wire";
-import { Agent } from "./agent.js";
-import { FakeAgentRegistry } from "./fake-registry.js";
-import { FakeUnitManager } from "./fake-systemd.js";
-import { UnitFiles } from "./unit-files.js";
+import { agentHarness, TEST_MACHINE, type AgentHarness } from "./agent-harness.js";
 
-const machine = { id: "0123456789abcdef0123456789abcdef", publicIp: "10.0.0.1", metadata: {} };
-const log = createLogger("agent-test", "silent");
+const machine = TEST_MACHINE;
+let h: AgentHarness;
 let dir: string;
-let files: UnitFiles;
+afterEach(() => h.close());
 
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "fleet-agent-test-"));
-  files = new UnitFiles(join(dir, "units"), join(dir, "runtime"));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-const settle = () => new Promise((r) => setTimeout(r, 40));
-
-function makeAgent(registry = new FakeAgentRegistry(), systemd = new FakeUnitManager()) {
-  return { agent: new Agent(machine, 5, registry, systemd, files, log), registry, systemd };
+function makeAgent() {
+  h = agentHarness();
+  dir = h.dir;
+  return { agent: h.agent, registry: h.registry, systemd: h.systemd };
 }
+const settle = () => h.settle();
 
 describe("Agent", () => {
   it("writes, links and starts a unit scheduled here, and reports systemd's state", async () => {
@@ -53,26 +43,28 @@ describe("Agent", () => {
     registry.units = [makeUnit("slow.service", "launched")];
     systemd.startDelays.set("slow.service", 1600);
     const pass = agent.reconcile("test");
-    await new Promise((r) => setTimeout(r, 1300));
+    await h.until(() => systemd.calls.includes("start slow.service"));
+    await h.clock.advanceAsync(1300);
+    await settle();
     expect(registry.states.get("slow.service")).toMatchObject({ activeState: "activating", subState: "start", currentState: "inactive" });
+    await h.clock.advanceAsync(300);
     await pass;
     await settle();
     expect(registry.states.get("slow.service")).toMatchObject({ activeState: "active", subState: "running", currentState: "launched" });
   });
 
   it("a restarted agent adopts what systemd runs: no restart, no duplicate", async () => {
-    const systemd = new FakeUnitManager();
-    const first = makeAgent(new FakeAgentRegistry(), systemd);
-    first.registry.units = [makeUnit("hello.service", "launched")];
-    await first.agent.reconcile("test");
+    const { agent, registry, systemd } = makeAgent();
+    registry.units = [makeUnit("hello.service", "launched")];
+    await agent.reconcile("test");
     const callsBefore = systemd.calls.length;
 
-    const second = makeAgent(new FakeAgentRegistry(), systemd);
-    second.registry.units = first.registry.units;
-    await second.agent.reconcile("restart");
+    const second = h.restart();
+    await second.reconcile("restart");
     await settle();
     expect(systemd.calls.slice(callsBefore)).toEqual([]);
-    expect(second.registry.states.get("hello.service")).toMatchObject({ activeState: "active", currentState: "launched" });
+    expect(registry.registrations).toBe(2);
+    expect(registry.states.get("hello.service")).toMatchObject({ activeState: "active", currentState: "launched" });
   });
 
   it("a unit that exits is reported as systemd says, and not restarted by fleet", async () => {

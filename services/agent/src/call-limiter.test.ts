@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { turn } from "@fleet/domain/fixtures";
 import { CallLimiter } from "./call-limiter.js";
 
 describe("CallLimiter", () => {
@@ -11,7 +12,8 @@ describe("CallLimiter", () => {
         limiter.run(async () => {
           started.push(i);
           peak = Math.max(peak, limiter.inFlight);
-          await new Promise((r) => setTimeout(r, 1 + (i % 3)));
+          // Calls end out of order: each after 1 to 3 turns of the event loop.
+          for (let t = 0; t <= i % 3; t++) await turn();
           return i * 2;
         }),
       ),

@@ -1,6 +1,7 @@
-// Applies the agent's plan against systemd and the disk. Tasks are independent: one failure is
-// logged and the rest of the pass goes on.
-import type { AgentTask } from "@fleet/domain";
+// Applies the agent's plan against systemd and the disk, phase after phase as planned (the plan
+// orders them: planAgentTasks). Tasks are independent: one failure is logged and the rest of the
+// pass goes on; only the tasks of a unit whose stop or file write failed are not attempted.
+import type { AgentPlan, AgentTask } from "@fleet/domain";
 import type { Logger } from "@fleet/wire";
 import type { UnitManager } from "./systemd.js";
 import type { UnitFiles } from "./unit-files.js";
@@ -23,27 +24,27 @@ export interface ExecuteOptions {
   readonly fenced?: ReadonlySet<string>;
 }
 
-export async function executeTasks(
-  tasks: readonly AgentTask[],
+export interface ExecuteHooks {
+  /** Called as each start finishes, before the rest of the pass: its unit can be reported at once. */
+  readonly onStarted?: StartedListener;
+  /** Called once every phase before the starts ran (files written, linked and reloaded), with
+   * the results so far: the units whose new files are in effect from now on. */
+  readonly onFilesApplied?: (results: readonly TaskResult[]) => void;
+}
+
+/** Runs the plan's phases in order, each as the plan says (together, in order, in one call). */
+export async function executePlan(
+  plan: AgentPlan,
   systemd: UnitManager,
   files: UnitFiles,
   log: Logger,
-  onStarted: StartedListener = () => {},
+  hooks: ExecuteHooks = {},
   options: ExecuteOptions = {},
 ): Promise<TaskResult[]> {
   const results: TaskResult[] = [];
   const failedStops = new Set<string>();
   /** Units whose file could not be written: not linked, enabled or started this pass. */
   const failedWrites = new Set<string>();
-  // Stops run together (each waits for its job), then removals in order, then file writes
-  // together, then one LinkUnitFiles call for every new file, then the rest in order, and
-  // finally the starts together.
-  const stops = tasks.filter((t) => t.kind === "stop");
-  const starts = tasks.filter((t) => t.kind === "start");
-  const writes = tasks.filter((t) => t.kind === "write-file");
-  const links = tasks.filter((t) => t.kind === "link");
-  const removals = tasks.filter((t) => t.kind === "disable" || t.kind === "unlink" || t.kind === "remove-file");
-  const rest = tasks.filter((t) => !["stop", "start", "write-file", "link", "disable", "unlink", "remove-file"].includes(t.kind));
 
   const run = async (task: AgentTask): Promise<void> => {
     const unit = "unit" in task ? task.unit : undefined;
@@ -78,6 +79,13 @@ export async function executeTasks(
         case "daemon-reload":
           await systemd.reload();
           break;
+        case "reload-if-stale": {
+          const stale = await systemd.needingReload(task.units);
+          if (stale.length === 0) break;
+          log.info({ units: stale }, "systemd holds older copies of unit files about to start: reloading first");
+          await systemd.reload();
+          break;
+        }
         case "reset-failed":
           await systemd.resetFailedUnit(task.unit);
           break;
@@ -89,7 +97,7 @@ export async function executeTasks(
           if (result === "canceled") throw new Error("start job was canceled");
           if (result === "dependency" && options.fenced?.has(task.unit)) throw new Error("systemd refused the start: the at-most-once fence is not armed");
           if (result !== "done") log.info({ unit: task.unit, result }, "start job did not succeed");
-          onStarted(task.unit);
+          hooks.onStarted?.(task.unit);
           break;
         }
       }
@@ -104,26 +112,8 @@ export async function executeTasks(
     }
   };
 
-  const timings: Record<string, number> = {};
-  const timed = async (phase: string, fn: () => Promise<unknown>) => {
-    const t = performance.now();
-    await fn();
-    timings[phase] = Math.round(performance.now() - t);
-  };
-  await timed("stops", () => Promise.all(stops.map(run)));
-  await timed("removals", async () => {
-    for (const task of removals) await run(task);
-  });
-  await timed("writes", () => Promise.all(writes.map(run)));
-  await timed("links", () => linkAll(links));
-  await timed("rest", async () => {
-    for (const task of rest) await run(task);
-  });
-  await timed("starts", () => Promise.all(starts.map(run)));
-  log.info({ tasks: tasks.length, failed: results.filter((r) => r.error).length, ms: timings }, "tasks applied");
-  return results;
-
-  async function linkAll(all: AgentTask[]): Promise<void> {
+  /** LinkUnitFiles for every new file at once; one bad file fails the call: then one by one. */
+  const linkAll = async (all: readonly AgentTask[]): Promise<void> => {
     const batch = all.filter((t) => !("unit" in t && failedWrites.has(t.unit)));
     for (const task of all) if (!batch.includes(task)) await run(task);
     if (batch.length === 0) return;
@@ -131,8 +121,25 @@ export async function executeTasks(
       await systemd.linkUnitFiles(batch.map((t) => files.pathOf("unit" in t ? t.unit : "")));
       for (const task of batch) results.push({ task });
     } catch {
-      // One bad file fails the whole call: link one by one to find which.
       for (const task of batch) await run(task);
     }
+  };
+
+  const timings: Record<string, number> = {};
+  let applied = false;
+  const filesApplied = () => {
+    if (!applied) hooks.onFilesApplied?.(results);
+    applied = true;
+  };
+  for (const phase of plan) {
+    if (phase.name === "start") filesApplied();
+    const t = performance.now();
+    if (phase.run === "together") await Promise.all(phase.tasks.map(run));
+    else if (phase.run === "one-call") await linkAll(phase.tasks);
+    else for (const task of phase.tasks) await run(task);
+    timings[phase.name] = Math.round(performance.now() - t);
   }
+  filesApplied();
+  log.info({ tasks: results.length, failed: results.filter((r) => r.error).length, ms: timings }, "tasks applied");
+  return results;
 }

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FakeClock } from "@fleet/domain/fixtures";
 import { AT_MOST_ONCE_LINES, FENCE_TARGET, FENCE_TIMER, fenceUnitFiles } from "./fence-units.js";
 import { FakeUnitManager } from "./fake-systemd.js";
 import { unitObjectPath } from "./unit-path.js";
@@ -32,6 +33,32 @@ describe("FakeUnitManager", () => {
     await fake.stopUnit("a.service");
     expect(seen).toEqual([`${unitObjectPath("a.service")} active`, `${unitObjectPath("a.service")} inactive`]);
     expect(fake.calls).toEqual(["link a.service", "start a.service", "stop a.service"]);
+  });
+
+  it("needs a daemon-reload for a unit whose file changed since it loaded it, as systemd's NeedDaemonReload says", async () => {
+    const fake = new FakeUnitManager();
+    await fake.linkUnitFiles([unitFile("a.service"), unitFile("b.service")]);
+    expect(await fake.needingReload(["a.service", "b.service", "new.service"])).toEqual([]);
+    unitFile("a.service", "[Service]\nExecStart=/bin/true\n");
+    expect(await fake.needingReload(["a.service", "b.service"])).toEqual(["a.service"]);
+    expect(fake.loaded("a.service")).toContain("/bin/sleep infinity");
+    await fake.reload();
+    expect(await fake.needingReload(["a.service"])).toEqual([]);
+    expect(fake.loaded("a.service")).toContain("/bin/true");
+  });
+
+  it("a slow start (startDelays) ends on its clock", async () => {
+    const clock = new FakeClock();
+    const fake = new FakeUnitManager({ clock, now: () => clock.now() });
+    await fake.linkUnitFiles([unitFile("slow.service")]);
+    fake.startDelays.set("slow.service", 500);
+    let result: string | undefined;
+    void fake.startUnit("slow.service").then((r) => (result = r));
+    await clock.advanceAsync(499);
+    expect(fake.units.get("slow.service")?.activeState).toBe("activating");
+    await clock.advanceAsync(1);
+    expect(result).toBe("done");
+    expect(fake.isActive("slow.service")).toBe(true);
   });
 
   it("signals nothing about units nobody watches, like a bus without a match rule", async () => {

@@ -6,7 +6,7 @@
 // call and at tick()), a service's Conflicts=, and a unit's PartOf= and Requisite=.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseUnitName } from "@fleet/domain";
+import { parseUnitName, systemClock, type Clock } from "@fleet/domain";
 import type { SystemdUnitStatus, UnitManager } from "./systemd.js";
 import { unitObjectPath } from "./unit-path.js";
 
@@ -17,6 +17,8 @@ export interface FakeUnitManagerOptions {
   readonly runtimeDir?: string;
   /** Its monotonic clock (ms). */
   readonly now?: () => number;
+  /** The timers slow starts wait on (startDelays). */
+  readonly clock?: Clock;
 }
 
 /** The directives of a unit file the fake acts on. */
@@ -58,8 +60,12 @@ export class FakeUnitManager implements UnitManager {
   readonly startDelays = new Map<string, number>();
   /** Units whose signals were asked for (watchUnits); only those are signalled. */
   readonly watched = new Set<string>();
+  /** Runs at each recorded call before it acts (e.g. to look at what the agent reported meanwhile). */
+  delay: (call: string) => Promise<void> | void = () => {};
   private readonly listeners: Listener[] = [];
   private readonly files = new Map<string, Directives>();
+  /** Each unit's file as systemd loaded it (at link, daemon-reload or on demand). */
+  private readonly loadedText = new Map<string, string>();
   /** Where each unit's file is, re-read on daemon-reload. */
   private readonly paths = new Map<string, string>();
   /** Armed timers: name -> when they elapse. */
@@ -68,6 +74,32 @@ export class FakeUnitManager implements UnitManager {
 
   constructor(private readonly o: FakeUnitManagerOptions = {}) {
     this.now = o.now ?? (() => performance.now());
+    this.clock = o.clock ?? systemClock;
+  }
+
+  private readonly clock: Clock;
+
+  private async record(call: string): Promise<void> {
+    this.calls.push(call);
+    await this.delay(call);
+  }
+
+  /** The unit's file as systemd loaded it (undefined: never loaded). */
+  loaded(name: string): string | undefined {
+    return this.loadedText.get(name);
+  }
+
+  private readFile(name: string, path: string): void {
+    const text = readFileSync(path, "utf8");
+    this.loadedText.set(name, text);
+    this.files.set(name, directives(text));
+  }
+
+  async needingReload(names: readonly string[]): Promise<string[]> {
+    return names.filter((name) => {
+      const path = this.paths.get(name);
+      return path !== undefined && existsSync(path) && readFileSync(path, "utf8") !== this.loadedText.get(name);
+    });
   }
 
   async listUnitsByNames(names: readonly string[]): Promise<SystemdUnitStatus[]> {
@@ -79,36 +111,37 @@ export class FakeUnitManager implements UnitManager {
   async linkUnitFiles(paths: readonly string[]): Promise<void> {
     for (const path of paths) {
       const name = path.slice(path.lastIndexOf("/") + 1);
-      this.calls.push(`link ${name}`);
+      await this.record(`link ${name}`);
       if (path.startsWith("/") && !existsSync(path)) throw new Error(`File ${path} does not exist.`);
       this.paths.set(name, path);
-      if (existsSync(path)) this.files.set(name, directives(readFileSync(path, "utf8")));
+      if (existsSync(path)) this.readFile(name, path);
       if (!this.units.has(name)) this.units.set(name, { name, loadState: "loaded", activeState: "inactive", subState: "dead" });
     }
   }
 
   async reload(): Promise<void> {
-    this.calls.push("daemon-reload");
+    await this.record("daemon-reload");
     this.files.clear();
-    for (const [name, path] of this.paths) if (existsSync(path)) this.files.set(name, directives(readFileSync(path, "utf8")));
+    this.loadedText.clear();
+    for (const [name, path] of this.paths) if (existsSync(path)) this.readFile(name, path);
   }
 
   async enableUnitFiles(names: readonly string[]): Promise<void> {
     for (const n of names) {
-      this.calls.push(`enable ${n}`);
+      await this.record(`enable ${n}`);
       this.enabled.add(n);
     }
   }
 
   async disableUnitFiles(names: readonly string[]): Promise<void> {
     for (const n of names) {
-      this.calls.push(`disable ${n}`);
+      await this.record(`disable ${n}`);
       this.enabled.delete(n);
     }
   }
 
   async startUnit(name: string): Promise<string> {
-    this.calls.push(`start ${name}`);
+    await this.record(`start ${name}`);
     return this.start(name);
   }
 
@@ -126,7 +159,7 @@ export class FakeUnitManager implements UnitManager {
     const delay = this.startDelays.get(name);
     if (delay !== undefined) {
       this.set(name, "activating", "start");
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await new Promise((resolve) => this.clock.setTimeout(() => resolve(undefined), delay));
     }
     this.set(name, "active", "running");
     for (const c of this.files.get(name)?.conflicts ?? []) this.stopNow(c);
@@ -137,7 +170,7 @@ export class FakeUnitManager implements UnitManager {
 
   async restartUnit(name: string): Promise<string> {
     this.tick();
-    this.calls.push(`restart ${name}`);
+    await this.record(`restart ${name}`);
     this.refuse(name);
     this.load(name);
     if (!this.units.has(name)) throw new Error(`Unit ${name} not found.`);
@@ -147,13 +180,13 @@ export class FakeUnitManager implements UnitManager {
 
   async stopUnit(name: string): Promise<void> {
     this.tick();
-    this.calls.push(`stop ${name}`);
+    await this.record(`stop ${name}`);
     this.refuse(name);
     this.stopNow(name);
   }
 
   async resetFailedUnit(name: string): Promise<void> {
-    this.calls.push(`reset-failed ${name}`);
+    await this.record(`reset-failed ${name}`);
     this.refuse(name);
   }
 
@@ -210,7 +243,7 @@ export class FakeUnitManager implements UnitManager {
     const path = join(this.o.runtimeDir, name);
     if (!existsSync(path)) return;
     this.paths.set(name, path);
-    this.files.set(name, directives(readFileSync(path, "utf8")));
+    this.readFile(name, path);
     if (!this.units.has(name)) this.units.set(name, { name, loadState: "loaded", activeState: "inactive", subState: "dead" });
   }
 

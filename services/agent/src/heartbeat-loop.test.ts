@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Clock } from "@fleet/domain";
+import { FakeClock } from "@fleet/domain/fixtures";
 import { HeartbeatLoop, nextHeartbeatDelayMs } from "./heartbeat-loop.js";
 
 describe("nextHeartbeatDelayMs (agent_ttl 5 s)", () => {
@@ -30,51 +30,18 @@ describe("nextHeartbeatDelayMs (agent_ttl 5 s)", () => {
   });
 });
 
-/** A clock the test advances by hand. */
-function manualClock() {
-  let now = 0;
-  const timers: Array<{ at: number; fn: () => void; id: number }> = [];
-  let ids = 0;
-  const clock: Clock = {
-    setTimeout: (fn, ms) => {
-      const id = ++ids;
-      timers.push({ at: now + ms, fn, id });
-      return id;
-    },
-    clearTimeout: (id) => {
-      const i = timers.findIndex((x) => x.id === id);
-      if (i >= 0) timers.splice(i, 1);
-    },
-  };
-  return {
-    clock,
-    get now() {
-      return now;
-    },
-    /** Runs the next timer, lets its promise chain settle. */
-    async next(): Promise<void> {
-      timers.sort((a, b) => a.at - b.at);
-      const timer = timers.shift();
-      if (!timer) throw new Error("no timer");
-      now = timer.at;
-      timer.fn();
-      for (let i = 0; i < 5; i++) await Promise.resolve();
-    },
-  };
-}
-
 describe("HeartbeatLoop", () => {
   it("beats at once, then every ttl/3; after failures retries with backoff and never registers by itself", async () => {
-    const c = manualClock();
+    const c = new FakeClock();
     const outcomes = [true, false, false, true, true];
     const at: number[] = [];
     const loop = new HeartbeatLoop({
       ttlMs: 6000,
-      clock: c.clock,
-      now: () => c.now,
+      clock: c,
+      now: () => c.now(),
       random: () => 0.999999,
       beat: async () => {
-        at.push(Math.round(c.now));
+        at.push(Math.round(c.now()));
         if (!outcomes.shift()) throw new Error("UNAVAILABLE");
       },
       onError: () => {},
@@ -90,20 +57,20 @@ describe("HeartbeatLoop", () => {
   });
 
   it("counts the interval from when a heartbeat was sent: a slow answer does not push the next one later", async () => {
-    const c = manualClock();
+    const c = new FakeClock();
     const sent: number[] = [];
     const answered: number[] = [];
     const slowMs = [1500, 2500, 0];
     const loop = new HeartbeatLoop({
       ttlMs: 6000,
-      clock: c.clock,
-      now: () => c.now,
+      clock: c,
+      now: () => c.now(),
       random: () => 0.999999,
       beat: () =>
         new Promise<void>((resolve) => {
-          sent.push(Math.round(c.now));
-          c.clock.setTimeout(() => {
-            answered.push(Math.round(c.now));
+          sent.push(Math.round(c.now()));
+          c.setTimeout(() => {
+            answered.push(Math.round(c.now()));
             resolve();
           }, slowMs.shift() ?? 0);
         }),

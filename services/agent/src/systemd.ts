@@ -22,6 +22,9 @@ export interface UnitManager {
   /** Links unit files into systemd's runtime unit path, all in one call. */
   linkUnitFiles(paths: readonly string[]): Promise<void>;
   reload(): Promise<void>;
+  /** Those of the units whose file changed on disk since systemd loaded it (their
+   * NeedDaemonReload): a start would run systemd's older copy until a reload. */
+  needingReload(names: readonly string[]): Promise<string[]>;
   /** Enables units at runtime (their [Install] section), by name. */
   enableUnitFiles(names: readonly string[]): Promise<void>;
   disableUnitFiles(names: readonly string[]): Promise<void>;
@@ -148,6 +151,21 @@ export class DbusUnitManager implements UnitManager {
 
   async reload(): Promise<void> {
     await this.managerCall("Reload", "", []);
+  }
+
+  async needingReload(names: readonly string[]): Promise<string[]> {
+    const stale = await Promise.all(
+      names.map(async (name) => {
+        try {
+          const [v] = (await this.call(DEST, unitObjectPath(name), "org.freedesktop.DBus.Properties", "Get", "ss", [UNIT_IFACE, "NeedDaemonReload"])) as [dbus.Variant<boolean>];
+          return v.value === true;
+        } catch {
+          // systemd cannot say: a reload is the safe side (it costs time, a stale start costs a wrong unit).
+          return true;
+        }
+      }),
+    );
+    return names.filter((_, i) => stale[i]);
   }
 
   async startUnit(name: string, timeoutMs: number, o?: CallOptions): Promise<string> {

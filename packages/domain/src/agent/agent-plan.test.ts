@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planAgentTasks, unrunnableUnitReason, type DesiredUnit, type ObservedUnit } from "./agent-plan.js";
+import { planAgentTasks, planTasks, unrunnableUnitReason, type AgentTask, type DesiredUnit, type ObservedUnit } from "./agent-plan.js";
 
 const file = "[Service]\nExecStart=/bin/sleep infinity\n";
 const want = (name: string, desiredState: "loaded" | "launched", contents = file): DesiredUnit => ({ name, contents, desiredState });
@@ -27,7 +27,24 @@ const cases: Array<{ name: string; desired: DesiredUnit[]; observed: ObservedUni
     observed: [],
     want: ["write-file a.service", "link a.service"],
   },
-  { name: "loaded -> launched: start only", desired: [want("a.service", "launched")], observed: [have("a.service", "loaded", "inactive")], want: ["start a.service"] },
+  {
+    name: "loaded -> launched: start, after asking systemd whether its copy of the file is stale",
+    desired: [want("a.service", "launched")],
+    observed: [have("a.service", "loaded", "inactive")],
+    want: ["reload-if-stale a.service", "start a.service"],
+  },
+  {
+    name: "found on disk, not running (an agent died between writing the new file and reloading): started only after the stale check",
+    desired: [want("a.service", "launched"), want("b.service", "launched")],
+    observed: [have("a.service", "loaded", "inactive"), have("b.service", "loaded", "failed")],
+    want: ["reload-if-stale a.service,b.service", "start a.service", "start b.service"],
+  },
+  {
+    name: "a reload planned anyway: no stale check",
+    desired: [want("a.service", "launched"), want("b.service", "launched", "[Service]\nExecStart=/bin/true\n")],
+    observed: [have("a.service", "loaded", "inactive"), have("b.service", "loaded", "inactive")],
+    want: ["write-file b.service", "daemon-reload", "start a.service", "start b.service"],
+  },
   { name: "launched -> loaded: stop only", desired: [want("a.service", "loaded")], observed: [have("a.service", "launched", "active")], want: ["stop a.service"] },
   {
     name: "unscheduled running unit: stop, unlink, remove, reload",
@@ -68,8 +85,8 @@ const cases: Array<{ name: string; desired: DesiredUnit[]; observed: ObservedUni
       "unlink a.service",
       "remove-file a.service",
       "write-file b.service",
-      "link b.service",
       "write-file c.service",
+      "link b.service",
       "link c.service",
       "daemon-reload",
       "start b.service",
@@ -132,14 +149,33 @@ const cases: Array<{ name: string; desired: DesiredUnit[]; observed: ObservedUni
   },
 ];
 
+const show = (t: AgentTask): string => (t.kind === "daemon-reload" ? t.kind : t.kind === "reload-if-stale" ? `${t.kind} ${t.units.join(",")}` : `${t.kind} ${t.unit}`);
+
 describe("planAgentTasks", () => {
   it.each(cases)("$name", ({ desired, observed, want: expected }) => {
-    const tasks = planAgentTasks(desired, observed).map((t) => (t.kind === "daemon-reload" ? t.kind : `${t.kind} ${t.unit}`));
-    expect(tasks).toEqual(expected);
+    expect(planTasks(planAgentTasks(desired, observed)).map(show)).toEqual(expected);
+  });
+
+  it("gives the phases in the order they run, each saying how its tasks run, and only those with tasks", () => {
+    const plan = planAgentTasks(
+      [want("b.service", "launched", installable), want("c.service", "launched", "[Service]\nExecStart=/bin/true\n")],
+      [have("a.service", "launched", "failed"), have("c.service", "launched", "active")],
+    );
+    expect(plan.map((p) => `${p.name}:${p.run}`)).toEqual([
+      "stop:together",
+      "remove:in-order",
+      "write:together",
+      "link:one-call",
+      "reload:in-order",
+      "configure:in-order",
+      "start:together",
+    ]);
+    expect(plan.find((p) => p.name === "configure")?.tasks.map(show)).toEqual(["enable b.service", "reset-failed a.service"]);
+    expect(planAgentTasks([want("a.service", "loaded")], [have("a.service", "launched", "active")]).map((p) => p.name)).toEqual(["stop"]);
   });
 
   it("every task says why", () => {
-    for (const t of planAgentTasks([want("b.service", "launched")], [have("a.service", "launched", "failed")])) {
+    for (const t of planTasks(planAgentTasks([want("b.service", "launched")], [have("a.service", "launched", "failed")]))) {
       expect(t.reason).not.toBe("");
     }
   });

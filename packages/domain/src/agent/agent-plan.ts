@@ -1,12 +1,11 @@
-// The agent's decision: a pure diff from what its machine should run to what it runs, as an
-// ordered list of tasks with reasons. An executor applies them against systemd.
+// The agent's decision: a pure diff from what its machine should run to what it runs, as
+// phases of tasks with reasons. An executor applies the phases in order against systemd.
 //
 //   desired (this machine's schedule)  ─┐
-//                                       ├─> planAgentTasks ─> [stop, unlink, remove-file,
-//   observed (unit files + systemd)    ─┘                      write-file, link, daemon-reload,
-//                                                              enable, reset-failed, start]
-import type { TargetState } from "./types.js";
-import { parseUnitName, unitNameError } from "./unit-name.js";
+//                                       ├─> planAgentTasks ─> stop ─> remove ─> write ─> link
+//   observed (unit files + systemd)    ─┘      ─> reload ─> configure ─> start
+import type { TargetState } from "../types.js";
+import { parseUnitName, unitNameError } from "../unit-name.js";
 
 export interface DesiredUnit {
   readonly name: string;
@@ -34,6 +33,9 @@ export type AgentTask =
   | { readonly kind: "enable"; readonly unit: string; readonly reason: string }
   | { readonly kind: "disable"; readonly unit: string; readonly reason: string }
   | { readonly kind: "daemon-reload"; readonly reason: string }
+  /** Reloads only if systemd holds a stale copy of one of these units' files (its
+   * NeedDaemonReload), e.g. an agent died between writing a file and reloading. */
+  | { readonly kind: "reload-if-stale"; readonly units: readonly string[]; readonly reason: string }
   | { readonly kind: "reset-failed"; readonly unit: string; readonly reason: string }
   | { readonly kind: "start"; readonly unit: string; readonly reason: string };
 
@@ -61,16 +63,45 @@ export function unrunnableUnitReason(name: string): string | undefined {
   return undefined;
 }
 
-/** The tasks, in the order they must run. Idempotent: a converged machine gets none. */
-export function planAgentTasks(desired: readonly DesiredUnit[], observed: readonly ObservedUnit[]): AgentTask[] {
+/**
+ * How the executor runs a phase's tasks: all at once (each waits for its own job), one after
+ * another, or in one D-Bus call for the whole phase (LinkUnitFiles).
+ */
+export type PhaseRun = "together" | "in-order" | "one-call";
+
+export type PhaseName = "stop" | "remove" | "write" | "link" | "reload" | "configure" | "start";
+
+export interface AgentPhase {
+  readonly name: PhaseName;
+  readonly run: PhaseRun;
+  readonly tasks: readonly AgentTask[];
+}
+
+/** The phases that have tasks, in the order they must run. */
+export type AgentPlan = readonly AgentPhase[];
+
+/** Every task of the plan, in order. */
+export function planTasks(plan: AgentPlan): AgentTask[] {
+  return plan.flatMap((p) => p.tasks);
+}
+
+/**
+ * The phases, in the order they must run: stops, then the removed units' files go, new and
+ * changed files are written and new ones linked, systemd reloads, units are enabled and reset,
+ * and finally started. Idempotent: a converged machine gets no phase.
+ */
+export function planAgentTasks(desired: readonly DesiredUnit[], observed: readonly ObservedUnit[]): AgentPlan {
   const want = new Map(desired.map((d) => [d.name, d]));
   const have = new Map(observed.map((o) => [o.name, o]));
   const stops: AgentTask[] = [];
   const removals: AgentTask[] = [];
   const writes: AgentTask[] = [];
+  const links: AgentTask[] = [];
   const resets: AgentTask[] = [];
   const enables: AgentTask[] = [];
   const starts: AgentTask[] = [];
+  /** Units started from a file already on disk that this pass does not rewrite. */
+  const startedAsFound: string[] = [];
 
   for (const o of [...observed].sort(byName)) {
     if (want.has(o.name)) continue;
@@ -98,7 +129,7 @@ export function planAgentTasks(desired: readonly DesiredUnit[], observed: readon
     }
     if (o?.contents === undefined) {
       writes.push({ kind: "write-file", unit: d.name, contents: d.contents, reason: "unit is scheduled here" });
-      writes.push({ kind: "link", unit: d.name, reason: "unit is scheduled here" });
+      links.push({ kind: "link", unit: d.name, reason: "unit is scheduled here" });
     } else if (changed) {
       writes.push({ kind: "write-file", unit: d.name, contents: d.contents, reason: "unit file changed" });
     }
@@ -107,16 +138,34 @@ export function planAgentTasks(desired: readonly DesiredUnit[], observed: readon
     }
     if (d.desiredState === "launched" && (o?.reached !== "launched" || changed)) {
       starts.push({ kind: "start", unit: d.name, reason: "desired state is launched" });
+      if (o?.contents !== undefined && !changed) startedAsFound.push(d.name);
     }
   }
 
-  // systemd loads a new unit file on demand (its unit path cache changed), so only rewritten or
-  // removed files need a daemon-reload, which costs hundreds of milliseconds.
-  const rewritten = writes.some((t) => t.kind === "write-file" && have.get(t.unit)?.contents !== undefined);
-  const reload: AgentTask[] = removals.length > 0 || rewritten ? [{ kind: "daemon-reload", reason: "unit files changed" }] : [];
-  return [...stops, ...removals, ...writes, ...reload, ...enables, ...resets, ...starts];
+  const phases: AgentPhase[] = [
+    { name: "stop", run: "together", tasks: stops },
+    { name: "remove", run: "in-order", tasks: removals },
+    { name: "write", run: "together", tasks: writes },
+    { name: "link", run: "one-call", tasks: links },
+    { name: "reload", run: "in-order", tasks: reloadTasks(writes, removals, have, startedAsFound) },
+    { name: "configure", run: "in-order", tasks: [...enables, ...resets] },
+    { name: "start", run: "together", tasks: starts },
+  ];
+  return phases.filter((p) => p.tasks.length > 0);
 }
 
+/**
+ * systemd loads a new unit file on demand (its unit path cache changed), so only rewritten or
+ * removed files need a daemon-reload, which costs hundreds of milliseconds. A unit started from
+ * a file found on disk may still be systemd's older copy (an agent that died between writing it
+ * and reloading): systemd is asked about those, and reloads only if one is stale.
+ */
+function reloadTasks(writes: readonly AgentTask[], removals: readonly AgentTask[], have: ReadonlyMap<string, ObservedUnit>, startedAsFound: readonly string[]): AgentTask[] {
+  const rewritten = writes.some((t) => t.kind === "write-file" && have.get(t.unit)?.contents !== undefined);
+  if (removals.length > 0 || rewritten) return [{ kind: "daemon-reload", reason: "unit files changed" }];
+  if (startedAsFound.length > 0) return [{ kind: "reload-if-stale", units: startedAsFound, reason: "units start from files systemd may hold an older copy of" }];
+  return [];
+}
 
 function byName(a: { name: string }, b: { name: string }): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
