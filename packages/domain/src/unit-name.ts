@@ -5,6 +5,7 @@
 //   prefix   = 1*[a-zA-Z0-9:_.-]         (everything before the first "@")
 //   instance = *[a-zA-Z0-9:_.@-]         (empty: a template, "foo@.service")
 //   suffix   = one of UNIT_SUFFIXES       (everything after the last ".")
+import { FleetError } from "./errors.js";
 
 /** The unit types systemd knows, i.e. the suffixes a unit name may end in. */
 export const UNIT_SUFFIXES = [
@@ -44,12 +45,13 @@ export interface UnitName {
   readonly isInstance: boolean;
 }
 
-export class InvalidUnitNameError extends Error {
+/** An invalid unit name: an invalid-argument FleetError whose message names the rule that failed. */
+export class InvalidUnitNameError extends FleetError {
   constructor(
     readonly unitName: string,
     message: string,
   ) {
-    super(message);
+    super("invalid-argument", message);
     this.name = "InvalidUnitNameError";
   }
 }

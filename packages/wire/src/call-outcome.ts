@@ -2,9 +2,7 @@
 // says what it knows), never sent (grpc-js had no connection to send it on), or sent and then the
 // answer was lost, so a write may have been applied. Pure: the facts come from client.ts.
 import { status } from "@grpc/grpc-js";
-
-/** What a failed write did: "unknown" (it may have been applied) or "not-applied". */
-export type WriteOutcome = "unknown" | "not-applied";
+import type { WriteOutcome } from "@fleet/domain";
 
 export interface CallFailure {
   /** The gRPC status code. */

@@ -1,47 +1,10 @@
-// One adapter between gRPC status codes and the domain's errors, used by every client and server.
+// One adapter between gRPC status codes and the domain's errors (@fleet/domain's FleetError),
+// used by every client and server.
 import { Metadata, status, type ServiceError } from "@grpc/grpc-js";
-import type { WriteOutcome } from "./call-outcome.js";
+import { FleetError, type FleetErrorKind, type WriteOutcome } from "@fleet/domain";
 
-export type { WriteOutcome };
-
-export type FleetErrorKind =
-  | "invalid-argument"
-  | "not-found"
-  | "already-exists"
-  | "failed-precondition"
-  | "aborted"
-  | "unavailable"
-  | "deadline-exceeded"
-  | "internal";
-
-/**
- * An error with a kind a caller can act on, and a message a user can read. A failed write may
- * also say what became of it: "unknown" (it may have been applied: the answer was lost) or
- * "not-applied" (it was never sent, or the server did not apply it).
- */
-export class FleetError extends Error {
-  constructor(
-    readonly kind: FleetErrorKind,
-    message: string,
-    readonly outcome?: WriteOutcome,
-  ) {
-    super(message);
-    this.name = "FleetError";
-  }
-}
-
-/** The write whose outcome is unknown in err or its causes (Error.cause), if any. */
-export function outcomeUnknownError(err: unknown): FleetError | undefined {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    if (e instanceof FleetError && e.outcome === "unknown") return e;
-  }
-  return undefined;
-}
-
-/** Whether err is a FleetError of that kind ("not found" and "already exists" are often answers). */
-export function isFleetError(err: unknown, kind: FleetErrorKind): err is FleetError {
-  return err instanceof FleetError && err.kind === kind;
-}
+// The domain's errors, re-exported: code that imports them from "@fleet/wire" keeps working.
+export { FleetError, isFleetError, outcomeUnknownError, type FleetErrorKind, type WriteOutcome } from "@fleet/domain";
 
 const toStatus: Record<FleetErrorKind, status> = {
   "invalid-argument": status.INVALID_ARGUMENT,

@@ -1,7 +1,6 @@
 // An in-memory AgentRegistry for tests of the agent: a schedule the test sets, leases the
 // test can expire, calls the test can fail or hold, and the states the agent reported.
-import type { Machine, Unit, UnitState } from "@fleet/domain";
-import { FleetError } from "@fleet/wire";
+import { FleetError, type Machine, type Unit, type UnitState } from "@fleet/domain";
 import type { AgentRegistry } from "./agent.js";
 
 export class FakeAgentRegistry implements AgentRegistry {

@@ -6,12 +6,14 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { isMachineId } from "@fleet/domain";
 import type { Logger } from "@fleet/wire";
 
 export const INSTANCE_FILE = "instance";
 
+/** An instance id has a machine id's form: 32 lowercase hex digits. */
 export function isInstanceId(text: string): boolean {
-  return /^[0-9a-f]{32}$/.test(text);
+  return isMachineId(text);
 }
 
 /** The instance id in `dir`, created when there is none (or it is malformed). When the file

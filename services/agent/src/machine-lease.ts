@@ -8,8 +8,8 @@
 // machines with one /etc/machine-id, see the gateway's machine-registration.ts) is not retried
 // at once: the agent says so (RegistrationRefused, its log and state) and asks again every half
 // agent_ttl, so that it takes the id over only once the other machine's lease has lapsed.
-import { isFleetError, type Logger } from "@fleet/wire";
-import type { Machine } from "@fleet/domain";
+import type { Logger } from "@fleet/wire";
+import { isFleetError, type Machine } from "@fleet/domain";
 import type { Renewal } from "./at-most-once-fence.js";
 
 export interface LeaseRegistry {

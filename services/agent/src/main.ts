@@ -6,7 +6,7 @@
 //   SIGHUP           re-read fleet.conf and apply what can be applied (config-reload.ts)
 import { readFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
-import { ALL_MACHINES_SUBJECT, machineSubject, ReconcileLoop, type Machine } from "@fleet/domain";
+import { ALL_MACHINES_SUBJECT, isMachineId, machineSubject, ReconcileLoop, type Machine } from "@fleet/domain";
 import {
   AgentServiceService,
   configPathFromArgv,
@@ -36,7 +36,7 @@ import { UnitFiles } from "./unit-files.js";
 
 function readMachineId(path: string): string {
   const id = readFileSync(path, "utf8").trim();
-  if (!/^[0-9a-f]{32}$/.test(id)) throw new Error(`${path} does not hold a 32-hex machine id`);
+  if (!isMachineId(id)) throw new Error(`${path} does not hold a 32-hex machine id`);
   return id;
 }
 

@@ -26,7 +26,7 @@ import {
   type TargetState,
 } from "@fleet/wire";
 import { randomUUID } from "node:crypto";
-import { unitNameError } from "@fleet/domain";
+import { assertValidUnitName } from "@fleet/domain";
 import { unitView } from "./unit-view.js";
 
 const GATEWAY = "the registry-gateway";
@@ -43,11 +43,6 @@ function writeOptions(ctx: RequestContext, what: string): WriteOptions {
 
 function stateWords(state: TargetState): string {
   return targetStateFromWire(state) ?? String(state);
-}
-
-function assertName(name: string): void {
-  const error = unitNameError(name);
-  if (error) throw new FleetError("invalid-argument", error);
 }
 
 /** How often in a row a resumable stream is opened again without a message in between. */
@@ -116,7 +111,7 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
   };
   /** The unit's machine and the agent there that serves its status and journal. */
   const unitAgent = async (name: string, options: UnaryOptions): Promise<{ machineId: string; agent: AgentServiceClient }> => {
-    assertName(name);
+    assertValidUnitName(name);
     const res = await unary(g.getUnit.bind(g), { name, minRevision: written }, options);
     const machineId = res.placement?.machineId ?? "";
     if (!machineId) throw new FleetError("failed-precondition", `Unit ${name} does not appear to be running.`);
@@ -134,21 +129,21 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
   return {
     createUnit: unaryHandler(log, "CreateUnit", async (req, ctx) => {
       if (!req.unit) throw new FleetError("invalid-argument", "unit is required");
-      assertName(req.unit.name);
+      assertValidUnitName(req.unit.name);
       const res = await unaryWrite(g.createUnit.bind(g), { unit: req.unit }, writeOptions(ctx, `creating unit ${req.unit.name}`));
       ctx.log.info({ unit: req.unit.name }, "unit created");
       return wrote(res.revision);
     }),
     replaceUnit: unaryHandler(log, "ReplaceUnit", async (req, ctx) => {
       if (!req.unit) throw new FleetError("invalid-argument", "unit is required");
-      assertName(req.unit.name);
+      assertValidUnitName(req.unit.name);
       const res = await unaryWrite(g.replaceUnit.bind(g), { unit: req.unit }, writeOptions(ctx, `replacing unit ${req.unit.name}`));
       const outcome = res.created ? "unit created" : res.replaced ? "unit replaced" : "unit already as asked";
       ctx.log.info({ unit: req.unit.name, desiredState: req.unit.desiredState === 0 ? "inactive" : stateWords(req.unit.desiredState) }, outcome);
       return { ...wrote(res.revision), created: res.created, replaced: res.replaced };
     }),
     createUnits: unaryHandler(log, "CreateUnits", async (req, ctx) => {
-      for (const u of req.units) assertName(u.name);
+      for (const u of req.units) assertValidUnitName(u.name);
       const what = `creating units ${someNames(req.units.map((u) => u.name))}`;
       const res = await unaryWrite(g.createUnits.bind(g), { units: req.units }, writeOptions(ctx, what));
       req.units.forEach((u, i) => {
@@ -158,7 +153,7 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
       return { revision: res.revision, created: res.created };
     }),
     getUnit: unaryHandler(log, "GetUnit", async (req, ctx) => {
-      assertName(req.name);
+      assertValidUnitName(req.name);
       const res = await unary(g.getUnit.bind(g), { name: req.name, minRevision: written }, callOptions(ctx));
       if (!res.unit) throw new FleetError("not-found", `Unit ${req.name} not found`);
       const placement = res.placement ? placementFromWire(res.placement) : undefined;
@@ -175,20 +170,20 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
       return { units: units.units.map((u) => unitViewToWire(unitView(unitFromWire(u), placements.get(u.name), byUnit.get(u.name) ?? []))) };
     }),
     setUnitTargetState: unaryHandler(log, "SetUnitTargetState", async (req, ctx) => {
-      assertName(req.name);
+      assertValidUnitName(req.name);
       const what = `setting the desired state of unit ${req.name} to ${stateWords(req.desiredState)}`;
       const res = await unaryWrite(g.setUnitDesiredState.bind(g), { name: req.name, desiredState: req.desiredState }, writeOptions(ctx, what));
       ctx.log.info({ unit: req.name, desiredState: req.desiredState }, "desired state set");
       return wrote(res.revision);
     }),
     destroyUnit: unaryHandler(log, "DestroyUnit", async (req, ctx) => {
-      assertName(req.name);
+      assertValidUnitName(req.name);
       const res = await unaryWrite(g.destroyUnit.bind(g), { name: req.name }, writeOptions(ctx, `destroying unit ${req.name}`));
       ctx.log.info({ unit: req.name }, "unit destroyed");
       return wrote(res.revision);
     }),
     listUnitStates: unaryHandler(log, "ListUnitStates", async (req, ctx) => {
-      for (const n of req.unitNames) assertName(n);
+      for (const n of req.unitNames) assertValidUnitName(n);
       const res = await unary(g.listUnitStates.bind(g), { machineId: req.machineId, unitNames: req.unitNames, minRevision: written }, callOptions(ctx));
       return { states: res.states };
     }),
@@ -215,7 +210,7 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
     },
     watchUnits: (call) => {
       try {
-        for (const name of call.request.names) assertName(name);
+        for (const name of call.request.names) assertValidUnitName(name);
       } catch (err) {
         return failStream(call, err);
       }

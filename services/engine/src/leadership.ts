@@ -1,5 +1,6 @@
 // Leader election through the gateway: campaign, renew at a third of the TTL, and notice loss.
 // Only the leader reconciles; every write it makes carries the fence of its term.
+import { systemClock, type Clock } from "@fleet/domain";
 import type { Logger } from "@fleet/wire";
 
 export interface Term {
@@ -15,7 +16,7 @@ export interface LeadershipApi {
 
 export class Leadership {
   private term: Term | undefined;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timer: unknown;
   private stopped = false;
   private leaderSeen = "";
 
@@ -25,6 +26,7 @@ export class Leadership {
     private readonly ttlSeconds: number,
     private readonly log: Logger,
     private readonly onElected: () => void,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** The current term, when this engine leads. */
@@ -39,7 +41,7 @@ export class Leadership {
   /** A hint that leadership may have changed (e.g. the leader key vanished): campaign now. */
   poke(): void {
     if (!this.term && !this.stopped) {
-      if (this.timer) clearTimeout(this.timer);
+      if (this.timer) this.clock.clearTimeout(this.timer);
       void this.campaign();
     }
   }
@@ -54,7 +56,7 @@ export class Leadership {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.clock.clearTimeout(this.timer);
     const term = this.term;
     this.term = undefined;
     if (term) await this.api.resign(this.candidateId, term).catch(() => undefined);
@@ -62,8 +64,8 @@ export class Leadership {
 
   private schedule(ms: number): void {
     if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void (this.term ? this.renew() : this.campaign()), ms);
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = this.clock.setTimeout(() => void (this.term ? this.renew() : this.campaign()), ms);
   }
 
   private async campaign(): Promise<void> {

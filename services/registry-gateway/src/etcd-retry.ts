@@ -24,7 +24,7 @@ import {
   GRPCUnavailableError,
   GRPCUnknownError,
 } from "etcd3";
-import { FleetError } from "@fleet/wire";
+import { FleetError } from "@fleet/domain";
 
 /**
  * The etcd operations the gateway makes. "txn-idempotent" is a transaction whose second

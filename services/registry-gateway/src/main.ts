@@ -47,7 +47,7 @@ runMain(async () => {
   });
 
   const registry = new Registry(store, keys, log);
-  unitsFeed = new UnitsFeed(cache, (name) => registry.listStates("", [name]));
+  unitsFeed = new UnitsFeed(cache, (name) => registry.states.list("", [name]));
   const { server, port } = await serve(config.gateway_listen, [[RegistryServiceService, registryService(registry, cache, log, feed, unitsFeed, store)]]);
   log.info({ address: config.gateway_listen, port }, "registry-gateway serving");
 

@@ -18,11 +18,10 @@ import {
   type WatchUnitsResponse,
 } from "@fleet/wire";
 import { bulkhead } from "cockatiel";
-import { unresponsiveMachineReason, type Placement, type TargetState } from "@fleet/domain";
+import { assertValidUnitName, unresponsiveMachineReason, type Placement, type TargetState } from "@fleet/domain";
 import type { ClusterDelta, ClusterFeed } from "./cluster-feed.js";
 import type { Registry } from "./registry.js";
 import type { RegistryCache } from "./registry-cache.js";
-import { assertUnitName } from "./registry.js";
 import type { UnitsFeed, UnitsUpdate } from "./units-feed.js";
 
 /**
@@ -143,21 +142,21 @@ export function registryService(
     createUnit: unaryHandler(log, "CreateUnit", async (req) => {
       if (!req.unit) throw new FleetError("invalid-argument", "unit is required");
       const state = initial(req.unit.desiredState, req.unit.name);
-      return registry.createUnit(req.unit.name, req.unit.options, state);
+      return registry.units.create(req.unit.name, req.unit.options, state);
     }),
     createUnits: unaryHandler(log, "CreateUnits", async (req) =>
-      registry.createUnits(
+      registry.units.createMany(
         req.units.map((u) => ({ name: u.name, options: u.options, desiredState: initial(u.desiredState, u.name) })),
       ),
     ),
     replaceUnit: unaryHandler(log, "ReplaceUnit", async (req) => {
       if (!req.unit) throw new FleetError("invalid-argument", "unit is required");
-      return registry.replaceUnit(req.unit.name, req.unit.options, initial(req.unit.desiredState, req.unit.name));
+      return registry.units.replace(req.unit.name, req.unit.options, initial(req.unit.desiredState, req.unit.name));
     }),
     getUnit: unaryHandler(log, "GetUnit", async (req) => {
       await registry.fresh(req.minRevision);
-      const { unit, placement } = registry.getUnit(req.name);
-      const states = registry.listStates("", [req.name]).map(unitStateToWire);
+      const { unit, placement } = registry.units.get(req.name);
+      const states = registry.states.list("", [req.name]).map(unitStateToWire);
       return { unit: unitToWire(unit), placement: placementToWire(asUsersSeeIt(cache, placement)), states };
     }),
     listUnits: unaryHandler(log, "ListUnits", async (req) => {
@@ -169,9 +168,9 @@ export function registryService(
       };
     }),
     setUnitDesiredState: unaryHandler(log, "SetUnitDesiredState", async (req) => ({
-      revision: await registry.setDesiredState(req.name, desired(req.desiredState, req.name)),
+      revision: await registry.units.setDesiredState(req.name, desired(req.desiredState, req.name)),
     })),
-    destroyUnit: unaryHandler(log, "DestroyUnit", async (req) => ({ revision: await registry.destroyUnit(req.name) })),
+    destroyUnit: unaryHandler(log, "DestroyUnit", async (req) => ({ revision: await registry.units.destroy(req.name) })),
     listMachines: unaryHandler(log, "ListMachines", async (req) => {
       await registry.fresh(req.minRevision);
       const status = cache.engineStatus;
@@ -190,26 +189,26 @@ export function registryService(
         if (ctx.deadline && ctx.deadline.getTime() <= Date.now()) {
           throw new FleetError("deadline-exceeded", "registration waited in line past its deadline; nothing was written", "not-applied");
         }
-        return registry.registerMachine(machineFromWire(machine), req.ttlSeconds, req.instance ?? "");
+        return registry.machines.register(machineFromWire(machine), req.ttlSeconds, req.instance ?? "");
       });
       return { leaseId, revision };
     }),
-    unregisterMachine: unaryHandler(log, "UnregisterMachine", async (req) => registry.unregisterMachine(req.machineId, req.leaseId)),
+    unregisterMachine: unaryHandler(log, "UnregisterMachine", async (req) => registry.machines.unregister(req.machineId, req.leaseId)),
     setMachineMetadata: unaryHandler(log, "SetMachineMetadata", async (req) => ({
-      revision: await registry.setMachineMetadata(req.machineId, req.set, req.remove),
+      revision: await registry.machines.setMetadata(req.machineId, req.set, req.remove),
     })),
     machineHeartbeat: unaryHandler(log, "MachineHeartbeat", async (req) => ({
-      alive: await registry.heartbeat(req.machineId, req.leaseId),
+      alive: await registry.machines.heartbeat(req.machineId, req.leaseId),
     })),
     getMachineLeases: unaryHandler(log, "GetMachineLeases", async (req) => ({
-      leases: await registry.machineLeases(req.machineIds),
+      leases: await registry.machines.leases(req.machineIds),
     })),
     listUnitStates: unaryHandler(log, "ListUnitStates", async (req) => {
       await registry.fresh(req.minRevision);
-      return { states: registry.listStates(req.machineId, req.unitNames).map(unitStateToWire), revision: cache.revision };
+      return { states: registry.states.list(req.machineId, req.unitNames).map(unitStateToWire), revision: cache.revision };
     }),
     reportUnitStates: unaryHandler(log, "ReportUnitStates", async (req) => ({
-      revision: await registry.reportStates(
+      revision: await registry.states.report(
         req.machineId,
         req.leaseId,
         req.states.map((s) => unitStateFromWire({ ...s, machineId: req.machineId })),
@@ -219,7 +218,7 @@ export function registryService(
     getMachineSchedule: unaryHandler(log, "GetMachineSchedule", async (req) => {
       await registry.fresh(req.minRevision);
       return {
-        units: registry.machineSchedule(req.machineId).map(unitToWire),
+        units: registry.schedule.machineSchedule(req.machineId).map(unitToWire),
         // Only the asking machine (as everyone sees it, API metadata included): never the cluster.
         machines: [cache.machine(req.machineId)].filter((m) => m !== undefined).map(machineToWire),
         revision: cache.revision,
@@ -260,27 +259,27 @@ export function registryService(
       const names = call.request.names;
       const ready = (async () => {
         if (names.length === 0 || names.length > MAX_WATCHED_UNITS) throw new FleetError("invalid-argument", `name 1 to ${MAX_WATCHED_UNITS} units, not ${names.length}`);
-        for (const name of names) assertUnitName(name);
+        for (const name of names) assertValidUnitName(name);
         await registry.fresh(call.request.minRevision);
       })();
       serveFeed(call, ready, (write) => unitsFeed.subscribe(names, (update) => write(updateToWire(update))), "WatchUnits");
     },
     acquireLeadership: unaryHandler(log, "AcquireLeadership", async (req) => {
-      const r = await registry.acquireLeadership(req.candidateId, req.ttlSeconds);
+      const r = await registry.leadership.acquire(req.candidateId, req.ttlSeconds);
       return { elected: r.elected, leaderId: r.leaderId, leaseId: r.leaseId, fence: r.fence };
     }),
     renewLeadership: unaryHandler(log, "RenewLeadership", async (req) => ({
-      stillLeader: await registry.renewLeadership(req.candidateId, req.leaseId, req.fence),
+      stillLeader: await registry.leadership.renew(req.candidateId, req.leaseId, req.fence),
     })),
     resignLeadership: unaryHandler(log, "ResignLeadership", async (req) => {
-      await registry.resignLeadership(req.candidateId, req.leaseId, req.fence);
+      await registry.leadership.resign(req.candidateId, req.leaseId, req.fence);
       return {};
     }),
     applySchedule: unaryHandler(log, "ApplySchedule", async (req) => ({
-      revision: await registry.applySchedule(req.candidateId, req.fence, req.placements.map(placementFromWire), req.absentMachines),
+      revision: await registry.schedule.apply(req.candidateId, req.fence, req.placements.map(placementFromWire), req.absentMachines),
     })),
     reportEngineStatus: unaryHandler(log, "ReportEngineStatus", async (req) => ({
-      revision: await registry.reportEngineStatus(req.candidateId, req.fence, {
+      revision: await registry.leadership.reportEngineStatus(req.candidateId, req.fence, {
         massLoss: req.status?.massLoss ?? "",
         heldMachines: (req.status?.heldMachines ?? []).map((h) => ({ machineId: h.machineId, reason: h.reason })),
       }),

@@ -1,6 +1,6 @@
 // HTTP errors as fleet sends them: a status and `{"error":{"code":N,"message":"..."}}`; and the
 // one mapping of FleetError kinds (from the backend) to HTTP statuses.
-import { FleetError, type FleetErrorKind } from "@fleet/wire";
+import { FleetError, type FleetErrorKind } from "@fleet/domain";
 import type { JsonObject } from "./entities.js";
 
 export class HttpError extends Error {

@@ -2,6 +2,7 @@
 // `/<machine-id>/metadata/<key>`, each value as fleet 1.0 reads it (`{"value": "web"}`) or a
 // plain string. Pure: every operation is checked before any is applied (a bad
 // one refuses the whole patch), then the operations become one change per machine, in order.
+import { machineIdError } from "@fleet/domain";
 import { HttpError } from "./http-error.js";
 import type { MetadataChange } from "./fleet-backend.js";
 
@@ -14,7 +15,6 @@ export interface MetadataOp {
 
 /** fleet's metadataPathRegex. */
 const METADATA_PATH = /^\/([^/]+)\/metadata\/([A-Za-z0-9_.-]+)$/;
-const MACHINE_ID = /^[0-9a-f]{32}$/;
 const MAX_VALUE_LENGTH = 1024;
 
 const bad = (message: string) => new HttpError(400, message);
@@ -62,7 +62,8 @@ function readOp(raw: unknown, i: number): MetadataOp {
   if (!m) throw bad("machine metadata path invalid");
   const machineId = m[1] ?? "";
   const key = m[2] ?? "";
-  if (!MACHINE_ID.test(machineId)) throw bad(`invalid machine id ${JSON.stringify(machineId)}: expected 32 lowercase hex digits`);
+  const badId = machineIdError(machineId);
+  if (badId) throw bad(badId);
   if (op !== "remove") {
     if (value === "") throw bad("invalid value: add and replace require a value");
     if (value.length > MAX_VALUE_LENGTH || /[\r\n,]/.test(value)) {

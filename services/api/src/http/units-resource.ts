@@ -1,8 +1,7 @@
 // /fleet/v1/units: list (paginated), get, PUT (create, replace, or change the desired state) and DELETE,
 // with fleet's checks in fleet's order and its status codes. Nothing is written unless every
 // check passed.
-import { unitHash, unitNameError, isValidUnitName } from "@fleet/domain";
-import { isFleetError } from "@fleet/wire";
+import { isFleetError, unitHash, unitNameError, isValidUnitName } from "@fleet/domain";
 import { created, noContent, ok, requestPageToken, type ApiContext, type ApiRequest, type ApiResponse } from "./api-request.js";
 import { pageEntity, unitEntity } from "./entities.js";
 import { HttpError } from "./http-error.js";
