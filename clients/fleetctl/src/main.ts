@@ -7,6 +7,7 @@ import type { FleetctlDeps, TlsFiles } from "./cli/deps.js";
 import type { Endpoint } from "./endpoint/endpoint.js";
 import { configureTls } from "@fleet/wire/fleet-client";
 import { grpcFleetApi } from "./api/grpc-fleet-api.js";
+import { exitWhenOutputCloses } from "./closed-output.js";
 import type { TlsMaterial } from "./api/http-fleet-api.js";
 
 function isErrno(err: unknown, code: string): boolean {
@@ -74,6 +75,9 @@ const deps: FleetctlDeps = {
     }
   },
 };
+
+// `fleetctl journal -f x | head -3`: when head exits, fleetctl ends quietly, as fleet's did.
+exitWhenOutputCloses([process.stdout, process.stderr], (code) => process.exit(code));
 
 void runFleetctl(process.argv.slice(2), process.env, deps).then((code) => {
   // Exit now rather than when gRPC's channels have wound down (~20 ms); stdout and stderr

@@ -3,6 +3,7 @@
 import { parseUnitFile, unitHash, type Machine, type Unit } from "@fleet/domain";
 import { runFleetctl } from "./cli.js";
 import type { ConnectOptions, FleetctlDeps } from "./deps.js";
+import type { Output } from "../context/context.js";
 import type { Endpoint } from "../endpoint/endpoint.js";
 import { FakeFleetApi, type FakeFleetApiOptions } from "../api/fake-fleet-api.js";
 import type { UnitView } from "../api/fleet-api.js";
@@ -37,8 +38,10 @@ export function withoutLogTimes(run: Run): Run {
 }
 
 /** exitCodes: of each program run, in turn (0 after them); sshLogs: what each ssh said of its
- * own (its -E log), in turn. */
-export function setup(options: FakeFleetApiOptions & { files?: Record<string, string>; env?: Record<string, string>; exitCodes?: number[]; sshLogs?: string[]; sockets?: string[] } = {}) {
+ * own (its -E log), in turn; output: where fleetctl writes instead of the run's strings. */
+export function setup(
+  options: FakeFleetApiOptions & { files?: Record<string, string>; env?: Record<string, string>; exitCodes?: number[]; sshLogs?: string[]; sockets?: string[]; output?: Output } = {},
+) {
   const api = new FakeFleetApi({ machines: [m1, m2], ...options });
   const files = options.files ?? {};
   const connections: { endpoint: Endpoint; timeoutMs: number; options: ConnectOptions }[] = [];
@@ -54,7 +57,7 @@ export function setup(options: FakeFleetApiOptions & { files?: Record<string, st
     const stdout: string[] = [];
     const stderr: string[] = [];
     const deps: FleetctlDeps = {
-      output: { stdout: (t) => void stdout.push(t), stderr: (t) => void stderr.push(t) },
+      output: options.output ?? { stdout: (t) => void stdout.push(t), stderr: (t) => void stderr.push(t) },
       files: { readFile: async (path) => files[path] },
       clock: { now: () => now, sleep: async (ms) => void (now += ms) },
       processes: {
