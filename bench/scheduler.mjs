@@ -6,7 +6,7 @@
 //
 //   node bench/scheduler.mjs          (after a build: it imports packages/domain/dist)
 //
-// The cluster mixes every constraint (randomCluster in packages/domain/src/scheduler-fixtures.ts):
+// The cluster mixes every constraint (randomCluster in packages/domain/src/scheduler/scheduler-fixtures.ts):
 // plain units, MachineMetadata (AND / OR / quoted), Conflicts globs over template instances,
 // MachineOf sidekicks with specifiers, MachineID, Replaces (one way and circular), MachineOf
 // cycles, global and inactive units. Each figure is the median of several runs after warm-up.
@@ -16,8 +16,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { decideSchedule, IncrementalScheduler } from "../packages/domain/dist/index.js";
-import { applyChanges, randomCluster, xUnit } from "../packages/domain/dist/scheduler-fixtures.js";
+import { decideSchedule, IncrementalScheduler, planChanges } from "../packages/domain/dist/index.js";
+import { applyChanges, randomCluster, xUnit } from "../packages/domain/dist/scheduler/scheduler-fixtures.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const UNITS = Number(process.env.BENCH_SCHED_UNITS ?? 10_000);
@@ -35,7 +35,7 @@ function measure(snapshot) {
   let changes = [];
   for (let i = 0; i < WARMUP + RUNS; i++) {
     const t = performance.now();
-    changes = decideSchedule(snapshot);
+    changes = planChanges(decideSchedule(snapshot));
     if (i >= WARMUP) times.push(performance.now() - t);
   }
   times.sort((a, b) => a - b);
@@ -46,7 +46,7 @@ function measure(snapshot) {
 function settle(snapshot) {
   let s = snapshot;
   for (let i = 0; i < 3; i++) {
-    const changes = decideSchedule(s);
+    const changes = planChanges(decideSchedule(s));
     if (changes.length === 0) break;
     s = applyChanges(s, changes);
   }
@@ -126,7 +126,7 @@ function incremental(label, build) {
   for (let i = 0; i < WARMUP + RUNS; i++) {
     const t = performance.now();
     inc.apply(delta);
-    changes = inc.decide();
+    changes = planChanges(inc.decide());
     if (i >= WARMUP) times.push(performance.now() - t);
     stats = inc.lastStats;
     const after = inc.snapshot();

@@ -1,32 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { decideSchedule, type Clock, type ClusterSnapshot } from "@fleet/domain";
+import { decideSchedule, EMPTY_PLAN, planChanges, type ClusterSnapshot } from "@fleet/domain";
+import { FakeClock } from "@fleet/domain/fixtures";
 import { createLogger } from "@fleet/wire";
 import { ClusterReplica } from "./cluster-replica.js";
 import { FakeClusterSource, hexMachine, makeUnit } from "./fake-gateway.js";
 
 const log = createLogger("engine-test", "silent");
 const LIVENESS = { ttlMs: 5000, unhealthyThreshold: 0.55, atMostOnceMarginMs: 1000 };
-
-class ManualClock implements Clock {
-  private timers: Array<{ at: number; fn: () => void; id: number }> = [];
-  private now = 0;
-  private next = 1;
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.next++;
-    this.timers.push({ at: this.now + ms, fn, id });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers = this.timers.filter((t) => t.id !== handle);
-  }
-  advance(ms: number): void {
-    this.now += ms;
-    for (const t of this.timers.filter((t) => t.at <= this.now)) {
-      this.clearTimeout(t.id);
-      t.fn();
-    }
-  }
-}
 
 const m1 = hexMachine(1);
 const m2 = hexMachine(2);
@@ -43,11 +23,11 @@ describe("ClusterReplica", () => {
     const snapshot: ClusterSnapshot = { units: [makeUnit("a.service"), makeUnit("b.service")], placements: [], machines: [m1, m2] };
     source.snapshot(10, snapshot);
     expect(replica.synced).toBe(true);
-    expect(replica.decide()?.changes).toEqual(decideSchedule(snapshot));
+    expect(replica.decide()?.plan).toEqual(decideSchedule(snapshot));
 
     source.last.onEvent({ revision: 11, snapshot: false, delta: { units: [makeUnit("c.service")] } });
     const after: ClusterSnapshot = { ...snapshot, units: [...snapshot.units, makeUnit("c.service")] };
-    expect(replica.decide()?.changes).toEqual(decideSchedule(after));
+    expect(replica.decide()?.plan).toEqual(decideSchedule(after));
     expect(replica.revision).toBe(11);
     expect(changes).toEqual(["cluster snapshot", "cluster change"]);
 
@@ -62,14 +42,14 @@ describe("ClusterReplica", () => {
     const replica = new ClusterReplica(source, log, { liveness: LIVENESS, onChange: () => undefined });
     replica.start();
     source.snapshot(1, { units: [makeUnit("a.service")], placements: [], machines: [m1] });
-    const first = replica.decide()?.changes ?? [];
+    const first = planChanges(replica.decide()?.plan ?? EMPTY_PLAN);
     expect(first).toHaveLength(1);
     replica.wrote(first);
-    expect(replica.decide()?.changes).toEqual([]);
+    expect(planChanges(replica.decide()?.plan ?? EMPTY_PLAN)).toEqual([]);
   });
 
   it("re-syncs from a fresh snapshot after the stream fails, backing off", () => {
-    const clock = new ManualClock();
+    const clock = new FakeClock();
     const source = new FakeClusterSource();
     const replica = new ClusterReplica(source, log, { liveness: LIVENESS, onChange: () => undefined, clock, random: () => 0.5, minBackoffMs: 100, maxBackoffMs: 400 });
     replica.start();
@@ -89,7 +69,7 @@ describe("ClusterReplica", () => {
     expect(source.streams).toHaveLength(3);
     // The new stream's snapshot replaces the replica (b appeared, a went while we were away).
     source.snapshot(9, { units: [makeUnit("b.service")], placements: [{ unitName: "a.service", machineId: m1.id, reason: "" }], machines: [m1] });
-    expect(replica.decide()?.changes).toEqual([
+    expect(planChanges(replica.decide()?.plan ?? EMPTY_PLAN)).toEqual([
       { unitName: "a.service", machineId: "", reason: "" },
       { unitName: "b.service", machineId: m1.id, reason: "least-loaded eligible machine" },
     ]);
@@ -98,7 +78,7 @@ describe("ClusterReplica", () => {
   });
 
   it("waits for a revision the stream has not brought yet", async () => {
-    const clock = new ManualClock();
+    const clock = new FakeClock();
     const source = new FakeClusterSource();
     const replica = new ClusterReplica(source, log, { liveness: LIVENESS, onChange: () => undefined, clock });
     replica.start();

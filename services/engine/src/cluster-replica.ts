@@ -17,6 +17,7 @@ import {
   type Clock,
   type LivenessSettings,
   type Placement,
+  type Plan,
   type ScheduleDelta,
 } from "@fleet/domain";
 import type { Logger } from "@fleet/wire";
@@ -136,11 +137,11 @@ export class ClusterReplica {
     this.connect();
   }
 
-  /** The placement changes the cluster needs now (undefined when not synced). */
-  decide(): { changes: Placement[]; kept: number; tried: number } | undefined {
+  /** The plan the cluster needs now (undefined when not synced). */
+  decide(): { plan: Plan; kept: number; tried: number } | undefined {
     if (!this.synced || this.current === undefined) return undefined;
-    const changes = this.current.decide();
-    return { changes, kept: this.current.lastStats.kept, tried: this.current.lastStats.tried };
+    const plan = this.current.decide();
+    return { plan, kept: this.current.lastStats.kept, tried: this.current.lastStats.tried };
   }
 
   /**

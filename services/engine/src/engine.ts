@@ -15,14 +15,17 @@ import {
   describeMassLoss,
   failingLeases,
   filterForLiveness,
+  isFleetError,
   placeableAtMostOnce,
+  planChanges,
   type HeldChange,
   type LivenessView,
   type MachineLiveness,
   type Placement,
+  type Plan,
   type UnitState,
 } from "@fleet/domain";
-import { isFleetError, type Logger } from "@fleet/wire";
+import type { Logger } from "@fleet/wire";
 import type { Leadership, Term } from "./leadership.js";
 
 export interface MachineLease {
@@ -55,7 +58,7 @@ export interface EngineStatus {
 
 /** What the engine needs of its replica (ClusterReplica). */
 export interface ScheduleSource {
-  decide(): { changes: Placement[]; kept: number; tried: number } | undefined;
+  decide(): { plan: Plan; kept: number; tried: number } | undefined;
   wrote(changes: readonly Placement[]): void;
   /** True once the replica reflects `revision` (false: not within timeoutMs, or not synced). */
   waitFor(revision: number, timeoutMs: number): Promise<boolean>;
@@ -101,7 +104,8 @@ export class Engine {
     const decided = this.replica.decide();
     if (decided === undefined) return;
     const now = this.replica.now();
-    const filtered = filterForLiveness(decided.changes, {
+    // The plan as the placement records ApplySchedule writes (the registry's own format).
+    const filtered = filterForLiveness(planChanges(decided.plan), {
       now,
       liveness: this.replica.liveness,
       placedOn: (u) => this.replica.placedOn(u),
@@ -141,6 +145,7 @@ export class Engine {
         trigger,
         changes: written,
         held: held.length,
+        planned: planCounts(decided.plan),
         kept: decided.kept,
         tried: decided.tried,
         decideMs: Math.round(decidedMs * 100) / 100,
@@ -222,4 +227,8 @@ export class Engine {
     this.heldSummary = summary;
     for (const [reason, units] of byReason) this.log.info({ units: units.slice(0, 20), count: units.length, reason }, "units held in place");
   }
+}
+
+function planCounts(plan: Plan): { place: number; move: number; unschedule: number; unplaceable: number } {
+  return { place: plan.place.length, move: plan.move.length, unschedule: plan.unschedule.length, unplaceable: plan.unplaceable.length };
 }

@@ -1,6 +1,5 @@
 // Fakes of the engine's edges, for its tests: the gateway's cluster stream and its planner API.
-import type { ClusterSnapshot, Machine, Placement, Unit, UnitOption, UnitState } from "@fleet/domain";
-import { FleetError } from "@fleet/wire";
+import { applyPlacements, FleetError, type ClusterSnapshot, type Machine, type Placement, type Unit, type UnitOption, type UnitState } from "@fleet/domain";
 import type { ClusterEvent, ClusterSource } from "./cluster-replica.js";
 import type { EngineStatus, MachineLease, SchedulePlanner } from "./engine.js";
 import type { LeadershipApi, Term } from "./leadership.js";
@@ -15,12 +14,7 @@ export function hexMachine(n: number): Machine {
 
 /** The snapshot with the changes written (as the gateway would store them). */
 export function applyChanges(s: ClusterSnapshot, changes: readonly Placement[]): ClusterSnapshot {
-  const placements = new Map(s.placements.map((p) => [p.unitName, p]));
-  for (const c of changes) {
-    if (c.machineId === "" && c.reason === "") placements.delete(c.unitName);
-    else placements.set(c.unitName, c);
-  }
-  return { ...s, placements: [...placements.values()] };
+  return { ...s, placements: applyPlacements(s.placements, changes) };
 }
 
 /** A WatchCluster stand-in: the test pushes events and ends streams. */
