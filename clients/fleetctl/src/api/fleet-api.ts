@@ -1,7 +1,9 @@
 // What fleetctl needs from the cluster, in domain words. The gRPC adapter (grpc-fleet-api.ts)
 // implements it against the api service; the fake beside it (fake-fleet-api.ts) lets the
 // commands be tested without a server. Errors are thrown as plain Errors whose message is
-// fit for the user; "not found" is a value, not an error.
+// fit for the user; "not found" is a value, not an error. The api's HTTP API v1 has its own
+// interface to FleetService, FleetBackend (services/api/src/http/fleet-backend.ts, which says
+// why there are two): FleetErrors kept for HTTP statuses, request ids, reads by machine.
 import type { Machine, TargetState, Unit, UnitState } from "@fleet/domain";
 
 /** A unit with where the engine placed it and the state its machine reached. */

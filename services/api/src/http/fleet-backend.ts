@@ -2,6 +2,23 @@
 // (grpc-fleet-backend.ts) calls the api's own FleetService, so HTTP and gRPC behave the same;
 // the fake beside it (fake-fleet-backend.ts) serves the contract tests. Failures are
 // FleetErrors (@fleet/wire), whose kind becomes the HTTP status (http-error.ts).
+//
+// Why this is not fleetctl's FleetApi (clients/fleetctl/src/api/fleet-api.ts), though both
+// read and write units over FleetService: they are the two ends of different contracts.
+// - Errors: a FleetBackend failure keeps its kind, which becomes the HTTP status (a unit that is
+//   not there is a 404, so destroyUnit throws not-found); a FleetApi failure is a sentence for
+//   the user, writes that may have been applied say so ("... may have been applied; retrying
+//   is safe"), and "not found" is a value (destroyUnit returns false).
+// - Every backend call carries the HTTP request's id to FleetService, so one request's log
+//   lines share it; fleetctl has no request ids, and a deadline the user sets per call.
+// - The HTTP API v1 reads states by machine (GET /state?machineID=), changes machine metadata
+//   (PATCH /machines) and reports what a PUT did (created or replaced); fleetctl does none of
+//   these, and needs what HTTP API v1 does not serve: batched creates, the units' watch
+//   stream, status and journal streams, the engine's word on machine health.
+// One interface for both would be the union (each adapter and fake implementing what its user
+// never calls) or a lowest common part with two error contracts. The code they do share, the
+// mapping between the wire and the domain, is @fleet/wire's (convert.ts); what remains twice
+// is a few one-line calls.
 import type { Machine, TargetState, Unit, UnitState } from "@fleet/domain";
 
 /** A unit with where the engine placed it and the state its machine reached. */
