@@ -2,7 +2,7 @@
 // loop also reconciles on a timer, so a lost hint delays convergence but never breaks it.
 
 export const ENGINE_SUBJECT = "fleet.hints.engine";
-/** Changes every agent must look at (global units, a machine joining). */
+/** Changes every agent must look at: a global unit created, changed or destroyed (hint-routes.ts). */
 export const ALL_MACHINES_SUBJECT = "fleet.hints.machines";
 
 export function machineSubject(machineId: string): string {
