@@ -288,10 +288,11 @@ export class IncrementalScheduler {
     if ((p?.machineId ?? "") !== decided) this.dirty.add(rec);
   }
 
-  /** The change diffUnit gives for this name now, with the reasons of the last decision. */
+  private readonly reasonOf = (rec: UnitRec): string => this.reasons.get(rec) ?? explainUnplaced(rec, this.state);
+
+  /** The pending change of this name now (diffUnit, with the last decision's reasons). */
   private refreshPending(name: string): void {
-    const reasonOf = (rec: UnitRec): string => this.reasons.get(rec) ?? explainUnplaced(rec, this.state);
-    const change = diffUnit(name, this.stored.get(name), this.index.everyUnit.get(name), this.state, reasonOf);
+    const change = diffUnit(name, this.stored.get(name), this.index.everyUnit.get(name), this.state, this.reasonOf);
     if (change === undefined) this.pending.delete(name);
     else this.pending.set(name, change);
   }
