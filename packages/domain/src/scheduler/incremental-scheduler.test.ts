@@ -113,7 +113,8 @@ function runSequence(seed: number, nMachines: number, nUnits: number, steps: num
   }
 }
 
-describe("IncrementalScheduler: decide() equals decideSchedule of the full snapshot", () => {
+// Hundreds of random deltas: seconds of CPU, more on a loaded machine than vitest's 5 s default.
+describe("IncrementalScheduler: decide() equals decideSchedule of the full snapshot", { timeout: 60_000 }, () => {
   it("on small random clusters through random deltas", () => {
     for (let seed = 1; seed <= 200; seed++) {
       const rand = seeded(seed * 7);

@@ -90,7 +90,8 @@ function mutate(snapshot: ClusterSnapshot, rand: () => number, round: number): C
   return { units: [...units, ...extra], machines, placements: snapshot.placements };
 }
 
-describe("decideSchedule: properties on random clusters", () => {
+// Hundreds of random clusters: seconds of CPU, more on a loaded machine than vitest's 5 s default.
+describe("decideSchedule: properties on random clusters", { timeout: 60_000 }, () => {
   it("never breaks a rule, places every unit some machine can take, and is idempotent", () => {
     for (let seed = 1; seed <= 150; seed++) {
       const rand = seeded(seed);
