@@ -44,7 +44,7 @@ describe("a unit's life on a sandbox cluster", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     // As fleet 1.0: the new unit is reported submitted (inactive), then launched.
-    expect(r.stdout).toMatch(/^Unit hello\.service inactive\nUnit hello\.service launched on [0-9a-f]{8}\.\.\.\/127\.0\.1\.\d\n$/);
+    expect(r.stdout).toMatch(/^Unit hello\.service inactive\nUnit hello\.service launched on [0-9a-f]{8}\.\.\.\/127\.0\.\d+\.\d+\n$/);
     const id = await waitFor("hello.service running", () => runningOn("hello.service"), { timeoutMs: 10_000 });
     machine = machineName(id);
     expect(await isActive(machine, "hello.service")).toBe("active");
@@ -55,7 +55,7 @@ describe("a unit's life on a sandbox cluster", () => {
   it("stop: systemd reports it inactive", async () => {
     const r = await fleetctl(env, "stop", "hello.service");
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Unit hello\.service loaded on [0-9a-f]{8}\.\.\.\/127\.0\.1\.\d\n$/);
+    expect(r.stdout).toMatch(/^Unit hello\.service loaded on [0-9a-f]{8}\.\.\.\/127\.0\.\d+\.\d+\n$/);
     await waitFor("hello.service inactive", async () => (await isActive(machine, "hello.service")) === "inactive", { timeoutMs: 10_000 });
   });
 
@@ -111,7 +111,7 @@ describe("a unit's life on a sandbox cluster", () => {
     const error = "Failed to find an active unit false.service within 2s, err: Failed to fetch states within 2s";
     expect(r.stderr).toBe(`Error waiting for units: ${error}\nError waiting for systemd unit states, err: ${error}\n`);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^Unit false\.service inactive\nUnit false\.service launched on [0-9a-f]{8}\.\.\.\/127\.0\.1\.\d\n$/);
+    expect(r.stdout).toMatch(/^Unit false\.service inactive\nUnit false\.service launched on [0-9a-f]{8}\.\.\.\/127\.0\.\d+\.\d+\n$/);
     expect((await fleetctl(env, "destroy", "false.service")).code).toBe(0);
   });
 });

@@ -118,7 +118,7 @@ describe("fleetctl --endpoint http://… (HTTP API v1)", () => {
     const r = await http("start", unitFile);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Unit api1\.service inactive\nUnit api1\.service launched on [0-9a-f]{8}\.\.\.\/127\.0\.1\.\d\n$/);
+    expect(r.stdout).toMatch(/^Unit api1\.service inactive\nUnit api1\.service launched on [0-9a-f]{8}\.\.\.\/127\.0\.\d+\.\d+\n$/);
   });
 
   it("list-units, list-unit-files and cat show it", async () => {
