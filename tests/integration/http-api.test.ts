@@ -121,6 +121,7 @@ describe("replacing a unit over HTTP, as fleet 1.0 (PUT of other options)", () =
     await unary(c.applySchedule.bind(c), { candidateId: "it-engine", fence: lead.fence, placements: [{ unitName: "rep.service", machineId: M9, reason: "test" }], absentMachines: [] });
     const hints: string[] = [];
     const sub = fx.natsClient.subscribe(machineSubject(M9), { callback: (_e, m) => hints.push(decodeHint(m.data)?.what ?? "") });
+    await fx.natsClient.flush();
 
     expect((await call("PUT", "/units/rep.service", { desiredState: "loaded", options: sleep(2) })).status).toBe(201);
     expect((await call("GET", "/units/rep.service")).body).toMatchObject({ desiredState: "loaded", machineID: M9, options: [{ section: "Service", name: "ExecStart", value: "/bin/sleep 2" }] });

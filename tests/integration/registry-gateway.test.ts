@@ -142,6 +142,8 @@ describe("units", () => {
   it("changes the desired state and tells the engine", async () => {
     const hints: string[] = [];
     const sub = fx.natsClient.subscribe(ENGINE_SUBJECT, { callback: (_e, m) => hints.push(decodeHint(m.data)?.what ?? "") });
+    // The server has the subscription before the hint can be sent.
+    await fx.natsClient.flush();
     const { revision } = await unary(c.setUnitDesiredState.bind(c), { name: "hello.service", desiredState: TargetState.TARGET_STATE_LAUNCHED });
     const got = await unary(c.getUnit.bind(c), { name: "hello.service", minRevision: revision });
     expect(got.unit?.desiredState).toBe(TargetState.TARGET_STATE_LAUNCHED);
@@ -213,6 +215,7 @@ describe("engine leadership and the schedule", () => {
     const id = machineId(2);
     const hints: string[] = [];
     const sub = fx.natsClient.subscribe(machineSubject(id), { callback: (_e, m) => hints.push(decodeHint(m.data)?.what ?? "") });
+    await fx.natsClient.flush();
     const placement = { unitName: "hello.service", machineId: id, reason: "test" };
     expect(await kindOf(unary(c.applySchedule.bind(c), { candidateId: "engine-b", fence: a.fence, placements: [placement], absentMachines: [] }))).toBe("failed-precondition");
     expect(await kindOf(unary(c.applySchedule.bind(c), { candidateId: "engine-a", fence: a.fence + 1, placements: [placement], absentMachines: [] }))).toBe(
@@ -335,6 +338,7 @@ describe("what the engine's liveness rules ask of the gateway", () => {
     await waitFor("snapshot", () => got.length >= 1, { timeoutMs: 5000, intervalMs: 10 });
     const hints: number[] = [];
     const sub = fx.natsClient.subscribe(ENGINE_SUBJECT, { callback: (_e, m) => hints.push(decodeHint(m.data)?.revision ?? 0) });
+    await fx.natsClient.flush();
     const lead = await unary(c.acquireLeadership.bind(c), { candidateId: "engine-d", ttlSeconds: 10 });
     await unary(c.resignLeadership.bind(c), { candidateId: "engine-d", leaseId: lead.leaseId, fence: lead.fence });
     // The resignation's hint names the revision of the leader key's deletion.
