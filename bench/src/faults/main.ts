@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { startCluster, type ClusterHandle } from "@fleet/launcher";
 import { outage, partition, type Outage, type Partition } from "./figures.js";
 import { elapsedMs, fleetctl, log, ROOT, TTL_S, UNITS } from "./observe.js";
+import { recordFailure } from "../common/failure.js";
 
 const DEADLINE_MS = Number(process.env.BENCH_DEADLINE_S ?? 570) * 1000;
 const STATE_DIR = process.env.BENCH_FAULTS_STATE_DIR ?? "/var/tmp/fleet-dev/bench-faults";
@@ -88,10 +89,7 @@ async function main(): Promise<void> {
     result.partition = await partition(cluster);
     log(`7: ${JSON.stringify(result.partition)}`);
   } catch (e) {
-    const text = e instanceof Error ? (e.stack ?? String(e)) : String(e);
-    result.errors.push(text);
-    log(`FAILED: ${text}`);
-    process.exitCode = 1;
+    recordFailure(result, e, log);
   } finally {
     clearTimeout(watchdog);
     await stopAll();

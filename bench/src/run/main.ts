@@ -22,6 +22,7 @@ import { phaseEtcdSingles, phaseSingleApi, phaseSingleCli } from "./phases-singl
 import { render } from "./render.js";
 import { writeResults, type BenchResult } from "./result.js";
 import { measureRss } from "./rss.js";
+import { recordFailure } from "../common/failure.js";
 
 function newResult(): BenchResult {
   let commit: string | undefined;
@@ -170,10 +171,7 @@ async function main(): Promise<void> {
     api = new Api(cluster.endpoints.api ?? "");
     await measure(cluster, api, result);
   } catch (e) {
-    const text = e instanceof Error ? (e.stack ?? String(e)) : String(e);
-    result.errors.push(text);
-    log(`FAILED: ${text}`);
-    process.exitCode = 1;
+    recordFailure(result, e, log);
   } finally {
     clearTimeout(watchdog);
     await stopAll();

@@ -27,6 +27,7 @@ import { phaseUnits } from "./phase-units.js";
 import { cpuPercent, cpuSnapshot, load, rssMb, type StopResult } from "./proc-stats.js";
 import { figures, renderTable, targets, writeResult, type Run } from "./report.js";
 import { simMachineId, Simulators } from "./simulators.js";
+import { recordFailure } from "../common/failure.js";
 
 /** The repository root (this file is bench/{src,dist}/scale/main.*). */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -180,10 +181,7 @@ async function main(): Promise<void> {
       run.failover = await phaseFailover({ api, simulators: sims, ids, share: o.failoverShare, timeoutMs: (3 * o.ttl + 60) * 1000, log });
     }
   } catch (err) {
-    const text = err instanceof Error ? (err.stack ?? String(err)) : String(err);
-    result.errors.push(text);
-    log(`FAILED: ${text}`);
-    process.exitCode = 1;
+    recordFailure(result, err, log);
   } finally {
     clearTimeout(watchdog);
     sampler?.stop();
