@@ -71,7 +71,7 @@ function restrictions(layer) {
 }
 
 export default tseslint.config(
-  { ignores: ["**/dist/**", "**/node_modules/**", "packages/wire/src/gen/**", "bench/**", "scripts/**", "**/bin/**", "*.config.*"] },
+  { ignores: ["**/dist/**", "**/node_modules/**", "packages/wire/src/gen/**", "scripts/**", "**/bin/**", "*.config.*"] },
   {
     files: ["**/*.ts"],
     extends: [tseslint.configs.base],

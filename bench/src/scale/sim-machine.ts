@@ -8,11 +8,7 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import { ALL_MACHINES_SUBJECT, machineSubject, ReconcileLoop } from "@fleet/domain";
 import { connectHintBus } from "@fleet/wire";
-import { Agent } from "../../../services/agent/dist/agent.js";
-import { GatewayRegistry } from "../../../services/agent/dist/gateway-registry.js";
-import { HeartbeatLoop } from "../../../services/agent/dist/heartbeat-loop.js";
-import { FakeUnitManager } from "../../../services/agent/dist/fake-systemd.js";
-import { UnitFiles } from "../../../services/agent/dist/unit-files.js";
+import { Agent, FakeUnitManager, GatewayRegistry, HeartbeatLoop, UnitFiles } from "@fleet/agent";
 
 export interface SimMachineOptions {
   id: string;

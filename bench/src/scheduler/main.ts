@@ -15,7 +15,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { randomCluster } from "../../../packages/domain/dist/scheduler/scheduler-fixtures.js";
+import { randomCluster } from "@fleet/domain/scheduler-fixtures";
 import { changeUnits, incremental, initialBuild, round, RUNS, scenario, settle, unitDelta, WARMUP, type Row, type Snapshot } from "./scenarios.js";
 
 /** bench/results, from bench/{src,dist}/scheduler/main.*. */

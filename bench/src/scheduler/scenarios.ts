@@ -2,7 +2,7 @@
 // decided several times by decideSchedule (from nothing) and by the incremental scheduler.
 import { performance } from "node:perf_hooks";
 import { decideSchedule, IncrementalScheduler, planChanges, type Placement } from "@fleet/domain";
-import { applyChanges, xUnit } from "../../../packages/domain/dist/scheduler/scheduler-fixtures.js";
+import { applyChanges, xUnit } from "@fleet/domain/scheduler-fixtures";
 
 export type Snapshot = Parameters<typeof decideSchedule>[0];
 type Delta = Parameters<IncrementalScheduler["apply"]>[0];
