@@ -161,8 +161,15 @@ export function agentUnitText(): string {
   ].join("\n");
 }
 
+/** Where a machine has fleetctl installed (copied from the repository's build when the machine
+ * is made: the bound repository may be in a directory the ssh user cannot enter). */
+export const FLEETCTL_INSTALL_DIR = "/opt/fleetctl";
+
+/** fleetctl's directories on a machine's PATH: the installed copy, then the bound repository's. */
+export const FLEETCTL_PATH = `${FLEETCTL_INSTALL_DIR}/bin:${REPO_MOUNT}/clients/fleetctl/bin`;
+
 export function fleetctlProfileText(): string {
-  return `PATH="$PATH:${REPO_MOUNT}/clients/fleetctl/bin"\n`;
+  return `PATH="$PATH:${FLEETCTL_PATH}"\n`;
 }
 
 export interface AgentEnv {

@@ -2,15 +2,16 @@
 // Every function takes a plain MachineRecord, so a process that only has the JSON state
 // file (fleet-dev down/exec/kill) can drive machines another process booted.
 import { spawn, execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import {
   AGENT_ALIAS_PATH,
   AGENT_ENV_PATH,
   AGENT_UNIT_PATH,
   FLEETCTL_PROFILE_PATH,
-  REPO_MOUNT,
   fleetctlProfileText,
+  FLEETCTL_INSTALL_DIR,
+  FLEETCTL_PATH,
   CGROUP_HIERARCHIES,
   DEFAULT_BASE_DIR,
   MASKED_UNITS,
@@ -108,9 +109,23 @@ export function createMachineFs(o: CreateMachineOptions): MachineRecord {
     symlinkSync("/etc/systemd/system/fleet-agent.service", join(B, AGENT_ALIAS_PATH));
     mkdirSync(join(B, "etc/profile.d"), { recursive: true });
     writeFileSync(join(B, FLEETCTL_PROFILE_PATH), fleetctlProfileText());
+    installFleetctl(B, repoRoot());
   }
   const sshHostKey = o.ssh ? installSshd(B, { ...o.ssh, address: publicIp, machineName: o.name }) : undefined;
   return { name: o.name, cluster, index: o.index, machineId, publicIp, metadata, ...p, ...(sshHostKey ? { sshHostKey } : {}) };
+}
+
+/** fleetctl's launcher and bundle (one file: scripts/bundle-fleetctl.mjs), copied into the
+ * machine's own FLEETCTL_INSTALL_DIR as on a host that has it installed. */
+function installFleetctl(root: string, repo: string): void {
+  for (const file of ["bin/fleetctl", "bin/fleetctl.cjs", "dist/fleetctl.cjs"]) {
+    const from = join(repo, "clients/fleetctl", file);
+    if (!existsSync(from)) continue;
+    const to = join(root, FLEETCTL_INSTALL_DIR, file);
+    mkdirSync(dirname(to), { recursive: true });
+    copyFileSync(from, to);
+    chmodSync(to, 0o755);
+  }
 }
 
 export function nspawnRef(m: MachineRecord): ProcRef | undefined {
@@ -160,8 +175,8 @@ export interface ExecResult {
 }
 
 const EXEC_ENV = {
-  // fleetctl from the bound repository, as on a machine that has it installed.
-  PATH: `/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:${REPO_MOUNT}/clients/fleetctl/bin`,
+  // fleetctl as installed on the machine (else from the bound repository).
+  PATH: `/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:${FLEETCTL_PATH}`,
   LANG: "C.UTF-8",
   HOME: "/root",
   SYSTEMD_PAGER: "",

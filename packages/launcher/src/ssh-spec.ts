@@ -13,7 +13,7 @@ export const SSH_HOST_KEY_PATH = "etc/ssh/ssh_host_ed25519_key";
 
 /** PATH of ssh sessions on a machine: fleetctl first (fleet's tunnel ran `fleetctl fd-forward`
  * on the machine, and people run fleetctl there), then the usual directories. */
-export const SSH_SESSION_PATH = "/opt/fleet/clients/fleetctl/bin:/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin";
+export const SSH_SESSION_PATH = "/opt/fleetctl/bin:/opt/fleet/clients/fleetctl/bin:/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin";
 
 export interface SshdConfig {
   /** The machine's own address (127.0.<b>.N). */
