@@ -2,7 +2,7 @@
 // Every function takes a plain MachineRecord, so a process that only has the JSON state
 // file (fleet-dev down/exec/kill) can drive machines another process booted.
 import { spawn, execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import {
   AGENT_ALIAS_PATH,
@@ -10,7 +10,6 @@ import {
   AGENT_UNIT_PATH,
   FLEETCTL_PROFILE_PATH,
   fleetctlProfileText,
-  FLEETCTL_INSTALL_DIR,
   FLEETCTL_PATH,
   CGROUP_HIERARCHIES,
   DEFAULT_BASE_DIR,
@@ -29,6 +28,7 @@ import {
 import { childrenOf, isAlive, logTail, signal, sleep, spawnLogged, waitFor, waitForExit, WaitAborted, type ProcRef } from "./proc.js";
 import { repoRoot } from "./repo.js";
 import { installSshd } from "./ssh.js";
+import { installFleetctl } from "./machine-fleetctl.js";
 
 export interface MachineRecord {
   name: string;
@@ -113,19 +113,6 @@ export function createMachineFs(o: CreateMachineOptions): MachineRecord {
   }
   const sshHostKey = o.ssh ? installSshd(B, { ...o.ssh, address: publicIp, machineName: o.name }) : undefined;
   return { name: o.name, cluster, index: o.index, machineId, publicIp, metadata, ...p, ...(sshHostKey ? { sshHostKey } : {}) };
-}
-
-/** fleetctl's launcher and bundle (one file: scripts/bundle-fleetctl.mjs), copied into the
- * machine's own FLEETCTL_INSTALL_DIR as on a host that has it installed. */
-function installFleetctl(root: string, repo: string): void {
-  for (const file of ["bin/fleetctl", "bin/fleetctl.cjs", "dist/fleetctl.cjs"]) {
-    const from = join(repo, "clients/fleetctl", file);
-    if (!existsSync(from)) continue;
-    const to = join(root, FLEETCTL_INSTALL_DIR, file);
-    mkdirSync(dirname(to), { recursive: true });
-    copyFileSync(from, to);
-    chmodSync(to, 0o755);
-  }
 }
 
 export function nspawnRef(m: MachineRecord): ProcRef | undefined {
