@@ -2,10 +2,10 @@
 // member circuits (member-policy.ts), and the retry policy of each kind of request (etcd-retry.ts).
 import { readFileSync } from "node:fs";
 import { rootCertificates } from "node:tls";
-import { ExponentialBackoff, handleWhen, noop, retry, type IBackoff, type RetryPolicy } from "cockatiel";
+import { ExponentialBackoff, handleWhen, noop, retry, wrap, type IBackoff, type IPolicy } from "cockatiel";
 import { Etcd3, type IOptions } from "etcd3";
 import type { Logger } from "@fleet/wire";
-import { shouldRetry, type EtcdOp } from "./etcd-retry.js";
+import { classifyEtcdError, shouldRetry, type EtcdOp } from "./etcd-retry.js";
 import { MemberPolicy } from "./member-policy.js";
 
 export interface EtcdStoreOptions {
@@ -41,6 +41,8 @@ export function etcdTls(cafile: string, certfile: string, keyfile: string): Etcd
 
 /** Retries after the first attempt, for operations where a retry is allowed at all. */
 const RETRIES = 2;
+/** Retries of a request that never reached etcd (always safe). */
+const NOT_SENT_RETRIES = 5;
 /** How long re-reads after a lost watch, and re-dials of a member, back off at most. */
 export const MAX_RELOAD_BACKOFF_MS = 1_000;
 
@@ -81,15 +83,21 @@ export function connectEtcd(options: EtcdStoreOptions): Etcd3 {
   return new Etcd3(opts);
 }
 
-/** Each kind of request's retry policy: jittered backoff, only when shouldRetry says it is safe. */
-export function retryPolicies(log: Logger): Record<EtcdOp, RetryPolicy> {
-  const policy = (op: EtcdOp): RetryPolicy => {
-    const p = retry(
-      handleWhen((err) => shouldRetry(op, err)),
-      { maxAttempts: RETRIES, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 500 }) },
-    );
-    p.onRetry((r) => log.debug({ op, attempt: r.attempt, delayMs: Math.round(r.delay), err: "error" in r ? r.error.message : undefined }, "etcd request retried"));
-    return p;
+/**
+ * Each kind of request's retry policy: jittered backoff, only when shouldRetry says it is safe.
+ * A request that provably never reached etcd (a member that refuses connections) is tried up
+ * to NOT_SENT_RETRIES more times, long enough for etcd3 to open that member's circuit and go to
+ * another (3 lost connections); any other retryable failure RETRIES times.
+ */
+export function retryPolicies(log: Logger): Record<EtcdOp, IPolicy> {
+  const policy = (op: EtcdOp): IPolicy => {
+    const logged = <P extends { onRetry: (fn: (r: { attempt: number; delay: number } & ({ error: Error } | { value: unknown })) => void) => unknown }>(p: P): P => {
+      p.onRetry((r) => log.debug({ op, attempt: r.attempt, delayMs: Math.round(r.delay), err: "error" in r ? r.error.message : undefined }, "etcd request retried"));
+      return p;
+    };
+    const notSent = logged(retry(handleWhen((err) => classifyEtcdError(err) === "not-sent"), { maxAttempts: NOT_SENT_RETRIES, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 500 }) }));
+    const other = logged(retry(handleWhen((err) => classifyEtcdError(err) !== "not-sent" && shouldRetry(op, err)), { maxAttempts: RETRIES, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 500 }) }));
+    return wrap(other, notSent);
   };
   return {
     range: policy("range"),

@@ -14,7 +14,7 @@
 //   blindly: etcd would hold that refresh, and the stream's others, until it revokes it;
 // - when the watch disconnects, the store is unhealthy until it has re-read every fleet key
 //   and a new watch from that revision is connected: listeners (WatchCluster) hear both edges.
-import type { RetryPolicy } from "cockatiel";
+import type { IPolicy } from "cockatiel";
 import { EtcdLeaseInvalidError, type Etcd3, type ITxnRequest } from "etcd3";
 import type { Logger } from "@fleet/wire";
 import { CacheFollower, type ChangeListener } from "./etcd-cache-follower.js";
@@ -32,7 +32,7 @@ export { prefixEnd, type ChangeListener } from "./etcd-cache-follower.js";
 export class EtcdStore implements RegistryStore {
   private readonly client: Etcd3;
   private readonly follower: CacheFollower;
-  private readonly policies: Record<EtcdOp, RetryPolicy>;
+  private readonly policies: Record<EtcdOp, IPolicy>;
   private readonly keepAlives: LeaseKeepAlives;
   private readonly deadlines: LeaseDeadlines;
   private closed = false;
