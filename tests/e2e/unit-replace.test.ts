@@ -89,7 +89,7 @@ async function runsVersion(unit: string, machine: string, version: string, opts:
   // Only there, once the old machine (after a move: its agent's next pass) has stopped it.
   const only = [`${unit} ${machine}`];
   const where = async () => describeRunning(await runningUnits(cluster, unit)).map((l) => l.split(" ").slice(0, 2).join(" "));
-  await waitFor(`${unit} running on ${machine} only`, async () => JSON.stringify(await where()) === JSON.stringify(only), { timeoutMs: 15_000, intervalMs: 200 }).catch(() => undefined);
+  await waitFor(`${unit} running on ${machine} only`, async () => (JSON.stringify(await where()) === JSON.stringify(only) ? true : undefined), { timeoutMs: 15_000, intervalMs: 200 }).catch(() => undefined);
   expect(await where()).toEqual(only);
   return seen;
 }
