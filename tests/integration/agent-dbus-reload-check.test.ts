@@ -1,13 +1,10 @@
 // The agent's NeedDaemonReload check against a real dbus-daemon and a stand-in for systemd that
 // answers org.freedesktop.DBus.Properties.Get on unit objects, as systemd does: the units whose
 // file changed on disk since systemd loaded it are those the agent reloads for before starting.
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import dbus from "dbus-next";
 import { DbusUnitManager } from "@fleet/agent";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startPrivateBus, type PrivateBus } from "./private-bus.js";
 
 const SYSTEMD = "org.freedesktop.systemd1";
 const UNIT_PREFIX = "/org/freedesktop/systemd1/unit/";
@@ -15,26 +12,14 @@ const UNIT_PREFIX = "/org/freedesktop/systemd1/unit/";
 const newError = dbus.Message.newError as unknown as (call: dbus.Message, name: string, text: string) => dbus.Message;
 
 describe("the agent's NeedDaemonReload check", () => {
-  let dir: string;
-  let daemon: ChildProcess;
+  let bus: PrivateBus | undefined;
   let address: string;
   let systemd: dbus.MessageBus;
   const asked: string[] = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "fleet-dbus-reload-"));
-    const config = join(dir, "bus.conf");
-    writeFileSync(
-      config,
-      `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig><type>session</type><listen>unix:path=${join(dir, "bus")}</listen><auth>EXTERNAL</auth>
-<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy></busconfig>`,
-    );
-    daemon = spawn("dbus-daemon", ["--config-file", config, "--nofork", "--print-address"], { stdio: ["ignore", "pipe", "ignore"] });
-    address = await new Promise<string>((resolve, reject) => {
-      daemon.stdout?.once("data", (b: Buffer) => resolve(b.toString().trim()));
-      daemon.once("error", reject);
-    });
+    bus = await startPrivateBus();
+    address = bus.address;
     systemd = dbus.sessionBus({ busAddress: address });
     await systemd.requestName(SYSTEMD, 0);
     // stale.service's file changed since it was loaded; fresh.service's did not; odd.service
@@ -59,8 +44,7 @@ describe("the agent's NeedDaemonReload check", () => {
 
   afterAll(() => {
     systemd?.disconnect();
-    daemon?.kill();
-    rmSync(dir, { recursive: true, force: true });
+    bus?.stop();
   });
 
   it("names the units systemd holds an older copy of, and those it cannot say about (the safe side)", async () => {
