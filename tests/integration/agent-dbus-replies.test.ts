@@ -2,13 +2,10 @@
 // replies per connection, and a stand-in for systemd that answers StartUnit after a while (as a
 // busy systemd does) and then signals the job's end: 300 starts at once overflow the limit when
 // sent all together, and all succeed through the agent's bounded connection.
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import dbus from "dbus-next";
 import { DbusUnitManager } from "@fleet/agent";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startPrivateBus, type PrivateBus } from "./private-bus.js";
 
 const SYSTEMD = "org.freedesktop.systemd1";
 const MANAGER = "org.freedesktop.systemd1.Manager";
@@ -16,8 +13,7 @@ const UNITS = 300;
 const REPLY_DELAY_MS = 30;
 
 describe("the agent's D-Bus calls past the pending-reply limit", () => {
-  let dir: string;
-  let daemon: ChildProcess;
+  let bus: PrivateBus | undefined;
   let address: string;
   let systemd: dbus.MessageBus;
   let peakPending = 0;
@@ -25,21 +21,8 @@ describe("the agent's D-Bus calls past the pending-reply limit", () => {
   let jobs = 0;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "fleet-dbus-replies-"));
-    const config = join(dir, "bus.conf");
-    writeFileSync(
-      config,
-      `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig><type>session</type><listen>unix:path=${join(dir, "bus")}</listen><auth>EXTERNAL</auth>
-<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>
-<limit name="max_replies_per_connection">128</limit></busconfig>`,
-    );
-    // stderr ignored: the daemon logs every refused call, and an undrained pipe would block it.
-    daemon = spawn("dbus-daemon", ["--config-file", config, "--nofork", "--print-address"], { stdio: ["ignore", "pipe", "ignore"] });
-    address = await new Promise<string>((resolve, reject) => {
-      daemon.stdout?.once("data", (b: Buffer) => resolve(b.toString().trim()));
-      daemon.once("error", reject);
-    });
+    bus = await startPrivateBus({ max_replies_per_connection: 128 });
+    address = bus.address;
     systemd = dbus.sessionBus({ busAddress: address });
     await systemd.requestName(SYSTEMD, 0);
     // A busy systemd: StartUnit answers after REPLY_DELAY_MS with a job, whose end it signals.
@@ -64,8 +47,7 @@ describe("the agent's D-Bus calls past the pending-reply limit", () => {
 
   afterAll(() => {
     systemd?.disconnect();
-    daemon?.kill();
-    rmSync(dir, { recursive: true, force: true });
+    bus?.stop();
   });
 
   const names = Array.from({ length: UNITS }, (_, i) => `u${i}.service`);

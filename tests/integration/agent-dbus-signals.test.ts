@@ -2,13 +2,10 @@
 // stand-in for systemd that owns its name and emits PropertiesChanged the way it does: the
 // agent hears about the units it watches, and only those, also past dbus-daemon's per-
 // connection limit of match rules, where it falls back to one rule for every unit.
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import dbus from "dbus-next";
 import { DbusUnitManager, MAX_UNIT_MATCHES } from "@fleet/agent";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startPrivateBus, type PrivateBus } from "./private-bus.js";
 
 const SYSTEMD = "org.freedesktop.systemd1";
 
@@ -17,8 +14,7 @@ function unitPath(name: string): string {
 }
 
 describe("the agent's D-Bus subscriptions", () => {
-  let dir: string;
-  let daemon: ChildProcess;
+  let bus: PrivateBus | undefined;
   let address: string;
   let systemd: dbus.MessageBus;
   let agentBus: dbus.MessageBus;
@@ -26,21 +22,9 @@ describe("the agent's D-Bus subscriptions", () => {
   const heard: string[] = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "fleet-dbus-"));
-    const config = join(dir, "bus.conf");
     // A session-type bus with dbus-daemon's system-bus limit of 512 match rules per connection.
-    writeFileSync(
-      config,
-      `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig><type>session</type><listen>unix:path=${join(dir, "bus")}</listen><auth>EXTERNAL</auth>
-<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>
-<limit name="max_match_rules_per_connection">512</limit></busconfig>`,
-    );
-    daemon = spawn("dbus-daemon", ["--config-file", config, "--nofork", "--print-address"], { stdio: ["ignore", "pipe", "pipe"] });
-    address = await new Promise<string>((resolve, reject) => {
-      daemon.stdout?.once("data", (b: Buffer) => resolve(b.toString().trim()));
-      daemon.once("error", reject);
-    });
+    bus = await startPrivateBus({ max_match_rules_per_connection: 512 });
+    address = bus.address;
     systemd = dbus.sessionBus({ busAddress: address });
     await systemd.requestName(SYSTEMD, 0);
     systemd.addMethodHandler((msg: dbus.Message) => {
@@ -56,8 +40,7 @@ describe("the agent's D-Bus subscriptions", () => {
   afterAll(() => {
     manager?.close();
     systemd?.disconnect();
-    daemon?.kill();
-    rmSync(dir, { recursive: true, force: true });
+    bus?.stop();
   });
 
   /** systemd's PropertiesChanged for a unit's Unit (or Service) interface; resolves once the bus had time to route it. */
