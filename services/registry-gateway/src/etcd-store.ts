@@ -136,16 +136,12 @@ export class EtcdStore implements RegistryStore {
    * exists or has expired. A lease that may have lapsed since its last refresh (or that this
    * gateway has not refreshed before) is looked up first.
    */
-  async keepAlive(id: string): Promise<boolean> {
+  async keepAlive(id: string, mustLiveMs?: number): Promise<boolean> {
+    if (mustLiveMs !== undefined && (this.deadlines.expiresAt(id) ?? 0) >= performance.now() + mustLiveMs) return true;
     if (this.deadlines.route(id, performance.now()) === "ask-first") {
-      const askedAt = performance.now();
       const left = await this.leaseTimeToLive(id);
       // Expired but not yet revoked reads as TTL ≤ 0: the lease is as good as gone.
-      if (!left || left.ttlSeconds <= 0) {
-        this.deadlines.forget(id);
-        return false;
-      }
-      this.deadlines.renewed(id, left.ttlSeconds, askedAt);
+      if (!left || left.ttlSeconds <= 0) return false;
     }
     const sentAt = performance.now();
     const ttl = await this.run("lease-keepalive", () => this.keepAlives.keepAlive(id));
@@ -153,10 +149,17 @@ export class EtcdStore implements RegistryStore {
     return ttl > 0;
   }
 
+  leaseExpiresAt(id: string): number | undefined {
+    return this.deadlines.expiresAt(id);
+  }
+
   /** A lease's remaining and granted TTL in seconds; undefined when etcd has no such lease. */
   async leaseTimeToLive(id: string): Promise<{ ttlSeconds: number; grantedSeconds: number } | undefined> {
+    const askedAt = performance.now();
     const res = await this.run("lease-ttl", () => this.client.leaseClient.leaseTimeToLive({ ID: id }));
     const ttl = Number(res.TTL);
+    // etcd answers whole seconds, rounded down: the lease lives at least that long from the ask.
+    this.deadlines.renewed(id, ttl, askedAt);
     return ttl < 0 ? undefined : { ttlSeconds: ttl, grantedSeconds: Number(res.grantedTTL) };
   }
 

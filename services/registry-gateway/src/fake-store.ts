@@ -87,8 +87,16 @@ export class FakeStore implements RegistryStore {
     this.expire(id);
   }
 
-  async keepAlive(id: string): Promise<boolean> {
+  async keepAlive(id: string, _mustLiveMs?: number): Promise<boolean> {
+    this.keepAlives++;
     return this.leases.has(id);
+  }
+
+  /** Keep-alives asked for (renewals the fake always makes). */
+  keepAlives = 0;
+
+  leaseExpiresAt(_id: string): number | undefined {
+    return undefined;
   }
 
   async leaseTimeToLive(id: string): Promise<{ ttlSeconds: number; grantedSeconds: number } | undefined> {

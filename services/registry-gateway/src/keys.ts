@@ -8,6 +8,8 @@
 //   state/<machine-id>/<name>    UnitState JSON, attached to the same lease
 //   engine/leader                the leading engine's id, attached to its lease
 //   engine/status                the leader's view of the machines' liveness (EngineStatus JSON)
+//   heartbeat-claim/<id>         the id of the gateway the machine heart-beats through, attached
+//                                to the machine's lease (heartbeat-watch.ts); not cached
 
 export type RegistryKey =
   | { readonly kind: "unit"; readonly name: string }
@@ -35,6 +37,9 @@ export class Keys {
   }
   state(machineId: string, name: string): string {
     return `${this.prefix}state/${machineId}/${name}`;
+  }
+  heartbeatClaim(machineId: string): string {
+    return `${this.prefix}heartbeat-claim/${machineId}`;
   }
   leader(): string {
     return `${this.prefix}engine/leader`;

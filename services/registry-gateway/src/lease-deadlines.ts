@@ -41,6 +41,11 @@ export class LeaseDeadlines {
     this.leases.delete(id);
   }
 
+  /** The earliest lease `id` can expire; undefined when unknown. */
+  expiresAt(id: string): number | undefined {
+    return this.leases.get(id)?.expiresAt;
+  }
+
   /** How to refresh lease `id` at `now`: straight on a stream, or ask etcd whether it lives first. */
   route(id: string, now: number): RefreshRoute {
     const d = this.leases.get(id);

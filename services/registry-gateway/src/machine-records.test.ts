@@ -57,7 +57,8 @@ describe("machines over a fake store", () => {
   it("tells the leases of registered machines, leaving out the ones etcd no longer has", async () => {
     const { store, registry } = fakeRegistry();
     const { leaseId } = await registry.machines.register(machine(M1), 30);
-    expect(await registry.machines.leases([])).toEqual([{ machineId: M1, remainingMs: 30_000, grantedMs: 30_000 }]);
+    // Granted for twice agent_ttl (heartbeat-deadlines.ts).
+    expect(await registry.machines.leases([])).toEqual([{ machineId: M1, remainingMs: 60_000, grantedMs: 60_000 }]);
     store.expire(leaseId);
     expect(await registry.machines.leases([M1])).toEqual([]);
   });

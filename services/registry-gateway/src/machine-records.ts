@@ -7,6 +7,9 @@ import { cachedRead, created, del, leased, modified, put, range, rangeResult } f
 import type { Keys } from "./keys.js";
 import { decideRegistration, registrationOf } from "./machine-registration.js";
 import { assertLeaseId, assertMetadata, assertRegistration } from "./record-rules.js";
+import { LEASE_TTL_FACTOR } from "./heartbeat-deadlines.js";
+import type { HeartbeatWatch } from "./heartbeat-watch.js";
+import { mapLimit } from "./map-limit.js";
 import type { RegistryStore } from "./registry-store.js";
 
 /** Lease look-ups machineLeases has in flight at once. */
@@ -17,6 +20,8 @@ export class MachineRecords {
     private readonly store: RegistryStore,
     private readonly keys: Keys,
     private readonly log: Logger,
+    /** Hears heartbeats, renews leases when due, revokes silent machines' (heartbeat-watch.ts). */
+    readonly heartbeats: HeartbeatWatch,
   ) {}
 
   /**
@@ -32,7 +37,9 @@ export class MachineRecords {
     const key = this.keys.machine(machine.id);
     const record = { publicIp: machine.publicIp, metadata: machine.metadata, agentEndpoint: machine.agentEndpoint ?? "", ...(instance ? { instance } : {}) };
     // One LeaseGrant per registration: never re-sent after an attempt that may have reached etcd.
-    const leaseId = await this.store.grantLease(Math.ceil(ttlSeconds));
+    // Granted for LEASE_TTL_FACTOR × agent_ttl: the gateway revokes it after agent_ttl of silence,
+    // etcd's lapse is the backstop for a gateway that died (heartbeat-deadlines.ts).
+    const leaseId = await this.store.grantLease(Math.ceil(ttlSeconds * LEASE_TTL_FACTOR));
     try {
       let guard = created(key, 0);
       let replacing: string | undefined;
@@ -49,8 +56,12 @@ export class MachineRecords {
           // them, the agent reports afresh under its new lease.
           const replaced = res.response.responses[0]?.response_put?.prev_kv?.lease;
           for (const old of new Set([replacing, replaced === undefined ? undefined : String(replaced)])) {
-            if (old && old !== "0" && old !== leaseId) await this.store.revokeLease(old);
+            if (old && old !== "0" && old !== leaseId) {
+              this.heartbeats.forget(old);
+              await this.store.revokeLease(old);
+            }
           }
+          this.heartbeats.registered(machine.id, leaseId, (Math.ceil(ttlSeconds * LEASE_TTL_FACTOR) * 1000) / LEASE_TTL_FACTOR);
           return { leaseId, revision: res.revision };
         }
         const existing = held ? registrationOf(held.value.toString(), String(held.lease)) : undefined;
@@ -83,6 +94,7 @@ export class MachineRecords {
     const res = await this.store.txn({ compare: [leased(key, leaseId)], success: [del(key)], failure: [range(key)] }, "txn-idempotent");
     // A re-sent attempt after an applied one finds no key: unregistered all the same.
     const unregistered = res.succeeded || rangeResult(res, 0) === undefined;
+    this.heartbeats.forget(leaseId);
     await this.store.revokeLease(leaseId);
     return { revision: res.revision, unregistered };
   }
@@ -113,7 +125,7 @@ export class MachineRecords {
   }
 
   /**
-   * Refreshes a machine's lease. False only on etcd's word: the lease is gone (keep-alive TTL 0),
+   * A machine's heartbeat: its lease is renewed when due (heartbeat-watch.ts). False only on etcd's word: the lease is gone (keep-alive TTL 0),
    * or etcd has the machine under another lease or none. When the cache disagrees, etcd is asked
    * (another gateway may have registered the machine a moment ago, or this one lost etcd); when
    * etcd cannot be reached the call fails (UNAVAILABLE), so the agent retries instead of
@@ -125,7 +137,7 @@ export class MachineRecords {
       const kv = await this.store.get(this.keys.machine(machineId));
       if (kv?.lease !== leaseId) return false;
     }
-    return this.store.keepAlive(leaseId);
+    return this.heartbeats.heartbeat(machineId, leaseId);
   }
 
   /**
@@ -147,18 +159,4 @@ export class MachineRecords {
     });
     return found.filter((l) => l !== undefined);
   }
-}
-
-/** fn over items, at most `limit` at a time; results in the items' order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

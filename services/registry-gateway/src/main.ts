@@ -29,8 +29,11 @@ runMain(async () => {
   const feed = new ClusterFeed(cache);
   // A gateway that lost etcd ends the engines' cluster streams: they re-sync (and treat the gap
   // as one) once it has re-read etcd, rather than wait on a stream that silently stopped.
+  // Set below, once the registry exists.
+  let registry: Registry | undefined;
   store.onHealth((healthy) => {
     if (!healthy) feed.endAll(LOST_ETCD);
+    else registry?.machines.heartbeats.regainedEtcd();
   });
   // Set below, once the registry exists; the watch cannot deliver before store.start resolves.
   let unitsFeed: UnitsFeed | undefined;
@@ -46,13 +49,15 @@ runMain(async () => {
     for (const [subject, what] of subjects) hints.publish(subject, { revision, what });
   });
 
-  const registry = new Registry(store, keys, log);
+  registry = new Registry(store, keys, log, { healthy: () => store.healthy });
+  registry.machines.heartbeats.start();
   unitsFeed = new UnitsFeed(cache, (name) => registry.states.list("", [name]));
   const { server, port } = await serve(config.gateway_listen, [[RegistryServiceService, registryService(registry, cache, log, feed, unitsFeed, store)]]);
   log.info({ address: config.gateway_listen, port }, "registry-gateway serving");
 
   const stop = async () => {
     log.info("shutting down");
+    registry?.machines.heartbeats.stop();
     await shutdown(server);
     await hints.close();
     store.close();

@@ -27,8 +27,13 @@ export interface RegistryStore {
   grantLease(ttlSeconds: number): Promise<string>;
   /** Revokes a lease (one that no longer exists counts as revoked); never throws. */
   revokeLease(id: string): Promise<void>;
-  /** Refreshes a lease; false when it no longer exists. */
-  keepAlive(id: string): Promise<boolean>;
+  /**
+   * Refreshes a lease; false when it no longer exists. With `mustLiveMs`, a lease known to live
+   * at least that long from now is not refreshed (true at once).
+   */
+  keepAlive(id: string, mustLiveMs?: number): Promise<boolean>;
+  /** The earliest a lease can expire, as far as this gateway knows (performance.now ms); undefined when unknown. */
+  leaseExpiresAt(id: string): number | undefined;
   /** A lease's remaining and granted TTL in seconds; undefined when there is no such lease. */
   leaseTimeToLive(id: string): Promise<{ ttlSeconds: number; grantedSeconds: number } | undefined>;
 }

@@ -8,6 +8,8 @@
 //   schedule      schedule-records.ts    the leader's placements, fenced; a machine's schedule
 //   leadership    leadership-records.ts  the engine's leadership key and its status
 import type { Logger } from "@fleet/wire";
+import { randomUUID } from "node:crypto";
+import { HeartbeatWatch } from "./heartbeat-watch.js";
 import type { Keys } from "./keys.js";
 import { LeadershipRecords } from "./leadership-records.js";
 import { MachineRecords } from "./machine-records.js";
@@ -16,6 +18,14 @@ import { ScheduleRecords } from "./schedule-records.js";
 import { UnitRecords } from "./unit-records.js";
 import { UnitStateRecords } from "./unit-state-records.js";
 
+export interface RegistryOptions {
+  /** This gateway process's id (default: a random one). */
+  readonly gatewayId?: string;
+  /** Whether the store follows etcd now (default: always). */
+  readonly healthy?: () => boolean;
+  /** Milliseconds of a monotonic clock, for liveness deadlines (default performance.now). */
+  readonly now?: () => number;
+}
 
 export class Registry {
   readonly units: UnitRecords;
@@ -28,9 +38,11 @@ export class Registry {
     private readonly store: RegistryStore,
     keys: Keys,
     log: Logger,
+    options: RegistryOptions = {},
   ) {
     this.units = new UnitRecords(store, keys, log);
-    this.machines = new MachineRecords(store, keys, log);
+    const heartbeats = new HeartbeatWatch(store, keys, log, { gatewayId: options.gatewayId ?? randomUUID(), healthy: options.healthy ?? (() => true), ...(options.now ? { now: options.now } : {}) });
+    this.machines = new MachineRecords(store, keys, log, heartbeats);
     this.states = new UnitStateRecords(store, keys);
     this.schedule = new ScheduleRecords(store, keys);
     this.leadership = new LeadershipRecords(store, keys);

@@ -1,0 +1,92 @@
+// When each machine this gateway hears heartbeats from is due to be declared silent, and when
+// its lease must be renewed in etcd. Pure: times are milliseconds of one monotonic clock, given
+// by the caller.
+//
+// Heartbeats and lease renewals are decoupled (docs/architecture.md, "Liveness and failure"):
+//
+//   - an agent heart-beats every agent_ttl/3; its lease is granted for LEASE_TTL_FACTOR ×
+//     agent_ttl, and renewed only when it would otherwise live less than RENEW_BELOW × agent_ttl
+//     past the heartbeat: one renewal per agent_ttl, every third heartbeat, so etcd sees
+//     machines / agent_ttl keep-alives a second and two heartbeats in three cost no etcd request;
+//   - the gateway declares a machine silent agent_ttl after the last heartbeat it heard (its
+//     deadline) and revokes the lease then, so a dead machine is still lost after agent_ttl;
+//     etcd's own lapse, up to 2 × agent_ttl after the last renewal, is the backstop for a gateway
+//     that died;
+//   - a heartbeat that starts a gateway's tracking of a machine, or comes after a gap of more than
+//     CLAIM_AFTER × agent_ttl (the agent failed over, or had trouble), *claims* the machine: the
+//     gateway writes its id to the machine's heartbeat claim key (under the same lease) and renews
+//     at once. A gateway whose deadline passes revokes only when the claim is still its own (or
+//     nobody's): an agent that moved to another gateway is never declared silent by the old one.
+
+/** The lease a machine is registered under is granted for this many agent_ttl. */
+export const LEASE_TTL_FACTOR = 2;
+/** A heartbeat renews the lease when it would otherwise live less than this many agent_ttl. */
+export const RENEW_BELOW = 7 / 6;
+/** A heartbeat more than this many agent_ttl after the previous one heard re-claims the machine. */
+export const CLAIM_AFTER = 1 / 2;
+
+export interface Tracked {
+  readonly machineId: string;
+  readonly leaseId: string;
+  readonly ttlMs: number;
+  /** When the last heartbeat was heard. */
+  readonly heardAt: number;
+  /** heardAt + ttlMs, or later after a grace. */
+  readonly deadline: number;
+}
+
+export interface Heard {
+  /** This heartbeat claims the machine (write the claim, renew at once). */
+  readonly claim: boolean;
+}
+
+export class HeartbeatDeadlines {
+  private readonly byLease = new Map<string, Tracked>();
+
+  /** A heartbeat (or registration) for `leaseId` was heard at `now`. */
+  heard(machineId: string, leaseId: string, ttlMs: number, now: number): Heard {
+    const before = this.byLease.get(leaseId);
+    const claim = before === undefined || before.machineId !== machineId || now - before.heardAt > CLAIM_AFTER * before.ttlMs;
+    this.byLease.set(leaseId, { machineId, leaseId, ttlMs, heardAt: now, deadline: Math.max(now + ttlMs, before?.deadline ?? 0) });
+    return { claim };
+  }
+
+  /** Stops tracking a lease (revoked, gone, or claimed by another gateway). */
+  forget(leaseId: string): void {
+    this.byLease.delete(leaseId);
+  }
+
+  get(leaseId: string): Tracked | undefined {
+    return this.byLease.get(leaseId);
+  }
+
+  /** Machines whose deadline has passed, oldest deadline first. */
+  overdue(now: number): Tracked[] {
+    const out: Tracked[] = [];
+    for (const t of this.byLease.values()) if (t.deadline <= now) out.push(t);
+    return out.sort((a, b) => a.deadline - b.deadline);
+  }
+
+  /**
+   * The gateway could not hear anything for `gapMs` (its event loop stalled, or it lost etcd):
+   * every machine gets at least a full agent_ttl from `now`, as the engine gives after a gap in
+   * its view. Heartbeats queued meanwhile are read only after the stall.
+   */
+  grace(now: number): void {
+    for (const [id, t] of this.byLease) this.byLease.set(id, { ...t, deadline: Math.max(t.deadline, now + t.ttlMs) });
+  }
+
+  get size(): number {
+    return this.byLease.size;
+  }
+}
+
+/** How long a lease must surely live past a heartbeat for the heartbeat to skip renewing it. */
+export function renewBelowMs(ttlMs: number): number {
+  return RENEW_BELOW * ttlMs;
+}
+
+/** The agent_ttl a lease was granted for, from its granted TTL. */
+export function ttlFromGrantedSeconds(grantedSeconds: number): number {
+  return (grantedSeconds * 1000) / LEASE_TTL_FACTOR;
+}

@@ -1,0 +1,156 @@
+// The gateway's side of machine liveness: it hears agents' heartbeats, renews their leases only
+// as often as heartbeat-deadlines.ts says (one etcd keep-alive per agent_ttl), and revokes the
+// lease of a machine it has not heard for agent_ttl, unless another gateway claimed the machine
+// since or the lease was renewed by someone else. Declares nothing while it cannot trust its own
+// view: etcd unreachable, or its event loop stalled (then every machine gets a fresh agent_ttl).
+import type { Logger } from "@fleet/wire";
+import { HeartbeatDeadlines, renewBelowMs, ttlFromGrantedSeconds, type Tracked } from "./heartbeat-deadlines.js";
+import type { Keys } from "./keys.js";
+import { mapLimit } from "./map-limit.js";
+import type { RegistryStore } from "./registry-store.js";
+import { put } from "./etcd-ops.js";
+
+/** How often deadlines are looked at. */
+export const SWEEP_MS = 250;
+/** A sweep this much later than planned means the gateway was not running: grace for all. */
+export const STALL_MS = 1_000;
+/** Silent machines checked and revoked at once. */
+const EXPIRIES = 16;
+
+export interface HeartbeatWatchOptions {
+  /** This gateway process's id, written into the claims it makes. */
+  readonly gatewayId: string;
+  /** Whether the store follows etcd now (no revocations otherwise). */
+  readonly healthy: () => boolean;
+  /** Milliseconds of a monotonic clock (default performance.now). */
+  readonly now?: () => number;
+}
+
+export class HeartbeatWatch {
+  readonly deadlines = new HeartbeatDeadlines();
+  private readonly now: () => number;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private lastSweepAt: number;
+  private sweeping = false;
+  /** Leases revoked for silence so far (for logs and tests). */
+  revoked = 0;
+
+  constructor(
+    private readonly store: RegistryStore,
+    private readonly keys: Keys,
+    private readonly log: Logger,
+    private readonly options: HeartbeatWatchOptions,
+  ) {
+    this.now = options.now ?? (() => performance.now());
+    this.lastSweepAt = this.now();
+  }
+
+  start(): void {
+    this.lastSweepAt = this.now();
+    this.timer ??= setInterval(() => void this.sweep(), SWEEP_MS);
+    this.timer.unref?.();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The store regained etcd: what it missed meanwhile says nothing of the machines. */
+  regainedEtcd(): void {
+    this.deadlines.grace(this.now());
+  }
+
+  /** A machine was registered (through this gateway) under a lease granted for ttlMs × LEASE_TTL_FACTOR. */
+  registered(machineId: string, leaseId: string, ttlMs: number): void {
+    this.deadlines.heard(machineId, leaseId, ttlMs, this.now());
+  }
+
+  /** The lease was revoked or is gone. */
+  forget(leaseId: string): void {
+    this.deadlines.forget(leaseId);
+  }
+
+  /**
+   * A heartbeat of the machine registered under `leaseId` (the caller checked that it is): true
+   * when its lease lives on. Renews it in etcd only when due, or when this heartbeat claims the
+   * machine for this gateway.
+   */
+  async heartbeat(machineId: string, leaseId: string): Promise<boolean> {
+    const heardAt = this.now();
+    let ttlMs = this.deadlines.get(leaseId)?.ttlMs;
+    if (ttlMs === undefined) {
+      // Registered through another gateway, or before this one started.
+      const left = await this.store.leaseTimeToLive(leaseId);
+      if (!left || left.ttlSeconds <= 0) return false;
+      ttlMs = ttlFromGrantedSeconds(left.grantedSeconds);
+    }
+    const { claim } = this.deadlines.heard(machineId, leaseId, ttlMs, heardAt);
+    try {
+      const alive = await this.store.keepAlive(leaseId, claim ? undefined : renewBelowMs(ttlMs));
+      if (!alive) {
+        this.deadlines.forget(leaseId);
+        return false;
+      }
+      if (claim) await this.store.txn({ success: [put(this.keys.heartbeatClaim(machineId), this.options.gatewayId, leaseId)] }, "txn-idempotent");
+      return true;
+    } catch (err) {
+      // The claim (or its renewal) may not have been made: the next heartbeat makes it again.
+      if (claim) this.deadlines.forget(leaseId);
+      throw err;
+    }
+  }
+
+  /** Revokes the leases of machines silent past their deadline; public for tests. */
+  async sweep(): Promise<void> {
+    const now = this.now();
+    const late = now - this.lastSweepAt - SWEEP_MS;
+    this.lastSweepAt = now;
+    if (late > STALL_MS) {
+      this.deadlines.grace(now);
+      this.log.warn({ stalledMs: Math.round(late), machines: this.deadlines.size }, "the gateway stalled: every machine gets a fresh agent_ttl");
+      return;
+    }
+    if (this.sweeping || !this.options.healthy()) return;
+    const overdue = this.deadlines.overdue(now);
+    if (overdue.length === 0) return;
+    this.sweeping = true;
+    try {
+      await mapLimit(overdue, EXPIRIES, (t) => this.expire(t));
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  private stillOverdue(t: Tracked): boolean {
+    const current = this.deadlines.get(t.leaseId);
+    return current !== undefined && current.deadline <= this.now() && this.options.healthy();
+  }
+
+  private async expire(t: Tracked): Promise<void> {
+    try {
+      const claim = await this.store.get(this.keys.heartbeatClaim(t.machineId));
+      if (claim && claim.lease === t.leaseId && claim.value !== this.options.gatewayId) {
+        this.deadlines.forget(t.leaseId);
+        this.log.info({ machine: t.machineId, lease: t.leaseId, claimedBy: claim.value }, "machine heart-beats through another gateway now");
+        return;
+      }
+      const expiresAt = this.store.leaseExpiresAt(t.leaseId);
+      const left = await this.store.leaseTimeToLive(t.leaseId);
+      if (left && expiresAt !== undefined && left.ttlSeconds * 1000 > expiresAt - this.now() + 1_000) {
+        // Renewed since this gateway last did: the agent heart-beats elsewhere.
+        this.deadlines.forget(t.leaseId);
+        this.log.info({ machine: t.machineId, lease: t.leaseId }, "machine's lease renewed through another gateway");
+        return;
+      }
+      if (!this.stillOverdue(t)) return;
+      this.deadlines.forget(t.leaseId);
+      this.revoked++;
+      this.log.warn({ machine: t.machineId, lease: t.leaseId, silentMs: Math.round(this.now() - t.heardAt) }, "machine silent for agent_ttl: revoking its lease");
+      if (left) await this.store.revokeLease(t.leaseId);
+    } catch (err) {
+      // etcd trouble: the next sweep tries again (the deadline stays passed).
+      this.log.warn({ machine: t.machineId, lease: t.leaseId, err: (err as Error).message }, "cannot check a silent machine's lease; trying again");
+    }
+  }
+}
