@@ -38,6 +38,7 @@ export const SIMULATED = [
   "with its own gRPC connection to the gateway(s) and its own NATS connection, a distinct 32-hex machine id, and unit files on tmpfs.",
   "systemd is the agent tests' FakeUnitManager (services/agent/src/fake-systemd.ts): units start and stop at once in memory, no process runs, no D-Bus.",
   "Not simulated: the agent's AgentService server (journals/status), its D-Bus connection, process start-up; machines share the worker processes' event loops.",
+  "The worker processes run at niceness --sim-nice (default 10): on real hosts each agent has its own machine, here they take only the CPU the control plane leaves; load generators (--busy burners) run at normal priority.",
   "The control plane is real: etcd, NATS, registry-gateway(s), 2 engines and the api as host processes on loopback (@fleet/launcher startCluster), all on this machine.",
 ];
 
@@ -123,7 +124,7 @@ async function main(): Promise<void> {
     const ep = cluster.endpoints;
     const etcdMetrics = ep.etcdMetrics ?? "";
     api = new FleetApi(ep.api ?? "");
-    sims = new Simulators({ ids, perWorker: o.perWorker, logDir: join(stateDir, "sim") });
+    sims = new Simulators({ ids, perWorker: o.perWorker, nice: o.simNice, logDir: join(stateDir, "sim") });
     log(`building ${o.machines} simulated machines in ${sims.workers.length} worker process(es) (pids ${sims.pids.map((p) => p.pid).join(", ")})`);
     await sims.init({ gateway: (ep.gateways ?? []).join(","), natsServers: [ep.nats ?? ""], ttlSeconds: o.ttl, reconcileSeconds: o.reconcile, unitsDir, logLevel: o.agentLog });
     const procs = [...cluster.state.components.map((c) => ({ name: c.name, pid: c.pid })), ...sims.pids];

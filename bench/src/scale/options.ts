@@ -11,6 +11,8 @@ export const USAGE = `usage: npm run bench:scale -- --machines N --units M [opti
   --busy                run one CPU burner per core during the soak (cores saturated)
   --ramp-seconds R      start the agents spread over R seconds (default 0: all at once)
   --per-worker K        simulated machines per worker process (default 250)
+  --sim-nice N          niceness of the worker processes (default 10: the simulated machines
+                        stand for other hosts, they take only the cores the control plane leaves)
   --failover-share F    share of the machines stopped at the end (default 0.1; 0 skips it)
   --reconcile S         agent and engine reconcile interval in seconds (default 5)
   --agent-log LEVEL     simulated agents' log level (default info)
@@ -27,6 +29,7 @@ export interface ScaleOptions {
   busy: boolean;
   rampSeconds: number;
   perWorker: number;
+  simNice: number;
   failoverShare: number;
   reconcile: number;
   agentLog: string;
@@ -45,6 +48,7 @@ const DEFAULTS: ScaleOptions = {
   busy: false,
   rampSeconds: 0,
   perWorker: 250,
+  simNice: 10,
   failoverShare: 0.1,
   reconcile: 5,
   agentLog: "info",
@@ -63,6 +67,7 @@ const NUMERIC: Record<string, [NumericKey, number, number, boolean]> = {
   "--soak-seconds": ["soakSeconds", 0, 3600, false],
   "--idle-seconds": ["idleSeconds", 1, 600, false],
   "--per-worker": ["perWorker", 1, 5000, true],
+  "--sim-nice": ["simNice", 0, 19, true],
   "--ramp-seconds": ["rampSeconds", 0, 600, false],
   "--failover-share": ["failoverShare", 0, 0.5, false],
   "--reconcile": ["reconcile", 1, 600, true],

@@ -2,6 +2,7 @@
 // hands each its share of machine ids, and asks them for counters, power losses and a stop.
 // Workers are stopped by the PIDs recorded here, and only those.
 import { fork, type ChildProcess } from "node:child_process";
+import { setPriority } from "node:os";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,6 +40,7 @@ class Worker {
     readonly index: number,
     readonly ids: string[],
     readonly logFile: string,
+    nice: number,
   ) {
     const fd = openSync(logFile, "a");
     try {
@@ -47,6 +49,7 @@ class Worker {
       closeSync(fd);
     }
     this.pid = this.child.pid ?? -1;
+    if (this.pid > 0 && nice !== 0) setPriority(this.pid, nice);
     this.startTime = procStartTime(this.pid) ?? "";
     this.exited = new Promise((resolve) => this.child.once("exit", (code, sig) => resolve({ code, sig })));
     this.child.on("message", (msg: FromWorker) => {
@@ -90,9 +93,9 @@ export class Simulators {
   readonly workers: Worker[];
   private readonly byId = new Map<string, Worker>();
 
-  constructor(o: { ids: string[]; perWorker: number; logDir: string }) {
+  constructor(o: { ids: string[]; perWorker: number; nice: number; logDir: string }) {
     mkdirSync(o.logDir, { recursive: true });
-    this.workers = shares(o.ids, o.perWorker).map((ids, i) => new Worker(i + 1, ids, join(o.logDir, `sim-${i + 1}.log`)));
+    this.workers = shares(o.ids, o.perWorker).map((ids, i) => new Worker(i + 1, ids, join(o.logDir, `sim-${i + 1}.log`), o.nice));
     for (const w of this.workers) for (const id of w.ids) this.byId.set(id, w);
   }
 

@@ -32,6 +32,8 @@ export function unaryHandler<Req, Res>(
   log: Logger,
   method: string,
   fn: (request: Req, ctx: RequestContext) => Promise<Res>,
+  /** Hears a call answered DEADLINE_EXCEEDED unserved (it waited past its caller's deadline). */
+  onLate?: (request: Req) => void,
 ): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
   return (call, callback) => {
     const given = call.metadata.get("x-request-id")[0];
@@ -40,6 +42,7 @@ export function unaryHandler<Req, Res>(
     // A call that waited in line past its caller's deadline (a busy server) is answered at
     // once: its caller has given up, and doing its work would only delay the calls behind it.
     if (call.cancelled || deadlinePassed(callerDeadline)) {
+      onLate?.(call.request);
       callback({ code: status.DEADLINE_EXCEEDED, details: `${method}: the caller's deadline passed before the server got to it` }, null);
       return;
     }

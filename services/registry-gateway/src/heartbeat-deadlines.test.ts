@@ -30,6 +30,18 @@ describe("HeartbeatDeadlines", () => {
     expect(last.claim).toBe(claim);
   });
 
+  it("a heartbeat heard too late to answer moves the deadline on, only for a machine heard on schedule", () => {
+    const d = new HeartbeatDeadlines();
+    d.heard(M, "7", TTL, 0);
+    d.refresh(M, "7", 1_600);
+    expect(d.get("7")?.deadline).toBe(6_600);
+    d.refresh("m2", "7", 2_000);
+    d.refresh(M, "8", 2_000);
+    d.refresh(M, "7", 5_000);
+    expect(d.get("7")?.deadline).toBe(6_600);
+    expect(d.get("8")).toBeUndefined();
+  });
+
   it("a grace gives every machine at least a full agent_ttl from then", () => {
     const d = new HeartbeatDeadlines();
     d.heard(M, "7", TTL, 0);

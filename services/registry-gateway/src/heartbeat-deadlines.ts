@@ -51,6 +51,16 @@ export class HeartbeatDeadlines {
     return { claim };
   }
 
+  /**
+   * A heartbeat heard but not served (it came too late to answer): moves the deadline on only for
+   * a machine tracked here and heard within CLAIM_AFTER × agent_ttl (no claim is made for it).
+   */
+  refresh(machineId: string, leaseId: string, now: number): void {
+    const t = this.byLease.get(leaseId);
+    if (!t || t.machineId !== machineId || now - t.heardAt > CLAIM_AFTER * t.ttlMs) return;
+    this.byLease.set(leaseId, { ...t, heardAt: now, deadline: Math.max(now + t.ttlMs, t.deadline) });
+  }
+
   /** Stops tracking a lease (revoked, gone, or claimed by another gateway). */
   forget(leaseId: string): void {
     this.byLease.delete(leaseId);

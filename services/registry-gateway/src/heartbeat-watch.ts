@@ -66,6 +66,14 @@ export class HeartbeatWatch {
     this.deadlines.heard(machineId, leaseId, ttlMs, this.now());
   }
 
+  /**
+   * A heartbeat the gateway got to only after its caller's deadline (a backlog): not answered, but
+   * the machine lived when it sent it. Counts for a machine heart-beating here on schedule.
+   */
+  heardLate(machineId: string, leaseId: string): void {
+    this.deadlines.refresh(machineId, leaseId, this.now());
+  }
+
   /** The lease was revoked or is gone. */
   forget(leaseId: string): void {
     this.deadlines.forget(leaseId);

@@ -197,9 +197,13 @@ export function registryService(
     setMachineMetadata: unaryHandler(log, "SetMachineMetadata", async (req) => ({
       revision: await registry.machines.setMetadata(req.machineId, req.set, req.remove),
     })),
-    machineHeartbeat: unaryHandler(log, "MachineHeartbeat", async (req) => ({
-      alive: await registry.machines.heartbeat(req.machineId, req.leaseId),
-    })),
+    machineHeartbeat: unaryHandler(
+      log,
+      "MachineHeartbeat",
+      async (req) => ({ alive: await registry.machines.heartbeat(req.machineId, req.leaseId) }),
+      // A heartbeat that waited past its deadline in a busy gateway still says the machine lives.
+      (req) => registry.machines.heartbeats.heardLate(req.machineId, req.leaseId),
+    ),
     getMachineLeases: unaryHandler(log, "GetMachineLeases", async (req) => ({
       leases: await registry.machines.leases(req.machineIds),
     })),
