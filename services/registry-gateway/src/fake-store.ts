@@ -95,8 +95,11 @@ export class FakeStore implements RegistryStore {
   /** Keep-alives asked for (renewals the fake always makes). */
   keepAlives = 0;
 
-  leaseExpiresAt(_id: string): number | undefined {
-    return undefined;
+  /** The earliest expiries leaseExpiresAt answers (tests set them; none by default). */
+  readonly expiries = new Map<string, number>();
+
+  leaseExpiresAt(id: string): number | undefined {
+    return this.expiries.get(id);
   }
 
   async leaseTimeToLive(id: string): Promise<{ ttlSeconds: number; grantedSeconds: number } | undefined> {

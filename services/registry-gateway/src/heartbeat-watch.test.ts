@@ -111,3 +111,27 @@ describe("a heartbeat whose renewal cannot reach etcd", () => {
     expect(store.value(keys.heartbeatClaim(M1))).toBe("gw-a");
   });
 });
+
+describe("the leases the engine asks for", () => {
+  it("come from the gateway's own renewals for machines heart-beating through it, from etcd for others", async () => {
+    const { store, registry, other, advance } = setup();
+    const { leaseId } = await registry.machines.register(machine(M1), 5);
+    await other().machines.register(machine(M2), 5);
+    store.expiries.set(leaseId, 7_000);
+    await advance(1_000);
+    let asked = 0;
+    const ttl = store.leaseTimeToLive.bind(store);
+    store.leaseTimeToLive = async (id) => {
+      asked++;
+      return ttl(id);
+    };
+    const leases = await registry.machines.leases([]);
+    expect(leases).toEqual(
+      expect.arrayContaining([
+        { machineId: M1, remainingMs: 6_000, grantedMs: 10_000 },
+        { machineId: M2, remainingMs: 10_000, grantedMs: 10_000 },
+      ]),
+    );
+    expect(asked).toBe(1);
+  });
+});

@@ -4,7 +4,7 @@
 // since or the lease was renewed by someone else. Declares nothing while it cannot trust its own
 // view: etcd unreachable, or its event loop stalled (then every machine gets a fresh agent_ttl).
 import type { Logger } from "@fleet/wire";
-import { HeartbeatDeadlines, renewBelowMs, ttlFromGrantedSeconds, type Tracked } from "./heartbeat-deadlines.js";
+import { CLAIM_AFTER, HeartbeatDeadlines, LEASE_TTL_FACTOR, renewBelowMs, ttlFromGrantedSeconds, type Tracked } from "./heartbeat-deadlines.js";
 import type { Keys } from "./keys.js";
 import { mapLimit } from "./map-limit.js";
 import type { RegistryStore } from "./registry-store.js";
@@ -74,6 +74,20 @@ export class HeartbeatWatch {
     this.deadlines.refresh(machineId, leaseId, this.now());
   }
 
+  /**
+   * What this gateway knows of a lease it renews for a machine heart-beating through it now:
+   * etcd's remaining TTL (at least; from the last renewal etcd answered) and the granted one,
+   * without asking etcd. Undefined for others (ask etcd).
+   */
+  knownLease(machineId: string, leaseId: string): { remainingMs: number; grantedMs: number } | undefined {
+    const t = this.deadlines.get(leaseId);
+    const expiresAt = this.store.leaseExpiresAt(leaseId);
+    if (!t || t.machineId !== machineId || expiresAt === undefined) return undefined;
+    const now = this.now();
+    if (now - t.heardAt > CLAIM_AFTER * t.ttlMs) return undefined;
+    return { remainingMs: Math.max(0, expiresAt - now), grantedMs: t.ttlMs * LEASE_TTL_FACTOR };
+  }
+
   /** The lease was revoked or is gone. */
   forget(leaseId: string): void {
     this.deadlines.forget(leaseId);
@@ -137,14 +151,13 @@ export class HeartbeatWatch {
 
   private async expire(t: Tracked): Promise<void> {
     try {
-      const claim = await this.store.get(this.keys.heartbeatClaim(t.machineId));
+      const expiresAt = this.store.leaseExpiresAt(t.leaseId);
+      const [claim, left] = await Promise.all([this.store.get(this.keys.heartbeatClaim(t.machineId)), this.store.leaseTimeToLive(t.leaseId)]);
       if (claim && claim.lease === t.leaseId && claim.value !== this.options.gatewayId) {
         this.deadlines.forget(t.leaseId);
         this.log.info({ machine: t.machineId, lease: t.leaseId, claimedBy: claim.value }, "machine heart-beats through another gateway now");
         return;
       }
-      const expiresAt = this.store.leaseExpiresAt(t.leaseId);
-      const left = await this.store.leaseTimeToLive(t.leaseId);
       if (left && expiresAt !== undefined && left.ttlSeconds * 1000 > expiresAt - this.now() + 1_000) {
         // Renewed since this gateway last did: the agent heart-beats elsewhere.
         this.deadlines.forget(t.leaseId);

@@ -141,7 +141,8 @@ export class MachineRecords {
   }
 
   /**
-   * What etcd says of registered machines' leases (all of them when machineIds is empty):
+   * What etcd says of registered machines' leases (all of them when machineIds is empty): for
+   * machines heart-beating through this gateway, from its own renewals (no request); the others
    * looked up in parallel, LEASE_LOOKUPS at a time, each with its deadline and retries.
    * Machines not registered, or whose lease etcd no longer has, are left out.
    */
@@ -154,6 +155,9 @@ export class MachineRecords {
       return lease && lease !== "0" ? [{ machineId, lease }] : [];
     });
     const found = await mapLimit(wanted, LEASE_LOOKUPS, async ({ machineId, lease }) => {
+      // Machines heart-beating through this gateway: it renews their leases, it knows them.
+      const known = this.heartbeats.knownLease(machineId, lease);
+      if (known) return { machineId, ...known };
       const ttl = await this.store.leaseTimeToLive(lease);
       return ttl ? { machineId, remainingMs: ttl.ttlSeconds * 1000, grantedMs: ttl.grantedSeconds * 1000 } : undefined;
     });
