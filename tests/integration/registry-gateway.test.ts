@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENGINE_SUBJECT, machineSubject, decodeHint, unresponsiveMachineReason } from "@fleet/domain";
 import { FleetError, TargetState, unary, type RegistryServiceClient } from "@fleet/wire";
 import { waitFor } from "@fleet/launcher";
+import { GatewayRegistry } from "@fleet/agent";
 import { startGatewayFixture, type GatewayFixture } from "./gateway-fixture.js";
 
 let fx: GatewayFixture;
@@ -169,7 +170,7 @@ describe("machines, leases and unit states", () => {
     const machines = await unary(c.listMachines.bind(c), { minRevision: reg.revision });
     expect(machines.machines.find((m) => m.id === id)?.metadata).toEqual({ region: "east" });
     expect((await unary(c.listUnitStates.bind(c), { machineId: id, unitNames: [], minRevision: 0 })).states).toHaveLength(1);
-    expect((await unary(c.machineHeartbeat.bind(c), { machineId: id, leaseId: reg.leaseId })).alive).toBe(true);
+    expect((await unary(c.machineHeartbeat.bind(c), { machineId: id, leaseId: reg.leaseId, seq: 0 })).alive).toBe(true);
 
     await waitFor(
       "machine to expire",
@@ -177,10 +178,32 @@ describe("machines, leases and unit states", () => {
       { timeoutMs: 10_000, intervalMs: 200 },
     );
     expect((await unary(c.listUnitStates.bind(c), { machineId: id, unitNames: [], minRevision: 0 })).states).toHaveLength(0);
-    expect((await unary(c.machineHeartbeat.bind(c), { machineId: id, leaseId: reg.leaseId })).alive).toBe(false);
+    expect((await unary(c.machineHeartbeat.bind(c), { machineId: id, leaseId: reg.leaseId, seq: 0 })).alive).toBe(false);
     expect(
       await kindOf(unary(c.reportUnitStates.bind(c), { machineId: id, leaseId: reg.leaseId, states: [], removed: ["hello.service"] })),
     ).toBe("failed-precondition");
+  });
+
+  it("heartbeats over the agent's MachineHeartbeats stream keep a machine; agent_ttl after they stop, the gateway revokes its lease", async () => {
+    const id = machineId(2);
+    const reg = await unary(c.registerMachine.bind(c), { machine: { id, publicIp: "10.0.0.2", metadata: {}, version: "", agentEndpoint: "" }, ttlSeconds: 2 });
+    const agent = new GatewayRegistry(fx.gatewayAddress);
+    try {
+      // Three agent_ttl of heartbeats every agent_ttl/3, one stream.
+      for (let i = 0; i < 9; i++) {
+        expect(await agent.heartbeat(id, reg.leaseId)).toBe(true);
+        await new Promise((r) => setTimeout(r, 650));
+      }
+      expect((await unary(c.listMachines.bind(c), { minRevision: 0 })).machines.some((m) => m.id === id)).toBe(true);
+      const stoppedAt = Date.now();
+      await waitFor("machine to be revoked", async () => (await unary(c.listMachines.bind(c), { minRevision: 0 })).machines.every((m) => m.id !== id), { timeoutMs: 10_000, intervalMs: 50 });
+      // Revoked by the gateway after agent_ttl, not left to lapse after the lease's 2 × agent_ttl.
+      expect(Date.now() - stoppedAt).toBeLessThan(3_500);
+      expect(await agent.heartbeat(id, reg.leaseId)).toBe(false);
+      await expect(agent.heartbeat("nope", reg.leaseId)).rejects.toMatchObject({ kind: "invalid-argument" });
+    } finally {
+      agent.close();
+    }
   });
 
   it("metadata set through the API outlives the machine leaving and rejoining", async () => {

@@ -13,4 +13,4 @@ export * from "./service-config.js";
 export * from "./nats-hints.js";
 export * from "./registry-connection.js";
 export * from "./tls.js";
-export type { ClientReadableStream, ServerWritableStream } from "@grpc/grpc-js";
+export type { ClientDuplexStream, ClientReadableStream, ServerDuplexStream, ServerWritableStream } from "@grpc/grpc-js";

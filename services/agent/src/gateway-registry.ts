@@ -2,10 +2,12 @@
 import { machineFromWire, machineToWire, RegistryConnection, unary, unitFromWire, unitStateToWire } from "@fleet/wire";
 import type { Machine, Unit, UnitState } from "@fleet/domain";
 import type { AgentRegistry } from "./agent.js";
+import { HeartbeatStream } from "./heartbeat-stream.js";
 
 export class GatewayRegistry extends RegistryConnection implements AgentRegistry {
   /** A heartbeat's deadline: a hung one counts as failed in time for a retry to renew the lease. */
   heartbeatDeadlineMs = 3000;
+  private readonly heartbeats = new HeartbeatStream(() => this.client.machineHeartbeats());
 
   async register(machine: Machine, ttlSeconds: number, instance: string): Promise<string> {
     const res = await unary(this.client.registerMachine.bind(this.client), { machine: machineToWire(machine), ttlSeconds: Math.ceil(ttlSeconds), instance });
@@ -19,9 +21,14 @@ export class GatewayRegistry extends RegistryConnection implements AgentRegistry
     return res.unregistered;
   }
 
-  async heartbeat(machineId: string, leaseId: string): Promise<boolean> {
-    const res = await unary(this.client.machineHeartbeat.bind(this.client), { machineId, leaseId }, { deadlineMs: this.heartbeatDeadlineMs });
-    return res.alive;
+  /** Over the MachineHeartbeats stream (heartbeat-stream.ts): one message per heartbeat. */
+  heartbeat(machineId: string, leaseId: string): Promise<boolean> {
+    return this.heartbeats.beat(machineId, leaseId, this.heartbeatDeadlineMs);
+  }
+
+  override close(): void {
+    this.heartbeats.close();
+    super.close();
   }
 
   async schedule(machineId: string): Promise<{ units: Unit[]; machine?: Machine }> {

@@ -85,7 +85,7 @@ export class HeartbeatWatch {
     if (!t || t.machineId !== machineId || expiresAt === undefined) return undefined;
     const now = this.now();
     if (now - t.heardAt > CLAIM_AFTER * t.ttlMs) return undefined;
-    return { remainingMs: Math.max(0, expiresAt - now), grantedMs: t.ttlMs * LEASE_TTL_FACTOR };
+    return { remainingMs: Math.max(0, Math.floor(expiresAt - now)), grantedMs: Math.round(t.ttlMs * LEASE_TTL_FACTOR) };
   }
 
   /** The lease was revoked or is gone. */

@@ -20,6 +20,7 @@ import {
 import { bulkhead } from "cockatiel";
 import { assertValidUnitName, unresponsiveMachineReason, type Placement, type TargetState } from "@fleet/domain";
 import type { ClusterDelta, ClusterFeed } from "./cluster-feed.js";
+import { heartbeatStreamHandler } from "./heartbeat-stream-handler.js";
 import type { Registry } from "./registry.js";
 import type { RegistryCache } from "./registry-cache.js";
 import type { UnitsFeed, UnitsUpdate } from "./units-feed.js";
@@ -200,10 +201,11 @@ export function registryService(
     machineHeartbeat: unaryHandler(
       log,
       "MachineHeartbeat",
-      async (req) => ({ alive: await registry.machines.heartbeat(req.machineId, req.leaseId) }),
+      async (req) => ({ alive: await registry.machines.heartbeat(req.machineId, req.leaseId), seq: req.seq, errorKind: "", errorMessage: "" }),
       // A heartbeat that waited past its deadline in a busy gateway still says the machine lives.
       (req) => registry.machines.heartbeats.heardLate(req.machineId, req.leaseId),
     ),
+    machineHeartbeats: heartbeatStreamHandler(registry, log),
     getMachineLeases: unaryHandler(log, "GetMachineLeases", async (req) => ({
       leases: await registry.machines.leases(req.machineIds),
     })),

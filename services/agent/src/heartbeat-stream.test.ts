@@ -1,0 +1,68 @@
+import { EventEmitter } from "node:events";
+import type { MachineHeartbeatRequest, MachineHeartbeatResponse } from "@fleet/wire";
+import { describe, expect, it } from "vitest";
+import { HeartbeatStream, type HeartbeatDuplex } from "./heartbeat-stream.js";
+
+/** A stream whose gateway side the test plays. */
+class FakeDuplex extends EventEmitter implements HeartbeatDuplex {
+  readonly written: MachineHeartbeatRequest[] = [];
+  cancelled = false;
+  write(req: MachineHeartbeatRequest): void {
+    this.written.push(req);
+  }
+  cancel(): void {
+    this.cancelled = true;
+  }
+  answer(seq: number, res: Partial<MachineHeartbeatResponse> = {}): void {
+    this.emit("data", { seq, alive: true, errorKind: "", errorMessage: "", ...res });
+  }
+}
+
+function setup() {
+  const streams: FakeDuplex[] = [];
+  const hb = new HeartbeatStream(() => {
+    const s = new FakeDuplex();
+    streams.push(s);
+    return s;
+  });
+  return { hb, streams };
+}
+
+describe("the agent's heartbeat stream", () => {
+  it("sends every heartbeat on one stream and matches answers by seq", async () => {
+    const { hb, streams } = setup();
+    const a = hb.beat("m", "1", 1_000);
+    const b = hb.beat("m", "1", 1_000);
+    expect(streams).toHaveLength(1);
+    const [s] = streams as [FakeDuplex];
+    expect(s.written.map((r) => r.seq)).toEqual([1, 2]);
+    s.answer(2, { alive: false });
+    s.answer(1);
+    await expect(a).resolves.toBe(true);
+    await expect(b).resolves.toBe(false);
+  });
+
+  it("fails a heartbeat the gateway could not do with its kind, and one not answered in time", async () => {
+    const { hb, streams } = setup();
+    const a = hb.beat("m", "1", 1_000);
+    streams[0]?.answer(1, { errorKind: "unavailable", errorMessage: "etcd is unavailable" });
+    await expect(a).rejects.toMatchObject({ kind: "unavailable", message: "etcd is unavailable" });
+    await expect(hb.beat("m", "1", 10)).rejects.toMatchObject({ kind: "deadline-exceeded" });
+    // A late answer is dropped; the stream stays.
+    streams[0]?.answer(2);
+    expect(streams).toHaveLength(1);
+  });
+
+  it("a broken stream fails the heartbeats waiting on it, and the next one opens a new stream", async () => {
+    const { hb, streams } = setup();
+    const a = hb.beat("m", "1", 1_000);
+    streams[0]?.emit("error", new Error("14 UNAVAILABLE: Connection dropped"));
+    await expect(a).rejects.toMatchObject({ kind: "unavailable" });
+    const b = hb.beat("m", "1", 1_000);
+    expect(streams).toHaveLength(2);
+    streams[1]?.answer(2);
+    await expect(b).resolves.toBe(true);
+    hb.close();
+    expect(streams[1]?.cancelled).toBe(true);
+  });
+});

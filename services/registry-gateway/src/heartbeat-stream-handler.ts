@@ -1,0 +1,35 @@
+// MachineHeartbeats: an agent's heartbeats over one long-lived stream. Each request is handled
+// as MachineHeartbeat would be and answered with its seq; a failure is answered too (error_kind),
+// so the stream outlives one heartbeat that could not reach etcd.
+import { FleetError } from "@fleet/domain";
+import type { Logger, MachineHeartbeatRequest, MachineHeartbeatResponse, ServerDuplexStream } from "@fleet/wire";
+import type { Registry } from "./registry.js";
+
+export function heartbeatStreamHandler(registry: Registry, log: Logger): (call: ServerDuplexStream<MachineHeartbeatRequest, MachineHeartbeatResponse>) => void {
+  return (call) => {
+    let open = true;
+    const send = (res: MachineHeartbeatResponse) => {
+      if (open && !call.cancelled) call.write(res);
+    };
+    call.on("data", (req: MachineHeartbeatRequest) => {
+      registry.machines.heartbeat(req.machineId, req.leaseId).then(
+        (alive) => send({ seq: req.seq, alive, errorKind: "", errorMessage: "" }),
+        (err: unknown) => {
+          const e = err instanceof FleetError ? err : new FleetError("internal", err instanceof Error ? err.message : String(err));
+          if (e.kind === "internal") log.error({ machineId: req.machineId, err: e.message }, "heartbeat failed");
+          send({ seq: req.seq, alive: false, errorKind: e.kind, errorMessage: e.message });
+        },
+      );
+    });
+    call.on("end", () => {
+      open = false;
+      call.end();
+    });
+    call.on("error", () => {
+      open = false;
+    });
+    call.on("cancelled", () => {
+      open = false;
+    });
+  };
+}
