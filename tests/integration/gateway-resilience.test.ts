@@ -94,7 +94,7 @@ const machine = (n: number, publicIp = `10.0.2.${n}`) => ({ id: machineId(n), pu
 /** "alive" / "dead" for a heartbeat's answer, the error's kind when it failed. */
 async function heartbeat(n: number, leaseId: string): Promise<string> {
   try {
-    const res = await unary(c.machineHeartbeat.bind(c), { machineId: machineId(n), leaseId, seq: 0 }, { deadlineMs: 10_000 });
+    const res = await unary(c.machineHeartbeat.bind(c), { machineId: machineId(n), leaseId }, { deadlineMs: 10_000 });
     return res.alive ? "alive" : "dead";
   } catch (err) {
     return err instanceof FleetError ? err.kind : String(err);

@@ -21,7 +21,7 @@ const machineId = (n: number) => (0xd00 + n).toString(16).padStart(32, "0");
 const machine = (id: string, publicIp: string) => ({ id, publicIp, metadata: {}, version: "", agentEndpoint: "" });
 const register = (id: string, publicIp: string, instance: string | undefined, ttlSeconds = 30) =>
   unary(c.registerMachine.bind(c), { machine: machine(id, publicIp), ttlSeconds, ...(instance === undefined ? {} : { instance }) });
-const alive = async (id: string, leaseId: string) => (await unary(c.machineHeartbeat.bind(c), { machineId: id, leaseId, seq: 0 })).alive;
+const alive = async (id: string, leaseId: string) => (await unary(c.machineHeartbeat.bind(c), { machineId: id, leaseId })).alive;
 const listed = async (id: string) => (await unary(c.listMachines.bind(c), { minRevision: 0 })).machines.filter((m) => m.id === id).map((m) => m.publicIp);
 
 async function refusal(p: Promise<unknown>): Promise<FleetError> {

@@ -1,19 +1,19 @@
 import { EventEmitter } from "node:events";
-import type { MachineHeartbeatRequest, MachineHeartbeatResponse } from "@fleet/wire";
+import type { MachineHeartbeatsRequest, MachineHeartbeatsResponse } from "@fleet/wire";
 import { describe, expect, it } from "vitest";
 import { HeartbeatStream, type HeartbeatDuplex } from "./heartbeat-stream.js";
 
 /** A stream whose gateway side the test plays. */
 class FakeDuplex extends EventEmitter implements HeartbeatDuplex {
-  readonly written: MachineHeartbeatRequest[] = [];
+  readonly written: MachineHeartbeatsRequest[] = [];
   cancelled = false;
-  write(req: MachineHeartbeatRequest): void {
+  write(req: MachineHeartbeatsRequest): void {
     this.written.push(req);
   }
   cancel(): void {
     this.cancelled = true;
   }
-  answer(seq: number, res: Partial<MachineHeartbeatResponse> = {}): void {
+  answer(seq: number, res: Partial<MachineHeartbeatsResponse> = {}): void {
     this.emit("data", { seq, alive: true, errorKind: "", errorMessage: "", ...res });
   }
 }

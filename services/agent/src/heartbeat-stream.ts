@@ -9,12 +9,12 @@
 //   stream error or end ──▶ every waiting beat rejects (unavailable); the next beat opens a new
 //        stream, which the channel sends to whichever gateway it is connected to (failover)
 import { FleetError, type FleetErrorKind } from "@fleet/domain";
-import type { MachineHeartbeatRequest, MachineHeartbeatResponse } from "@fleet/wire";
+import type { MachineHeartbeatsRequest, MachineHeartbeatsResponse } from "@fleet/wire";
 
 /** The part of grpc-js's ClientDuplexStream this uses. */
 export interface HeartbeatDuplex {
-  write(request: MachineHeartbeatRequest): unknown;
-  on(event: "data", fn: (res: MachineHeartbeatResponse) => void): unknown;
+  write(request: MachineHeartbeatsRequest): unknown;
+  on(event: "data", fn: (res: MachineHeartbeatsResponse) => void): unknown;
   on(event: "error", fn: (err: Error) => void): unknown;
   on(event: "end", fn: () => void): unknown;
   cancel(): void;
@@ -76,7 +76,7 @@ export class HeartbeatStream {
     return stream;
   }
 
-  private answer(res: MachineHeartbeatResponse): void {
+  private answer(res: MachineHeartbeatsResponse): void {
     const w = this.waiting.get(res.seq);
     if (!w) return;
     this.waiting.delete(res.seq);

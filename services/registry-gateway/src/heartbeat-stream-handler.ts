@@ -2,16 +2,16 @@
 // as MachineHeartbeat would be and answered with its seq; a failure is answered too (error_kind),
 // so the stream outlives one heartbeat that could not reach etcd.
 import { FleetError } from "@fleet/domain";
-import type { Logger, MachineHeartbeatRequest, MachineHeartbeatResponse, ServerDuplexStream } from "@fleet/wire";
+import type { Logger, MachineHeartbeatsRequest, MachineHeartbeatsResponse, ServerDuplexStream } from "@fleet/wire";
 import type { Registry } from "./registry.js";
 
-export function heartbeatStreamHandler(registry: Registry, log: Logger): (call: ServerDuplexStream<MachineHeartbeatRequest, MachineHeartbeatResponse>) => void {
+export function heartbeatStreamHandler(registry: Registry, log: Logger): (call: ServerDuplexStream<MachineHeartbeatsRequest, MachineHeartbeatsResponse>) => void {
   return (call) => {
     let open = true;
-    const send = (res: MachineHeartbeatResponse) => {
+    const send = (res: MachineHeartbeatsResponse) => {
       if (open && !call.cancelled) call.write(res);
     };
-    call.on("data", (req: MachineHeartbeatRequest) => {
+    call.on("data", (req: MachineHeartbeatsRequest) => {
       registry.machines.heartbeat(req.machineId, req.leaseId).then(
         (alive) => send({ seq: req.seq, alive, errorKind: "", errorMessage: "" }),
         (err: unknown) => {

@@ -201,7 +201,7 @@ export function registryService(
     machineHeartbeat: unaryHandler(
       log,
       "MachineHeartbeat",
-      async (req) => ({ alive: await registry.machines.heartbeat(req.machineId, req.leaseId), seq: req.seq, errorKind: "", errorMessage: "" }),
+      async (req) => ({ alive: await registry.machines.heartbeat(req.machineId, req.leaseId) }),
       // A heartbeat that waited past its deadline in a busy gateway still says the machine lives.
       (req) => registry.machines.heartbeats.heardLate(req.machineId, req.leaseId),
     ),
