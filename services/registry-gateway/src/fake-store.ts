@@ -95,11 +95,8 @@ export class FakeStore implements RegistryStore {
   /** Keep-alives asked for (renewals the fake always makes). */
   keepAlives = 0;
 
-  /** The earliest expiries leaseExpiresAt answers (tests set them; none by default). */
-  readonly expiries = new Map<string, number>();
-
-  leaseExpiresAt(id: string): number | undefined {
-    return this.expiries.get(id);
+  leaseExpiresAt(_id: string): number | undefined {
+    return undefined;
   }
 
   async leaseTimeToLive(id: string): Promise<{ ttlSeconds: number; grantedSeconds: number } | undefined> {

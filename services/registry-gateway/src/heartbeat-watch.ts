@@ -4,7 +4,7 @@
 // since or the lease was renewed by someone else. Declares nothing while it cannot trust its own
 // view: etcd unreachable, or its event loop stalled (then every machine gets a fresh agent_ttl).
 import type { Logger } from "@fleet/wire";
-import { CLAIM_AFTER, HeartbeatDeadlines, LEASE_TTL_FACTOR, renewBelowMs, ttlFromGrantedSeconds, type Tracked } from "./heartbeat-deadlines.js";
+import { HeartbeatDeadlines, renewBelowMs, ttlFromGrantedSeconds, type Tracked } from "./heartbeat-deadlines.js";
 import type { Keys } from "./keys.js";
 import { mapLimit } from "./map-limit.js";
 import type { RegistryStore } from "./registry-store.js";
@@ -75,17 +75,15 @@ export class HeartbeatWatch {
   }
 
   /**
-   * What this gateway knows of a lease it renews for a machine heart-beating through it now:
-   * etcd's remaining TTL (at least; from the last renewal etcd answered) and the granted one,
-   * without asking etcd. Undefined for others (ask etcd).
+   * The liveness of a machine this gateway hears, as the engine reads a lease: how long until it
+   * would be declared silent (its deadline), out of agent_ttl. A machine that heart-beats on
+   * schedule keeps at least 2/3 of it; one that stopped has less than half after agent_ttl/2, as
+   * with a lease renewed at every heartbeat. Undefined for machines it does not hear (ask etcd).
    */
   knownLease(machineId: string, leaseId: string): { remainingMs: number; grantedMs: number } | undefined {
     const t = this.deadlines.get(leaseId);
-    const expiresAt = this.store.leaseExpiresAt(leaseId);
-    if (!t || t.machineId !== machineId || expiresAt === undefined) return undefined;
-    const now = this.now();
-    if (now - t.heardAt > CLAIM_AFTER * t.ttlMs) return undefined;
-    return { remainingMs: Math.max(0, Math.floor(expiresAt - now)), grantedMs: Math.round(t.ttlMs * LEASE_TTL_FACTOR) };
+    if (!t || t.machineId !== machineId) return undefined;
+    return { remainingMs: Math.max(0, Math.floor(t.deadline - this.now())), grantedMs: Math.round(t.ttlMs) };
   }
 
   /** The lease was revoked or is gone. */

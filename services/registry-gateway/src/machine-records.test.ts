@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { createLogger } from "@fleet/wire";
 import { fakeRegistry, keys, M1, machine } from "./registry-fixture.js";
+import { Registry } from "./registry.js";
 
 describe("machines over a fake store", () => {
   it("registers a machine only if absent; its own agent's restart replaces the registration and drops the old lease", async () => {
@@ -57,8 +59,13 @@ describe("machines over a fake store", () => {
   it("tells the leases of registered machines, leaving out the ones etcd no longer has", async () => {
     const { store, registry } = fakeRegistry();
     const { leaseId } = await registry.machines.register(machine(M1), 30);
-    // Granted for twice agent_ttl (heartbeat-deadlines.ts).
-    expect(await registry.machines.leases([])).toEqual([{ machineId: M1, remainingMs: 60_000, grantedMs: 60_000 }]);
+    // Heard through this gateway (at registration): the time until it would be declared silent.
+    const [lease] = await registry.machines.leases([]);
+    expect(lease).toMatchObject({ machineId: M1, grantedMs: 30_000 });
+    expect(lease?.remainingMs).toBeGreaterThan(29_000);
+    // Registered through another gateway: what etcd says (granted for twice agent_ttl).
+    const other = new Registry(store, keys, createLogger("registry-test", "silent"));
+    expect(await other.machines.leases([])).toEqual([{ machineId: M1, remainingMs: 60_000, grantedMs: 60_000 }]);
     store.expire(leaseId);
     expect(await registry.machines.leases([M1])).toEqual([]);
   });

@@ -141,9 +141,10 @@ export class MachineRecords {
   }
 
   /**
-   * What etcd says of registered machines' leases (all of them when machineIds is empty): for
-   * machines heart-beating through this gateway, from its own renewals (no request); the others
-   * looked up in parallel, LEASE_LOOKUPS at a time, each with its deadline and retries.
+   * How much of registered machines' leases remains (all of them when machineIds is empty): for
+   * machines heart-beating through this gateway, the time until it would declare them silent, out
+   * of agent_ttl (no request); for the others what etcd says (remaining and granted TTL, 2 ×
+   * agent_ttl), looked up in parallel, LEASE_LOOKUPS at a time, each with its deadline and retries.
    * Machines not registered, or whose lease etcd no longer has, are left out.
    */
   async leases(machineIds: readonly string[]): Promise<Array<{ machineId: string; remainingMs: number; grantedMs: number }>> {
@@ -155,7 +156,7 @@ export class MachineRecords {
       return lease && lease !== "0" ? [{ machineId, lease }] : [];
     });
     const found = await mapLimit(wanted, LEASE_LOOKUPS, async ({ machineId, lease }) => {
-      // Machines heart-beating through this gateway: it renews their leases, it knows them.
+      // Machines heart-beating through this gateway: it knows when it last heard them.
       const known = this.heartbeats.knownLease(machineId, lease);
       if (known) return { machineId, ...known };
       const ttl = await this.store.leaseTimeToLive(lease);

@@ -244,14 +244,13 @@ describe("unresponsiveMachineReason", () => {
 });
 
 describe("failingLeases", () => {
-  // agent_ttl 5 s: leases granted for 10 s, renewed when less than 5.8 s would be left.
-  it("a lease with less than 3/10 of its TTL left has missed heartbeats", () => {
+  it("a lease with less than half its TTL left has missed heartbeats", () => {
     expect(
       failingLeases([
-        { machineId: "a", remainingMs: 9000, grantedMs: 10_000 },
-        { machineId: "b", remainingMs: 4100, grantedMs: 10_000 },
-        { machineId: "c", remainingMs: 2900, grantedMs: 10_000 },
-        { machineId: "d", remainingMs: -1000, grantedMs: 10_000 },
+        { machineId: "a", remainingMs: 4000, grantedMs: 5000 },
+        { machineId: "b", remainingMs: 2500, grantedMs: 5000 },
+        { machineId: "c", remainingMs: 2000, grantedMs: 5000 },
+        { machineId: "d", remainingMs: -1000, grantedMs: 5000 },
       ]),
     ).toEqual(["c", "d"]);
   });

@@ -9,7 +9,7 @@
 //      etcd outage) every machine gets a fresh grace period, as Nomad resets heartbeat TTLs on
 //      leader failover: a lapse seen then says more about the control plane than the machine;
 //   2. the leases of the machines still registered were read after it went missing (the engine
-//      asks the gateway): a machine whose lease has less than FAILING_LEASE_SHARE of its TTL left has missed
+//      asks the gateway): a machine whose lease has less than half its TTL left has missed
 //      heartbeats and is *failing*;
 //   3. the loss is not a mass loss: when the missing, failing and recently lost machines are more
 //      than `unhealthyThreshold` of all (Kubernetes' unhealthy-zone threshold, 0.55), it is a
@@ -31,13 +31,8 @@ export interface LivenessSettings {
   readonly atMostOnceMarginMs: number;
 }
 
-/**
- * A lease with less than this share of its TTL left has missed heartbeats. The gateway grants
- * machines' leases for 2 × agent_ttl and renews one when less than 7/6 agent_ttl would be left
- * past a heartbeat (heart-beats come every agent_ttl/3): a heart-beating machine's lease keeps at
- * least 5/6 agent_ttl, 5/12 of its TTL.
- */
-export const FAILING_LEASE_SHARE = 0.3;
+/** A lease with less than this share of its TTL left has missed heartbeats. */
+export const FAILING_LEASE_SHARE = 0.5;
 
 /** The mass-loss guard, when it holds. */
 export interface MassLoss {
