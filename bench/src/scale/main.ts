@@ -22,6 +22,7 @@ import { scrapeEtcd, etcdRate } from "./etcd-metrics.js";
 import { FleetApi } from "./fleet-api.js";
 import { parseOptions, USAGE, type ScaleOptions } from "./options.js";
 import { phaseFailover } from "./phase-failover.js";
+import { phaseReads } from "./phase-reads.js";
 import { phaseSoak, type Soak } from "./phase-soak.js";
 import { phaseUnits } from "./phase-units.js";
 import { cpuPercent, cpuSnapshot, load, rssMb, type StopResult } from "./proc-stats.js";
@@ -177,6 +178,8 @@ async function main(): Promise<void> {
         burners = undefined;
       }
     }
+
+    if (o.units > 0 && ep.apiHttp && ep.api) run.reads = await phaseReads({ root: ROOT, apiHttp: ep.apiHttp, apiEndpoint: ep.api, log });
 
     if (o.failoverShare > 0) {
       run.failover = await phaseFailover({ api, simulators: sims, ids, share: o.failoverShare, timeoutMs: (3 * o.ttl + 60) * 1000, log });

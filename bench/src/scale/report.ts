@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { EtcdRate } from "./etcd-metrics.js";
 import type { ScaleOptions } from "./options.js";
 import type { Failover } from "./phase-failover.js";
+import type { Reads } from "./phase-reads.js";
 import type { Soak } from "./phase-soak.js";
 import type { UnitsPhase } from "./phase-units.js";
 import type { Sample } from "./sampler.js";
@@ -17,6 +18,7 @@ export interface Run {
   idle?: { etcd: EtcdRate; cpuPercent: Record<string, number>; rssMb: Record<string, number>; load: number[] };
   soak?: Soak;
   failover?: Failover | undefined;
+  reads?: Reads;
 }
 
 const r0 = (x: number | null | undefined) => (x === undefined || x === null || Number.isNaN(x) ? null : Math.round(x));
@@ -36,6 +38,10 @@ export function targets(machines: number, ttl: number) {
     idleEtcdRequestsPerSecond: machines / ttl,
     gatewayIdleCpuPercent: 10,
     gatewayRssKbPerMachine: 100,
+    unitsPageRequestsPerSecond: 1000,
+    unitsPageP99Ms: 50,
+    fleetctlListUnitsMs: 500,
+    fleetctlListMachinesMs: 500,
   };
 }
 
@@ -69,6 +75,11 @@ export function figures(o: ScaleOptions, run: Run) {
     failoverGoneMs: r0(run.failover?.goneMs),
     failoverPlacedMs: r0(run.failover?.placedElsewhereMs),
     failoverActiveMs: r0(run.failover?.activeElsewhereMs),
+    unitsPageRequestsPerSecond: run.reads?.unitsPageRequestsPerSecond ?? null,
+    unitsPageP50Ms: run.reads?.unitsPageP50Ms ?? null,
+    unitsPageP99Ms: run.reads?.unitsPageP99Ms ?? null,
+    fleetctlListUnitsMs: run.reads?.fleetctlListUnitsMs ?? null,
+    fleetctlListMachinesMs: run.reads?.fleetctlListMachinesMs ?? null,
   };
 }
 
@@ -93,6 +104,11 @@ export function renderTable(f: Figures, t: Targets, run: Run): string {
     [`failover of ${f.failoverMachines ?? "-"} machines: gone`, f.failoverGoneMs, "ms", "", ""],
     ["  their units placed elsewhere", f.failoverPlacedMs, "ms", "", ""],
     ["  their units active elsewhere", f.failoverActiveMs, "ms", `<= ${t.failoverActiveMs}`, verdict(f.failoverActiveMs, t.failoverActiveMs)],
+    [`GET /fleet/v1/units (a page), ${run.reads?.clients ?? "-"} clients`, f.unitsPageRequestsPerSecond, "/s", `>= ${t.unitsPageRequestsPerSecond}`, verdict(f.unitsPageRequestsPerSecond, t.unitsPageRequestsPerSecond, false)],
+    ["  p50", f.unitsPageP50Ms, "ms", "", ""],
+    ["  p99", f.unitsPageP99Ms, "ms", `<= ${t.unitsPageP99Ms}`, verdict(f.unitsPageP99Ms, t.unitsPageP99Ms)],
+    [`fleetctl list-units (${f.units} units)`, f.fleetctlListUnitsMs, "ms", `<= ${t.fleetctlListUnitsMs}`, verdict(f.fleetctlListUnitsMs, t.fleetctlListUnitsMs)],
+    [`fleetctl list-machines (${f.machines} machines)`, f.fleetctlListMachinesMs, "ms", `<= ${t.fleetctlListMachinesMs}`, verdict(f.fleetctlListMachinesMs, t.fleetctlListMachinesMs)],
   ];
   const lines = [`fleet scale bench: ${f.machines} simulated machines, ${f.units} units, agent_ttl ${f.agentTtlSeconds} s, ${f.gateways} gateway(s)${f.busy ? ", --busy" : ""}`, ""];
   lines.push(`${pad("figure", 56)}${pad("measured", 12)}${pad("target", 12)}`);
