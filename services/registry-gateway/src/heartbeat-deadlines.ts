@@ -38,6 +38,8 @@ export interface Tracked {
 export interface Heard {
   /** This heartbeat claims the machine (write the claim, renew at once). */
   readonly claim: boolean;
+  /** The first heartbeat of this machine under this lease the table heard (or after a forget). */
+  readonly firstHeard: boolean;
 }
 
 export class HeartbeatDeadlines {
@@ -46,9 +48,10 @@ export class HeartbeatDeadlines {
   /** A heartbeat (or registration) for `leaseId` was heard at `now`. */
   heard(machineId: string, leaseId: string, ttlMs: number, now: number): Heard {
     const before = this.byLease.get(leaseId);
-    const claim = before === undefined || before.machineId !== machineId || now - before.heardAt > CLAIM_AFTER * before.ttlMs;
+    const firstHeard = before === undefined || before.machineId !== machineId;
+    const claim = firstHeard || now - before.heardAt > CLAIM_AFTER * before.ttlMs;
     this.byLease.set(leaseId, { machineId, leaseId, ttlMs, heardAt: now, deadline: Math.max(now + ttlMs, before?.deadline ?? 0) });
-    return { claim };
+    return { claim, firstHeard };
   }
 
   /**

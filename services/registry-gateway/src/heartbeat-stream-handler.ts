@@ -8,11 +8,16 @@ import type { Registry } from "./registry.js";
 export function heartbeatStreamHandler(registry: Registry, log: Logger): (call: ServerDuplexStream<MachineHeartbeatsRequest, MachineHeartbeatsResponse>) => void {
   return (call) => {
     let open = true;
+    /** Machines heard on this stream: the first heartbeat of each claims it (heartbeat-watch.ts). */
+    const heard = new Set<string>();
     const send = (res: MachineHeartbeatsResponse) => {
       if (open && !call.cancelled) call.write(res);
     };
     call.on("data", (req: MachineHeartbeatsRequest) => {
-      registry.machines.heartbeat(req.machineId, req.leaseId).then(
+      const key = `${req.machineId}/${req.leaseId}`;
+      const via = heard.has(key) ? "stream" : "stream-first";
+      heard.add(key);
+      registry.machines.heartbeat(req.machineId, req.leaseId, via).then(
         (alive) => send({ seq: req.seq, alive, errorKind: "", errorMessage: "" }),
         (err: unknown) => {
           const e = err instanceof FleetError ? err : new FleetError("internal", err instanceof Error ? err.message : String(err));

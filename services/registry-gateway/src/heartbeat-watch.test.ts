@@ -135,3 +135,18 @@ describe("the leases the engine asks for", () => {
     expect(asked).toBe(1);
   });
 });
+
+describe("heartbeats over a stream", () => {
+  it("claim on the first message of a stream, not after a gap on it (this gateway was slow)", async () => {
+    const { store, registry, other, advance } = setup();
+    const { leaseId } = await other().machines.register(machine(M1), 5);
+    expect(await registry.machines.heartbeat(M1, leaseId, "stream-first")).toBe(true);
+    expect(store.value(keys.heartbeatClaim(M1))).toBe("gw-a");
+    await store.txn({ success: [put(keys.heartbeatClaim(M1), "gw-b", leaseId)] }, "txn-idempotent");
+    await advance(3_000);
+    expect(await registry.machines.heartbeat(M1, leaseId, "stream")).toBe(true);
+    expect(store.value(keys.heartbeatClaim(M1))).toBe("gw-b");
+    expect(await registry.machines.heartbeat(M1, leaseId, "stream-first")).toBe(true);
+    expect(store.value(keys.heartbeatClaim(M1))).toBe("gw-a");
+  });
+});

@@ -26,6 +26,13 @@ export interface HeartbeatWatchOptions {
   readonly now?: () => number;
 }
 
+/**
+ * How a heartbeat came: a MachineHeartbeat call, or a message on a MachineHeartbeats stream,
+ * the first one of its machine on that stream ("stream-first": the agent connected to this
+ * gateway) or a later one ("stream").
+ */
+export type HeartbeatVia = "call" | "stream-first" | "stream";
+
 export class HeartbeatWatch {
   readonly deadlines = new HeartbeatDeadlines();
   private readonly now: () => number;
@@ -96,7 +103,7 @@ export class HeartbeatWatch {
    * when its lease lives on. Renews it in etcd only when due, or when this heartbeat claims the
    * machine for this gateway.
    */
-  async heartbeat(machineId: string, leaseId: string): Promise<boolean> {
+  async heartbeat(machineId: string, leaseId: string, via: HeartbeatVia = "call"): Promise<boolean> {
     const heardAt = this.now();
     let ttlMs = this.deadlines.get(leaseId)?.ttlMs;
     if (ttlMs === undefined) {
@@ -105,7 +112,11 @@ export class HeartbeatWatch {
       if (!left || left.ttlSeconds <= 0) return false;
       ttlMs = ttlFromGrantedSeconds(left.grantedSeconds);
     }
-    const { claim } = this.deadlines.heard(machineId, leaseId, ttlMs, heardAt);
+    const heard = this.deadlines.heard(machineId, leaseId, ttlMs, heardAt);
+    // On a stream the gateway knows when the agent came to it: a gap there (this gateway was
+    // slow) is no sign that the agent went elsewhere, and claiming every machine after a stall
+    // would be a burst of writes at the worst moment.
+    const claim = via === "call" ? heard.claim : via === "stream-first" || heard.firstHeard;
     try {
       const alive = await this.store.keepAlive(leaseId, claim ? undefined : renewBelowMs(ttlMs));
       if (!alive) {

@@ -8,7 +8,7 @@ import type { Keys } from "./keys.js";
 import { decideRegistration, registrationOf } from "./machine-registration.js";
 import { assertLeaseId, assertMetadata, assertRegistration } from "./record-rules.js";
 import { LEASE_TTL_FACTOR } from "./heartbeat-deadlines.js";
-import type { HeartbeatWatch } from "./heartbeat-watch.js";
+import type { HeartbeatVia, HeartbeatWatch } from "./heartbeat-watch.js";
 import { mapLimit } from "./map-limit.js";
 import type { RegistryStore } from "./registry-store.js";
 
@@ -131,13 +131,13 @@ export class MachineRecords {
    * etcd cannot be reached the call fails (UNAVAILABLE), so the agent retries instead of
    * registering again.
    */
-  async heartbeat(machineId: string, leaseId: string): Promise<boolean> {
+  async heartbeat(machineId: string, leaseId: string, via: HeartbeatVia = "call"): Promise<boolean> {
     assertMachineId(machineId);
     if (this.store.cache.machines.get(machineId)?.lease !== leaseId) {
       const kv = await this.store.get(this.keys.machine(machineId));
       if (kv?.lease !== leaseId) return false;
     }
-    return this.heartbeats.heartbeat(machineId, leaseId);
+    return this.heartbeats.heartbeat(machineId, leaseId, via);
   }
 
   /**
