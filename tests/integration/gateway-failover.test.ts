@@ -289,7 +289,7 @@ describe("a write whose answer is lost", () => {
     try {
       const got = await unary(api.getUnit.bind(api), { name: "lost.service" });
       expect(got.unit?.unit?.desiredState).toBe(TargetState.TARGET_STATE_LAUNCHED);
-      const all = await unary(api.listUnits.bind(api), {});
+      const all = await unary(api.listUnits.bind(api), { offset: 0, limit: 0 });
       expect(all.units.filter((u) => u.unit?.name === "lost.service")).toHaveLength(1);
     } finally {
       api.close();

@@ -72,7 +72,7 @@ describe("units", () => {
     );
     // Its instances are ordinary units.
     const inst = await unary(c.createUnit.bind(c), unit("tpl@1.service", TargetState.TARGET_STATE_LAUNCHED));
-    const list = await unary(c.listUnits.bind(c), { minRevision: Math.max(revision, inst.revision) });
+    const list = await unary(c.listUnits.bind(c), { minRevision: Math.max(revision, inst.revision), offset: 0, limit: 0 });
     expect(list.units.filter((u) => u.name.startsWith("tpl@")).map((u) => [u.name, u.desiredState])).toEqual([
       ["tpl@.service", TargetState.TARGET_STATE_INACTIVE],
       ["tpl@1.service", TargetState.TARGET_STATE_LAUNCHED],
@@ -89,7 +89,7 @@ describe("units", () => {
     expect(await kindOf(unary(c.getUnit.bind(c), { name: "nope.service", minRevision: 0 }))).toBe("not-found");
     expect(await kindOf(unary(c.setUnitDesiredState.bind(c), { name: "nope.service", desiredState: TargetState.TARGET_STATE_LAUNCHED }))).toBe("not-found");
     expect(await kindOf(unary(c.destroyUnit.bind(c), { name: "nope.service" }))).toBe("not-found");
-    const list = await unary(c.listUnits.bind(c), { minRevision: 0 });
+    const list = await unary(c.listUnits.bind(c), { minRevision: 0, offset: 0, limit: 0 });
     expect(list.units.map((u) => u.name)).toEqual(["hello.service"]);
   });
 
@@ -101,7 +101,7 @@ describe("units", () => {
     // 150 more than 100 (one transaction's worth), 120 of them existing: the rest is created.
     const second = await unary(c.createUnits.bind(c), batch(names, [{ section: "Service", name: "ExecStart", value: "/bin/true" }]));
     expect(second.created).toEqual(names.map((_, i) => i >= 120));
-    const list = await unary(c.listUnits.bind(c), { minRevision: second.revision });
+    const list = await unary(c.listUnits.bind(c), { minRevision: second.revision, offset: 0, limit: 0 });
     const created = list.units.filter((u) => u.name.startsWith("batch-"));
     expect(created).toHaveLength(150);
     expect(created.every((u) => u.desiredState === TargetState.TARGET_STATE_LOADED)).toBe(true);
@@ -114,7 +114,7 @@ describe("units", () => {
     const u = (name: string) => ({ name, options, hash: "", desiredState: TargetState.TARGET_STATE_LAUNCHED });
     expect(await kindOf(unary(c.createUnits.bind(c), { units: [u("good-1.service"), u("bad/name.service")] }))).toBe("invalid-argument");
     expect(await kindOf(unary(c.createUnits.bind(c), { units: [u("good-1.service"), u("good-1.service")] }))).toBe("invalid-argument");
-    const list = await unary(c.listUnits.bind(c), { minRevision: 0 });
+    const list = await unary(c.listUnits.bind(c), { minRevision: 0, offset: 0, limit: 0 });
     expect(list.units.map((x) => x.name)).not.toContain("good-1.service");
   });
 
@@ -343,7 +343,7 @@ describe("what the engine's liveness rules ask of the gateway", () => {
     });
     const held = await unary(c.getUnit.bind(c), { name: "held.service", minRevision: placed.revision });
     expect(held.placement).toEqual({ unitName: "held.service", machineId: machineId(7), reason: unresponsiveMachineReason(machineId(7), "held") });
-    const listed = await unary(c.listUnits.bind(c), { minRevision: placed.revision });
+    const listed = await unary(c.listUnits.bind(c), { minRevision: placed.revision, offset: 0, limit: 0 });
     expect(listed.placements.find((p) => p.unitName === "held.service")?.reason).toBe(unresponsiveMachineReason(machineId(7), "held"));
     await unary(c.destroyUnit.bind(c), { name: "held.service" });
     const cleared = await unary(c.reportEngineStatus.bind(c), { candidateId: "engine-s", fence: lead.fence, status: { massLoss: "", heldMachines: [] } });

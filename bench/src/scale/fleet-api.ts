@@ -32,7 +32,7 @@ export class FleetApi {
   /** name -> machine id ("" while unplaced). */
   async placements(): Promise<Map<string, string>> {
     const c = this.client;
-    const res = await unary(c.listUnits.bind(c), {}, { deadlineMs: 30_000 });
+    const res = await unary(c.listUnits.bind(c), { offset: 0, limit: 0 }, { deadlineMs: 30_000 });
     return new Map(res.units.map((v) => [v.unit?.name ?? "", v.machineId]));
   }
   async states(): Promise<UnitState[]> {

@@ -159,15 +159,18 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
       const placement = res.placement ? placementFromWire(res.placement) : undefined;
       return { unit: unitViewToWire(unitView(unitFromWire(res.unit), placement, res.states.map(unitStateFromWire))) };
     }),
-    listUnits: unaryHandler(log, "ListUnits", async (_req, ctx) => {
-      const [units, states] = await Promise.all([
-        unary(g.listUnits.bind(g), { minRevision: written }, callOptions(ctx)),
-        unary(g.listUnitStates.bind(g), { machineId: "", unitNames: [], minRevision: written }, callOptions(ctx)),
-      ]);
+    listUnits: unaryHandler(log, "ListUnits", async (req, ctx) => {
+      const listed = unary(g.listUnits.bind(g), { minRevision: written, offset: req.offset, limit: req.limit }, callOptions(ctx));
+      const statesOf = (unitNames: string[]) => unary(g.listUnitStates.bind(g), { machineId: "", unitNames, minRevision: written }, callOptions(ctx));
+      // A page (limit > 0): its units first, then their states only; all: both at once.
+      const [units, states] =
+        req.limit > 0
+          ? await listed.then(async (u) => [u, u.units.length > 0 ? await statesOf(u.units.map((x) => x.name)) : { states: [] }] as const)
+          : await Promise.all([listed, statesOf([])]);
       const placements = new Map(units.placements.map((p) => [p.unitName, placementFromWire(p)]));
       const byUnit = new Map<string, ReturnType<typeof unitStateFromWire>[]>();
       for (const s of states.states.map(unitStateFromWire)) byUnit.set(s.name, [...(byUnit.get(s.name) ?? []), s]);
-      return { units: units.units.map((u) => unitViewToWire(unitView(unitFromWire(u), placements.get(u.name), byUnit.get(u.name) ?? []))) };
+      return { units: units.units.map((u) => unitViewToWire(unitView(unitFromWire(u), placements.get(u.name), byUnit.get(u.name) ?? []))), total: units.total };
     }),
     setUnitTargetState: unaryHandler(log, "SetUnitTargetState", async (req, ctx) => {
       assertValidUnitName(req.name);

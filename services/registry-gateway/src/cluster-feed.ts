@@ -66,7 +66,7 @@ export class ClusterFeed {
     subscriber.send({
       revision: this.cache.revision,
       snapshot: true,
-      units: this.cache.sortedUnits(),
+      units: [...this.cache.sortedUnits()],
       removedUnits: [],
       placements: this.cache.placements(),
       removedPlacements: [],

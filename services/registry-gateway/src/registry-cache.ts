@@ -49,6 +49,8 @@ export type CacheChange =
 export class RegistryCache {
   revision = 0;
   readonly units = new Map<string, Entry<Unit>>();
+  /** sortedUnits(), until a unit changes. */
+  private sorted: readonly Unit[] | undefined;
   readonly schedule = new Map<string, Entry<StoredPlacement>>();
   /** Names of the global units, which every agent reads besides its own. */
   readonly globals = new Set<string>();
@@ -73,6 +75,7 @@ export class RegistryCache {
     const put = event.type === "put";
     switch (key.kind) {
       case "unit": {
+        this.sorted = undefined;
         const before = this.units.get(key.name)?.value;
         const after = put ? decodeUnit(event.value, key.name) : undefined;
         if (put && !after) return undefined;
@@ -146,8 +149,15 @@ export class RegistryCache {
     return [...this.schedule.entries()].map(([unitName, e]) => ({ unitName, machineId: e.value.machineId, reason: e.value.reason }));
   }
 
-  sortedUnits(): Unit[] {
-    return [...this.units.values()].map((e) => e.value).sort((a, b) => (a.name < b.name ? -1 : 1));
+  /** Every unit, sorted by name; kept until a unit changes (list pages read it at every request). */
+  sortedUnits(): readonly Unit[] {
+    return (this.sorted ??= [...this.units.values()].map((e) => e.value).sort((a, b) => (a.name < b.name ? -1 : 1)));
+  }
+
+  /** One unit's placement, if it has one. */
+  placement(unitName: string): Placement | undefined {
+    const e = this.schedule.get(unitName);
+    return e ? { unitName, machineId: e.value.machineId, reason: e.value.reason } : undefined;
   }
 
   /** A live machine as everyone sees it: its registration with the API's metadata changes applied. */

@@ -162,10 +162,14 @@ export function registryService(
     }),
     listUnits: unaryHandler(log, "ListUnits", async (req) => {
       await registry.fresh(req.minRevision);
+      const all = cache.sortedUnits();
+      const units = req.limit > 0 ? all.slice(req.offset, req.offset + req.limit) : all;
+      const placements = req.limit > 0 ? units.flatMap((u) => cache.placement(u.name) ?? []) : cache.placements();
       return {
-        units: cache.sortedUnits().map(unitToWire),
-        placements: cache.placements().map((p) => placementToWire(asUsersSeeIt(cache, p))),
+        units: units.map(unitToWire),
+        placements: placements.map((p) => placementToWire(asUsersSeeIt(cache, p))),
         revision: cache.revision,
+        total: all.length,
       };
     }),
     setUnitDesiredState: unaryHandler(log, "SetUnitDesiredState", async (req) => ({

@@ -58,7 +58,7 @@ const impl: FleetServiceServer = {
     if (!view) throw new FleetError("not-found", `unit ${req.name} not found`);
     return { unit: view };
   }),
-  listUnits: handler(() => ({ units: [...units.values()] })),
+  listUnits: handler(() => ({ units: [...units.values()], total: units.size })),
   setUnitTargetState: handler((req) => {
     const view = units.get(req.name);
     if (!view?.unit) throw new FleetError("not-found", `unit ${req.name} not found`);

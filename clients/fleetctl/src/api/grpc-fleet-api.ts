@@ -59,7 +59,7 @@ export function grpcFleetApi(address: string, deadlineMs: number): FleetApi {
       }
     },
     async listUnits(): Promise<UnitView[]> {
-      const res = await unary(client.listUnits.bind(client), {}, opts);
+      const res = await unary(client.listUnits.bind(client), { offset: 0, limit: 0 }, opts);
       return res.units.map(unitViewFromWire).filter((v): v is UnitView => v !== undefined);
     },
     async createUnit(unit: Unit): Promise<void> {

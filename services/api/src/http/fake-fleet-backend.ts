@@ -43,9 +43,10 @@ export class FakeFleetBackend implements FleetBackend {
     return this.units.get(name);
   }
 
-  async listUnits(requestId: string): Promise<UnitView[]> {
+  async listUnits(requestId: string, page?: { offset: number; limit: number }): Promise<{ units: UnitView[]; total: number }> {
     this.call(requestId);
-    return [...this.units.values()].sort((a, b) => byName(a.unit.name, b.unit.name));
+    const all = [...this.units.values()].sort((a, b) => byName(a.unit.name, b.unit.name));
+    return { units: page && page.limit > 0 ? all.slice(page.offset, page.offset + page.limit) : all, total: all.length };
   }
 
   /** Keeps the placement of a unit it replaces, as the registry does. */

@@ -49,7 +49,8 @@ export interface FleetBackend {
   /** The unit, or undefined when there is none by that name. */
   getUnit(name: string, requestId: string): Promise<UnitView | undefined>;
   /** Every unit, by name. */
-  listUnits(requestId: string): Promise<UnitView[]>;
+  /** Units sorted by name: all, or `page.limit` of them from `page.offset`; and how many there are. */
+  listUnits(requestId: string, page?: { offset: number; limit: number }): Promise<{ units: UnitView[]; total: number }>;
   /**
    * Creates the unit, or replaces the contents and desired state of the one by that name,
    * keeping its placement (RegistryService.ReplaceUnit); nothing changes when it is as asked.

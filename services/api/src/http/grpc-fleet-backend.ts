@@ -25,9 +25,9 @@ export function grpcFleetBackend(client: FleetServiceClient, deadlineMs = 10_000
         throw err;
       }
     },
-    async listUnits(requestId) {
-      const res = await unary(client.listUnits.bind(client), {}, opts(requestId));
-      return res.units.map(unitViewFromWire).filter((v): v is UnitView => v !== undefined);
+    async listUnits(requestId, page) {
+      const res = await unary(client.listUnits.bind(client), { offset: page?.offset ?? 0, limit: page?.limit ?? 0 }, opts(requestId));
+      return { units: res.units.map(unitViewFromWire).filter((v): v is UnitView => v !== undefined), total: res.total };
     },
     async replaceUnit(unit, requestId) {
       const res = await unary(client.replaceUnit.bind(client), { unit: unitToWire(unit) }, opts(requestId));

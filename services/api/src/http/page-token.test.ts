@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cutPage, decodePageToken, encodePageToken, pageTokenOf, PageTokenError } from "./page-token.js";
+import { cutPage, pageOf, decodePageToken, encodePageToken, pageTokenOf, PageTokenError } from "./page-token.js";
 
 describe("page tokens", () => {
   it("encode as fleet does", () => {
@@ -38,5 +38,18 @@ describe("cutPage", () => {
   });
   it("is empty past the end", () => {
     expect(cutPage([], { limit: 2, page: 1 })).toEqual({ items: [], next: undefined });
+  });
+});
+
+describe("pageOf: a page the server cut, with fleet's next token", () => {
+  const all = Array.from({ length: 250 }, (_, i) => i);
+  it.each([1, 2, 3, 4])("page %i of 250 items is what cutPage gives", (page) => {
+    const token = { limit: 100, page };
+    const start = (page - 1) * 100;
+    expect(pageOf(all.slice(start, start + 100), all.length, token)).toEqual(cutPage(all, token));
+  });
+  it("a full last page still has a next token, as in fleet", () => {
+    expect(pageOf(all.slice(0, 100), 100, { limit: 100, page: 1 }).next).toEqual({ limit: 100, page: 2 });
+    expect(pageOf([], 100, { limit: 100, page: 2 })).toEqual({ items: [], next: undefined });
   });
 });

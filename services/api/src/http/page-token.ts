@@ -62,3 +62,14 @@ export function cutPage<T>(all: readonly T[], token: PageToken): { items: T[]; n
   if (stop > all.length) return { items: all.slice(start), next: undefined };
   return { items: all.slice(start, stop), next: { limit: token.limit, page: token.page + 1 } };
 }
+
+/**
+ * The page `items` is of (the token's page of `total` items, as the server cut it) and the token
+ * of the next one, as cutPage would give them.
+ */
+export function pageOf<T>(items: readonly T[], total: number, token: PageToken): { items: T[]; next: PageToken | undefined } {
+  const start = (token.page - 1) * token.limit;
+  if (start >= total) return { items: [], next: undefined };
+  const next = token.page * token.limit <= total ? { limit: token.limit, page: token.page + 1 } : undefined;
+  return { items: [...items], next };
+}

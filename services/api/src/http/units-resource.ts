@@ -5,13 +5,16 @@ import { isFleetError, unitHash, unitNameError, isValidUnitName } from "@fleet/d
 import { created, noContent, ok, requestPageToken, type ApiContext, type ApiRequest, type ApiResponse } from "./api-request.js";
 import { pageEntity, unitEntity } from "./entities.js";
 import { HttpError } from "./http-error.js";
-import { cutPage } from "./page-token.js";
+import { pageOf } from "./page-token.js";
 import { parseUnitBody, xFleetConflict } from "./unit-body.js";
 import { decideUnitPut } from "./unit-put.js";
 
 export async function listUnits(ctx: ApiContext, req: ApiRequest): Promise<ApiResponse> {
   const token = requestPageToken(ctx, req);
-  const page = cutPage(await ctx.backend.listUnits(req.requestId), token);
+  // Only the page's units are read: a page costs the same with ten units or ten thousand.
+  const offset = (token.page - 1) * token.limit;
+  const { units, total } = await ctx.backend.listUnits(req.requestId, { offset, limit: token.limit });
+  const page = pageOf(units, total, token);
   return ok(pageEntity("units", page.items.map(unitEntity), page.next));
 }
 
