@@ -7,10 +7,10 @@ import { SWEEP_MS, STALL_MS } from "./heartbeat-watch.js";
 import { Registry } from "./registry.js";
 import { keys, M1, M2, machine } from "./registry-fixture.js";
 
-function setup(healthy = () => true) {
+function setup(healthy = () => true, utilization = () => 0.2) {
   let now = 0;
   const store = new FakeStore(keys);
-  const registry = new Registry(store, keys, createLogger("heartbeat-watch-test", "silent"), { gatewayId: "gw-a", healthy, now: () => now });
+  const registry = new Registry(store, keys, createLogger("heartbeat-watch-test", "silent"), { gatewayId: "gw-a", healthy, now: () => now, utilization });
   const watch = registry.machines.heartbeats;
   /** Moves the clock on in sweep steps, sweeping at each, as the gateway's timer does. */
   const advance = async (ms: number) => {
@@ -148,5 +148,20 @@ describe("heartbeats over a stream", () => {
     expect(store.value(keys.heartbeatClaim(M1))).toBe("gw-b");
     expect(await registry.machines.heartbeat(M1, leaseId, "stream-first")).toBe(true);
     expect(store.value(keys.heartbeatClaim(M1))).toBe("gw-a");
+  });
+});
+
+describe("a saturated gateway", () => {
+  it("declares nobody silent while its event loop is busy (heartbeats may wait unread), and does once it caught up", async () => {
+    let busy = 0.95;
+    const { store, registry, advance } = setup(undefined, () => busy);
+    await registry.machines.register(machine(M1), 5);
+    await advance(8_000);
+    expect(store.cache.machines.has(M1)).toBe(true);
+    busy = 0.5;
+    await advance(4_750);
+    expect(store.cache.machines.has(M1)).toBe(true);
+    await advance(500);
+    expect(store.cache.machines.has(M1)).toBe(false);
   });
 });

@@ -14,6 +14,12 @@ import { put } from "./etcd-ops.js";
 export const SWEEP_MS = 250;
 /** A sweep this much later than planned means the gateway was not running: grace for all. */
 export const STALL_MS = 1_000;
+/**
+ * A gateway whose event loop was busy more than this share of a sweep interval is behind on its
+ * sockets: heartbeats may be waiting unread, so it declares nobody silent (grace for all); etcd's
+ * lapse after 2 × agent_ttl remains the backstop while it stays that busy.
+ */
+export const SATURATED_UTILIZATION = 0.9;
 /** Silent machines checked and revoked at once. */
 const EXPIRIES = 16;
 
@@ -24,6 +30,18 @@ export interface HeartbeatWatchOptions {
   readonly healthy: () => boolean;
   /** Milliseconds of a monotonic clock (default performance.now). */
   readonly now?: () => number;
+  /** The event loop's utilization since the last call, 0..1 (default performance.eventLoopUtilization). */
+  readonly utilization?: () => number;
+}
+
+function eventLoopUtilization(): () => number {
+  let last = performance.eventLoopUtilization();
+  return () => {
+    const now = performance.eventLoopUtilization();
+    const delta = performance.eventLoopUtilization(now, last);
+    last = now;
+    return delta.utilization;
+  };
 }
 
 /**
@@ -39,6 +57,8 @@ export class HeartbeatWatch {
   private timer: ReturnType<typeof setInterval> | undefined;
   private lastSweepAt: number;
   private sweeping = false;
+  private readonly utilization: () => number;
+  private saturated = false;
   /** Leases revoked for silence so far (for logs and tests). */
   revoked = 0;
 
@@ -49,6 +69,7 @@ export class HeartbeatWatch {
     private readonly options: HeartbeatWatchOptions,
   ) {
     this.now = options.now ?? (() => performance.now());
+    this.utilization = options.utilization ?? eventLoopUtilization();
     this.lastSweepAt = this.now();
   }
 
@@ -140,6 +161,16 @@ export class HeartbeatWatch {
     if (late > STALL_MS) {
       this.deadlines.grace(now);
       this.log.warn({ stalledMs: Math.round(late), machines: this.deadlines.size }, "the gateway stalled: every machine gets a fresh agent_ttl");
+      return;
+    }
+    const saturated = this.utilization() > SATURATED_UTILIZATION;
+    if (saturated !== this.saturated) {
+      this.saturated = saturated;
+      if (saturated) this.log.warn({ machines: this.deadlines.size }, "the gateway is saturated: it declares no machine silent until it catches up");
+      else this.log.info("the gateway caught up: machines silent for agent_ttl from now on are declared so");
+    }
+    if (saturated) {
+      this.deadlines.grace(now);
       return;
     }
     if (this.sweeping || !this.options.healthy()) return;
