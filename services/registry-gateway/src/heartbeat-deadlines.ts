@@ -89,6 +89,11 @@ export class HeartbeatDeadlines {
     for (const [id, t] of this.byLease) this.byLease.set(id, { ...t, deadline: Math.max(t.deadline, now + t.ttlMs) });
   }
 
+  /** Moves every deadline on by `ms` (time that does not count towards silence). */
+  postpone(ms: number): void {
+    for (const [id, t] of this.byLease) this.byLease.set(id, { ...t, deadline: t.deadline + ms });
+  }
+
   get size(): number {
     return this.byLease.size;
   }

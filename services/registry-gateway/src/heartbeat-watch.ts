@@ -16,8 +16,9 @@ export const SWEEP_MS = 250;
 export const STALL_MS = 1_000;
 /**
  * A gateway whose event loop was busy more than this share of a sweep interval is behind on its
- * sockets: heartbeats may be waiting unread, so it declares nobody silent (grace for all); etcd's
- * lapse after 2 × agent_ttl remains the backstop while it stays that busy.
+ * sockets: heartbeats may be waiting unread, so that interval does not count towards anyone's
+ * silence (every deadline moves on by it); etcd's lapse after 2 × agent_ttl remains the backstop
+ * while it stays that busy.
  */
 export const SATURATED_UTILIZATION = 0.9;
 /** Silent machines checked and revoked at once. */
@@ -156,7 +157,8 @@ export class HeartbeatWatch {
   /** Revokes the leases of machines silent past their deadline; public for tests. */
   async sweep(): Promise<void> {
     const now = this.now();
-    const late = now - this.lastSweepAt - SWEEP_MS;
+    const elapsed = now - this.lastSweepAt;
+    const late = elapsed - SWEEP_MS;
     this.lastSweepAt = now;
     if (late > STALL_MS) {
       this.deadlines.grace(now);
@@ -166,11 +168,13 @@ export class HeartbeatWatch {
     const saturated = this.utilization() > SATURATED_UTILIZATION;
     if (saturated !== this.saturated) {
       this.saturated = saturated;
-      if (saturated) this.log.warn({ machines: this.deadlines.size }, "the gateway is saturated: it declares no machine silent until it catches up");
-      else this.log.info("the gateway caught up: machines silent for agent_ttl from now on are declared so");
+      // Debug: under bursts of work this flips every few hundred milliseconds.
+      if (saturated) this.log.debug({ machines: this.deadlines.size }, "the gateway is saturated: its time saturated does not count towards machines' silence");
+      else this.log.debug("the gateway caught up");
     }
     if (saturated) {
-      this.deadlines.grace(now);
+      // The time it was saturated does not count towards anyone's silence.
+      this.deadlines.postpone(elapsed);
       return;
     }
     if (this.sweeping || !this.options.healthy()) return;
