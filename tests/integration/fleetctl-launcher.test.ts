@@ -3,12 +3,16 @@
 // against an https server whose certificate only the extra CA vouches for.
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeCerts, type TestCerts } from "./certs.js";
+
+/** Enough machines that their list is several times a pipe's buffer (64 KiB). */
+const MANY = Array.from({ length: 10_000 }, (_, i) => ({ id: i.toString(16).padStart(32, "0"), primaryIP: `10.1.${i >> 8}.${i & 255}`, metadata: { role: "web" } }));
 
 const LAUNCHER = fileURLToPath(new URL("../../clients/fleetctl/bin/fleetctl", import.meta.url));
 
@@ -53,6 +57,25 @@ describe("bin/fleetctl", () => {
   it("trusts the CAs of NODE_EXTRA_CA_CERTS for an https endpoint", async () => {
     const r = await run({ NODE_EXTRA_CA_CERTS: certs.ca }, "--endpoint", endpoint, "list-machines", "--no-legend");
     expect(r).toEqual({ code: 0, stdout: "01234567...\t10.0.0.9\t-\n", stderr: "" });
+  });
+
+  it("writes all of a long list to a pipe before it exits", async () => {
+    // A plain HTTP API answering 10,000 machines in one page.
+    const many = createHttpServer((_req, res) => {
+      res.setHeader("Content-Type", "application/json");
+      res.end(JSON.stringify({ machines: MANY }));
+    });
+    await new Promise<void>((resolve) => many.listen(0, "127.0.0.1", resolve));
+    try {
+      const address = many.address();
+      const r = await run({}, "--endpoint", `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`, "list-machines", "--no-legend", "--full");
+      expect(r.code).toBe(0);
+      const lines = r.stdout.split("\n").filter(Boolean);
+      expect(lines).toHaveLength(MANY.length);
+      expect(lines.at(-1)).toBe(`${MANY.at(-1)?.id}\t${MANY.at(-1)?.primaryIP}\trole=web`);
+    } finally {
+      await new Promise<void>((resolve) => many.close(() => resolve()));
+    }
   });
 
   it("refuses that server without them", async () => {

@@ -79,8 +79,18 @@ const deps: FleetctlDeps = {
 // `fleetctl journal -f x | head -3`: when head exits, fleetctl ends quietly, as fleet's did.
 exitWhenOutputCloses([process.stdout, process.stderr], (code) => process.exit(code));
 
-void runFleetctl(process.argv.slice(2), process.env, deps).then((code) => {
-  // Exit now rather than when gRPC's channels have wound down (~20 ms); stdout and stderr
-  // writes to pipes, files and terminals are synchronous on Linux, so nothing is lost.
+void runFleetctl(process.argv.slice(2), process.env, deps).then(async (code) => {
+  // Exit as soon as the output is out rather than when gRPC's channels have wound down
+  // (~20 ms). A write to a full pipe (a reader slower than us: `fleetctl list-units | less`,
+  // 10,000 units) is queued, not synchronous: exiting before it drained lost most of the list.
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
   process.exit(code);
 });
+
+/** Resolves once everything written to `stream` so far has been handed to the OS. */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.writableLength === 0 || stream.destroyed) resolve();
+    else stream.write("", () => resolve());
+  });
+}
