@@ -6,8 +6,10 @@
 //
 //   - an agent heart-beats every agent_ttl/3; its lease is granted for LEASE_TTL_FACTOR ×
 //     agent_ttl, and renewed only when it would otherwise live less than RENEW_BELOW × agent_ttl
-//     past the heartbeat: one renewal per agent_ttl, every third heartbeat, so etcd sees
-//     machines / agent_ttl keep-alives a second and two heartbeats in three cost no etcd request;
+//     past the heartbeat (what an agent counts on after a heartbeat: its lease lives agent_ttl
+//     from when it sent it): every fourth heartbeat, about once per 1.25 agent_ttl, so etcd sees
+//     fewer than machines / agent_ttl keep-alives a second, and three heartbeats in four cost
+//     no etcd request;
 //   - the gateway declares a machine silent agent_ttl after the last heartbeat it heard (its
 //     deadline) and revokes the lease then, so a dead machine is still lost after agent_ttl;
 //     etcd's own lapse, up to 2 × agent_ttl after the last renewal, is the backstop for a gateway
@@ -21,7 +23,7 @@
 /** The lease a machine is registered under is granted for this many agent_ttl. */
 export const LEASE_TTL_FACTOR = 2;
 /** A heartbeat renews the lease when it would otherwise live less than this many agent_ttl. */
-export const RENEW_BELOW = 7 / 6;
+export const RENEW_BELOW = 1;
 /** A heartbeat more than this many agent_ttl after the previous one heard re-claims the machine. */
 export const CLAIM_AFTER = 1 / 2;
 
