@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import { ALL_MACHINES_SUBJECT, machineSubject, ReconcileLoop } from "@fleet/domain";
 import { connectHintBus } from "@fleet/wire";
-import { Agent, FakeUnitManager, GatewayRegistry, HeartbeatLoop, HintFilter, passCoveringHints, UnitFiles } from "@fleet/agent";
+import { Agent, FakeUnitManager, GatewayRegistry, HeartbeatLoop, UnitFiles } from "@fleet/agent";
 
 export interface SimMachineOptions {
   id: string;
@@ -30,17 +30,16 @@ export async function createSimMachine(o: SimMachineOptions) {
   registry.heartbeatDeadlineMs = Math.min(3000, Math.max(1000, ttlMs / 3)); // as main.ts
   const files = new UnitFiles(join(o.dir, "units"), join(o.dir, "runtime"));
   const systemd = new FakeUnitManager({ runtimeDir: files.runtimeDir });
-  const hintFilter = new HintFilter();
   const loop: ReconcileLoop = new ReconcileLoop({
     intervalMs: o.reconcileSeconds * 1000,
-    pass: passCoveringHints(hintFilter, () => registry.minRevision, (trigger) => agent.reconcile(trigger)),
+    pass: (trigger) => agent.reconcile(trigger),
     onError: (err) => log.warn({ err: err instanceof Error ? err.message : String(err) }, "reconcile failed"),
   });
   const agent: Agent = new Agent(machine, o.ttlSeconds, registry, systemd, files, log, { requestPass: (why) => loop.trigger(why) });
   const hints = await connectHintBus(o.natsServers, `agent-${o.id}`, log);
   const onHint = (hint: { revision: number; what: string }) => {
     registry.observe(hint.revision);
-    if (hintFilter.wanted(hint.revision)) loop.trigger(hint.what);
+    loop.trigger(hint.what);
   };
   hints.subscribe(machineSubject(o.id), onHint);
   hints.subscribe(ALL_MACHINES_SUBJECT, onHint);

@@ -4,6 +4,5 @@ export { DbusUnitManager, MAX_UNIT_MATCHES } from "./systemd.js";
 export { Agent } from "./agent.js";
 export { GatewayRegistry } from "./gateway-registry.js";
 export { HeartbeatLoop } from "./heartbeat-loop.js";
-export { HintFilter, passCoveringHints } from "./hint-filter.js";
 export { FakeUnitManager } from "./fake-systemd.js";
 export { UnitFiles } from "./unit-files.js";

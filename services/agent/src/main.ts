@@ -21,7 +21,6 @@ import {
   type Logger,
 } from "@fleet/wire";
 import { agentService } from "./agent-service.js";
-import { HintFilter, passCoveringHints } from "./hint-filter.js";
 import { AgentStateFile } from "./agent-state.js";
 import { Agent } from "./agent.js";
 import { ApiRelay, type RelayTls } from "./api-relay.js";
@@ -113,10 +112,9 @@ runMain(async () => {
     if (err instanceof RegistrationRefused) log.debug({ err: err.message }, `${what}: registration refused`);
     else log.warn({ err: message(err), ...extra }, what);
   };
-  const hintFilter = new HintFilter();
   const loop = new ReconcileLoop({
     intervalMs: config.agent_reconcile_interval * 1000,
-    pass: passCoveringHints(hintFilter, () => registry.minRevision, (trigger) => agent.reconcile(trigger)),
+    pass: (trigger) => agent.reconcile(trigger),
     onError: (err) => failed("reconcile failed")(err),
   });
   const agent = new Agent(machine, config.agent_ttl, registry, systemd, new UnitFiles(config.units_dir), log, {
@@ -127,7 +125,7 @@ runMain(async () => {
   const hints = await connectHintBus(config.nats_servers, `agent-${machineId}`, log);
   const onHint = (hint: { revision: number; what: string }) => {
     registry.observe(hint.revision);
-    if (hintFilter.wanted(hint.revision)) loop.trigger(hint.what);
+    loop.trigger(hint.what);
   };
   hints.subscribe(machineSubject(machineId), onHint);
   hints.subscribe(ALL_MACHINES_SUBJECT, onHint);
