@@ -83,9 +83,9 @@ export class HeartbeatDeadlines {
   }
 
   /**
-   * The gateway could not hear anything for `gapMs` (its event loop stalled, or it lost etcd):
+   * The gateway could not trust what it heard (it lost etcd):
    * every machine gets at least a full agent_ttl from `now`, as the engine gives after a gap in
-   * its view. Heartbeats queued meanwhile are read only after the stall.
+   * its view.
    */
   grace(now: number): void {
     for (const [id, t] of this.byLease) this.byLease.set(id, { ...t, deadline: Math.max(t.deadline, now + t.ttlMs) });

@@ -1,8 +1,9 @@
 // The gateway's side of machine liveness: it hears agents' heartbeats, renews their leases only
-// as often as heartbeat-deadlines.ts says (one etcd keep-alive per agent_ttl), and revokes the
+// as often as heartbeat-deadlines.ts says (every fourth heartbeat), and revokes the
 // lease of a machine it has not heard for agent_ttl, unless another gateway claimed the machine
 // since or the lease was renewed by someone else. Declares nothing while it cannot trust its own
-// view: etcd unreachable, or its event loop stalled (then every machine gets a fresh agent_ttl).
+// view: etcd unreachable (a fresh agent_ttl for every machine once it follows again), or its
+// event loop stalled or saturated (that time does not count towards silence).
 import type { Logger } from "@fleet/wire";
 import { HeartbeatDeadlines, renewBelowMs, ttlFromGrantedSeconds, type Tracked } from "./heartbeat-deadlines.js";
 import type { Keys } from "./keys.js";
@@ -12,7 +13,7 @@ import { put } from "./etcd-ops.js";
 
 /** How often deadlines are looked at. */
 export const SWEEP_MS = 250;
-/** A sweep this much later than planned means the gateway was not running: grace for all. */
+/** A sweep this much later than planned means the gateway was not running: that time does not count. */
 export const STALL_MS = 1_000;
 /**
  * A gateway whose event loop was busy more than this share of a sweep interval is behind on its
@@ -161,8 +162,11 @@ export class HeartbeatWatch {
     const late = elapsed - SWEEP_MS;
     this.lastSweepAt = now;
     if (late > STALL_MS) {
-      this.deadlines.grace(now);
-      this.log.warn({ stalledMs: Math.round(late), machines: this.deadlines.size }, "the gateway stalled: every machine gets a fresh agent_ttl");
+      // The time it did not run does not count towards anyone's silence (heartbeats sent
+      // meanwhile are read now); a full agent_ttl of grace made a machine lost just before
+      // a stall wait up to twice as long to be declared so.
+      this.deadlines.postpone(elapsed);
+      this.log.warn({ stalledMs: Math.round(late), machines: this.deadlines.size }, "the gateway stalled: that time does not count towards machines' silence");
       return;
     }
     const saturated = this.utilization() > SATURATED_UTILIZATION;
