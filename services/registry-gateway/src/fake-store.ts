@@ -88,12 +88,8 @@ export class FakeStore implements RegistryStore {
   }
 
   async keepAlive(id: string, _mustLiveMs?: number): Promise<boolean> {
-    this.keepAlives++;
     return this.leases.has(id);
   }
-
-  /** Keep-alives asked for (renewals the fake always makes). */
-  keepAlives = 0;
 
   leaseExpiresAt(_id: string): number | undefined {
     return undefined;

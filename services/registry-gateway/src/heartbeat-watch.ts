@@ -61,8 +61,6 @@ export class HeartbeatWatch {
   private sweeping = false;
   private readonly utilization: () => number;
   private saturated = false;
-  /** Leases revoked for silence so far (for logs and tests). */
-  revoked = 0;
 
   constructor(
     private readonly store: RegistryStore,
@@ -214,7 +212,6 @@ export class HeartbeatWatch {
       }
       if (!this.stillOverdue(t)) return;
       this.deadlines.forget(t.leaseId);
-      this.revoked++;
       this.log.warn({ machine: t.machineId, lease: t.leaseId, silentMs: Math.round(this.now() - t.heardAt) }, "machine silent for agent_ttl: revoking its lease");
       if (left) await this.store.revokeLease(t.leaseId);
     } catch (err) {

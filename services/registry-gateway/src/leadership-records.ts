@@ -6,7 +6,7 @@ import { created, put, range, rangeResult } from "./etcd-ops.js";
 import type { Keys } from "./keys.js";
 import { leaderFence, notLeader } from "./leader-fence.js";
 import { assertCandidateId } from "./record-rules.js";
-import type { EngineStatusRecord } from "./registry-cache.js";
+import type { EngineStatusRecord } from "./record-codecs.js";
 import type { RegistryStore, TxnResult } from "./registry-store.js";
 
 export class LeadershipRecords {

@@ -5,7 +5,7 @@ import type { Logger } from "@fleet/wire";
 import { cachedRead, chunks, created, del, exists, modified, put, range, rangeResult } from "./etcd-ops.js";
 import type { Keys } from "./keys.js";
 import { assertOptions, assertSchedulable, MAX_CREATE_UNITS } from "./record-rules.js";
-import { decodeUnit } from "./registry-cache.js";
+import { decodeUnit } from "./record-codecs.js";
 import type { RegistryStore } from "./registry-store.js";
 
 interface NewUnit {

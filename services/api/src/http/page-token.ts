@@ -57,15 +57,12 @@ export function pageTokenOf(values: readonly string[], tokenLimit: number): Page
  */
 export function cutPage<T>(all: readonly T[], token: PageToken): { items: T[]; next: PageToken | undefined } {
   const start = (token.page - 1) * token.limit;
-  const stop = token.page * token.limit;
-  if (start >= all.length) return { items: [], next: undefined };
-  if (stop > all.length) return { items: all.slice(start), next: undefined };
-  return { items: all.slice(start, stop), next: { limit: token.limit, page: token.page + 1 } };
+  return pageOf(all.slice(start, start + token.limit), all.length, token);
 }
 
 /**
- * The page `items` is of (the token's page of `total` items, as the server cut it) and the token
- * of the next one, as cutPage would give them.
+ * The page `items` is (the token's page of `total` items, as the server cut it) and the token of
+ * the next one: as in fleet, a full page always has a next token, even when nothing follows it.
  */
 export function pageOf<T>(items: readonly T[], total: number, token: PageToken): { items: T[]; next: PageToken | undefined } {
   const start = (token.page - 1) * token.limit;
