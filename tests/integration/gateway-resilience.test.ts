@@ -109,7 +109,7 @@ interface Watch {
 
 function watchCluster(): Watch {
   const messages: WatchClusterResponse[] = [];
-  const call = c.watchCluster({ minRevision: 0 });
+  const call = c.watchCluster({ minRevision: 0, withStates: false });
   call.on("data", (m: WatchClusterResponse) => messages.push(m));
   const ended = new Promise<FleetError | undefined>((resolve) => {
     call.on("error", (err: { code?: number; details?: string }) => resolve(err.code === 1 ? undefined : new FleetError(err.code === 14 ? "unavailable" : "internal", err.details ?? "")));

@@ -14,3 +14,4 @@ export * from "./nats-hints.js";
 export * from "./registry-connection.js";
 export * from "./tls.js";
 export type { ClientDuplexStream, ClientReadableStream, ServerDuplexStream, ServerWritableStream } from "@grpc/grpc-js";
+export * from "./feed-follower.js";

@@ -1,10 +1,9 @@
-// The engine's copy of the cluster, kept from the gateway's WatchCluster stream and held as an
-// IncrementalScheduler, so a round costs what changed since the last one:
+// The engine's copy of the cluster, kept from the gateway's WatchCluster stream (followed by
+// @fleet/wire's FeedFollower: snapshot, deltas, re-sync after a backoff when the stream ends) and
+// held as an IncrementalScheduler, so a round costs what changed since the last one:
 //
-//   connect ──▶ snapshot at revision R ──▶ new IncrementalScheduler ──▶ synced
-//                    deltas after R ──▶ scheduler.apply(delta) ──▶ onChange() (a round soon)
-//   stream ends or fails ──▶ not synced ──▶ reconnect after a backoff (200 ms doubling to 5 s,
-//                    with jitter; reset once a snapshot arrives) ──▶ a fresh snapshot
+//   snapshot at revision R ──▶ new IncrementalScheduler ──▶ synced
+//   deltas after R ──▶ scheduler.apply(delta) ──▶ onChange() (a round soon)
 //
 // Every engine keeps one, leader or not, so a new leader decides at once. Beside the scheduler it
 // keeps the machines' liveness (machine-liveness.ts): a machine leaving the stream is missing,
@@ -13,14 +12,13 @@ import {
   IncrementalScheduler,
   isAtMostOnceUnit,
   MachineLiveness,
-  systemClock,
   type Clock,
   type LivenessSettings,
   type Placement,
   type Plan,
   type ScheduleDelta,
 } from "@fleet/domain";
-import type { Logger } from "@fleet/wire";
+import { FeedFollower, type FeedSource, type Logger } from "@fleet/wire";
 
 /** One message of the stream, in domain terms. */
 export interface ClusterEvent {
@@ -30,10 +28,7 @@ export interface ClusterEvent {
   readonly delta: ScheduleDelta;
 }
 
-export interface ClusterSource {
-  /** Opens a stream; `onEnd` is called once when it ends (err undefined: closed by us). Returns the cancel. */
-  watch(minRevision: number, onEvent: (event: ClusterEvent) => void, onEnd: (err: Error | undefined) => void): () => void;
-}
+export type ClusterSource = FeedSource<ClusterEvent>;
 
 export interface ReplicaOptions {
   readonly onChange: (what: string) => void;
@@ -48,26 +43,28 @@ export interface ReplicaOptions {
 
 export class ClusterReplica {
   private current: IncrementalScheduler | undefined;
-  private live = false;
-  private cancel: (() => void) | undefined;
-  private timer: unknown;
-  private stopped = false;
-  private backoffMs: number;
-  private seen = 0;
-  private waiters: Array<{ revision: number; resolve: (ok: boolean) => void }> = [];
-  private readonly clock: Clock;
+  private readonly follower: FeedFollower<ClusterEvent>;
   readonly liveness: MachineLiveness;
   readonly now: () => number;
 
   constructor(
-    private readonly source: ClusterSource,
+    source: ClusterSource,
     private readonly log: Logger,
-    private readonly options: ReplicaOptions,
+    options: ReplicaOptions,
   ) {
-    this.clock = options.clock ?? systemClock;
-    this.backoffMs = options.minBackoffMs ?? 200;
     this.liveness = new MachineLiveness(options.liveness);
     this.now = options.now ?? (() => performance.now());
+    this.follower = new FeedFollower(source, log, (event) => this.applyEvent(event), {
+      what: "cluster replica",
+      applied: (event) => {
+        // A revision-only message (a batch the replica holds nothing of) asks for no round.
+        if (event.snapshot || !isEmptyDelta(event.delta)) options.onChange(event.snapshot ? "cluster snapshot" : "cluster change");
+      },
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.random ? { random: options.random } : {}),
+      ...(options.minBackoffMs !== undefined ? { minBackoffMs: options.minBackoffMs } : {}),
+      ...(options.maxBackoffMs !== undefined ? { maxBackoffMs: options.maxBackoffMs } : {}),
+    });
   }
 
   /** This engine became the leader: machines get a fresh grace period. */
@@ -87,54 +84,30 @@ export class ClusterReplica {
 
   /** True while the stream is open and its snapshot has arrived: decide() reflects the cluster. */
   get synced(): boolean {
-    return this.live && this.current !== undefined;
+    return this.follower.synced && this.current !== undefined;
   }
 
   /** The newest revision the replica reflects. */
   get revision(): number {
-    return this.seen;
+    return this.follower.revision;
   }
 
   start(): void {
-    this.connect();
+    this.follower.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    this.live = false;
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.cancel?.();
-    this.cancel = undefined;
+    this.follower.stop();
   }
 
   /** Resolves true once the replica reflects `revision`, false after timeoutMs or when not synced. */
   waitFor(revision: number, timeoutMs: number): Promise<boolean> {
-    if (this.synced && this.seen >= revision) return Promise.resolve(true);
-    if (!this.synced) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const waiter = {
-        revision,
-        resolve: (ok: boolean) => {
-          this.clock.clearTimeout(timer);
-          this.waiters = this.waiters.filter((w) => w !== waiter);
-          resolve(ok);
-        },
-      };
-      const timer = this.clock.setTimeout(() => waiter.resolve(false), timeoutMs);
-      this.waiters.push(waiter);
-    });
+    return this.follower.waitFor(revision, timeoutMs);
   }
 
   /** Drops the stream and starts over from a fresh snapshot (the stream seems stuck). */
   resync(reason: string): void {
-    // Only a live stream that lags: one still waiting for its snapshot is left to finish.
-    if (this.stopped || !this.live || this.cancel === undefined) return;
-    this.log.warn({ reason, revision: this.seen }, "re-syncing the cluster replica");
-    const cancel = this.cancel;
-    this.cancel = undefined;
-    this.live = false;
-    cancel();
-    this.connect();
+    this.follower.resync(reason);
   }
 
   /** The plan the cluster needs now (undefined when not synced). */
@@ -153,55 +126,25 @@ export class ClusterReplica {
     this.current?.apply({ placements: changes });
   }
 
-  private connect(): void {
-    if (this.stopped) return;
-    let ended = false;
-    this.cancel = this.source.watch(
-      this.seen,
-      (event) => {
-        if (ended) return;
-        if (event.snapshot) {
-          this.current = IncrementalScheduler.fromSnapshot({
-            units: event.delta.units ?? [],
-            placements: event.delta.placements ?? [],
-            machines: event.delta.machines ?? [],
-          });
-          this.liveness.viewStarted(
-            this.now(),
-            (event.delta.machines ?? []).map((m) => m.id),
-            (event.delta.placements ?? []).map((p) => p.machineId).filter((id) => id !== ""),
-          );
-          this.live = true;
-          this.backoffMs = this.options.minBackoffMs ?? 200;
-          this.log.info({ revision: event.revision, units: this.current.unitCount }, "cluster replica synced");
-        } else if (this.current !== undefined) {
-          this.current.apply(event.delta);
-          const now = this.now();
-          for (const id of event.delta.removedMachines ?? []) this.liveness.machineLeft(now, id);
-          for (const m of event.delta.machines ?? []) this.liveness.machineJoined(now, m.id);
-        } else return;
-        this.seen = Math.max(this.seen, event.revision);
-        for (const w of [...this.waiters]) if (w.revision <= this.seen) w.resolve(true);
-        // A revision-only message (a batch the replica holds nothing of) wakes only the waiters.
-        if (!event.snapshot && isEmptyDelta(event.delta)) return;
-        this.options.onChange(event.snapshot ? "cluster snapshot" : "cluster change");
-      },
-      (err) => {
-        if (ended) return;
-        ended = true;
-        this.live = false;
-        this.cancel = undefined;
-        for (const w of [...this.waiters]) w.resolve(false);
-        if (this.stopped) return;
-        const delay = Math.round(this.backoffMs * (0.5 + (this.options.random ?? Math.random)()));
-        this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 5000);
-        this.log.warn({ err: err?.message ?? "stream closed", retryMs: delay }, "cluster watch ended; re-syncing");
-        this.timer = this.clock.setTimeout(() => {
-          this.timer = undefined;
-          this.connect();
-        }, delay);
-      },
-    );
+  private applyEvent(event: ClusterEvent): void {
+    if (event.snapshot) {
+      this.current = IncrementalScheduler.fromSnapshot({
+        units: event.delta.units ?? [],
+        placements: event.delta.placements ?? [],
+        machines: event.delta.machines ?? [],
+      });
+      this.liveness.viewStarted(
+        this.now(),
+        (event.delta.machines ?? []).map((m) => m.id),
+        (event.delta.placements ?? []).map((p) => p.machineId).filter((id) => id !== ""),
+      );
+      this.log.info({ revision: event.revision, units: this.current.unitCount }, "cluster replica loaded");
+    } else if (this.current !== undefined) {
+      this.current.apply(event.delta);
+      const now = this.now();
+      for (const id of event.delta.removedMachines ?? []) this.liveness.machineLeft(now, id);
+      for (const m of event.delta.machines ?? []) this.liveness.machineJoined(now, m.id);
+    }
   }
 }
 

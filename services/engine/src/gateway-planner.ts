@@ -33,7 +33,7 @@ export function clusterEventFromWire(res: WatchClusterResponse): ClusterEvent {
 export class GatewayPlanner extends RegistryConnection implements SchedulePlanner, LeadershipApi, ClusterSource {
   watch(minRevision: number, onEvent: (event: ClusterEvent) => void, onEnd: (err: Error | undefined) => void): () => void {
     // No deadline: the stream lives as long as the connection (channel keepalives find a dead peer).
-    const call = this.client.watchCluster({ minRevision: Math.max(minRevision, this.minRevision) });
+    const call = this.client.watchCluster({ minRevision: Math.max(minRevision, this.minRevision), withStates: false });
     let cancelled = false;
     let ended = false;
     const end = (err: Error | undefined): void => {

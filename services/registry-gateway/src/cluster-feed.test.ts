@@ -180,3 +180,66 @@ describe("ClusterFeed revision-only messages", () => {
     expect(feed.size).toBe(0);
   });
 });
+
+describe("ClusterFeed with states (the api's read replica)", () => {
+  const state = (currentState: string, revision: number) =>
+    put(keys.state(MACHINE, "a.service"), { hash: "h", loadState: "loaded", activeState: "active", subState: "running", currentState }, revision);
+
+  function setup() {
+    const cache = new RegistryCache(keys);
+    applyAll(cache, [put(keys.unit("a.service"), unit, 2), state("launched", 3)]);
+    cache.revision = 3;
+    const clock = manualClock();
+    const feed = new ClusterFeed(cache, { clock, revisionIntervalMs: 50 });
+    const withStates = { ...recorder(), withStates: true };
+    const plain = recorder();
+    feed.subscribe(withStates);
+    feed.subscribe(plain);
+    const batch = (events: KeyValueEvent[], revision: number) => {
+      cache.revision = revision;
+      feed.publish(applyAll(cache, events), revision);
+    };
+    return { clock, withStates, plain, batch };
+  }
+
+  it("the snapshot holds every state; the engine's holds none", () => {
+    const { withStates, plain } = setup();
+    expect(withStates.got[0]?.states).toEqual([
+      { name: "a.service", machineId: MACHINE, hash: "h", loadState: "loaded", activeState: "active", subState: "running", currentState: "launched" },
+    ]);
+    expect(plain.got[0]?.states).toBeUndefined();
+  });
+
+  it("a batch of states reaches the replica at once as they now are, and the engine as a revision", () => {
+    const { withStates, plain, batch } = setup();
+    batch([state("loaded", 4)], 4);
+    expect(withStates.got).toHaveLength(2);
+    expect(withStates.got[1]).toMatchObject({ revision: 4, snapshot: false, units: [], removedStates: [] });
+    expect(withStates.got[1]?.states?.map((s) => s.currentState)).toEqual(["loaded"]);
+    expect(plain.got.map((d) => [d.revision, d.states])).toEqual([
+      [3, undefined],
+      [4, undefined],
+    ]);
+
+    batch([del(keys.state(MACHINE, "a.service"), 5)], 5);
+    expect(withStates.got[2]).toMatchObject({ revision: 5, states: [], removedStates: [{ unitName: "a.service", machineId: MACHINE }] });
+  });
+
+  it("a delta of units carries the batch's states too", () => {
+    const { withStates, plain, batch } = setup();
+    batch([put(keys.unit("b.service"), unit, 4), state("inactive", 4)], 4);
+    expect(withStates.got[1]?.units.map((u) => u.name)).toEqual(["b.service"]);
+    expect(withStates.got[1]?.states?.map((s) => s.currentState)).toEqual(["inactive"]);
+    expect(plain.got[1]?.units.map((u) => u.name)).toEqual(["b.service"]);
+    expect(plain.got[1]?.states).toBeUndefined();
+  });
+
+  it("a revision-only message skips the replica that got that revision with its states", () => {
+    const { withStates, plain, clock, batch } = setup();
+    batch([state("loaded", 4)], 4);
+    batch([put(keys.leader(), "engine-1", 5)], 5);
+    clock.advance(100);
+    expect(withStates.got.map((d) => d.revision)).toEqual([3, 4, 5]);
+    expect(plain.got.map((d) => d.revision)).toEqual([3, 4, 5]);
+  });
+});

@@ -4,14 +4,15 @@
 // order.
 //
 //   subscribe   snapshot of the cache at its revision, then every later batch; taken in one
-//               synchronous step, so no batch falls between the two
+//               synchronous step, so no batch falls between the two. A subscriber withStates
+//               (the api's read replica) also gets the units' states; the engine does not
 //   publish     the batch folded per key (the last event of a key wins) into one delta; a batch
-//               that changes nothing a replica holds (unit states, the engine leader key) is a
-//               revision-only message (empty delta), sent at once when none went out in the
-//               last revisionIntervalMs, else once that interval is over, with the newest
-//               revision by then: a replica reaches every revision hints announce
+//               that changes nothing a subscriber holds (for the engine: unit states, the engine
+//               leader key) is a revision-only message (empty delta), sent at once when none
+//               went out in the last revisionIntervalMs, else once that interval is over, with
+//               the newest revision by then: a replica reaches every revision hints announce
 //   endAll      ends every subscriber (the gateway lost etcd: the replicas must re-sync)
-import { systemClock, type Clock, type Machine, type Placement, type Unit } from "@fleet/domain";
+import { systemClock, type Clock, type Machine, type Placement, type Unit, type UnitState } from "@fleet/domain";
 import type { CacheChange, RegistryCache } from "./registry-cache.js";
 
 export interface ClusterDelta {
@@ -23,9 +24,20 @@ export interface ClusterDelta {
   readonly removedPlacements: string[];
   readonly machines: Machine[];
   readonly removedMachines: string[];
+  /** Only to subscribers withStates: states reported (all of them in a snapshot), and removed. */
+  readonly states?: UnitState[];
+  readonly removedStates?: UnitStateKey[];
+}
+
+/** A unit's state on one machine. */
+export interface UnitStateKey {
+  readonly unitName: string;
+  readonly machineId: string;
 }
 
 export interface ClusterSubscriber {
+  /** Also the units' states (default false). */
+  readonly withStates?: boolean;
   send(delta: ClusterDelta): void;
   /** The feed ends this subscription (it will send nothing more). */
   end(reason: string): void;
@@ -45,6 +57,8 @@ export class ClusterFeed {
   private readonly intervalMs: number;
   /** The newest revision sent to subscribers (deltas and revision-only messages). */
   private sent = 0;
+  /** The newest revision sent with its states to subscribers withStates. */
+  private sentStates = 0;
   private lastRevisionOnlyAt = Number.NEGATIVE_INFINITY;
   private pendingRevision = 0;
   private timer: unknown;
@@ -72,6 +86,7 @@ export class ClusterFeed {
       removedPlacements: [],
       machines: this.cache.sortedMachines(),
       removedMachines: [],
+      ...(subscriber.withStates ? { states: allStates(this.cache), removedStates: [] } : {}),
     });
     this.sent = Math.max(this.sent, this.cache.revision);
     this.subscribers.add(subscriber);
@@ -82,11 +97,17 @@ export class ClusterFeed {
   publish(changes: readonly CacheChange[], revision: number): void {
     if (this.subscribers.size === 0) return;
     const delta = foldChanges(changes, revision);
+    const states = [...this.subscribers].some((s) => s.withStates) ? foldStates(changes, this.cache) : undefined;
     if (delta !== undefined) {
       // A delta carries its revision: a revision-only message waiting for its turn is stale.
       this.cancelPending();
-      this.send(delta);
+      this.send(delta, states);
       return;
+    }
+    // States alone: at once to those who hold them; the others get a revision-only message.
+    if (states !== undefined) {
+      this.sentStates = Math.max(this.sentStates, revision);
+      for (const s of [...this.subscribers]) if (s.withStates) s.send({ ...emptyDelta(revision), ...states });
     }
     if (revision <= this.sent) return;
     const now = this.clock.now();
@@ -116,12 +137,16 @@ export class ClusterFeed {
 
   private sendRevision(revision: number, now: number): void {
     this.lastRevisionOnlyAt = now;
-    this.send(emptyDelta(revision));
+    this.sent = Math.max(this.sent, revision);
+    const delta = emptyDelta(revision);
+    // Subscribers withStates already have the revisions their states came with.
+    for (const s of [...this.subscribers]) if (!s.withStates || revision > this.sentStates) s.send(delta);
   }
 
-  private send(delta: ClusterDelta): void {
+  private send(delta: ClusterDelta, states?: StateChanges): void {
     this.sent = Math.max(this.sent, delta.revision);
-    for (const s of [...this.subscribers]) s.send(delta);
+    const withStates = states ? { ...delta, ...states } : delta;
+    for (const s of [...this.subscribers]) s.send(s.withStates ? withStates : delta);
   }
 
   private cancelPending(): void {
@@ -151,4 +176,27 @@ export function foldChanges(changes: readonly CacheChange[], revision: number): 
   for (const [name, p] of placements) (p ? delta.placements.push(p) : delta.removedPlacements.push(name));
   for (const [id, m] of machines) (m ? delta.machines.push(m) : delta.removedMachines.push(id));
   return delta;
+}
+
+type StateChanges = Required<Pick<ClusterDelta, "states" | "removedStates">>;
+
+/** Every state the cache holds. */
+function allStates(cache: RegistryCache): UnitState[] {
+  const out: UnitState[] = [];
+  for (const perMachine of cache.states.values()) for (const entry of perMachine.values()) out.push(entry.value);
+  return out;
+}
+
+/** The states the batch wrote or removed, as the cache now holds them (undefined when none). */
+export function foldStates(changes: readonly CacheChange[], cache: RegistryCache): StateChanges | undefined {
+  const touched = new Map<string, UnitStateKey>();
+  for (const c of changes) if (c.kind === "state") touched.set(`${c.machineId}/${c.name}`, { unitName: c.name, machineId: c.machineId });
+  if (touched.size === 0) return undefined;
+  const out: StateChanges = { states: [], removedStates: [] };
+  for (const key of touched.values()) {
+    const state = cache.states.get(key.machineId)?.get(key.unitName)?.value;
+    if (state) out.states.push(state);
+    else out.removedStates.push(key);
+  }
+  return out;
 }

@@ -112,6 +112,8 @@ function deltaToWire(d: ClusterDelta): WatchClusterResponse {
     removedPlacements: d.removedPlacements,
     machines: d.machines.map(machineToWire),
     removedMachines: d.removedMachines,
+    states: (d.states ?? []).map(unitStateToWire),
+    removedStates: d.removedStates ?? [],
   };
 }
 
@@ -259,7 +261,11 @@ export function registryService(
             end(new FleetError("unavailable", LOST_ETCD));
             return () => undefined;
           }
-          return feed.subscribe({ send: (delta) => write(deltaToWire(delta)), end: (reason) => end(new FleetError("unavailable", reason)) });
+          return feed.subscribe({
+            withStates: call.request.withStates,
+            send: (delta) => write(deltaToWire(delta)),
+            end: (reason) => end(new FleetError("unavailable", reason)),
+          });
         },
         "WatchCluster",
       );
