@@ -10,6 +10,8 @@
 // What a message means is the owner's (`apply`); when to trust the copy (`synced`, `waitFor`) and
 // how to get it back is this module's.
 import { systemClock, type Clock } from "@fleet/domain";
+import type { ClientReadableStream } from "@grpc/grpc-js";
+import { fromServiceError } from "./errors.js";
 import type { Logger } from "./logger.js";
 
 /** What every message of a feed carries. */
@@ -23,6 +25,37 @@ export interface FeedEvent {
 export interface FeedSource<E extends FeedEvent> {
   /** Opens a stream from at least `minRevision`; `onEnd` is called once when it ends (err undefined: closed by us). Returns the cancel. */
   watch(minRevision: number, onEvent: (event: E) => void, onEnd: (err: Error | undefined) => void): () => void;
+}
+
+/**
+ * A FeedSource over a gRPC server stream: `open(minRevision)` starts one, `map` turns each
+ * message into an event. No deadline: the stream lives as long as the connection (channel
+ * keepalives find a dead peer). A stream the server ends is an error (`closedMessage`).
+ */
+export function streamFeed<Res, E extends FeedEvent>(
+  open: (minRevision: number) => ClientReadableStream<Res>,
+  map: (res: Res) => E,
+  closedMessage: string,
+): FeedSource<E> {
+  return {
+    watch(minRevision, onEvent, onEnd) {
+      const call = open(minRevision);
+      let cancelled = false;
+      let ended = false;
+      const end = (err: Error | undefined): void => {
+        if (ended) return;
+        ended = true;
+        onEnd(err);
+      };
+      call.on("data", (res: Res) => onEvent(map(res)));
+      call.on("error", (err: unknown) => end(cancelled ? undefined : fromServiceError(err)));
+      call.on("end", () => end(cancelled ? undefined : new Error(closedMessage)));
+      return () => {
+        cancelled = true;
+        call.cancel();
+      };
+    },
+  };
 }
 
 export interface FeedFollowerOptions<E extends FeedEvent> {

@@ -12,6 +12,7 @@ import {
   unaryWrite,
   unitFromWire,
   unitStateFromWire,
+  unitStateToWire,
   unitViewToWire,
   failStream,
   someNames,
@@ -27,6 +28,7 @@ import {
 } from "@fleet/wire";
 import { randomUUID } from "node:crypto";
 import { assertValidUnitName } from "@fleet/domain";
+import type { ReadReplica } from "./read-replica.js";
 import { unitView } from "./unit-view.js";
 
 const GATEWAY = "the registry-gateway";
@@ -101,7 +103,8 @@ function relay<Up, Req, Res>(
   attach();
 }
 
-export function fleetService(gateway: RegistryServiceClient, log: Logger): FleetServiceServer {
+/** FleetService over `gateway`; its unit reads answered by `reads` while it follows the gateway. */
+export function fleetService(gateway: RegistryServiceClient, log: Logger, reads: ReadReplica): FleetServiceServer {
   const g = gateway;
   const agents = new Map<string, AgentServiceClient>();
   const agentOf = (endpoint: string): AgentServiceClient => {
@@ -112,18 +115,16 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
   /** The unit's machine and the agent there that serves its status and journal. */
   const unitAgent = async (name: string, options: UnaryOptions): Promise<{ machineId: string; agent: AgentServiceClient }> => {
     assertValidUnitName(name);
-    const res = await unary(g.getUnit.bind(g), { name, minRevision: written }, options);
+    const res = await unary(g.getUnit.bind(g), { name, minRevision: reads.written }, options);
     const machineId = res.placement?.machineId ?? "";
     if (!machineId) throw new FleetError("failed-precondition", `Unit ${name} does not appear to be running.`);
-    const machines = await unary(g.listMachines.bind(g), { minRevision: written }, options);
+    const machines = await unary(g.listMachines.bind(g), { minRevision: reads.written }, options);
     const machine = machines.machines.find((m) => m.id === machineId);
     if (!machine?.agentEndpoint) throw new FleetError("unavailable", `the agent of machine ${machineId} serves no status or journal`);
     return { machineId, agent: agentOf(machine.agentEndpoint) };
   };
-  // The api's own writes: reads after them must see them, whichever gateway answers.
-  let written = 0;
   const wrote = (revision: number) => {
-    written = Math.max(written, revision);
+    reads.wrote(revision);
     return { revision };
   };
   return {
@@ -149,19 +150,30 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
       req.units.forEach((u, i) => {
         if (res.created[i]) ctx.log.info({ unit: u.name }, "unit created");
       });
-      wrote(res.revision);
+      reads.wrote(res.revision);
       return { revision: res.revision, created: res.created };
     }),
     getUnit: unaryHandler(log, "GetUnit", async (req, ctx) => {
       assertValidUnitName(req.name);
-      const res = await unary(g.getUnit.bind(g), { name: req.name, minRevision: written }, callOptions(ctx));
+      const replica = await reads.current();
+      if (replica) {
+        const view = replica.view(req.name);
+        if (!view) throw new FleetError("not-found", `Unit ${req.name} not found`);
+        return { unit: unitViewToWire(view) };
+      }
+      const res = await unary(g.getUnit.bind(g), { name: req.name, minRevision: reads.written }, callOptions(ctx));
       if (!res.unit) throw new FleetError("not-found", `Unit ${req.name} not found`);
       const placement = res.placement ? placementFromWire(res.placement) : undefined;
       return { unit: unitViewToWire(unitView(unitFromWire(res.unit), placement, res.states.map(unitStateFromWire))) };
     }),
     listUnits: unaryHandler(log, "ListUnits", async (req, ctx) => {
-      const listed = unary(g.listUnits.bind(g), { minRevision: written, offset: req.offset, limit: req.limit }, callOptions(ctx));
-      const statesOf = (unitNames: string[]) => unary(g.listUnitStates.bind(g), { machineId: "", unitNames, minRevision: written }, callOptions(ctx));
+      const replica = await reads.current();
+      if (replica) {
+        const { views, total } = replica.page(req.offset, req.limit);
+        return { units: views.map(unitViewToWire), total };
+      }
+      const listed = unary(g.listUnits.bind(g), { minRevision: reads.written, offset: req.offset, limit: req.limit }, callOptions(ctx));
+      const statesOf = (unitNames: string[]) => unary(g.listUnitStates.bind(g), { machineId: "", unitNames, minRevision: reads.written }, callOptions(ctx));
       // A page (limit > 0): its units first, then their states only; all: both at once.
       const [units, states] =
         req.limit > 0
@@ -187,7 +199,9 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
     }),
     listUnitStates: unaryHandler(log, "ListUnitStates", async (req, ctx) => {
       for (const n of req.unitNames) assertValidUnitName(n);
-      const res = await unary(g.listUnitStates.bind(g), { machineId: req.machineId, unitNames: req.unitNames, minRevision: written }, callOptions(ctx));
+      const replica = await reads.current();
+      if (replica) return { states: replica.listStates(req.machineId, req.unitNames).map(unitStateToWire) };
+      const res = await unary(g.listUnitStates.bind(g), { machineId: req.machineId, unitNames: req.unitNames, minRevision: reads.written }, callOptions(ctx));
       return { states: res.states };
     }),
     setMachineMetadata: unaryHandler(log, "SetMachineMetadata", async (req, ctx) => {
@@ -219,7 +233,7 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
       }
       // Each (re)opened stream starts with the units as they are: a client following it sees
       // nothing of a gateway going away but, at most, the same state once more.
-      const open = () => g.watchUnits({ names: call.request.names, minRevision: written });
+      const open = () => g.watchUnits({ names: call.request.names, minRevision: reads.written });
       const resume = { log: log.child({ method: "WatchUnits" }), what: "WatchUnits" };
       relay(open, call, (msg: WatchUnitsResponse) => ({
         units: msg.units.flatMap((r) =>
@@ -229,7 +243,7 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger): Fleet
       }), resume);
     },
     listMachines: unaryHandler(log, "ListMachines", async (_req, ctx) => {
-      const res = await unary(g.listMachines.bind(g), { minRevision: written }, callOptions(ctx));
+      const res = await unary(g.listMachines.bind(g), { minRevision: reads.written }, callOptions(ctx));
       return { machines: res.machines, engineStatus: res.engineStatus };
     }),
   };

@@ -1,5 +1,6 @@
 // api: the user-facing surface. Serves FleetService (fleetctl) over gRPC, backed by the gateway,
-// and fleet's HTTP API v1 (unix socket and/or TCP) over that same FleetService.
+// and fleet's HTTP API v1 (unix socket and/or TCP) over that same FleetService; both read units
+// from the api's read replica (read-replica.ts) while it follows the gateway.
 import {
   connect,
   connectGateways,
@@ -15,7 +16,9 @@ import {
 import type { Server } from "node:http";
 import { apiConfigSchema, DEFAULT_API_UNIX_SOCKET, unixSocketPath, validateApiConfig, type ApiConfig } from "./config.js";
 import { fleetService } from "./fleet-service.js";
+import { ReadReplica } from "./read-replica.js";
 import { grpcFleetBackend } from "./http/grpc-fleet-backend.js";
+import { replicaFleetBackend } from "./http/replica-fleet-backend.js";
 import { createHttpApiServer } from "./http/http-server.js";
 import { closeServer, listenTcp, listenUnix } from "./http/listen.js";
 
@@ -28,8 +31,8 @@ function selfAddress(listen: string, port: number): string {
 }
 
 /** HTTP API v1 servers per the config. The default socket path is best effort (it needs root). */
-async function serveHttpApi(config: ApiConfig, client: FleetServiceClient, log: Logger): Promise<Server[]> {
-  const make = () => createHttpApiServer({ backend: grpcFleetBackend(client), tokenLimit: config.token_limit, log });
+async function serveHttpApi(config: ApiConfig, client: FleetServiceClient, reads: ReadReplica, log: Logger): Promise<Server[]> {
+  const make = () => createHttpApiServer({ backend: replicaFleetBackend(reads, grpcFleetBackend(client)), tokenLimit: config.token_limit, log });
   const servers: Server[] = [];
   const socket = unixSocketPath(config);
   if (socket !== "") {
@@ -61,13 +64,17 @@ runMain(async () => {
   const log = createLogger("api", config.verbosity);
   // Every registry-gateway listed, failing over between them (RegistryConnection).
   const gateway = connectGateways(config.gateway_endpoint);
-  const { server, port } = await serve(config.api_listen, [[FleetServiceService, fleetService(gateway, log)]]);
+  // Unit reads are answered from a replica the gateway keeps up to date (read-replica.ts).
+  const reads = new ReadReplica(gateway, log);
+  reads.start();
+  const { server, port } = await serve(config.api_listen, [[FleetServiceService, fleetService(gateway, log, reads)]]);
   log.info({ address: config.api_listen, port, gateway: config.gateway_endpoint }, "api serving");
   const self = connect(FleetServiceClient, selfAddress(config.api_listen, port));
-  const httpServers = await serveHttpApi(config, self, log);
+  const httpServers = await serveHttpApi(config, self, reads, log);
   const stop = async () => {
     await Promise.all(httpServers.map((s) => closeServer(s)));
     self.close();
+    reads.stop();
     await shutdown(server);
     gateway.close();
     process.exit(0);

@@ -1,10 +1,10 @@
 // The engine's edge: the cluster stream, snapshots and fenced writes through the registry-gateway.
 import {
-  fromServiceError,
   machineFromWire,
   placementFromWire,
   placementToWire,
   RegistryConnection,
+  streamFeed,
   unary,
   unitFromWire,
   unitStateFromWire,
@@ -32,25 +32,12 @@ export function clusterEventFromWire(res: WatchClusterResponse): ClusterEvent {
 
 export class GatewayPlanner extends RegistryConnection implements SchedulePlanner, LeadershipApi, ClusterSource {
   watch(minRevision: number, onEvent: (event: ClusterEvent) => void, onEnd: (err: Error | undefined) => void): () => void {
-    // No deadline: the stream lives as long as the connection (channel keepalives find a dead peer).
-    const call = this.client.watchCluster({ minRevision: Math.max(minRevision, this.minRevision), withStates: false });
-    let cancelled = false;
-    let ended = false;
-    const end = (err: Error | undefined): void => {
-      if (ended) return;
-      ended = true;
-      onEnd(err);
-    };
-    call.on("data", (res: WatchClusterResponse) => {
+    const open = (from: number) => this.client.watchCluster({ minRevision: Math.max(from, this.minRevision), withStates: false });
+    const map = (res: WatchClusterResponse) => {
       this.observe(res.revision);
-      onEvent(clusterEventFromWire(res));
-    });
-    call.on("error", (err: unknown) => end(cancelled ? undefined : fromServiceError(err)));
-    call.on("end", () => end(cancelled ? undefined : new Error("the gateway closed the cluster watch")));
-    return () => {
-      cancelled = true;
-      call.cancel();
+      return clusterEventFromWire(res);
     };
+    return streamFeed(open, map, "the gateway closed the cluster watch").watch(minRevision, onEvent, onEnd);
   }
 
   async apply(candidateId: string, term: Term, placements: readonly Placement[], absentMachines: readonly string[] = []): Promise<number> {
