@@ -81,6 +81,9 @@ export class ReadReplica {
 
   /** The replica once it reflects the api's writes; undefined when it cannot (then read from the gateway). */
   async current(): Promise<UnitsReplica | undefined> {
-    return (await this.follower.waitFor(this.writtenRevision, this.waitMs)) ? this.replica : undefined;
+    if (await this.follower.waitFor(this.writtenRevision, this.waitMs)) return this.replica;
+    // Synced but behind the api's own write for waitMs: the stream seems stuck.
+    if (this.follower.synced) this.follower.resync(`did not reach revision ${this.writtenRevision} within ${this.waitMs} ms`);
+    return undefined;
   }
 }
