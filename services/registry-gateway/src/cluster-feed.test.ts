@@ -182,15 +182,15 @@ describe("ClusterFeed revision-only messages", () => {
 });
 
 describe("ClusterFeed with states (the api's read replica)", () => {
-  const state = (currentState: string, revision: number) =>
-    put(keys.state(MACHINE, "a.service"), { hash: "h", loadState: "loaded", activeState: "active", subState: "running", currentState }, revision);
+  const state = (currentState: string, revision: number, name = "a.service") =>
+    put(keys.state(MACHINE, name), { hash: "h", loadState: "loaded", activeState: "active", subState: "running", currentState }, revision);
 
   function setup() {
     const cache = new RegistryCache(keys);
     applyAll(cache, [put(keys.unit("a.service"), unit, 2), state("launched", 3)]);
     cache.revision = 3;
     const clock = manualClock();
-    const feed = new ClusterFeed(cache, { clock, revisionIntervalMs: 50 });
+    const feed = new ClusterFeed(cache, { clock, revisionIntervalMs: 50, statesIntervalMs: 100 });
     const withStates = { ...recorder(), withStates: true };
     const plain = recorder();
     feed.subscribe(withStates);
@@ -199,8 +199,9 @@ describe("ClusterFeed with states (the api's read replica)", () => {
       cache.revision = revision;
       feed.publish(applyAll(cache, events), revision);
     };
-    return { clock, withStates, plain, batch };
+    return { clock, feed, withStates, plain, batch };
   }
+  const current = (d: ClusterDelta | undefined) => d?.states?.map((s) => `${s.name}:${s.currentState}`);
 
   it("the snapshot holds every state; the engine's holds none", () => {
     const { withStates, plain } = setup();
@@ -210,36 +211,67 @@ describe("ClusterFeed with states (the api's read replica)", () => {
     expect(plain.got[0]?.states).toBeUndefined();
   });
 
-  it("a batch of states reaches the replica at once as they now are, and the engine as a revision", () => {
-    const { withStates, plain, batch } = setup();
+  it("states alone go out at once, then at most once per interval, coalesced as they then are; the engine hears revisions", () => {
+    const { withStates, plain, clock, batch } = setup();
     batch([state("loaded", 4)], 4);
     expect(withStates.got).toHaveLength(2);
     expect(withStates.got[1]).toMatchObject({ revision: 4, snapshot: false, units: [], removedStates: [] });
-    expect(withStates.got[1]?.states?.map((s) => s.currentState)).toEqual(["loaded"]);
+    expect(current(withStates.got[1])).toEqual(["a.service:loaded"]);
     expect(plain.got.map((d) => [d.revision, d.states])).toEqual([
       [3, undefined],
       [4, undefined],
     ]);
 
-    batch([del(keys.state(MACHINE, "a.service"), 5)], 5);
-    expect(withStates.got[2]).toMatchObject({ revision: 5, states: [], removedStates: [{ unitName: "a.service", machineId: MACHINE }] });
+    clock.advance(10);
+    batch([state("inactive", 5)], 5);
+    batch([state("launched", 6), state("launched", 6, "b.service")], 6);
+    batch([del(keys.state(MACHINE, "b.service"), 7)], 7);
+    expect(withStates.got).toHaveLength(2);
+    clock.advance(90);
+    expect(withStates.got).toHaveLength(3);
+    expect(withStates.got[2]).toMatchObject({ revision: 7, removedStates: [{ unitName: "b.service", machineId: MACHINE }] });
+    expect(current(withStates.got[2])).toEqual(["a.service:launched"]);
+    expect(plain.got.at(-1)?.revision).toBe(7);
   });
 
-  it("a delta of units carries the batch's states too", () => {
-    const { withStates, plain, batch } = setup();
-    batch([put(keys.unit("b.service"), unit, 4), state("inactive", 4)], 4);
-    expect(withStates.got[1]?.units.map((u) => u.name)).toEqual(["b.service"]);
-    expect(withStates.got[1]?.states?.map((s) => s.currentState)).toEqual(["inactive"]);
-    expect(plain.got[1]?.units.map((u) => u.name)).toEqual(["b.service"]);
-    expect(plain.got[1]?.states).toBeUndefined();
-  });
-
-  it("a revision-only message skips the replica that got that revision with its states", () => {
+  it("a delta of units carries every pending state along", () => {
     const { withStates, plain, clock, batch } = setup();
     batch([state("loaded", 4)], 4);
-    batch([put(keys.leader(), "engine-1", 5)], 5);
-    clock.advance(100);
-    expect(withStates.got.map((d) => d.revision)).toEqual([3, 4, 5]);
+    batch([state("inactive", 5)], 5);
+    batch([put(keys.unit("b.service"), unit, 6), state("inactive", 6, "b.service")], 6);
+    expect(withStates.got.map((d) => d.revision)).toEqual([3, 4, 6]);
+    expect(withStates.got[2]?.units.map((u) => u.name)).toEqual(["b.service"]);
+    expect(current(withStates.got[2])).toEqual(["a.service:inactive", "b.service:inactive"]);
+    expect(plain.got[2]?.units.map((u) => u.name)).toEqual(["b.service"]);
+    expect(plain.got[2]?.states).toBeUndefined();
+    clock.advance(1000);
+    expect(withStates.got).toHaveLength(3);
+  });
+
+  it("a revision reaches the replica only with every state up to it", () => {
+    const { withStates, plain, clock, batch } = setup();
+    batch([state("loaded", 4)], 4);
+    clock.advance(60);
+    batch([state("inactive", 5)], 5); // pending until 100 ms after the first
+    batch([put(keys.leader(), "engine-1", 6)], 6);
+    // The engine heard 5 at once (its interval was over) and will hear 6 once it is over again.
     expect(plain.got.map((d) => d.revision)).toEqual([3, 4, 5]);
+    expect(withStates.got.map((d) => d.revision)).toEqual([3, 4]);
+    clock.advance(40);
+    expect(withStates.got.map((d) => d.revision)).toEqual([3, 4, 6]);
+    expect(current(withStates.got[2])).toEqual(["a.service:inactive"]);
+    batch([del(keys.leader(), 7)], 7);
+    clock.advance(100);
+    expect(withStates.got.map((d) => d.revision)).toEqual([3, 4, 6, 7]);
+  });
+
+  it("endAll drops pending states", () => {
+    const { feed, withStates, clock, batch } = setup();
+    batch([state("loaded", 4)], 4);
+    batch([state("inactive", 5)], 5);
+    feed.endAll("the gateway lost etcd");
+    clock.advance(1000);
+    expect(withStates.got.map((d) => d.revision)).toEqual([3, 4]);
+    expect(withStates.ended).toEqual(["the gateway lost etcd"]);
   });
 });

@@ -10,7 +10,11 @@
 //               that changes nothing a subscriber holds (for the engine: unit states, the engine
 //               leader key) is a revision-only message (empty delta), sent at once when none
 //               went out in the last revisionIntervalMs, else once that interval is over, with
-//               the newest revision by then: a replica reaches every revision hints announce
+//               the newest revision by then: a replica reaches every revision hints announce.
+//               Subscribers withStates get a batch's states with its delta; states alone are
+//               coalesced, at most one message per statesIntervalMs (10,000 units starting are
+//               thousands of batches of states), and a revision-only message reaches them only
+//               once they have every state up to it
 //   endAll      ends every subscriber (the gateway lost etcd: the replicas must re-sync)
 import { systemClock, type Clock, type Machine, type Placement, type Unit, type UnitState } from "@fleet/domain";
 import type { CacheChange, RegistryCache } from "./registry-cache.js";
@@ -47,6 +51,8 @@ export interface ClusterFeedOptions {
   readonly clock?: Clock & { now(): number };
   /** At most one revision-only message per this many ms (default 50). */
   readonly revisionIntervalMs?: number;
+  /** At most one message of states alone per this many ms to subscribers withStates (default 100). */
+  readonly statesIntervalMs?: number;
 }
 
 const systemClockWithNow = { ...systemClock, now: () => Date.now() };
@@ -55,13 +61,20 @@ export class ClusterFeed {
   private readonly subscribers = new Set<ClusterSubscriber>();
   private readonly clock: Clock & { now(): number };
   private readonly intervalMs: number;
+  private readonly statesIntervalMs: number;
+  /** The newest revision published. */
+  private latest = 0;
   /** The newest revision sent to subscribers (deltas and revision-only messages). */
   private sent = 0;
-  /** The newest revision sent with its states to subscribers withStates. */
-  private sentStates = 0;
   private lastRevisionOnlyAt = Number.NEGATIVE_INFINITY;
   private pendingRevision = 0;
   private timer: unknown;
+  /** States written or removed since the last message to subscribers withStates, by "machine/unit". */
+  private readonly pendingStates = new Map<string, UnitStateKey>();
+  /** The newest revision subscribers withStates have with every state up to it. */
+  private sentStates = 0;
+  private lastStatesAt = Number.NEGATIVE_INFINITY;
+  private statesTimer: unknown;
 
   constructor(
     private readonly cache: RegistryCache,
@@ -69,6 +82,7 @@ export class ClusterFeed {
   ) {
     this.clock = options.clock ?? systemClockWithNow;
     this.intervalMs = options.revisionIntervalMs ?? 50;
+    this.statesIntervalMs = options.statesIntervalMs ?? 100;
   }
 
   get size(): number {
@@ -93,22 +107,22 @@ export class ClusterFeed {
     return () => this.subscribers.delete(subscriber);
   }
 
-  /** One committed batch of the watch. */
+  /** One committed batch of the watch (the cache already holds it). */
   publish(changes: readonly CacheChange[], revision: number): void {
     if (this.subscribers.size === 0) return;
+    this.latest = Math.max(this.latest, revision);
+    if (this.hasStateSubscribers()) {
+      for (const c of changes) if (c.kind === "state") this.pendingStates.set(`${c.machineId}/${c.name}`, { unitName: c.name, machineId: c.machineId });
+    }
     const delta = foldChanges(changes, revision);
-    const states = [...this.subscribers].some((s) => s.withStates) ? foldStates(changes, this.cache) : undefined;
     if (delta !== undefined) {
       // A delta carries its revision: a revision-only message waiting for its turn is stale.
       this.cancelPending();
-      this.send(delta, states);
+      this.send(delta);
       return;
     }
-    // States alone: at once to those who hold them; the others get a revision-only message.
-    if (states !== undefined) {
-      this.sentStates = Math.max(this.sentStates, revision);
-      for (const s of [...this.subscribers]) if (s.withStates) s.send({ ...emptyDelta(revision), ...states });
-    }
+    // States alone: to those who hold them at most once per statesIntervalMs, coalesced.
+    if (this.pendingStates.size > 0) this.scheduleStates();
     if (revision <= this.sent) return;
     const now = this.clock.now();
     if (this.timer === undefined && now - this.lastRevisionOnlyAt >= this.intervalMs) {
@@ -130,23 +144,60 @@ export class ClusterFeed {
   /** Ends every subscription (each hears `reason`); new ones are the caller's to refuse meanwhile. */
   endAll(reason: string): void {
     this.cancelPending();
+    this.takeStates();
     const ending = [...this.subscribers];
     this.subscribers.clear();
     for (const s of ending) s.end(reason);
+  }
+
+  private hasStateSubscribers(): boolean {
+    for (const s of this.subscribers) if (s.withStates) return true;
+    return false;
   }
 
   private sendRevision(revision: number, now: number): void {
     this.lastRevisionOnlyAt = now;
     this.sent = Math.max(this.sent, revision);
     const delta = emptyDelta(revision);
-    // Subscribers withStates already have the revisions their states came with.
-    for (const s of [...this.subscribers]) if (!s.withStates || revision > this.sentStates) s.send(delta);
+    // Subscribers withStates get a revision only once they have every state up to it.
+    const statesUpTo = this.pendingStates.size === 0 && revision > this.sentStates;
+    if (statesUpTo) this.sentStates = revision;
+    for (const s of [...this.subscribers]) if (!s.withStates || statesUpTo) s.send(delta);
   }
 
-  private send(delta: ClusterDelta, states?: StateChanges): void {
+  private send(delta: ClusterDelta): void {
     this.sent = Math.max(this.sent, delta.revision);
+    const states = this.takeStates();
+    if (states) this.sentStates = Math.max(this.sentStates, delta.revision);
     const withStates = states ? { ...delta, ...states } : delta;
     for (const s of [...this.subscribers]) s.send(s.withStates ? withStates : delta);
+  }
+
+  /** Sends the pending states now when none went out within statesIntervalMs, else when that is over. */
+  private scheduleStates(): void {
+    if (this.statesTimer !== undefined) return;
+    const wait = this.lastStatesAt + this.statesIntervalMs - this.clock.now();
+    const flush = () => {
+      this.statesTimer = undefined;
+      const states = this.takeStates();
+      if (!states) return;
+      this.lastStatesAt = this.clock.now();
+      this.sentStates = Math.max(this.sentStates, this.latest);
+      const delta = { ...emptyDelta(this.latest), ...states };
+      for (const s of [...this.subscribers]) if (s.withStates) s.send(delta);
+    };
+    if (wait <= 0) flush();
+    else this.statesTimer = this.clock.setTimeout(flush, wait);
+  }
+
+  /** The pending states as the cache now holds them, cleared (undefined when none). */
+  private takeStates(): StateChanges | undefined {
+    if (this.statesTimer !== undefined) this.clock.clearTimeout(this.statesTimer);
+    this.statesTimer = undefined;
+    if (this.pendingStates.size === 0) return undefined;
+    const out = statesNow(this.pendingStates.values(), this.cache);
+    this.pendingStates.clear();
+    return out;
   }
 
   private cancelPending(): void {
@@ -187,13 +238,10 @@ function allStates(cache: RegistryCache): UnitState[] {
   return out;
 }
 
-/** The states the batch wrote or removed, as the cache now holds them (undefined when none). */
-export function foldStates(changes: readonly CacheChange[], cache: RegistryCache): StateChanges | undefined {
-  const touched = new Map<string, UnitStateKey>();
-  for (const c of changes) if (c.kind === "state") touched.set(`${c.machineId}/${c.name}`, { unitName: c.name, machineId: c.machineId });
-  if (touched.size === 0) return undefined;
+/** The states of `keys` as the cache now holds them: present ones, and the keys of removed ones. */
+function statesNow(keys: Iterable<UnitStateKey>, cache: RegistryCache): StateChanges {
   const out: StateChanges = { states: [], removedStates: [] };
-  for (const key of touched.values()) {
+  for (const key of keys) {
     const state = cache.states.get(key.machineId)?.get(key.unitName)?.value;
     if (state) out.states.push(state);
     else out.removedStates.push(key);
