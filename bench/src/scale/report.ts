@@ -78,6 +78,8 @@ export function figures(o: ScaleOptions, run: Run) {
     unitsPageRequestsPerSecond: run.reads?.unitsPageRequestsPerSecond ?? null,
     unitsPageP50Ms: run.reads?.unitsPageP50Ms ?? null,
     unitsPageP99Ms: run.reads?.unitsPageP99Ms ?? null,
+    unitsPageFloorRequestsPerSecond: run.reads?.floorPageRequestsPerSecond ?? null,
+    unitsPageFloorP99Ms: run.reads?.floorPageP99Ms ?? null,
     fleetctlListUnitsMs: run.reads?.fleetctlListUnitsMs ?? null,
     fleetctlListMachinesMs: run.reads?.fleetctlListMachinesMs ?? null,
   };
@@ -107,6 +109,8 @@ export function renderTable(f: Figures, t: Targets, run: Run): string {
     [`GET /fleet/v1/units (a page), ${run.reads?.clients ?? "-"} clients`, f.unitsPageRequestsPerSecond, "/s", `>= ${t.unitsPageRequestsPerSecond}`, verdict(f.unitsPageRequestsPerSecond, t.unitsPageRequestsPerSecond, false)],
     ["  p50", f.unitsPageP50Ms, "ms", "", ""],
     ["  p99", f.unitsPageP99Ms, "ms", `<= ${t.unitsPageP99Ms}`, verdict(f.unitsPageP99Ms, t.unitsPageP99Ms)],
+    ["  floor: a bare node:http server, the same page", f.unitsPageFloorRequestsPerSecond, "/s", "", ""],
+    ["  floor p99", f.unitsPageFloorP99Ms, "ms", "", ""],
     [`fleetctl list-units (${f.units} units)`, f.fleetctlListUnitsMs, "ms", `<= ${t.fleetctlListUnitsMs}`, verdict(f.fleetctlListUnitsMs, t.fleetctlListUnitsMs)],
     [`fleetctl list-machines (${f.machines} machines)`, f.fleetctlListMachinesMs, "ms", `<= ${t.fleetctlListMachinesMs}`, verdict(f.fleetctlListMachinesMs, t.fleetctlListMachinesMs)],
   ];
