@@ -70,6 +70,9 @@ describe("UnitsReplica", () => {
     expect(keys(r.listStates("", ["c.service", "a.service", "c.service"]))).toEqual(["a.service@1", "a.service@2", "c.service@2"]);
     expect(keys(r.listStates(M1, ["c.service"]))).toEqual([]);
     expect(keys(r.listStates("", ["nope.service"]))).toEqual([]);
+    // Every state, held between changes: a change shows in the next list.
+    r.apply(delta({ removedStates: [{ unitName: "a.service", machineId: M2 }], states: [state("b.service", M1, "loaded")] }));
+    expect(keys(r.listStates("", []))).toEqual(["a.service@1", "b.service@1", "c.service@2"]);
   });
 
   it("gives a unit's record and view, and nothing for a unit it does not hold", () => {

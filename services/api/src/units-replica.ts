@@ -30,6 +30,8 @@ export class UnitsReplica {
   private readonly states = new Map<string, Map<string, UnitState>>();
   /** The unit names sorted, until a unit comes or goes. */
   private sorted: string[] | undefined;
+  /** Every state, by unit then machine, until a state changes. */
+  private allStates: UnitState[] | undefined;
 
   /** Starts over from a snapshot. */
   static fromSnapshot(snapshot: UnitsDelta): UnitsReplica {
@@ -50,6 +52,7 @@ export class UnitsReplica {
     for (const name of delta.removedUnits) if (this.units.delete(name)) this.sorted = undefined;
     for (const p of delta.placements) this.placements.set(p.unitName, p);
     for (const name of delta.removedPlacements) this.placements.delete(name);
+    if (delta.states.length > 0 || delta.removedStates.length > 0) this.allStates = undefined;
     for (const s of delta.states) {
       let perUnit = this.states.get(s.name);
       if (!perUnit) this.states.set(s.name, (perUnit = new Map()));
@@ -86,6 +89,11 @@ export class UnitsReplica {
    * (all when none), by unit name then machine: what the gateway's ListUnitStates answers.
    */
   listStates(machineId: string, unitNames: readonly string[]): UnitState[] {
+    if (machineId === "" && unitNames.length === 0) return (this.allStates ??= this.collectStates(machineId, unitNames)).slice();
+    return this.collectStates(machineId, unitNames);
+  }
+
+  private collectStates(machineId: string, unitNames: readonly string[]): UnitState[] {
     const names = unitNames.length > 0 ? [...new Set(unitNames)].sort(byName) : [...this.states.keys()].sort(byName);
     const out: UnitState[] = [];
     for (const name of names) {

@@ -37,6 +37,9 @@ async function list<T>(
     warn(ctx, parsed.error);
     return 1;
   }
+  // The machines are asked for alongside the rows; their failure counts only once the rows came.
+  const machinesAsked = withMachines ? ctx.machines.all() : Promise.resolve(new Map<string, Machine>());
+  machinesAsked.catch(() => undefined);
   let rows: T[];
   try {
     rows = await fetch();
@@ -44,7 +47,7 @@ async function list<T>(
     warn(ctx, fetchError(errorMessage(err)));
     return 1;
   }
-  const machines = withMachines ? await ctx.machines.all() : new Map<string, Machine>();
+  const machines = await machinesAsked;
   ctx.output.stdout(
     renderTable(parsed.columns, fields(machines), rows, { full: boolFlag(flags, "full"), noLegend: boolFlag(flags, "no-legend") }),
   );

@@ -66,4 +66,19 @@ describe("formatTable", () => {
   it("prints nothing for no rows", () => {
     expect(formatTable([])).toBe("");
   });
+
+  it("aligns rows of cells exactly as tabwrite aligns their text, for ragged rows, wide runes and empty cells", () => {
+    let seed = 7;
+    const next = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const pieces = ["a", "web", "é", "😀", "10.0.0.1", "", "-", "x".repeat(9), "long-unit-name@instance.service"];
+    for (let t = 0; t < 300; t++) {
+      const rows = Array.from({ length: 1 + next(8) }, () => Array.from({ length: 1 + next(5) }, () => pieces[next(pieces.length)] + (next(3) === 0 ? pieces[next(pieces.length)] : "")));
+      expect(formatTable(rows)).toBe(tabwrite(rows.map((r) => r.join("\t") + "\n").join("")));
+    }
+  });
+
+  it("a cell holding a tab or a newline is cut where tabwrite cuts it", () => {
+    const rows = [["a\tb", "c"], ["d", "e\nf"]];
+    expect(formatTable(rows)).toBe(tabwrite("a\tb\tc\nd\te\nf\n"));
+  });
 });

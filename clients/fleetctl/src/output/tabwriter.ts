@@ -13,9 +13,12 @@ export interface TabWriterOptions {
 
 export const FLEETCTL_TABWRITER: TabWriterOptions = { minwidth: 0, tabwidth: 8, padding: 1 };
 
-/** Go counts runes, not UTF-16 units. */
+const SURROGATES = /[\uD800-\uDFFF]/;
+const CUTS = /[\t\n]/;
+
+/** Go counts runes, not UTF-16 units (without building an array of them: lists run to 10,000s of lines). */
 function width(cell: string): number {
-  return [...cell].length;
+  return SURROGATES.test(cell) ? [...cell].length : cell.length;
 }
 
 /** Pads a cell of `textw` to `cellw` with tabs, as tabwriter does when padchar is '\t'. */
@@ -29,7 +32,11 @@ export function tabwrite(text: string, options: TabWriterOptions = FLEETCTL_TABW
   const endsWithNewline = text.endsWith("\n");
   const body = endsWithNewline ? text.slice(0, -1) : text;
   if (body === "" && !endsWithNewline) return "";
-  const lines = body.split("\n").map((l) => l.split("\t"));
+  return alignCells(body.split("\n").map((l) => l.split("\t")), options) + (endsWithNewline ? "\n" : "");
+}
+
+/** Lines already cut into cells, aligned as tabwrite aligns them; the lines joined by "\n". */
+function alignCells(lines: readonly (readonly string[])[], options: TabWriterOptions): string {
   const out: string[] = [];
   const widths: number[] = [];
 
@@ -37,12 +44,13 @@ export function tabwrite(text: string, options: TabWriterOptions = FLEETCTL_TABW
     for (let i = from; i < to; i++) {
       const line = lines[i] ?? [];
       let s = "";
-      line.forEach((cell, j) => {
+      for (let j = 0; j < line.length; j++) {
+        const cell = line[j] ?? "";
         s += cell;
         // Every cell but the last of a line belongs to a column and is padded.
         const w = widths[j];
         if (j < line.length - 1 && w !== undefined) s += tabPadding(width(cell), w, options.tabwidth);
-      });
+      }
       out.push(s);
     }
   };
@@ -72,11 +80,13 @@ export function tabwrite(text: string, options: TabWriterOptions = FLEETCTL_TABW
   };
 
   format(0, lines.length);
-  return out.join("\n") + (endsWithNewline ? "\n" : "");
+  return out.join("\n");
 }
 
 /** Rows of cells as fleetctl prints them: joined by tabs, one line each, then aligned. */
 export function formatTable(rows: readonly (readonly string[])[]): string {
   if (rows.length === 0) return "";
-  return tabwrite(rows.map((r) => r.join("\t") + "\n").join(""));
+  // Cells holding a tab or a newline would be cut differently: those go the way of the text.
+  if (rows.some((r) => r.some((cell) => CUTS.test(cell)))) return tabwrite(rows.map((r) => r.join("\t") + "\n").join(""));
+  return alignCells(rows, FLEETCTL_TABWRITER) + "\n";
 }
