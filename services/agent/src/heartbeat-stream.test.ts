@@ -14,7 +14,7 @@ class FakeDuplex extends EventEmitter implements HeartbeatDuplex {
     this.cancelled = true;
   }
   answer(seq: number, res: Partial<MachineHeartbeatsResponse> = {}): void {
-    this.emit("data", { seq, alive: true, errorKind: "", errorMessage: "", ...res });
+    this.emit("data", { seq, alive: true, errorKind: "", errorMessage: "", scheduleRevision: 0, ...res });
   }
 }
 
@@ -37,9 +37,9 @@ describe("the agent's heartbeat stream", () => {
     const [s] = streams as [FakeDuplex];
     expect(s.written.map((r) => r.seq)).toEqual([1, 2]);
     s.answer(2, { alive: false });
-    s.answer(1);
-    await expect(a).resolves.toBe(true);
-    await expect(b).resolves.toBe(false);
+    s.answer(1, { scheduleRevision: 42 });
+    await expect(a).resolves.toEqual({ alive: true, scheduleRevision: 42 });
+    await expect(b).resolves.toEqual({ alive: false, scheduleRevision: 0 });
   });
 
   it("fails a heartbeat the gateway could not do with its kind, and one not answered in time", async () => {
@@ -61,7 +61,7 @@ describe("the agent's heartbeat stream", () => {
     const b = hb.beat("m", "1", 1_000);
     expect(streams).toHaveLength(2);
     streams[1]?.answer(2);
-    await expect(b).resolves.toBe(true);
+    await expect(b).resolves.toMatchObject({ alive: true });
     hb.close();
     expect(streams[1]?.cancelled).toBe(true);
   });

@@ -20,8 +20,14 @@ export interface HeartbeatDuplex {
   cancel(): void;
 }
 
+/** A heartbeat's answer: whether the lease lives, and when the machine's schedule last changed (0: unknown). */
+export interface HeartbeatAnswer {
+  readonly alive: boolean;
+  readonly scheduleRevision: number;
+}
+
 interface Waiting {
-  readonly resolve: (alive: boolean) => void;
+  readonly resolve: (answer: HeartbeatAnswer) => void;
   readonly reject: (err: FleetError) => void;
   readonly timer: ReturnType<typeof setTimeout>;
 }
@@ -37,11 +43,11 @@ export class HeartbeatStream {
 
   constructor(private readonly open: () => HeartbeatDuplex) {}
 
-  /** One heartbeat: true while the lease lives, false when it is gone; fails like the unary call. */
-  beat(machineId: string, leaseId: string, deadlineMs: number): Promise<boolean> {
+  /** One heartbeat: alive while the lease lives, not when it is gone; fails like the unary call. */
+  beat(machineId: string, leaseId: string, deadlineMs: number): Promise<HeartbeatAnswer> {
     const stream = (this.stream ??= this.connect());
     const seq = ++this.seq;
-    return new Promise<boolean>((resolve, reject) => {
+    return new Promise<HeartbeatAnswer>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(seq);
         reject(new FleetError("deadline-exceeded", `heartbeat: no answer from the registry-gateway within ${deadlineMs} ms`));
@@ -81,7 +87,7 @@ export class HeartbeatStream {
     if (!w) return;
     this.waiting.delete(res.seq);
     clearTimeout(w.timer);
-    if (res.errorKind === "") w.resolve(res.alive);
+    if (res.errorKind === "") w.resolve({ alive: res.alive, scheduleRevision: res.scheduleRevision });
     else w.reject(new FleetError(KINDS.has(res.errorKind) ? (res.errorKind as FleetErrorKind) : "internal", res.errorMessage));
   }
 

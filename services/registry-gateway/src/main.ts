@@ -7,6 +7,7 @@ import { EtcdStore, etcdTls } from "./etcd-store.js";
 import { hintSubjects } from "./hint-routes.js";
 import { Keys } from "./keys.js";
 import { RegistryCache } from "./registry-cache.js";
+import { ScheduleRevisions } from "./schedule-revisions.js";
 import { Registry } from "./registry.js";
 import { LOST_ETCD, registryService } from "./registry-service.js";
 import { UnitsFeed } from "./units-feed.js";
@@ -38,21 +39,26 @@ runMain(async () => {
   // Set below, once the registry exists; the watch cannot deliver before store.start resolves.
   let unitsFeed: UnitsFeed | undefined;
 
+  // When each machine's schedule last changed: heartbeats tell agents (schedule-revisions.ts).
+  const scheduleRevisions = new ScheduleRevisions();
+  const machineOf = (unit: string) => cache.schedule.get(unit)?.value.machineId ?? "";
   await store.start((changes, revision) => {
+    scheduleRevisions.note(changes, revision, machineOf);
     feed.publish(changes, revision);
     unitsFeed?.publish(changes);
     const subjects = new Map<string, string>();
     for (const change of changes) {
       const what = change.kind === "machine" ? `machine ${change.id}` : change.kind === "leader" ? "engine leader" : `${change.kind} ${"name" in change ? change.name : ""}`;
-      for (const s of hintSubjects(change, (unit) => cache.schedule.get(unit)?.value.machineId ?? "")) subjects.set(s, what);
+      for (const s of hintSubjects(change, machineOf)) subjects.set(s, what);
     }
     for (const [subject, what] of subjects) hints.publish(subject, { revision, what });
   });
 
+  scheduleRevisions.loaded(cache.revision);
   registry = new Registry(store, keys, log, { healthy: () => store.healthy });
   registry.machines.heartbeats.start();
   unitsFeed = new UnitsFeed(cache, (name) => registry.states.list("", [name]));
-  const { server, port } = await serve(config.gateway_listen, [[RegistryServiceService, registryService(registry, cache, log, feed, unitsFeed, store)]]);
+  const { server, port } = await serve(config.gateway_listen, [[RegistryServiceService, registryService(registry, cache, log, feed, unitsFeed, store, scheduleRevisions)]]);
   log.info({ address: config.gateway_listen, port }, "registry-gateway serving");
 
   const stop = async () => {

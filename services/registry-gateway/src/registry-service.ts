@@ -21,6 +21,7 @@ import { bulkhead } from "cockatiel";
 import { assertValidUnitName, unresponsiveMachineReason, type Placement, type TargetState } from "@fleet/domain";
 import type { ClusterDelta, ClusterFeed } from "./cluster-feed.js";
 import { heartbeatStreamHandler } from "./heartbeat-stream-handler.js";
+import type { ScheduleRevisions } from "./schedule-revisions.js";
 import type { Registry } from "./registry.js";
 import type { RegistryCache } from "./registry-cache.js";
 import type { UnitsFeed, UnitsUpdate } from "./units-feed.js";
@@ -139,6 +140,7 @@ export function registryService(
   feed: ClusterFeed,
   unitsFeed: UnitsFeed,
   health: CacheHealth,
+  scheduleRevisions: Pick<ScheduleRevisions, "of">,
 ): RegistryServiceServer {
   const registrations = bulkhead(REGISTRATIONS_AT_ONCE, Number.MAX_SAFE_INTEGER);
   return {
@@ -211,7 +213,7 @@ export function registryService(
       // A heartbeat that waited past its deadline in a busy gateway still says the machine lives.
       (req) => registry.machines.heartbeats.heardLate(req.machineId, req.leaseId),
     ),
-    machineHeartbeats: heartbeatStreamHandler(registry, log),
+    machineHeartbeats: heartbeatStreamHandler(registry, log, (id) => scheduleRevisions.of(id)),
     getMachineLeases: unaryHandler(log, "GetMachineLeases", async (req) => ({
       leases: await registry.machines.leases(req.machineIds),
     })),

@@ -71,8 +71,9 @@ describe("formatTable", () => {
     let seed = 7;
     const next = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
     const pieces = ["a", "web", "é", "😀", "10.0.0.1", "", "-", "x".repeat(9), "long-unit-name@instance.service"];
+    const piece = () => pieces[next(pieces.length)] ?? "";
     for (let t = 0; t < 300; t++) {
-      const rows = Array.from({ length: 1 + next(8) }, () => Array.from({ length: 1 + next(5) }, () => pieces[next(pieces.length)] + (next(3) === 0 ? pieces[next(pieces.length)] : "")));
+      const rows = Array.from({ length: 1 + next(8) }, () => Array.from({ length: 1 + next(5) }, () => piece() + (next(3) === 0 ? piece() : "")));
       expect(formatTable(rows)).toBe(tabwrite(rows.map((r) => r.join("\t") + "\n").join("")));
     }
   });
