@@ -7,24 +7,22 @@ import {
   serve,
   shutdown,
   TargetState,
-  type GetMachineScheduleRequest,
   type GetMachineScheduleResponse,
   type MachineHeartbeatsRequest,
   type MachineHeartbeatsResponse,
   type ServerDuplexStream,
 } from "@fleet/wire";
-import type { Server, ServerUnaryCall, sendUnaryData, UntypedServiceImplementation } from "@grpc/grpc-js";
 import { GatewayRegistry } from "./gateway-registry.js";
 
 const M = "a".repeat(32);
 /** What the played gateway answers: its cache revision, the machine's schedule revision, a failing heartbeat. */
 const gateway = { revision: 100, scheduleRevision: 90, heartbeatFails: false, reads: 0 };
-let server: Server;
+let server: Awaited<ReturnType<typeof serve>>["server"];
 let address = "";
 
 beforeAll(async () => {
   const impl = {
-    getMachineSchedule(_call: ServerUnaryCall<GetMachineScheduleRequest, GetMachineScheduleResponse>, done: sendUnaryData<GetMachineScheduleResponse>) {
+    getMachineSchedule(_call: unknown, done: (err: null, res: GetMachineScheduleResponse) => void) {
       gateway.reads++;
       const unit = { name: `r${gateway.reads}.service`, options: [], hash: "", desiredState: TargetState.TARGET_STATE_LAUNCHED };
       done(null, { units: [unit], machines: [], revision: gateway.revision });
@@ -36,7 +34,8 @@ beforeAll(async () => {
       });
     },
   };
-  const served = await serve("127.0.0.1:0", [[RegistryServiceService, impl as unknown as UntypedServiceImplementation]]);
+  type Impl = Parameters<typeof serve>[1][number][1];
+  const served = await serve("127.0.0.1:0", [[RegistryServiceService, impl as unknown as Impl]]);
   server = served.server;
   address = `127.0.0.1:${served.port}`;
 });
