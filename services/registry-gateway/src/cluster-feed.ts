@@ -51,7 +51,7 @@ export interface ClusterFeedOptions {
   readonly clock?: Clock & { now(): number };
   /** At most one revision-only message per this many ms (default 50). */
   readonly revisionIntervalMs?: number;
-  /** At most one message of states alone per this many ms to subscribers withStates (default 100). */
+  /** At most one message of states alone per this many ms to subscribers withStates (default 20). */
   readonly statesIntervalMs?: number;
 }
 
@@ -82,7 +82,7 @@ export class ClusterFeed {
   ) {
     this.clock = options.clock ?? systemClockWithNow;
     this.intervalMs = options.revisionIntervalMs ?? 50;
-    this.statesIntervalMs = options.statesIntervalMs ?? 100;
+    this.statesIntervalMs = options.statesIntervalMs ?? 20;
   }
 
   get size(): number {
