@@ -3,7 +3,8 @@
 // lease of a machine it has not heard for agent_ttl, unless another gateway claimed the machine
 // since or the lease was renewed by someone else. Declares nothing while it cannot trust its own
 // view: etcd unreachable (a fresh agent_ttl for every machine once it follows again), or its
-// event loop stalled or saturated (that time does not count towards silence).
+// event loop stalled (that time does not count towards silence). The time its event loop lags
+// (a sweep that runs late) does not count either: heartbeats may have waited that long unread.
 import type { Logger } from "@fleet/wire";
 import { HeartbeatDeadlines, renewBelowMs, ttlFromGrantedSeconds, type Tracked } from "./heartbeat-deadlines.js";
 import type { Keys } from "./keys.js";
@@ -15,13 +16,6 @@ import { put } from "./etcd-ops.js";
 export const SWEEP_MS = 250;
 /** A sweep this much later than planned means the gateway was not running: that time does not count. */
 export const STALL_MS = 1_000;
-/**
- * A gateway whose event loop was busy more than this share of a sweep interval is behind on its
- * sockets: heartbeats may be waiting unread, so that interval does not count towards anyone's
- * silence (every deadline moves on by it); etcd's lapse after 2 × agent_ttl remains the backstop
- * while it stays that busy.
- */
-export const SATURATED_UTILIZATION = 0.9;
 /** Silent machines checked and revoked at once. */
 const EXPIRIES = 16;
 
@@ -32,18 +26,6 @@ export interface HeartbeatWatchOptions {
   readonly healthy: () => boolean;
   /** Milliseconds of a monotonic clock (default performance.now). */
   readonly now?: () => number;
-  /** The event loop's utilization since the last call, 0..1 (default performance.eventLoopUtilization). */
-  readonly utilization?: () => number;
-}
-
-function eventLoopUtilization(): () => number {
-  let last = performance.eventLoopUtilization();
-  return () => {
-    const now = performance.eventLoopUtilization();
-    const delta = performance.eventLoopUtilization(now, last);
-    last = now;
-    return delta.utilization;
-  };
 }
 
 /**
@@ -59,8 +41,6 @@ export class HeartbeatWatch {
   private timer: ReturnType<typeof setInterval> | undefined;
   private lastSweepAt: number;
   private sweeping = false;
-  private readonly utilization: () => number;
-  private saturated = false;
 
   constructor(
     private readonly store: RegistryStore,
@@ -69,7 +49,6 @@ export class HeartbeatWatch {
     private readonly options: HeartbeatWatchOptions,
   ) {
     this.now = options.now ?? (() => performance.now());
-    this.utilization = options.utilization ?? eventLoopUtilization();
     this.lastSweepAt = this.now();
   }
 
@@ -167,18 +146,11 @@ export class HeartbeatWatch {
       this.log.warn({ stalledMs: Math.round(late), machines: this.deadlines.size }, "the gateway stalled: that time does not count towards machines' silence");
       return;
     }
-    const saturated = this.utilization() > SATURATED_UTILIZATION;
-    if (saturated !== this.saturated) {
-      this.saturated = saturated;
-      // Debug: under bursts of work this flips every few hundred milliseconds.
-      if (saturated) this.log.debug({ machines: this.deadlines.size }, "the gateway is saturated: its time saturated does not count towards machines' silence");
-      else this.log.debug("the gateway caught up");
-    }
-    if (saturated) {
-      // The time it was saturated does not count towards anyone's silence.
-      this.deadlines.postpone(elapsed);
-      return;
-    }
+    // A late sweep: the event loop lagged (busy, or waiting for a core), and heartbeats may
+    // have waited that long unread. Only the lag is discounted, not the whole busy time: a
+    // gateway kept busy for long (by the agents' work, or by other processes on its cores)
+    // still declares a silent machine in about agent_ttl plus its lag, not only at etcd's lapse.
+    if (late > 0) this.deadlines.postpone(late);
     if (this.sweeping || !this.options.healthy()) return;
     const overdue = this.deadlines.overdue(now);
     if (overdue.length === 0) return;

@@ -25,8 +25,6 @@ export interface RegistryOptions {
   readonly healthy?: () => boolean;
   /** Milliseconds of a monotonic clock, for liveness deadlines (default performance.now). */
   readonly now?: () => number;
-  /** The event loop's utilization since the last call (default: measured). */
-  readonly utilization?: () => number;
 }
 
 export class Registry {
@@ -43,7 +41,7 @@ export class Registry {
     options: RegistryOptions = {},
   ) {
     this.units = new UnitRecords(store, keys, log);
-    const heartbeats = new HeartbeatWatch(store, keys, log, { gatewayId: options.gatewayId ?? randomUUID(), healthy: options.healthy ?? (() => true), ...(options.now ? { now: options.now } : {}), ...(options.utilization ? { utilization: options.utilization } : {}) });
+    const heartbeats = new HeartbeatWatch(store, keys, log, { gatewayId: options.gatewayId ?? randomUUID(), healthy: options.healthy ?? (() => true), ...(options.now ? { now: options.now } : {}) });
     this.machines = new MachineRecords(store, keys, log, heartbeats);
     this.states = new UnitStateRecords(store, keys);
     this.schedule = new ScheduleRecords(store, keys);
