@@ -1,9 +1,12 @@
 // The engine's edge: the cluster stream, snapshots and fenced writes through the registry-gateway.
 import {
+  connect,
+  gatewayEndpoints,
   machineFromWire,
   placementFromWire,
   placementToWire,
   RegistryConnection,
+  RegistryServiceClient,
   streamFeed,
   unary,
   unitFromWire,
@@ -14,6 +17,7 @@ import type { Placement, UnitState } from "@fleet/domain";
 import type { ClusterEvent, ClusterSource } from "./cluster-replica.js";
 import type { EngineStatus, MachineLease, SchedulePlanner } from "./engine.js";
 import type { LeadershipApi, Term } from "./leadership.js";
+import { mergeMachineLeases } from "./lease-merge.js";
 
 export function clusterEventFromWire(res: WatchClusterResponse): ClusterEvent {
   return {
@@ -31,6 +35,14 @@ export function clusterEventFromWire(res: WatchClusterResponse): ClusterEvent {
 }
 
 export class GatewayPlanner extends RegistryConnection implements SchedulePlanner, LeadershipApi, ClusterSource {
+  private readonly endpoints: readonly string[];
+  private perGateway: RegistryServiceClient[] | undefined;
+
+  constructor(endpoints: string | readonly string[]) {
+    super(endpoints);
+    this.endpoints = gatewayEndpoints(endpoints);
+  }
+
   watch(minRevision: number, onEvent: (event: ClusterEvent) => void, onEnd: (err: Error | undefined) => void): () => void {
     const open = (from: number) => this.client.watchCluster({ minRevision: Math.max(from, this.minRevision), withStates: false });
     const map = (res: WatchClusterResponse) => {
@@ -60,9 +72,29 @@ export class GatewayPlanner extends RegistryConnection implements SchedulePlanne
     this.observe(res.revision);
   }
 
+  /**
+   * The registered machines' leases. With several gateways, every one is asked (each hears the
+   * heartbeats of the agents connected to it) and their answers merged (lease-merge.ts); the
+   * read fails only when no gateway answers.
+   */
   async machineLeases(): Promise<MachineLease[]> {
-    const res = await unary(this.client.getMachineLeases.bind(this.client), { machineIds: [] }, { deadlineMs: 3000 });
-    return res.leases.map((l) => ({ machineId: l.machineId, remainingMs: Number(l.remainingMs), grantedMs: Number(l.grantedMs) }));
+    const clients = this.endpoints.length > 1 ? this.eachGateway() : [this.client];
+    const answers = await Promise.allSettled(clients.map((c) => unary(c.getMachineLeases.bind(c), { machineIds: [] }, { deadlineMs: 3000 })));
+    const read = answers.flatMap((a) => (a.status === "fulfilled" ? [a.value.leases.map((l) => ({ machineId: l.machineId, remainingMs: Number(l.remainingMs), grantedMs: Number(l.grantedMs), heard: l.heard }))] : []));
+    const failed = answers.find((a): a is PromiseRejectedResult => a.status === "rejected");
+    if (read.length === 0 && failed) throw failed.reason;
+    return mergeMachineLeases(read);
+  }
+
+  /** A client of each gateway alone (made once), for what each knows by itself. */
+  private eachGateway(): RegistryServiceClient[] {
+    this.perGateway ??= this.endpoints.map((e) => connect(RegistryServiceClient, e));
+    return this.perGateway;
+  }
+
+  override close(): void {
+    for (const c of this.perGateway ?? []) c.close();
+    super.close();
   }
 
   async unitStates(unitNames: readonly string[]): Promise<UnitState[]> {

@@ -61,11 +61,11 @@ describe("machines over a fake store", () => {
     const { leaseId } = await registry.machines.register(machine(M1), 30);
     // Heard through this gateway (at registration): the time until it would be declared silent.
     const [lease] = await registry.machines.leases([]);
-    expect(lease).toMatchObject({ machineId: M1, grantedMs: 30_000 });
+    expect(lease).toMatchObject({ machineId: M1, grantedMs: 30_000, heard: true });
     expect(lease?.remainingMs).toBeGreaterThan(29_000);
     // Registered through another gateway: what etcd says (granted for twice agent_ttl).
     const other = new Registry(store, keys, createLogger("registry-test", "silent"));
-    expect(await other.machines.leases([])).toEqual([{ machineId: M1, remainingMs: 60_000, grantedMs: 60_000 }]);
+    expect(await other.machines.leases([])).toEqual([{ machineId: M1, remainingMs: 60_000, grantedMs: 60_000, heard: false }]);
     store.expire(leaseId);
     expect(await registry.machines.leases([M1])).toEqual([]);
   });

@@ -147,7 +147,7 @@ export class MachineRecords {
    * agent_ttl), looked up in parallel, LEASE_LOOKUPS at a time, each with its deadline and retries.
    * Machines not registered, or whose lease etcd no longer has, are left out.
    */
-  async leases(machineIds: readonly string[]): Promise<Array<{ machineId: string; remainingMs: number; grantedMs: number }>> {
+  async leases(machineIds: readonly string[]): Promise<Array<{ machineId: string; remainingMs: number; grantedMs: number; heard: boolean }>> {
     for (const id of machineIds) assertMachineId(id);
     const machines = this.store.cache.machines;
     const ids = machineIds.length > 0 ? [...new Set(machineIds)] : [...machines.keys()].sort();
@@ -158,9 +158,9 @@ export class MachineRecords {
     const found = await mapLimit(wanted, LEASE_LOOKUPS, async ({ machineId, lease }) => {
       // Machines heart-beating through this gateway: it knows when it last heard them.
       const known = this.heartbeats.knownLease(machineId, lease);
-      if (known) return { machineId, ...known };
+      if (known) return { machineId, ...known, heard: true };
       const ttl = await this.store.leaseTimeToLive(lease);
-      return ttl ? { machineId, remainingMs: ttl.ttlSeconds * 1000, grantedMs: ttl.grantedSeconds * 1000 } : undefined;
+      return ttl ? { machineId, remainingMs: ttl.ttlSeconds * 1000, grantedMs: ttl.grantedSeconds * 1000, heard: false } : undefined;
     });
     return found.filter((l) => l !== undefined);
   }
