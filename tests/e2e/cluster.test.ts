@@ -108,10 +108,23 @@ describe("a unit's life on a sandbox cluster", () => {
 
   it("start of a unit whose process exits at once fails as fleet 1.0's did: launched, but not active within 2 s", async () => {
     const r = await fleetctl(env, "start", unitFile("false.service", "[Service]\nExecStart=/bin/false\n"));
-    const error = "Failed to find an active unit false.service within 2s, err: Failed to fetch states within 2s";
-    expect(r.stderr).toBe(`Error waiting for units: ${error}\nError waiting for systemd unit states, err: ${error}\n`);
-    expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^Unit false\.service inactive\nUnit false\.service launched on [0-9a-f]{8}\.\.\.\/127\.0\.\d+\.\d+\n$/);
+    if (r.code === 0) {
+      // fleet 1.0's race, kept: systemd calls a simple service active as soon as it forked, and
+      // on a loaded box that state can be what the machine reports when fleetctl looks (250 ms
+      // after launched). Then the machine must report it failed right after.
+      expect(r.stderr).toBe("");
+      await waitFor(
+        "false.service reported failed",
+        async () => (await listUnits(env)).some((u) => u.unit === "false.service" && u.active === "failed") || undefined,
+        { timeoutMs: 5_000 },
+      );
+      console.log("false.service was seen active before it failed (fleet 1.0's race)");
+    } else {
+      const error = "Failed to find an active unit false.service within 2s, err: Failed to fetch states within 2s";
+      expect(r.stderr).toBe(`Error waiting for units: ${error}\nError waiting for systemd unit states, err: ${error}\n`);
+      expect(r.code).toBe(1);
+    }
     expect((await fleetctl(env, "destroy", "false.service")).code).toBe(0);
   });
 });
