@@ -199,7 +199,7 @@ describe("etcd killed and started again under the gateway", () => {
     etcd.proc = await startEtcdProcess(etcd.args);
     await etcdUp();
     const upAt = Date.now();
-    await waitFor("a lease look-up to go through", () => unary(c.getMachineLeases.bind(c), { machineIds: [machineId(1)] }, { deadlineMs: 1_000 }).then(() => true, () => undefined), { timeoutMs: 15_000, intervalMs: 50 });
+    await waitFor("a lease look-up to go through", () => unary(c.getMachineLeases.bind(c), { machineIds: [machineId(1)], heardOnly: false, exceptMachineIds: [] }, { deadlineMs: 1_000 }).then(() => true, () => undefined), { timeoutMs: 15_000, intervalMs: 50 });
     const heartbeatAfterMs = Date.now() - upAt;
     expect(await heartbeat(1, reg.leaseId)).toBe("alive");
     const after = await waitFor(
@@ -220,7 +220,7 @@ describe("etcd killed and started again under the gateway", () => {
     expect(after.snapshot).toBe(true);
     expect(after.machines.map((m) => m.id)).toContain(machineId(1));
     // The same lease throughout: the machine never left.
-    const leases = await unary(c.getMachineLeases.bind(c), { machineIds: [machineId(1)] });
+    const leases = await unary(c.getMachineLeases.bind(c), { machineIds: [machineId(1)], heardOnly: false, exceptMachineIds: [] });
     expect(leases.leases).toHaveLength(1);
     expect(await leaseIds()).toContain(reg.leaseId);
     console.log(`etcd kill: cluster watch ended after ${endedAfterMs} ms; after etcd was healthy again, lease look-up in ${heartbeatAfterMs} ms, cluster watch in ${watchAfterMs} ms`);

@@ -282,7 +282,7 @@ describe("what the engine's liveness rules ask of the gateway", () => {
     const a = await unary(c.registerMachine.bind(c), { machine: machine(41), ttlSeconds: 30 });
     const b = await unary(c.registerMachine.bind(c), { machine: machine(42), ttlSeconds: 10 });
     await unary(c.listMachines.bind(c), { minRevision: Math.max(a.revision, b.revision) });
-    const some = await unary(c.getMachineLeases.bind(c), { machineIds: [machineId(41), machineId(42), machineId(43)] });
+    const some = await unary(c.getMachineLeases.bind(c), { machineIds: [machineId(41), machineId(42), machineId(43)], heardOnly: false, exceptMachineIds: [] });
     const byId = new Map(some.leases.map((l) => [l.machineId, l]));
     // Not registered: left out.
     expect([...byId.keys()].sort()).toEqual([machineId(41), machineId(42)]);
@@ -293,9 +293,9 @@ describe("what the engine's liveness rules ask of the gateway", () => {
     expect(byId.get(machineId(42))?.grantedMs).toBe(10_000);
     expect(byId.get(machineId(42))?.remainingMs).toBeLessThanOrEqual(10_000);
     // Empty: every registered machine.
-    const all = await unary(c.getMachineLeases.bind(c), { machineIds: [] });
+    const all = await unary(c.getMachineLeases.bind(c), { machineIds: [], heardOnly: false, exceptMachineIds: [] });
     expect(all.leases.map((l) => l.machineId)).toEqual(expect.arrayContaining([machineId(41), machineId(42)]));
-    expect(await kindOf(unary(c.getMachineLeases.bind(c), { machineIds: ["nope"] }))).toBe("invalid-argument");
+    expect(await kindOf(unary(c.getMachineLeases.bind(c), { machineIds: ["nope"], heardOnly: false, exceptMachineIds: [] }))).toBe("invalid-argument");
   });
 
   it("ApplySchedule with absent_machines: ABORTED while one is registered, applied once none is", async () => {

@@ -73,17 +73,26 @@ export class GatewayPlanner extends RegistryConnection implements SchedulePlanne
   }
 
   /**
-   * The registered machines' leases. With several gateways, every one is asked (each hears the
-   * heartbeats of the agents connected to it) and their answers merged (lease-merge.ts); the
-   * read fails only when no gateway answers.
+   * The registered machines' leases. With several gateways, every one is asked for the machines
+   * it hears (from its memory), then one of them for the rest (etcd's leases: the machines no
+   * gateway hears), and the answers are merged (lease-merge.ts). Fails when the rest cannot be
+   * read; a gateway that does not answer only leaves its machines to etcd's word.
    */
   async machineLeases(): Promise<MachineLease[]> {
-    const clients = this.endpoints.length > 1 ? this.eachGateway() : [this.client];
-    const answers = await Promise.allSettled(clients.map((c) => unary(c.getMachineLeases.bind(c), { machineIds: [] }, { deadlineMs: 3000 })));
-    const read = answers.flatMap((a) => (a.status === "fulfilled" ? [a.value.leases.map((l) => ({ machineId: l.machineId, remainingMs: Number(l.remainingMs), grantedMs: Number(l.grantedMs), heard: l.heard }))] : []));
-    const failed = answers.find((a): a is PromiseRejectedResult => a.status === "rejected");
-    if (read.length === 0 && failed) throw failed.reason;
-    return mergeMachineLeases(read);
+    const toLease = (l: { machineId: string; remainingMs: number; grantedMs: number; heard: boolean }) => ({
+      machineId: l.machineId,
+      remainingMs: Number(l.remainingMs),
+      grantedMs: Number(l.grantedMs),
+      heard: l.heard,
+    });
+    const ask = (c: RegistryServiceClient, heardOnly: boolean, except: string[]) =>
+      unary(c.getMachineLeases.bind(c), { machineIds: [], heardOnly, exceptMachineIds: except }, { deadlineMs: 3000 }).then((res) => res.leases.map(toLease));
+    if (this.endpoints.length <= 1) return mergeMachineLeases([await ask(this.client, false, [])]);
+    const answers = await Promise.allSettled(this.eachGateway().map((c) => ask(c, true, [])));
+    const heard = answers.flatMap((a) => (a.status === "fulfilled" ? [a.value] : []));
+    const heardIds = [...new Set(heard.flat().map((l) => l.machineId))];
+    const rest = await ask(this.client, false, heardIds);
+    return mergeMachineLeases([...heard, rest]);
   }
 
   /** A client of each gateway alone (made once), for what each knows by itself. */

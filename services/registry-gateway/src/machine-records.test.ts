@@ -66,6 +66,10 @@ describe("machines over a fake store", () => {
     // Registered through another gateway: what etcd says (granted for twice agent_ttl).
     const other = new Registry(store, keys, createLogger("registry-test", "silent"));
     expect(await other.machines.leases([])).toEqual([{ machineId: M1, remainingMs: 60_000, grantedMs: 60_000, heard: false }]);
+    // Only what a gateway hears (no etcd reads), and leaving out machines another one hears.
+    expect(await other.machines.leases([], { heardOnly: true })).toEqual([]);
+    expect((await registry.machines.leases([], { heardOnly: true })).map((l) => l.machineId)).toEqual([M1]);
+    expect(await other.machines.leases([], { except: [M1] })).toEqual([]);
     store.expire(leaseId);
     expect(await registry.machines.leases([M1])).toEqual([]);
   });

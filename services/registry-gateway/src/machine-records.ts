@@ -147,10 +147,14 @@ export class MachineRecords {
    * agent_ttl), looked up in parallel, LEASE_LOOKUPS at a time, each with its deadline and retries.
    * Machines not registered, or whose lease etcd no longer has, are left out.
    */
-  async leases(machineIds: readonly string[]): Promise<Array<{ machineId: string; remainingMs: number; grantedMs: number; heard: boolean }>> {
-    for (const id of machineIds) assertMachineId(id);
+  async leases(
+    machineIds: readonly string[],
+    options: { heardOnly?: boolean; except?: readonly string[] } = {},
+  ): Promise<Array<{ machineId: string; remainingMs: number; grantedMs: number; heard: boolean }>> {
+    for (const id of [...machineIds, ...(options.except ?? [])]) assertMachineId(id);
     const machines = this.store.cache.machines;
-    const ids = machineIds.length > 0 ? [...new Set(machineIds)] : [...machines.keys()].sort();
+    const except = new Set(options.except ?? []);
+    const ids = (machineIds.length > 0 ? [...new Set(machineIds)] : [...machines.keys()].sort()).filter((id) => !except.has(id));
     const wanted = ids.flatMap((machineId) => {
       const lease = machines.get(machineId)?.lease;
       return lease && lease !== "0" ? [{ machineId, lease }] : [];
@@ -159,6 +163,7 @@ export class MachineRecords {
       // Machines heart-beating through this gateway: it knows when it last heard them.
       const known = this.heartbeats.knownLease(machineId, lease);
       if (known) return { machineId, ...known, heard: true };
+      if (options.heardOnly) return undefined;
       const ttl = await this.store.leaseTimeToLive(lease);
       return ttl ? { machineId, remainingMs: ttl.ttlSeconds * 1000, grantedMs: ttl.grantedSeconds * 1000, heard: false } : undefined;
     });

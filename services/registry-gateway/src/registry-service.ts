@@ -215,7 +215,7 @@ export function registryService(
     ),
     machineHeartbeats: heartbeatStreamHandler(registry, log, (id) => scheduleRevisions.of(id)),
     getMachineLeases: unaryHandler(log, "GetMachineLeases", async (req) => ({
-      leases: await registry.machines.leases(req.machineIds),
+      leases: await registry.machines.leases(req.machineIds, { heardOnly: req.heardOnly, except: req.exceptMachineIds }),
     })),
     listUnitStates: unaryHandler(log, "ListUnitStates", async (req) => {
       await registry.fresh(req.minRevision);
