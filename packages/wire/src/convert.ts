@@ -2,6 +2,7 @@
 import type * as domain from "@fleet/domain";
 import { TargetState, type Machine, type Placement, type Unit, type UnitState } from "./gen/fleet/v1/types.pb.js";
 import type { UnitView } from "./gen/fleet/v1/fleet.pb.js";
+import type { WatchClusterResponse } from "./gen/fleet/v1/registry.pb.js";
 
 const toWire: Record<domain.TargetState, TargetState> = {
   inactive: TargetState.TARGET_STATE_INACTIVE,
@@ -84,5 +85,35 @@ export function unitViewFromWire(view: UnitView): domain.UnitView | undefined {
     // A unit no agent reports on is not running anywhere: inactive, as fleet shows it.
     currentState: targetStateFromWire(view.currentState) ?? "inactive",
     reason: view.reason,
+  };
+}
+
+/** A WatchCluster message in domain terms: what it changes (all of it, in a snapshot). */
+export interface ClusterChange {
+  readonly revision: number;
+  readonly snapshot: boolean;
+  readonly units: domain.Unit[];
+  readonly removedUnits: string[];
+  readonly placements: domain.Placement[];
+  readonly removedPlacements: string[];
+  readonly machines: domain.Machine[];
+  readonly removedMachines: string[];
+  /** Only on a stream opened with_states. */
+  readonly states: domain.UnitState[];
+  readonly removedStates: Array<{ unitName: string; machineId: string }>;
+}
+
+export function clusterChangeFromWire(res: WatchClusterResponse): ClusterChange {
+  return {
+    revision: res.revision,
+    snapshot: res.snapshot,
+    units: res.units.map(unitFromWire),
+    removedUnits: res.removedUnits,
+    placements: res.placements.map(placementFromWire),
+    removedPlacements: res.removedPlacements,
+    machines: res.machines.map(machineFromWire),
+    removedMachines: res.removedMachines,
+    states: res.states.map(unitStateFromWire),
+    removedStates: res.removedStates,
   };
 }

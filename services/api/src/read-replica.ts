@@ -4,11 +4,9 @@
 // replica has their revision; when it is not synced (no gateway, the gateway lost etcd) or
 // does not get there within waitMs, the caller reads from the gateway as before.
 import {
+  clusterChangeFromWire,
   FeedFollower,
-  placementFromWire,
   streamFeed,
-  unitFromWire,
-  unitStateFromWire,
   type FeedEvent,
   type Logger,
   type RegistryServiceClient,
@@ -21,18 +19,8 @@ interface UnitsEvent extends FeedEvent {
 }
 
 function unitsEventFromWire(res: WatchClusterResponse): UnitsEvent {
-  return {
-    revision: res.revision,
-    snapshot: res.snapshot,
-    delta: {
-      units: res.units.map(unitFromWire),
-      removedUnits: res.removedUnits,
-      placements: res.placements.map(placementFromWire),
-      removedPlacements: res.removedPlacements,
-      states: res.states.map(unitStateFromWire),
-      removedStates: res.removedStates,
-    },
-  };
+  const { revision, snapshot, ...delta } = clusterChangeFromWire(res);
+  return { revision, snapshot, delta };
 }
 
 /** How long a read waits for the replica to reach the api's last write before asking the gateway. */

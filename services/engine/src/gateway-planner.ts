@@ -1,15 +1,13 @@
 // The engine's edge: the cluster stream, snapshots and fenced writes through the registry-gateway.
 import {
+  clusterChangeFromWire,
   connect,
   gatewayEndpoints,
-  machineFromWire,
-  placementFromWire,
   placementToWire,
   RegistryConnection,
   RegistryServiceClient,
   streamFeed,
   unary,
-  unitFromWire,
   unitStateFromWire,
   type WatchClusterResponse,
 } from "@fleet/wire";
@@ -20,18 +18,8 @@ import type { LeadershipApi, Term } from "./leadership.js";
 import { mergeMachineLeases } from "./lease-merge.js";
 
 export function clusterEventFromWire(res: WatchClusterResponse): ClusterEvent {
-  return {
-    revision: res.revision,
-    snapshot: res.snapshot,
-    delta: {
-      units: res.units.map(unitFromWire),
-      removedUnits: res.removedUnits,
-      placements: res.placements.map(placementFromWire),
-      removedPlacements: res.removedPlacements,
-      machines: res.machines.map(machineFromWire),
-      removedMachines: res.removedMachines,
-    },
-  };
+  const { revision, snapshot, ...delta } = clusterChangeFromWire(res);
+  return { revision, snapshot, delta };
 }
 
 export class GatewayPlanner extends RegistryConnection implements SchedulePlanner, LeadershipApi, ClusterSource {

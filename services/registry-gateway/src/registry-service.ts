@@ -9,22 +9,19 @@ import {
   unitStateFromWire,
   unitStateToWire,
   unitToWire,
-  failStream,
   FleetError,
   type Logger,
   type RegistryServiceServer,
-  type ServerWritableStream,
-  type WatchClusterResponse,
-  type WatchUnitsResponse,
 } from "@fleet/wire";
 import { bulkhead } from "cockatiel";
 import { assertValidUnitName, unresponsiveMachineReason, type Placement, type TargetState } from "@fleet/domain";
-import type { ClusterDelta, ClusterFeed } from "./cluster-feed.js";
+import type { ClusterFeed } from "./cluster-feed.js";
+import { deltaToWire, MAX_WATCHED_UNITS, serveFeed, updateToWire } from "./feed-streams.js";
 import { heartbeatStreamHandler } from "./heartbeat-stream-handler.js";
 import type { ScheduleRevisions } from "./schedule-revisions.js";
 import type { Registry } from "./registry.js";
 import type { RegistryCache } from "./registry-cache.js";
-import type { UnitsFeed, UnitsUpdate } from "./units-feed.js";
+import type { UnitsFeed } from "./units-feed.js";
 
 /**
  * A placement as users read it: on a machine that is not registered, the reason says the unit
@@ -37,61 +34,6 @@ function asUsersSeeIt(cache: RegistryCache, p: Placement): Placement {
   return { ...p, reason: unresponsiveMachineReason(p.machineId, held?.reason ?? "") };
 }
 
-/** A WatchCluster client that lets this much pile up unread is cut off (it re-syncs). */
-const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
-/** Units one WatchUnits call may name. */
-const MAX_WATCHED_UNITS = 10_000;
-
-function updateToWire(u: UnitsUpdate): WatchUnitsResponse {
-  return {
-    revision: u.revision,
-    units: u.units.map((r) => ({ unit: unitToWire(r.unit), placement: placementToWire(r.placement), states: r.states.map(unitStateToWire) })),
-    missing: u.missing,
-  };
-}
-
-/**
- * Serves a stream from a feed: subscribe once the registry reflects minRevision, write every
- * message, cut off a client that lets MAX_BUFFERED_BYTES pile up unread, and unsubscribe when
- * the call ends.
- */
-function serveFeed<Req, Res>(
-  call: ServerWritableStream<Req, Res>,
-  ready: Promise<void>,
-  subscribe: (write: (message: Res) => void, end: (err: FleetError) => void) => () => void,
-  what: string,
-): void {
-  let unsubscribe: (() => void) | undefined;
-  let closed = false;
-  const close = (): void => {
-    closed = true;
-    unsubscribe?.();
-  };
-  const fail = (err: FleetError): void => {
-    close();
-    failStream(call, err);
-  };
-  call.on("cancelled", close);
-  call.on("close", close);
-  call.on("error", close);
-  ready.then(
-    () => {
-      if (closed) return;
-      unsubscribe = subscribe(
-        (message) => {
-          if (closed) return;
-          if (call.writableLength > MAX_BUFFERED_BYTES) return fail(new FleetError("unavailable", `${what} client reads too slowly; open a new watch`));
-          call.write(message);
-        },
-        (err) => {
-          if (!closed) fail(err);
-        },
-      );
-    },
-    (err: unknown) => fail(err instanceof FleetError ? err : new FleetError("internal", String(err))),
-  );
-}
-
 /** A new unit's desired state: unspecified means inactive. */
 function initial(state: number, what: string): TargetState {
   return state === 0 ? "inactive" : desired(state, what);
@@ -101,21 +43,6 @@ function desired(state: number, what: string): TargetState {
   const s = targetStateFromWire(state);
   if (!s) throw new FleetError("invalid-argument", `${what}: desired state must be inactive, loaded or launched`);
   return s;
-}
-
-function deltaToWire(d: ClusterDelta): WatchClusterResponse {
-  return {
-    revision: d.revision,
-    snapshot: d.snapshot,
-    units: d.units.map(unitToWire),
-    removedUnits: d.removedUnits,
-    placements: d.placements.map(placementToWire),
-    removedPlacements: d.removedPlacements,
-    machines: d.machines.map(machineToWire),
-    removedMachines: d.removedMachines,
-    states: (d.states ?? []).map(unitStateToWire),
-    removedStates: d.removedStates ?? [],
-  };
 }
 
 /** Whether the gateway's cache follows etcd (EtcdStore.healthy). */
