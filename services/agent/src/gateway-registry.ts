@@ -3,31 +3,17 @@ import { machineFromWire, machineToWire, RegistryConnection, unary, unitFromWire
 import type { Machine, Unit, UnitState } from "@fleet/domain";
 import type { AgentRegistry } from "./agent.js";
 import { HeartbeatStream } from "./heartbeat-stream.js";
-import { heldScheduleIsCurrent } from "./schedule-freshness.js";
 
 type Schedule = { units: Unit[]; machine?: Machine };
 
 export class GatewayRegistry extends RegistryConnection implements AgentRegistry {
   /** A heartbeat's deadline: a hung one counts as failed in time for a retry to renew the lease. */
   heartbeatDeadlineMs = 3000;
-  /** How recent a heartbeat must be for its schedule revision to spare a read (main: agent_ttl / 2). */
-  scheduleFreshForMs = 2500;
   private readonly heartbeats = new HeartbeatStream(() => this.client.machineHeartbeats());
-  /** The last schedule read, and what the last heartbeat said of it (schedule-freshness.ts). */
-  private held: { machineId: string; revision: number; schedule: Schedule } | undefined;
-  private heard = { revision: 0, at: 0 };
-
-  constructor(
-    endpoints: string | readonly string[],
-    private readonly now: () => number = () => performance.now(),
-  ) {
-    super(endpoints);
-  }
 
   async register(machine: Machine, ttlSeconds: number, instance: string): Promise<string> {
     const res = await unary(this.client.registerMachine.bind(this.client), { machine: machineToWire(machine), ttlSeconds: Math.ceil(ttlSeconds), instance });
     this.observe(res.revision);
-    this.held = undefined;
     return res.leaseId;
   }
 
@@ -39,10 +25,7 @@ export class GatewayRegistry extends RegistryConnection implements AgentRegistry
 
   /** Over the MachineHeartbeats stream (heartbeat-stream.ts): one message per heartbeat. */
   async heartbeat(machineId: string, leaseId: string): Promise<boolean> {
-    this.heard = { revision: 0, at: 0 };
-    const { alive, scheduleRevision } = await this.heartbeats.beat(machineId, leaseId, this.heartbeatDeadlineMs);
-    if (alive) this.heard = { revision: scheduleRevision, at: this.now() };
-    return alive;
+    return (await this.heartbeats.beat(machineId, leaseId, this.heartbeatDeadlineMs)).alive;
   }
 
   override close(): void {
@@ -50,18 +33,10 @@ export class GatewayRegistry extends RegistryConnection implements AgentRegistry
     super.close();
   }
 
-  /** The machine's schedule: the one held when the last heartbeat says it is current, else read. */
   async schedule(machineId: string): Promise<Schedule> {
-    const held = this.held;
-    const current =
-      held?.machineId === machineId &&
-      heldScheduleIsCurrent({ heldRevision: held.revision, heardRevision: this.heard.revision, heardAgoMs: this.now() - this.heard.at, freshForMs: this.scheduleFreshForMs, minRevision: this.minRevision });
-    if (held && current) return held.schedule;
     const res = await unary(this.client.getMachineSchedule.bind(this.client), { machineId, minRevision: this.minRevision });
     const machine = res.machines.find((m) => m.id === machineId);
-    const schedule = { units: res.units.map(unitFromWire), ...(machine ? { machine: machineFromWire(machine) } : {}) };
-    this.held = { machineId, revision: res.revision, schedule };
-    return schedule;
+    return { units: res.units.map(unitFromWire), ...(machine ? { machine: machineFromWire(machine) } : {}) };
   }
 
   async report(machineId: string, leaseId: string, states: UnitState[], removed: string[]): Promise<void> {
