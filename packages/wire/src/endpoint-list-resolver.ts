@@ -1,12 +1,12 @@
 // The grpc-js name resolver of `fleet-endpoints:host:port,host:port` targets: every address of
 // every listed endpoint (host names looked up as the system does, IP literals as they are), one
-// grpc endpoint per entry, in an order of this client's own. The channel's pick_first policy then connects to the first and, when that
+// grpc endpoint per entry. The channel's pick_first policy then connects to one and, when that
 // connection drops or cannot be made, to the next (see client.ts). Each re-resolution (grpc asks
 // for one when a connection is lost) looks the names up again.
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { experimental, Metadata, status, type ChannelOptions } from "@grpc/grpc-js";
-import { ENDPOINT_LIST_SCHEME, endpointsOfTargetPath, hostPortString, shuffledOrder, type HostPort } from "./endpoint-list.js";
+import { ENDPOINT_LIST_SCHEME, endpointsOfTargetPath, hostPortString, type HostPort } from "./endpoint-list.js";
 
 type Endpoint = experimental.Endpoint;
 
@@ -35,9 +35,7 @@ class EndpointListResolver implements experimental.Resolver {
     private readonly listener: experimental.ResolverListener,
     _options: ChannelOptions,
   ) {
-    // A random order per client, kept for its life: clients spread over the endpoints, each
-    // keeping to its first while it works.
-    this.endpoints = shuffledOrder(endpointsOfTargetPath(target.path));
+    this.endpoints = endpointsOfTargetPath(target.path);
     this.literal = this.endpoints.every((e) => isIP(e.host) !== 0);
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { endpointListTarget, endpointsOfTargetPath, parseEndpointList, parseHostPort, shuffledOrder } from "./endpoint-list.js";
+import { endpointListTarget, endpointsOfTargetPath, parseEndpointList, parseHostPort } from "./endpoint-list.js";
 
 describe("parseEndpointList", () => {
   it.each([
@@ -51,19 +51,5 @@ describe("endpointListTarget", () => {
       { host: "::1", port: 2 },
       { host: "127.0.0.1", port: 3 },
     ]);
-  });
-});
-
-describe("shuffledOrder", () => {
-  it("gives every order of two and of three endpoints, each a permutation", () => {
-    for (const items of [["a", "b"], ["a", "b", "c"]]) {
-      const seen = new Set<string>();
-      for (let i = 0; i < 400; i++) {
-        const order = shuffledOrder(items);
-        expect([...order].sort()).toEqual(items);
-        seen.add(order.join(","));
-      }
-      expect(seen.size).toBe(items.length === 2 ? 2 : 6);
-    }
   });
 });

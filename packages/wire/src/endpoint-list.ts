@@ -74,17 +74,3 @@ export function endpointsOfTargetPath(path: string): HostPort[] {
     return typeof hp === "string" ? [] : [hp];
   });
 }
-
-/**
- * The items in a random order (Fisher–Yates; `random` in [0, 1)). Each client's resolver keeps
- * one such order, so that clients spread over the endpoints: grpc-js 1.14's pick_first
- * `shuffleAddressList` never reorders a list of two (its loop stops before index 1). Pure.
- */
-export function shuffledOrder<T>(items: readonly T[], random: () => number = Math.random): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
-}
