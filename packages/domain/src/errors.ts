@@ -10,6 +10,12 @@ export type FleetErrorKind =
   | "aborted"
   | "unavailable"
   | "deadline-exceeded"
+  /** A size or count limit was passed: the message names the limit. */
+  | "resource-exhausted"
+  /** The caller did not say who it is, or its credentials are not valid. */
+  | "unauthenticated"
+  /** The caller is known but may not do this. */
+  | "permission-denied"
   | "internal";
 
 /** What a failed write did: "unknown" (it may have been applied) or "not-applied". */

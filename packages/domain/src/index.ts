@@ -8,5 +8,6 @@ export * from "./reconcile-loop.js";
 export * from "./errors.js";
 export * from "./machine-id.js";
 export * from "./unit-name.js";
+export * from "./input-limits.js";
 export * from "./liveness/machine-liveness.js";
 export * from "./liveness/liveness-filter.js";

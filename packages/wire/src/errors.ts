@@ -14,6 +14,9 @@ const toStatus: Record<FleetErrorKind, status> = {
   aborted: status.ABORTED,
   unavailable: status.UNAVAILABLE,
   "deadline-exceeded": status.DEADLINE_EXCEEDED,
+  "resource-exhausted": status.RESOURCE_EXHAUSTED,
+  unauthenticated: status.UNAUTHENTICATED,
+  "permission-denied": status.PERMISSION_DENIED,
   internal: status.INTERNAL,
 };
 
@@ -83,6 +86,12 @@ export function kindOfStatus(code: number): FleetErrorKind {
       return "unavailable";
     case status.DEADLINE_EXCEEDED:
       return "deadline-exceeded";
+    case status.RESOURCE_EXHAUSTED:
+      return "resource-exhausted";
+    case status.UNAUTHENTICATED:
+      return "unauthenticated";
+    case status.PERMISSION_DENIED:
+      return "permission-denied";
     default:
       return "internal";
   }

@@ -15,3 +15,4 @@ export * from "./registry-connection.js";
 export * from "./tls.js";
 export type { ClientDuplexStream, ClientReadableStream, ServerDuplexStream, ServerWritableStream } from "@grpc/grpc-js";
 export * from "./feed-follower.js";
+export * from "./socket-access.js";

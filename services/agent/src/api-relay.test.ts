@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLogger } from "@fleet/wire";
-import { ApiRelay, groupId, httpErrorResponse, sniffProtocol, type RelayTargets } from "./api-relay.js";
+import { groupId } from "@fleet/wire";
+import { ApiRelay, httpErrorResponse, sniffProtocol, type RelayTargets } from "./api-relay.js";
 
 describe("sniffProtocol", () => {
   const preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";

@@ -11,11 +11,11 @@
 // default when the socket exists) with an HTTP/1.1 request line. Every byte the client sees
 // comes from the api; the relay parses nothing else. Targets are read for each new connection,
 // so a reload (SIGHUP) applies to the next one.
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, unlinkSync } from "node:fs";
+import { existsSync, mkdirSync, unlinkSync } from "node:fs";
 import { connect as netConnect, createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
 import { connect as tlsConnect } from "node:tls";
-import type { Logger } from "@fleet/wire";
+import { restrictSocket, type Logger } from "@fleet/wire";
 
 export type RelayProtocol = "grpc" | "http";
 
@@ -93,9 +93,7 @@ export class ApiRelay {
       });
     });
     server.on("error", (err) => this.log.warn({ socket: this.socketPath, err: err.message }, "api relay socket error"));
-    chmodSync(this.socketPath, 0o660);
-    const gid = groupId(SOCKET_GROUP);
-    if (gid !== undefined) chownSync(this.socketPath, process.getuid?.() ?? 0, gid);
+    restrictSocket(this.socketPath, SOCKET_GROUP, false);
     this.server = server;
   }
 
@@ -193,17 +191,3 @@ function answers(path: string): Promise<boolean> {
 /** Members of this group may use the socket (fleetd's was open to every local user). */
 export const SOCKET_GROUP = "fleet";
 
-/** The id of a group in /etc/group (undefined when absent or unreadable). */
-export function groupId(name: string, groupFile = "/etc/group"): number | undefined {
-  let text: string;
-  try {
-    text = readFileSync(groupFile, "utf8");
-  } catch {
-    return undefined;
-  }
-  for (const line of text.split("\n")) {
-    const [group, , gid] = line.split(":");
-    if (group === name && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
-  }
-  return undefined;
-}

@@ -32,7 +32,7 @@ interface Waiting {
   readonly timer: ReturnType<typeof setTimeout>;
 }
 
-const KINDS: ReadonlySet<string> = new Set<FleetErrorKind>(["invalid-argument", "not-found", "already-exists", "failed-precondition", "aborted", "unavailable", "deadline-exceeded", "internal"]);
+const KINDS: ReadonlySet<string> = new Set<FleetErrorKind>(["invalid-argument", "not-found", "already-exists", "failed-precondition", "aborted", "unavailable", "deadline-exceeded", "resource-exhausted", "unauthenticated", "permission-denied", "internal"]);
 
 export class HeartbeatStream {
   private stream: HeartbeatDuplex | undefined;

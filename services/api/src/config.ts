@@ -12,6 +12,11 @@ export const apiConfigSchema = {
     default: DEFAULT_API_UNIX_SOCKET,
     help: 'unix socket of HTTP API v1 (fleet\'s /var/run/fleet.sock); "" serves none',
   },
+  api_unix_socket_group: {
+    kind: "string",
+    default: "",
+    help: "group given the unix socket of HTTP API v1 (mode 0660: its owner and this group may use it); empty keeps the api's own group",
+  },
   api_http_listen: { kind: "address", default: "", help: "TCP host:port of HTTP API v1; empty serves none" },
   token_limit: { kind: "int", default: "100", help: "page size of HTTP API v1 lists (nextPageToken)" },
   verbosity: { kind: "string", default: "info", help: "log level: error, warn, info, debug" },

@@ -27,11 +27,21 @@ import {
   type TargetState,
 } from "@fleet/wire";
 import { randomUUID } from "node:crypto";
-import { assertValidUnitName } from "@fleet/domain";
+import { assertMachineId, assertMetadataKey, assertMetadataValue, assertUnitCount, assertUnitInput, assertValidUnitName } from "@fleet/domain";
 import type { ReadReplica } from "./read-replica.js";
 import { unitView } from "./unit-view.js";
 
 const GATEWAY = "the registry-gateway";
+
+/**
+ * A unit as a request carries it, checked before anything is sent on: its name, and its options
+ * within fleet's limits and free of control characters (@fleet/domain input-limits.ts).
+ */
+function assertUnitRequest(unit: { name: string; options: Array<{ section: string; name: string; value: string }> } | undefined): asserts unit {
+  if (!unit) throw new FleetError("invalid-argument", "unit is required");
+  assertValidUnitName(unit.name);
+  assertUnitInput(unit.name, unit.options);
+}
 
 /** Options of a call made while serving ctx: its request id, ending before the caller's deadline. */
 function callOptions(ctx: RequestContext): UnaryOptions {
@@ -129,22 +139,21 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger, reads:
   };
   return {
     createUnit: unaryHandler(log, "CreateUnit", async (req, ctx) => {
-      if (!req.unit) throw new FleetError("invalid-argument", "unit is required");
-      assertValidUnitName(req.unit.name);
+      assertUnitRequest(req.unit);
       const res = await unaryWrite(g.createUnit.bind(g), { unit: req.unit }, writeOptions(ctx, `creating unit ${req.unit.name}`));
       ctx.log.info({ unit: req.unit.name }, "unit created");
       return wrote(res.revision);
     }),
     replaceUnit: unaryHandler(log, "ReplaceUnit", async (req, ctx) => {
-      if (!req.unit) throw new FleetError("invalid-argument", "unit is required");
-      assertValidUnitName(req.unit.name);
+      assertUnitRequest(req.unit);
       const res = await unaryWrite(g.replaceUnit.bind(g), { unit: req.unit }, writeOptions(ctx, `replacing unit ${req.unit.name}`));
       const outcome = res.created ? "unit created" : res.replaced ? "unit replaced" : "unit already as asked";
       ctx.log.info({ unit: req.unit.name, desiredState: req.unit.desiredState === 0 ? "inactive" : stateWords(req.unit.desiredState) }, outcome);
       return { ...wrote(res.revision), created: res.created, replaced: res.replaced };
     }),
     createUnits: unaryHandler(log, "CreateUnits", async (req, ctx) => {
-      for (const u of req.units) assertValidUnitName(u.name);
+      assertUnitCount(req.units.length);
+      for (const u of req.units) assertUnitRequest(u);
       const what = `creating units ${someNames(req.units.map((u) => u.name))}`;
       const res = await unaryWrite(g.createUnits.bind(g), { units: req.units }, writeOptions(ctx, what));
       req.units.forEach((u, i) => {
@@ -205,6 +214,12 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger, reads:
       return { states: res.states };
     }),
     setMachineMetadata: unaryHandler(log, "SetMachineMetadata", async (req, ctx) => {
+      assertMachineId(req.machineId);
+      for (const [key, value] of Object.entries(req.set)) {
+        assertMetadataKey(key);
+        assertMetadataValue(key, value);
+      }
+      for (const key of req.remove) assertMetadataKey(key);
       const what = `changing the metadata of machine ${req.machineId}`;
       const res = await unaryWrite(g.setMachineMetadata.bind(g), { machineId: req.machineId, set: req.set, remove: req.remove }, writeOptions(ctx, what));
       ctx.log.info({ machineId: req.machineId, set: req.set, remove: req.remove }, "machine metadata changed");

@@ -38,7 +38,7 @@ async function serveHttpApi(config: ApiConfig, client: FleetServiceClient, reads
   if (socket !== "") {
     const server = make();
     try {
-      await listenUnix(server, socket);
+      await listenUnix(server, socket, config.api_unix_socket_group);
       servers.push(server);
       log.info({ socket }, "HTTP API v1 serving on unix socket");
     } catch (err) {

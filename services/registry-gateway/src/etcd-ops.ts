@@ -26,6 +26,31 @@ export function rangeResult(res: TxnResult, index: number): IKeyValue | undefine
   return res.response.responses[index]?.response_range?.kvs[0];
 }
 
+/**
+ * Bytes one transaction may carry: etcd refuses requests over its --max-request-bytes (1.5 MiB
+ * by default) with "request is too large".
+ */
+export const MAX_TXN_BYTES = 1024 * 1024;
+
+/** items in slices of at most `size` items and (by `bytes` of each) MAX_TXN_BYTES; an item larger than that alone. */
+export function chunksBySize<T>(items: readonly T[], bytes: (item: T) => number, size = MAX_TXN_OPS): T[][] {
+  const out: T[][] = [];
+  let current: T[] = [];
+  let total = 0;
+  for (const item of items) {
+    const n = bytes(item);
+    if (current.length > 0 && (current.length >= size || total + n > MAX_TXN_BYTES)) {
+      out.push(current);
+      current = [];
+      total = 0;
+    }
+    current.push(item);
+    total += n;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
 /** items in slices of at most `size`. */
 export function chunks<T>(items: readonly T[], size = MAX_TXN_OPS): T[][] {
   const out: T[][] = [];

@@ -1,11 +1,12 @@
 // Machines: registration under a lease (create-if-absent, decided by machine-registration.ts
 // when the key exists), unregistration, heartbeats, metadata changes kept apart from the
 // registration, and what etcd says of their leases.
-import { assertMachineId, FleetError, isFleetError, type Machine } from "@fleet/domain";
+import { assertMachineId, assertMachineMetadataSize, FleetError, isFleetError, type Machine } from "@fleet/domain";
 import type { Logger } from "@fleet/wire";
 import { cachedRead, created, del, leased, modified, put, range, rangeResult } from "./etcd-ops.js";
 import type { Keys } from "./keys.js";
 import { decideRegistration, registrationOf } from "./machine-registration.js";
+import { applyOverride } from "./record-codecs.js";
 import { assertLeaseId, assertMetadata, assertRegistration } from "./record-rules.js";
 import { LEASE_TTL_FACTOR } from "./heartbeat-deadlines.js";
 import type { HeartbeatVia, HeartbeatWatch } from "./heartbeat-watch.js";
@@ -115,6 +116,9 @@ export class MachineRecords {
         set: Object.fromEntries(Object.entries({ ...current?.value.set, ...set }).filter(([k]) => !remove.includes(k))),
         removed: [...new Set([...(current?.value.removed ?? []).filter((k) => !(k in set)), ...remove])],
       };
+      // Over its limits as the machine would then show it (its own metadata changed so).
+      const own = cache.machines.get(machineId)?.value.metadata ?? {};
+      assertMachineMetadataSize(machineId, applyOverride(own, next));
       // Safe to re-send: a retry after the first attempt applied fails its compare, and the
       // next pass writes the same metadata again.
       const res = await this.store.txn({ compare: [current ? modified(key, current.modRevision) : created(key, 0)], success: [put(key, next)] }, "txn-idempotent");

@@ -1,9 +1,7 @@
 // What the registry refuses to store, in the words users see (INVALID_ARGUMENT). Unit names and
 // machine ids are checked by the domain's rules (assertValidUnitName, assertMachineId).
-import { FleetError, parseUnitName, unitOptionValueError, xFleetError, type TargetState, type UnitOption } from "@fleet/domain";
+import { assertMetadataKey, assertMetadataValue, assertUnitInput, FleetError, parseUnitName, xFleetError, type TargetState, type UnitOption } from "@fleet/domain";
 
-/** Units one CreateUnits request may create. */
-export const MAX_CREATE_UNITS = 1000;
 
 /** fleet refuses to schedule a template (foo@.service): only its instances can run. */
 export function assertSchedulable(name: string, desiredState: TargetState): void {
@@ -16,16 +14,15 @@ export function assertOptions(name: string, options: readonly UnitOption[]): voi
   for (const o of options) {
     if (!/^[A-Za-z0-9_.:-]+$/.test(o.section)) throw new FleetError("invalid-argument", `invalid section name "${o.section}"`);
     if (!/^[A-Za-z0-9_.:-]+$/.test(o.name)) throw new FleetError("invalid-argument", `invalid option name "${o.name}" in [${o.section}]`);
-    const valueError = unitOptionValueError(o.name, o.value);
-    if (valueError) throw new FleetError("invalid-argument", valueError);
   }
+  assertUnitInput(name, options);
   const xFleet = xFleetError(name, options);
   if (xFleet) throw new FleetError("invalid-argument", xFleet);
 }
 
 export function assertMetadata(key: string, value: string): void {
-  if (!/^[A-Za-z0-9_.-]{1,128}$/.test(key)) throw new FleetError("invalid-argument", `invalid metadata key "${key}"`);
-  if (value.length > 1024 || /[\r\n,]/.test(value)) throw new FleetError("invalid-argument", `invalid value for metadata key "${key}"`);
+  assertMetadataKey(key);
+  assertMetadataValue(key, value);
 }
 
 export function assertLeaseId(leaseId: string): void {

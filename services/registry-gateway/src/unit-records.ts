@@ -1,10 +1,10 @@
 // Units: created if absent, replaced under a compare of their mod revision, their desired state
 // set, destroyed with their placement. Reads come from the watch cache.
-import { assertValidUnitName, FleetError, unitHash, type Placement, type TargetState, type Unit, type UnitOption } from "@fleet/domain";
+import { assertUnitCount, assertValidUnitName, FleetError, unitHash, type Placement, type TargetState, type Unit, type UnitOption } from "@fleet/domain";
 import type { Logger } from "@fleet/wire";
-import { cachedRead, chunks, created, del, exists, modified, put, range, rangeResult } from "./etcd-ops.js";
+import { cachedRead, chunksBySize, created, del, exists, modified, put, range, rangeResult } from "./etcd-ops.js";
 import type { Keys } from "./keys.js";
-import { assertOptions, assertSchedulable, MAX_CREATE_UNITS } from "./record-rules.js";
+import { assertOptions, assertSchedulable } from "./record-rules.js";
 import { decodeUnit } from "./record-codecs.js";
 import type { RegistryStore } from "./registry-store.js";
 
@@ -79,7 +79,7 @@ export class UnitRecords {
    * when none of them exists; otherwise its units are created one by one.
    */
   async createMany(units: ReadonlyArray<{ name: string; options: readonly UnitOption[]; desiredState: TargetState }>): Promise<{ revision: number; created: boolean[] }> {
-    if (units.length > MAX_CREATE_UNITS) throw new FleetError("invalid-argument", `at most ${MAX_CREATE_UNITS} units per request, not ${units.length}`);
+    assertUnitCount(units.length);
     const names = new Set<string>();
     const records = units.map(({ name, options, desiredState }) => {
       const record = this.newUnit(name, options, desiredState);
@@ -89,7 +89,7 @@ export class UnitRecords {
     });
     const outcomes: boolean[] = [];
     let revision = 0;
-    for (const chunk of chunks(records)) {
+    for (const chunk of chunksBySize(records, (r) => r.key.length + JSON.stringify(r.record).length)) {
       // Sent again when an etcd member fails under it: a second attempt that finds the first
       // one's units goes on one by one below, where those count as existing with the same contents.
       const res = await this.store.txn({ compare: chunk.map((r) => created(r.key, 0)), success: chunk.map((r) => put(r.key, r.record)) }, "txn-idempotent");

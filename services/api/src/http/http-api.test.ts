@@ -334,6 +334,8 @@ describe("/fleet/v1/machines", () => {
     ["an inner value that is not a string", [{ op: "add", path: `/${M1}/metadata/a`, value: { value: 3 } }], "unable to decode body: [0].value.value must be a string"],
     ["add with an empty inner value", [{ op: "add", path: `/${M1}/metadata/a`, value: { value: "" } }], "invalid value: add and replace require a value"],
     ["a value with a comma", [{ op: "add", path: `/${M1}/metadata/a`, value: "b,c" }], /^invalid value for metadata key "a"/],
+    ["a value with a NUL", [{ op: "add", path: `/${M1}/metadata/a`, value: "b\u0000c" }], 'invalid value for metadata key "a": it contains the control character U+0000'],
+    ["a value with an escape", [{ op: "add", path: `/${M1}/metadata/a`, value: { value: "\u001b[31m" } }], 'invalid value for metadata key "a": it contains the control character U+001B'],
     [
       "a good op followed by a bad one",
       [
@@ -346,6 +348,13 @@ describe("/fleet/v1/machines", () => {
     const r = await call("PATCH", "/fleet/v1/machines", body);
     expect(r.status).toBe(400);
     expect(r.body).toEqual({ error: { code: 400, message: typeof message === "string" ? message : expect.stringMatching(message) } });
+    expect(backend.writes).toEqual([]);
+  });
+
+  it("PATCH refuses a value over its limit with 413 naming the limit, and changes nothing", async () => {
+    const r = await call("PATCH", "/fleet/v1/machines", [{ op: "add", path: `/${M1}/metadata/a`, value: "v".repeat(1025) }]);
+    expect(r.status).toBe(413);
+    expect(r.body).toEqual({ error: { code: 413, message: 'the value of metadata key "a" is 1025 characters; the limit is 1024 characters (metadataValueLength)' } });
     expect(backend.writes).toEqual([]);
   });
 

@@ -23,6 +23,9 @@ const STATUS_OF_KIND: Record<FleetErrorKind, number> = {
   aborted: 409,
   unavailable: 503,
   "deadline-exceeded": 504,
+  "resource-exhausted": 413,
+  unauthenticated: 401,
+  "permission-denied": 403,
   internal: 500,
 };
 

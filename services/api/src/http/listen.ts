@@ -3,6 +3,7 @@
 import { existsSync, unlinkSync } from "node:fs";
 import { connect } from "node:net";
 import type { Server } from "node:http";
+import { restrictSocket } from "@fleet/wire";
 
 /** host:port (or [v6]:port) into its parts; port 0 picks a free port. */
 export function parseHostPort(address: string): { host: string; port: number } {
@@ -34,13 +35,27 @@ function listenOn(server: Server, target: { path: string } | { host: string; por
   });
 }
 
-/** Listens on a unix socket, replacing a stale socket file. */
-export async function listenUnix(server: Server, path: string): Promise<void> {
+/**
+ * Listens on a unix socket, replacing a stale socket file; the socket is mode 0660 (created so:
+ * no moment where others may connect) with `group` when one is given.
+ */
+export async function listenUnix(server: Server, path: string, group = ""): Promise<void> {
   if (existsSync(path)) {
     if (await answers(path)) throw new Error(`${path} is in use by another process`);
     unlinkSync(path);
   }
-  await listenOn(server, { path });
+  const umask = process.umask(0o117);
+  try {
+    await listenOn(server, { path });
+  } finally {
+    process.umask(umask);
+  }
+  try {
+    restrictSocket(path, group, true);
+  } catch (err) {
+    server.close();
+    throw err;
+  }
 }
 
 /** Listens on host:port; resolves with the bound port. */

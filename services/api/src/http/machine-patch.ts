@@ -2,7 +2,7 @@
 // `/<machine-id>/metadata/<key>`, each value as fleet 1.0 reads it (`{"value": "web"}`) or a
 // plain string. Pure: every operation is checked before any is applied (a bad
 // one refuses the whole patch), then the operations become one change per machine, in order.
-import { machineIdError } from "@fleet/domain";
+import { assertMetadataValue, machineIdError } from "@fleet/domain";
 import { HttpError } from "./http-error.js";
 import type { MetadataChange } from "./fleet-backend.js";
 
@@ -15,7 +15,6 @@ export interface MetadataOp {
 
 /** fleet's metadataPathRegex. */
 const METADATA_PATH = /^\/([^/]+)\/metadata\/([A-Za-z0-9_.-]+)$/;
-const MAX_VALUE_LENGTH = 1024;
 
 const bad = (message: string) => new HttpError(400, message);
 
@@ -66,9 +65,8 @@ function readOp(raw: unknown, i: number): MetadataOp {
   if (badId) throw bad(badId);
   if (op !== "remove") {
     if (value === "") throw bad("invalid value: add and replace require a value");
-    if (value.length > MAX_VALUE_LENGTH || /[\r\n,]/.test(value)) {
-      throw bad(`invalid value for metadata key ${JSON.stringify(key)}: at most ${MAX_VALUE_LENGTH} characters, no commas or line breaks`);
-    }
+    // A control character, a comma or a value over its limit: 400 or 413, naming the limit.
+    assertMetadataValue(key, value);
   }
   return { op, machineId, key, value };
 }
