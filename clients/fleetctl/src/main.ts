@@ -60,11 +60,11 @@ const deps: FleetctlDeps = {
     if (usesTls(endpoint, options.tls)) (await import("./endpoint/extra-ca-certs.js")).restartWithExtraCaCerts();
     if (endpoint.kind !== "grpc") {
       const { httpFleetApi } = await import("./api/http-fleet-api.js");
-      return httpFleetApi(endpoint, options.requestTimeoutMs, tlsMaterial(options.tls));
+      return httpFleetApi(endpoint, options.requestTimeoutMs, tlsMaterial(options.tls), options.token);
     }
     // --ca-file/--cert-file/--key-file make the gRPC connection TLS (mutual with a certificate).
     configureTls(options.tls);
-    return grpcFleetApi(endpoint.address, options.requestTimeoutMs);
+    return grpcFleetApi(endpoint.address, options.requestTimeoutMs, options.token);
   },
   openTunnel: async (ssh, target) => (await import("./node-processes.js")).openSshTunnel(ssh, target),
   socketExists(path) {

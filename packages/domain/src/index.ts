@@ -11,3 +11,6 @@ export * from "./unit-name.js";
 export * from "./input-limits.js";
 export * from "./liveness/machine-liveness.js";
 export * from "./liveness/liveness-filter.js";
+export * from "./auth/access.js";
+export * from "./auth/unit-glob.js";
+export * from "./auth/token-secret.js";

@@ -31,6 +31,8 @@ export interface UnaryOptions {
   /** ...and, if given, no later than this (e.g. the deadline of the call being served). */
   readonly deadline?: Date;
   readonly requestId?: string;
+  /** More metadata sent with the call (e.g. the caller's credentials). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 function start<Req, Res>(
@@ -41,6 +43,7 @@ function start<Req, Res>(
 ): void {
   const metadata = new Metadata();
   if (options.requestId) metadata.set("x-request-id", options.requestId);
+  for (const [k, v] of Object.entries(options.headers ?? {})) metadata.set(k, v);
   let deadline = new Date(Date.now() + (options.deadlineMs ?? DEFAULT_DEADLINE_MS));
   if (options.deadline && options.deadline < deadline) deadline = options.deadline;
   const call: ClientUnaryCall = method(request, metadata, { deadline }, (error, response) => onDone(error, response, call));

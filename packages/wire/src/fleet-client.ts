@@ -8,3 +8,4 @@ export * from "./client.js";
 export * from "./call-outcome.js";
 export * from "./tls.js";
 export type { ClientReadableStream } from "@grpc/grpc-js";
+export { Metadata } from "@grpc/grpc-js";

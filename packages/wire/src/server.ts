@@ -1,16 +1,23 @@
 // Server-side plumbing: unary handlers as async functions, with request ids, logs and one
 // mapping of domain errors to gRPC status.
 import { randomUUID } from "node:crypto";
-import { Server, status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { Server, status, type Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { fromServiceError, toServiceError, FleetError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { serverCredentials } from "./tls.js";
+
+/** grpc-js's AuthContext (not exported by its index): the connection's security. */
+export type AuthContext = ReturnType<ServerUnaryCall<unknown, unknown>["getAuthContext"]>;
 
 export interface RequestContext {
   readonly requestId: string;
   readonly log: Logger;
   /** The caller's deadline, if it set one: calls made on its behalf end no later. */
   readonly deadline?: Date;
+  /** The call's metadata (its credentials, among others). */
+  readonly metadata: Metadata;
+  /** The connection's security: TLS, and the client's certificate under mutual TLS. */
+  readonly authContext: () => AuthContext;
 }
 
 /** A deadline for calls made while serving a call with `deadline`: a little earlier, so that
@@ -56,6 +63,8 @@ export function unaryHandler<Req, Res>(
         return (requestLog ??= log.child({ requestId, method }));
       },
       ...(deadline ? { deadline } : {}),
+      metadata: call.metadata,
+      authContext: () => call.getAuthContext(),
     };
     fn(call.request, ctx).then(
       (res) => callback(null, res),

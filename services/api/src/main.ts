@@ -16,6 +16,10 @@ import {
 import type { Server } from "node:http";
 import { apiConfigSchema, DEFAULT_API_UNIX_SOCKET, unixSocketPath, validateApiConfig, type ApiConfig } from "./config.js";
 import { fleetService } from "./fleet-service.js";
+import { readFileSync } from "node:fs";
+import { isRole } from "@fleet/domain";
+import { AuditLog } from "./auth/audit-log.js";
+import { Authenticator, parseCertificateRoles, type AuthOptions } from "./auth/authenticator.js";
 import { ReadReplica } from "./read-replica.js";
 import { grpcFleetBackend } from "./http/grpc-fleet-backend.js";
 import { replicaFleetBackend } from "./http/replica-fleet-backend.js";
@@ -30,9 +34,29 @@ function selfAddress(listen: string, port: number): string {
   return `${local}:${port}`;
 }
 
+/** The api's auth settings from its config; errors name the option. */
+function authOptions(config: ApiConfig): AuthOptions {
+  let bootstrapSecret: string | undefined;
+  if (config.auth_bootstrap_token_file !== "") {
+    try {
+      bootstrapSecret = readFileSync(config.auth_bootstrap_token_file, "utf8").trim();
+    } catch (err) {
+      throw new Error(`cannot read auth_bootstrap_token_file ${config.auth_bootstrap_token_file}: ${(err as Error).message}`);
+    }
+    if (bootstrapSecret.length < 32) throw new Error(`auth_bootstrap_token_file ${config.auth_bootstrap_token_file}: a token of at least 32 characters is expected`);
+  }
+  return {
+    enabled: config.auth,
+    certificateRoles: parseCertificateRoles(config.auth_certificate_roles),
+    ...(bootstrapSecret ? { bootstrapSecret } : {}),
+    ...(isRole(config.api_unix_socket_role) ? { socketRole: config.api_unix_socket_role } : {}),
+  };
+}
+
 /** HTTP API v1 servers per the config. The default socket path is best effort (it needs root). */
-async function serveHttpApi(config: ApiConfig, client: FleetServiceClient, reads: ReadReplica, log: Logger): Promise<Server[]> {
-  const make = () => createHttpApiServer({ backend: replicaFleetBackend(reads, grpcFleetBackend(client)), tokenLimit: config.token_limit, log });
+async function serveHttpApi(config: ApiConfig, client: FleetServiceClient, reads: ReadReplica, auth: Authenticator, log: Logger): Promise<Server[]> {
+  const make = () =>
+    createHttpApiServer({ backend: replicaFleetBackend(reads, grpcFleetBackend(client, auth)), tokenLimit: config.token_limit, log, authenticate: (creds) => auth.principal(creds) });
   const servers: Server[] = [];
   const socket = unixSocketPath(config);
   if (socket !== "") {
@@ -62,15 +86,18 @@ runMain(async () => {
   configureTlsFromConfig(config);
   validateApiConfig(config);
   const log = createLogger("api", config.verbosity);
+  if (!config.auth) log.warn({ api_listen: config.api_listen, api_http_listen: config.api_http_listen }, "auth is off: anyone who reaches the api is an admin; it serves only loopback and its unix socket");
   // Every registry-gateway listed, failing over between them (RegistryConnection).
   const gateway = connectGateways(config.gateway_endpoint);
   // Unit reads are answered from a replica the gateway keeps up to date (read-replica.ts).
   const reads = new ReadReplica(gateway, log);
   reads.start();
-  const { server, port } = await serve(config.api_listen, [[FleetServiceService, fleetService(gateway, log, reads)]]);
+  const auth = new Authenticator(gateway, authOptions(config));
+  const audit = new AuditLog(gateway, log);
+  const { server, port } = await serve(config.api_listen, [[FleetServiceService, fleetService(gateway, log, reads, { auth, audit })]]);
   log.info({ address: config.api_listen, port, gateway: config.gateway_endpoint }, "api serving");
   const self = connect(FleetServiceClient, selfAddress(config.api_listen, port));
-  const httpServers = await serveHttpApi(config, self, reads, log);
+  const httpServers = await serveHttpApi(config, self, reads, auth, log);
   const stop = async () => {
     await Promise.all(httpServers.map((s) => closeServer(s)));
     self.close();

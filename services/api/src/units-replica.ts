@@ -77,9 +77,13 @@ export class UnitsReplica {
     return unit ? { unit, placement: this.placements.get(name), states: this.statesOf(name) } : undefined;
   }
 
-  /** Units sorted by name: `limit` of them from `offset` (limit 0: all from offset); and how many there are. */
-  page(offset: number, limit: number): { views: UnitView[]; total: number } {
-    const names = (this.sorted ??= [...this.units.keys()].sort(byName));
+  /**
+   * Units sorted by name: `limit` of them from `offset` (limit 0: all from offset); and how many
+   * there are. With `only`, of the units it keeps (a caller limited to some units).
+   */
+  page(offset: number, limit: number, only?: (name: string) => boolean): { views: UnitView[]; total: number } {
+    const all = (this.sorted ??= [...this.units.keys()].sort(byName));
+    const names = only ? all.filter(only) : all;
     const slice = names.slice(offset, limit > 0 ? offset + limit : undefined);
     return { views: slice.map((name) => this.viewOf(this.units.get(name) as Unit)), total: names.length };
   }

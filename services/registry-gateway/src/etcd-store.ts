@@ -108,6 +108,16 @@ export class EtcdStore implements RegistryStore {
     return kv ? { value: kv.value.toString(), lease: String(kv.lease ?? "0"), createRevision: Number(kv.create_revision) } : undefined;
   }
 
+  async getPrefix(prefix: string, limit: number, last = false): Promise<Array<{ key: string; value: string }>> {
+    const key = Buffer.from(prefix);
+    const end = Buffer.from(prefix);
+    end[end.length - 1] = (end[end.length - 1] ?? 0) + 1;
+    const order = last ? { sort_order: "Descend" as const, sort_target: "Key" as const } : {};
+    const res = await this.run("range", () => this.client.kv.range({ key, range_end: end, limit, ...order }));
+    const kvs = res.kvs.map((kv) => ({ key: kv.key.toString(), value: kv.value.toString() }));
+    return last ? kvs.reverse() : kvs;
+  }
+
   /** Grants a lease; never re-sent after an attempt that may have reached etcd. */
   async grantLease(ttlSeconds: number): Promise<string> {
     const sentAt = performance.now();

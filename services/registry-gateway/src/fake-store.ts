@@ -77,6 +77,12 @@ export class FakeStore implements RegistryStore {
     return kv ? { value: kv.value, lease: kv.lease, createRevision: kv.createRevision } : undefined;
   }
 
+  async getPrefix(prefix: string, limit: number, last = false): Promise<Array<{ key: string; value: string }>> {
+    const all = [...this.kvs].filter(([k]) => k.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, kv]) => ({ key, value: kv.value }));
+    if (limit <= 0 || all.length <= limit) return all;
+    return last ? all.slice(all.length - limit) : all.slice(0, limit);
+  }
+
   async grantLease(ttlSeconds: number): Promise<string> {
     const id = String(this.nextLease++);
     this.leases.set(id, { ttlSeconds });

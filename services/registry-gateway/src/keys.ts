@@ -10,6 +10,10 @@
 //   engine/status                the leader's view of the machines' liveness (EngineStatus JSON)
 //   heartbeat-claim/<id>         the id of the gateway the machine heart-beats through, attached
 //                                to the machine's lease (heartbeat-watch.ts); not cached
+//   token/<id>                   an API token (TokenRecord JSON: its secret only hashed), under a
+//                                lease when it lapses; not cached (read from etcd per request)
+//   audit/<ms>-<rand>            an audit entry (AuditEntry JSON), under a lease of the
+//                                retention window; not cached
 
 export type RegistryKey =
   | { readonly kind: "unit"; readonly name: string }
@@ -40,6 +44,19 @@ export class Keys {
   }
   heartbeatClaim(machineId: string): string {
     return `${this.prefix}heartbeat-claim/${machineId}`;
+  }
+  token(id: string): string {
+    return `${this.prefix}token/${id}`;
+  }
+  tokens(): string {
+    return `${this.prefix}token/`;
+  }
+  /** An audit entry's key: sorted by time (ms, 15 digits), then a random part. */
+  audit(atMs: number, rand: string): string {
+    return `${this.prefix}audit/${String(Math.max(0, Math.floor(atMs))).padStart(15, "0")}-${rand}`;
+  }
+  audits(): string {
+    return `${this.prefix}audit/`;
   }
   leader(): string {
     return `${this.prefix}engine/leader`;

@@ -55,7 +55,7 @@ runMain(async () => {
   });
 
   scheduleRevisions.loaded(cache.revision);
-  registry = new Registry(store, keys, log, { healthy: () => store.healthy });
+  registry = new Registry(store, keys, log, { healthy: () => store.healthy, auditRetentionSeconds: Math.max(60, Math.round(config.audit_retention)) });
   registry.machines.heartbeats.start();
   unitsFeed = new UnitsFeed(cache, (name) => registry.states.list("", [name]));
   const { server, port } = await serve(config.gateway_listen, [[RegistryServiceService, registryService(registry, cache, log, feed, unitsFeed, store, scheduleRevisions)]]);

@@ -15,6 +15,7 @@ import {
 } from "@fleet/wire";
 import { bulkhead } from "cockatiel";
 import { assertValidUnitName, unresponsiveMachineReason, type Placement, type TargetState } from "@fleet/domain";
+import { accessHandlers } from "./access-handlers.js";
 import type { ClusterFeed } from "./cluster-feed.js";
 import { deltaToWire, MAX_WATCHED_UNITS, serveFeed, updateToWire } from "./feed-streams.js";
 import { heartbeatStreamHandler } from "./heartbeat-stream-handler.js";
@@ -71,6 +72,7 @@ export function registryService(
 ): RegistryServiceServer {
   const registrations = bulkhead(REGISTRATIONS_AT_ONCE, Number.MAX_SAFE_INTEGER);
   return {
+    ...accessHandlers(registry, log),
     createUnit: unaryHandler(log, "CreateUnit", async (req) => {
       if (!req.unit) throw new FleetError("invalid-argument", "unit is required");
       const state = initial(req.unit.desiredState, req.unit.name);

@@ -24,6 +24,8 @@ export interface RegistryStore {
   txn(req: ITxnRequest, op: "txn-idempotent" | "txn-once"): Promise<TxnResult>;
   /** One key as etcd has it now (not the cache); undefined when absent. */
   get(key: string): Promise<{ value: string; lease: string; createRevision: number } | undefined>;
+  /** The keys under `prefix` as etcd has them now, in key order; at most `limit` (0: all), the last ones when `last`. */
+  getPrefix(prefix: string, limit: number, last?: boolean): Promise<Array<{ key: string; value: string }>>;
   grantLease(ttlSeconds: number): Promise<string>;
   /** Revokes a lease (one that no longer exists counts as revoked); never throws. */
   revokeLease(id: string): Promise<void>;

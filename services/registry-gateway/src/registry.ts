@@ -7,6 +7,8 @@
 //   states        unit-state-records.ts  agents' reports under their machine's lease
 //   schedule      schedule-records.ts    the leader's placements, fenced; a machine's schedule
 //   leadership    leadership-records.ts  the engine's leadership key and its status
+//   tokens        token-records.ts       API tokens (hashed), read from etcd per request
+//   audit         audit-records.ts       the api's audit log, kept for a retention window
 import type { Logger } from "@fleet/wire";
 import { randomUUID } from "node:crypto";
 import { HeartbeatWatch } from "./heartbeat-watch.js";
@@ -17,6 +19,8 @@ import type { RegistryStore } from "./registry-store.js";
 import { ScheduleRecords } from "./schedule-records.js";
 import { UnitRecords } from "./unit-records.js";
 import { UnitStateRecords } from "./unit-state-records.js";
+import { TokenRecords } from "./token-records.js";
+import { AuditRecords } from "./audit-records.js";
 
 export interface RegistryOptions {
   /** This gateway process's id (default: a random one). */
@@ -25,6 +29,8 @@ export interface RegistryOptions {
   readonly healthy?: () => boolean;
   /** Milliseconds of a monotonic clock, for liveness deadlines (default performance.now). */
   readonly now?: () => number;
+  /** How long audit entries are kept, in seconds (default 7 days). */
+  readonly auditRetentionSeconds?: number;
 }
 
 export class Registry {
@@ -33,6 +39,8 @@ export class Registry {
   readonly states: UnitStateRecords;
   readonly schedule: ScheduleRecords;
   readonly leadership: LeadershipRecords;
+  readonly tokens: TokenRecords;
+  readonly audit: AuditRecords;
 
   constructor(
     private readonly store: RegistryStore,
@@ -46,6 +54,8 @@ export class Registry {
     this.states = new UnitStateRecords(store, keys);
     this.schedule = new ScheduleRecords(store, keys);
     this.leadership = new LeadershipRecords(store, keys);
+    this.tokens = new TokenRecords(store, keys);
+    this.audit = new AuditRecords(store, keys, options.auditRetentionSeconds ?? 7 * 24 * 3600);
   }
 
   /**

@@ -79,5 +79,37 @@ export interface FleetApi {
    */
   unitStatus?(name: string): Promise<UnitStatus>;
   journal?(name: string, options: JournalOptions, onData: (text: string) => void): JournalStream;
+  /** Tokens and the audit log (admin). Absent on HTTP API v1, which has none. */
+  access?: AccessApi;
   close(): void;
+}
+
+/** An API token as listed (never its secret). */
+export interface TokenInfo {
+  readonly id: string;
+  readonly role: string;
+  readonly units: readonly string[];
+  readonly createdAtMs: number;
+  /** 0: never lapses. */
+  readonly expiresAtMs: number;
+  readonly createdBy: string;
+}
+
+export interface AuditEntry {
+  readonly atMs: number;
+  readonly who: string;
+  readonly requestId: string;
+  readonly action: string;
+  readonly unit: string;
+  readonly machineId: string;
+  readonly detail: string;
+  readonly ok: boolean;
+}
+
+export interface AccessApi {
+  createToken(role: string, units: readonly string[], ttlSeconds: number): Promise<{ token: TokenInfo; secret: string }>;
+  listTokens(): Promise<TokenInfo[]>;
+  /** The id of the revoked token; `token` is an id or a secret. */
+  revokeToken(token: string): Promise<string>;
+  listAudit(sinceMs: number, unit: string, limit: number): Promise<AuditEntry[]>;
 }

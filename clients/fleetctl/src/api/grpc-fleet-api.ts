@@ -14,6 +14,7 @@ import {
   unitStateFromWire,
   unitToWire,
   unitViewFromWire,
+  Metadata,
   type ClientReadableStream,
   type FleetServiceWatchUnitsResponse,
 } from "@fleet/wire/fleet-client";
@@ -42,12 +43,19 @@ function follow<T>(call: ClientReadableStream<T>, onMessage: (message: T) => voi
   };
 }
 
-/** A FleetApi talking to the api service at `address` (host:port or unix:///path). */
-export function grpcFleetApi(address: string, deadlineMs: number): FleetApi {
+/** A FleetApi talking to the api service at `address` (host:port or unix:///path), as `token` when given. */
+export function grpcFleetApi(address: string, deadlineMs: number, token = ""): FleetApi {
   const client = connect(FleetServiceClient, address);
-  const opts = { deadlineMs };
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  const opts = { deadlineMs, headers };
   /** A write's options: what it does, in words, for "... may have been applied" (writeError). */
-  const write = (what: string) => ({ deadlineMs, what, service: "the api" });
+  const write = (what: string) => ({ deadlineMs, what, service: "the api", headers });
+  /** The credentials of a stream. */
+  const streamMetadata = (): Metadata => {
+    const m = new Metadata();
+    if (token) m.set("authorization", `Bearer ${token}`);
+    return m;
+  };
   return {
     async getUnit(name: string): Promise<UnitView | undefined> {
       try {
@@ -117,15 +125,31 @@ export function grpcFleetApi(address: string, deadlineMs: number): FleetApi {
       return { machineId: res.machineId, text: res.text, exitCode: res.exitCode };
     },
     watchUnits(names: readonly string[], onViews: (views: ReadonlyMap<string, UnitView | undefined>) => void): UnitWatch {
-      return follow(client.watchUnits({ names: [...names] }), (msg: FleetServiceWatchUnitsResponse) => {
+      return follow(client.watchUnits({ names: [...names] }, streamMetadata()), (msg: FleetServiceWatchUnitsResponse) => {
         const views = new Map<string, UnitView | undefined>(msg.missing.map((n) => [n, undefined]));
         for (const v of msg.units.map(unitViewFromWire)) if (v) views.set(v.unit.name, v);
         onViews(views);
       });
     },
     journal(name: string, options: JournalOptions, onData: (text: string) => void): JournalStream {
-      const call = client.journal({ unitName: name, lines: options.lines, follow: options.follow, output: options.output });
+      const call = client.journal({ unitName: name, lines: options.lines, follow: options.follow, output: options.output }, streamMetadata());
       return follow(call, (chunk: { data: string }) => onData(chunk.data));
+    },
+    access: {
+      async createToken(role, units, ttlSeconds) {
+        const res = await unaryWrite(client.createToken.bind(client), { role, units: [...units], ttlSeconds }, write("creating a token"));
+        if (!res.token) throw new Error("the api answered without the token");
+        return { token: res.token, secret: res.secret };
+      },
+      async listTokens() {
+        return (await unary(client.listTokens.bind(client), {}, opts)).tokens;
+      },
+      async revokeToken(token) {
+        return (await unaryWrite(client.revokeToken.bind(client), { token }, write("revoking the token"))).id;
+      },
+      async listAudit(sinceMs, unit, limit) {
+        return (await unary(client.listAudit.bind(client), { sinceMs, unit, limit }, opts)).entries;
+      },
     },
     close(): void {
       client.close();

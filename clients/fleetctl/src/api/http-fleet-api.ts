@@ -91,7 +91,7 @@ function writeFailure(what: string, failure: { reply: Reply } | { error: Error &
 }
 
 /** A FleetApi on HTTP API v1 at `endpoint`; every request bounded by `timeoutMs`. */
-export function httpFleetApi(endpoint: HttpEndpoint, timeoutMs: number, tls: TlsMaterial = {}): FleetApi {
+export function httpFleetApi(endpoint: HttpEndpoint, timeoutMs: number, tls: TlsMaterial = {}, token = ""): FleetApi {
   const secure = endpoint.kind === "http" && endpoint.url.startsWith("https:");
   const agent = secure ? new HttpsAgent({ keepAlive: true, ...tls }) : new HttpAgent({ keepAlive: true });
   const base = endpoint.kind === "http" ? new URL(endpoint.url) : undefined;
@@ -105,7 +105,7 @@ export function httpFleetApi(endpoint: HttpEndpoint, timeoutMs: number, tls: Tls
         path: `${prefix}${path}`,
         agent,
         timeout: timeoutMs,
-        headers: { Accept: "application/json", ...(payload !== undefined ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) } : {}) },
+        headers: { Accept: "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(payload !== undefined ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) } : {}) },
         ...(endpoint.kind === "http-unix" ? { socketPath: endpoint.socketPath } : { host: base?.hostname.replace(/^\[|\]$/g, ""), port: base?.port || (secure ? 443 : 80) }),
       };
       const onResponse = (res: IncomingMessage) => {

@@ -111,7 +111,7 @@ export async function runFleetctl(
       tunnel = await deps.openTunnel(ssh, tunnelTarget(endpoint));
       endpoint = throughLocalPort(endpoint, tunnel.port);
     }
-    api = command.needsApi === false ? disconnected : await deps.connect(endpoint, { requestTimeoutMs: Math.round(timeoutS * 1000), tls });
+    api = command.needsApi === false ? disconnected : await deps.connect(endpoint, { requestTimeoutMs: Math.round(timeoutS * 1000), tls, token: stringFlag(parsed.global, "token") });
   } catch (err) {
     tunnel?.close();
     warn(out, `Unable to initialize client: ${errorMessage(err)}`);

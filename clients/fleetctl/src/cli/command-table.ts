@@ -1,5 +1,6 @@
 // The command table: fleetctl's commands, how a word names one (fleet's prefix matching), and
 // the usage shown with a command-line error.
+import { auditCommand, tokenCommand } from "../commands/access-commands.js";
 import { catCommand } from "../commands/cat-command.js";
 import type { Command } from "../commands/command.js";
 import { listMachinesCommand, listUnitFilesCommand, listUnitsCommand } from "../commands/list-commands.js";
@@ -15,6 +16,7 @@ import { GLOBAL_FLAGS } from "./global-flags.js";
 import { commandHelp, globalHelp, HELP_TOPIC, VERSION_TOPIC, type HelpTopic } from "./help.js";
 
 export const COMMANDS: readonly Command[] = [
+  auditCommand,
   catCommand,
   destroyCommand,
   fdForwardCommand,
@@ -29,6 +31,7 @@ export const COMMANDS: readonly Command[] = [
   statusCommand,
   stopCommand,
   submitCommand,
+  tokenCommand,
   unloadCommand,
   verifyCommand,
 ];

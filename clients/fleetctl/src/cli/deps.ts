@@ -15,6 +15,8 @@ export interface TlsFiles {
 export interface ConnectOptions {
   readonly requestTimeoutMs: number;
   readonly tls: TlsFiles;
+  /** --token / FLEETCTL_TOKEN: sent as `Authorization: Bearer <token>`; "" sends none. */
+  readonly token: string;
 }
 
 /** An ssh port forward: 127.0.0.1:port reaches the endpoint behind --tunnel until close(). */

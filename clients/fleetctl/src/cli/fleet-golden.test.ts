@@ -236,7 +236,7 @@ describe("the command line (cobra and pflag in fleet 1.0)", () => {
     expect(r.stdout.endsWith("\n\n")).toBe(true);
   });
 
-  it("help lists the commands as fleet 1.0 did, cobra's help and the version command among them", async () => {
+  it("help lists the commands as fleet 1.0 did (and ours: audit, token), cobra's help and the version command among them", async () => {
     const { run } = setup();
     const r = await run("help");
     expect(r.stdout.slice(0, r.stdout.indexOf("OPTIONS:"))).toBe(
@@ -251,6 +251,7 @@ describe("the command line (cobra and pflag in fleet 1.0)", () => {
         "\t0.1.0",
         "",
         "COMMANDS:",
+        "\taudit\t\tShow the changes made through the api: who, what, when (admin)",
         "\tcat\t\tOutput the contents of a submitted unit",
         "\tdestroy\t\tDestroy one or more units in the cluster",
         "\tfd-forward\tProxy stdin and stdout to a unix domain socket",
@@ -266,6 +267,7 @@ describe("the command line (cobra and pflag in fleet 1.0)", () => {
         "\tstatus\t\tOutput the status of one or more units in the cluster",
         "\tstop\t\tInstruct systemd to stop one or more units in the cluster.",
         "\tsubmit\t\tUpload one or more units to the cluster without starting them",
+        "\ttoken\t\tCreate, list and revoke API tokens (admin)",
         "\tunload\t\tUnschedule one or more units in the cluster.",
         "\tverify\t\t",
         "\tversion\t\tPrint the version and exit",

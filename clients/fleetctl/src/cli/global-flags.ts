@@ -37,6 +37,7 @@ export const GLOBAL_FLAGS: readonly FlagSpec[] = [
   { name: "version", kind: "bool", default: false, usage: "Print the version and exit" },
   { name: "help", kind: "bool", default: false, short: "h", usage: "Print usage information and exit" },
   { name: "tunnel", kind: "string", default: "", usage: "Establish an SSH tunnel through the provided address for communication with fleet and the machines." },
+  { name: "token", kind: "string", default: "", usage: "API token to present (Authorization: Bearer); also FLEETCTL_TOKEN." },
   { name: "ca-file", kind: "string", default: "", usage: "Path to the CA bundle to verify the endpoint (https:// or gRPC over TLS)." },
   { name: "cert-file", kind: "string", default: "", usage: "Path to the client certificate (https:// or gRPC over TLS)." },
   { name: "key-file", kind: "string", default: "", usage: "Path to the client key (https:// or gRPC over TLS)." },

@@ -2,7 +2,7 @@
 // take and return. http-server.ts adapts node's requests to these.
 import type { Logger } from "@fleet/wire";
 import type { JsonObject } from "./entities.js";
-import type { FleetBackend } from "./fleet-backend.js";
+import type { BackendCall, FleetBackend } from "./fleet-backend.js";
 import { HttpError } from "./http-error.js";
 import { pageTokenOf, PageTokenError, type PageToken } from "./page-token.js";
 
@@ -14,6 +14,8 @@ export interface ApiRequest {
   /** The Content-Type header values (node joins repeated ones; fleet wants exactly one). */
   readonly contentType: string | undefined;
   readonly requestId: string;
+  /** Who makes the request (authenticated before it reaches the API), and its id, for the backend. */
+  readonly call: BackendCall;
   /** The body as text; an HttpError 413 when it is larger than the limit. */
   body(): Promise<string>;
 }

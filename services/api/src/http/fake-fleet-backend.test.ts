@@ -1,17 +1,20 @@
 // The fake behaves like the real backend where the contract tests rely on it.
+import { ANONYMOUS_ADMIN } from "@fleet/domain";
 import { describe, expect, it } from "vitest";
 import { FakeFleetBackend } from "./fake-fleet-backend.js";
 
 const unit = { name: "a.service", options: [{ section: "Service", name: "ExecStart", value: "/bin/true" }], hash: "h", desiredState: "inactive" as const };
 
+const call = (requestId: string) => ({ requestId, principal: ANONYMOUS_ADMIN });
+
 describe("FakeFleetBackend", () => {
   it("creates, changes and destroys units, recording each write", async () => {
     const b = new FakeFleetBackend();
-    await b.replaceUnit(unit, "r1");
-    await b.setUnitTargetState("a.service", "launched", "r2");
-    expect((await b.getUnit("a.service", "r3"))?.unit.desiredState).toBe("launched");
-    await b.destroyUnit("a.service", "r4");
-    expect(await b.getUnit("a.service", "r5")).toBeUndefined();
+    await b.replaceUnit(unit, call("r1"));
+    await b.setUnitTargetState("a.service", "launched", call("r2"));
+    expect((await b.getUnit("a.service", call("r3")))?.unit.desiredState).toBe("launched");
+    await b.destroyUnit("a.service", call("r4"));
+    expect(await b.getUnit("a.service", call("r5"))).toBeUndefined();
     expect(b.writes.map((w) => w.method)).toEqual(["replaceUnit", "setUnitTargetState", "destroyUnit"]);
     expect(b.requestIds).toEqual(["r1", "r2", "r3", "r4", "r5"]);
   });

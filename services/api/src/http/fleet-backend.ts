@@ -19,7 +19,13 @@
 // never calls) or a lowest common part with two error contracts. The code they do share, the
 // mapping between the wire and the domain, is @fleet/wire's (convert.ts); what remains twice
 // is a few one-line calls.
-import type { Machine, TargetState, Unit, UnitState } from "@fleet/domain";
+import type { Machine, Principal, TargetState, Unit, UnitState } from "@fleet/domain";
+
+/** Who makes a backend call (as the HTTP layer authenticated it), and the request's id. */
+export interface BackendCall {
+  readonly requestId: string;
+  readonly principal: Principal;
+}
 
 /** A unit with where the engine placed it and the state its machine reached. */
 import type { UnitView } from "@fleet/domain";
@@ -47,20 +53,20 @@ export interface MetadataChange {
 
 export interface FleetBackend {
   /** The unit, or undefined when there is none by that name. */
-  getUnit(name: string, requestId: string): Promise<UnitView | undefined>;
+  getUnit(name: string, call: BackendCall): Promise<UnitView | undefined>;
   /** Every unit, by name. */
   /** Units sorted by name: all, or `page.limit` of them from `page.offset`; and how many there are. */
-  listUnits(requestId: string, page?: { offset: number; limit: number }): Promise<{ units: UnitView[]; total: number }>;
+  listUnits(call: BackendCall, page?: { offset: number; limit: number }): Promise<{ units: UnitView[]; total: number }>;
   /**
    * Creates the unit, or replaces the contents and desired state of the one by that name,
    * keeping its placement (RegistryService.ReplaceUnit); nothing changes when it is as asked.
    */
-  replaceUnit(unit: Unit, requestId: string): Promise<ReplaceOutcome>;
-  setUnitTargetState(name: string, state: TargetState, requestId: string): Promise<void>;
+  replaceUnit(unit: Unit, call: BackendCall): Promise<ReplaceOutcome>;
+  setUnitTargetState(name: string, state: TargetState, call: BackendCall): Promise<void>;
   /** "not-found" when there is no unit by that name. */
-  destroyUnit(name: string, requestId: string): Promise<void>;
-  listUnitStates(filter: StateFilter, requestId: string): Promise<UnitState[]>;
+  destroyUnit(name: string, call: BackendCall): Promise<void>;
+  listUnitStates(filter: StateFilter, call: BackendCall): Promise<UnitState[]>;
   /** Live machines, by id. */
-  listMachines(requestId: string): Promise<Machine[]>;
-  setMachineMetadata(change: MetadataChange, requestId: string): Promise<void>;
+  listMachines(call: BackendCall): Promise<Machine[]>;
+  setMachineMetadata(change: MetadataChange, call: BackendCall): Promise<void>;
 }

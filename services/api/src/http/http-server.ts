@@ -6,7 +6,9 @@ import type { Logger } from "@fleet/wire";
 import { handleApiRequest } from "./api-handler.js";
 import type { ApiContext, ApiRequest, ApiResponse } from "./api-request.js";
 import type { FleetBackend } from "./fleet-backend.js";
-import { errorEntity, HttpError } from "./http-error.js";
+import { errorEntity, HttpError, toHttpError } from "./http-error.js";
+import { ANONYMOUS_ADMIN, type Principal } from "@fleet/domain";
+import { httpCredentials, type Credentials } from "../auth/credentials.js";
 import { SERVER_HEADER } from "./server-info.js";
 
 /** Largest request body accepted (a unit file is a few KiB); larger ones are 413. */
@@ -19,6 +21,8 @@ export interface HttpApiOptions {
   readonly tokenLimit: number;
   readonly log: Logger;
   readonly maxBodyBytes?: number;
+  /** Who the caller is (auth/authenticator.ts); refusals are 401 / 403. Default: everyone an admin. */
+  readonly authenticate?: (creds: Credentials) => Promise<Principal>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -63,7 +67,7 @@ function send(res: ServerResponse, requestId: string, response: ApiResponse): vo
 }
 
 /** The request as the API sees it, or a 400 when its URL cannot be read. */
-function apiRequest(req: IncomingMessage, requestId: string, maxBodyBytes: number): ApiRequest | HttpError {
+function apiRequest(req: IncomingMessage, requestId: string, maxBodyBytes: number, principal: Principal): ApiRequest | HttpError {
   const url = new URL(req.url ?? "/", "http://fleet");
   let path: string;
   try {
@@ -77,6 +81,7 @@ function apiRequest(req: IncomingMessage, requestId: string, maxBodyBytes: numbe
     query: url.searchParams,
     contentType: req.headers["content-type"],
     requestId,
+    call: { requestId, principal },
     body: () => readBody(req, maxBodyBytes),
   };
 }
@@ -85,15 +90,22 @@ function apiRequest(req: IncomingMessage, requestId: string, maxBodyBytes: numbe
 export function createHttpApiServer(options: HttpApiOptions): Server {
   const ctx: ApiContext = { backend: options.backend, tokenLimit: options.tokenLimit, log: options.log };
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  const authenticate = options.authenticate ?? (async () => ANONYMOUS_ADMIN);
   return createServer((req, res) => {
     const started = Date.now();
     const requestId = requestIdOf(req);
-    const request = apiRequest(req, requestId, maxBodyBytes);
-    const handled =
-      request instanceof HttpError ? Promise.resolve({ status: request.status, body: errorEntity(request) }) : handleApiRequest(ctx, request);
+    const refused = (err: unknown): ApiResponse => {
+      const error = toHttpError(err);
+      return { status: error.status, body: errorEntity(error) };
+    };
+    const handled = authenticate(httpCredentials(req)).then((principal) => {
+      const request = apiRequest(req, requestId, maxBodyBytes, principal);
+      return request instanceof HttpError ? refused(request) : handleApiRequest(ctx, request);
+    }, refused);
     void handled.then((response) => {
       // A refused body may still be arriving: do not keep reading it on this connection.
       if (response.status === 413) res.setHeader("Connection", "close");
+      if (response.status === 401) res.setHeader("WWW-Authenticate", 'Bearer realm="fleet"');
       send(res, requestId, response);
       const fields = { requestId, method: req.method, path: req.url, status: response.status, ms: Date.now() - started };
       if (response.status >= 500) options.log.error(fields, "http request");

@@ -8,14 +8,14 @@ import { cutPage } from "./page-token.js";
 
 export async function listMachines(ctx: ApiContext, req: ApiRequest): Promise<ApiResponse> {
   const token = requestPageToken(ctx, req);
-  const page = cutPage(await ctx.backend.listMachines(req.requestId), token);
+  const page = cutPage(await ctx.backend.listMachines(req.call), token);
   return ok(pageEntity("machines", page.items.map(machineEntity), page.next));
 }
 
 export async function patchMachines(ctx: ApiContext, req: ApiRequest): Promise<ApiResponse> {
   const changes = metadataChanges(parseMachinePatch(await req.body()));
   for (const change of changes) {
-    await ctx.backend.setMachineMetadata(change, req.requestId);
+    await ctx.backend.setMachineMetadata(change, req.call);
     ctx.log.info({ requestId: req.requestId, machineId: change.machineId, set: change.set, remove: change.remove }, "machine metadata changed");
   }
   return noContent();

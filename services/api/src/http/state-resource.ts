@@ -15,7 +15,7 @@ export async function listStates(ctx: ApiContext, req: ApiRequest): Promise<ApiR
   const machineId = req.query.get("machineID") ?? "";
   const unitName = req.query.get("unitName") ?? "";
   // A name that is not valid matches no state.
-  const states = unitName !== "" && !isValidUnitName(unitName) ? [] : await ctx.backend.listUnitStates({ machineId, unitName }, req.requestId);
+  const states = unitName !== "" && !isValidUnitName(unitName) ? [] : await ctx.backend.listUnitStates({ machineId, unitName }, req.call);
   const page = cutPage([...states].sort(byNameThenMachine), token);
   return ok(pageEntity("states", page.items.map(unitStateEntity), page.next));
 }
@@ -24,8 +24,8 @@ export async function getState(ctx: ApiContext, req: ApiRequest, name: string): 
   const missing = new HttpError(404, "unit state does not exist");
   if (!isValidUnitName(name)) throw missing;
   const [view, states] = await Promise.all([
-    ctx.backend.getUnit(name, req.requestId),
-    ctx.backend.listUnitStates({ machineId: "", unitName: name }, req.requestId),
+    ctx.backend.getUnit(name, req.call),
+    ctx.backend.listUnitStates({ machineId: "", unitName: name }, req.call),
   ]);
   // The state from the machine the unit is placed on; a state left elsewhere only when there is no other.
   const state = states.find((s) => view && s.machineId === view.machineId) ?? states[0];

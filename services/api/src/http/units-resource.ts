@@ -13,7 +13,7 @@ export async function listUnits(ctx: ApiContext, req: ApiRequest): Promise<ApiRe
   const token = requestPageToken(ctx, req);
   // Only the page's units are read: a page costs the same with ten units or ten thousand.
   const offset = (token.page - 1) * token.limit;
-  const { units, total } = await ctx.backend.listUnits(req.requestId, { offset, limit: token.limit });
+  const { units, total } = await ctx.backend.listUnits(req.call, { offset, limit: token.limit });
   const page = pageOf(units, total, token);
   return ok(pageEntity("units", page.items.map(unitEntity), page.next));
 }
@@ -23,7 +23,7 @@ const unitMissing = () => new HttpError(404, "unit does not exist");
 export async function getUnit(ctx: ApiContext, req: ApiRequest, name: string): Promise<ApiResponse> {
   // A name that is not valid names no unit: 404, as fleet answers.
   if (!isValidUnitName(name)) throw unitMissing();
-  const view = await ctx.backend.getUnit(name, req.requestId);
+  const view = await ctx.backend.getUnit(name, req.call);
   if (!view) throw unitMissing();
   return ok(unitEntity(view));
 }
@@ -31,7 +31,7 @@ export async function getUnit(ctx: ApiContext, req: ApiRequest, name: string): P
 export async function deleteUnit(ctx: ApiContext, req: ApiRequest, name: string): Promise<ApiResponse> {
   if (!isValidUnitName(name)) throw unitMissing();
   try {
-    await ctx.backend.destroyUnit(name, req.requestId);
+    await ctx.backend.destroyUnit(name, req.call);
   } catch (err) {
     if (isFleetError(err, "not-found")) throw unitMissing();
     throw err;
@@ -59,16 +59,16 @@ export async function putUnit(ctx: ApiContext, req: ApiRequest, item: string): P
   const invalid = unitNameError(name);
   if (invalid) throw new HttpError(400, invalid);
 
-  const existing = await ctx.backend.getUnit(name, req.requestId);
+  const existing = await ctx.backend.getUnit(name, req.call);
   const decision = decideUnitPut(name, body, existing?.unit, xFleetConflict);
   const fields = { requestId: req.requestId, unit: name, desiredState: decision.desiredState };
   if (decision.kind === "write") {
     const unit = { name, options: decision.options, hash: unitHash(decision.options), desiredState: decision.desiredState };
-    const outcome = await ctx.backend.replaceUnit(unit, req.requestId);
+    const outcome = await ctx.backend.replaceUnit(unit, req.call);
     ctx.log.info({ ...fields, ...outcome }, decision.why === "new unit" ? "unit created" : "unit replaced");
     return created();
   }
-  await ctx.backend.setUnitTargetState(name, decision.desiredState, req.requestId);
+  await ctx.backend.setUnitTargetState(name, decision.desiredState, req.call);
   ctx.log.info(fields, "desired state set");
   return noContent();
 }

@@ -1,0 +1,39 @@
+// The api's record of every change made through it (RegistryService.AppendAudit): who, what,
+// when, with the request id. A record that cannot be written is logged, and the change stands.
+import type { Principal } from "@fleet/domain";
+import { unary, type Logger, type RegistryServiceClient } from "@fleet/wire";
+
+export type AuditAction = "create-unit" | "replace-unit" | "set-unit-state" | "destroy-unit" | "set-metadata" | "create-token" | "revoke-token";
+
+export interface AuditFields {
+  readonly unit?: string;
+  readonly machineId?: string;
+  readonly detail?: string;
+  /** False: the change was refused or failed (detail says why). */
+  readonly ok?: boolean;
+}
+
+export class AuditLog {
+  constructor(
+    private readonly gateway: RegistryServiceClient,
+    private readonly log: Logger,
+  ) {}
+
+  async record(who: Principal, requestId: string, action: AuditAction, fields: AuditFields = {}): Promise<void> {
+    const entry = {
+      atMs: Date.now(),
+      who: who.id,
+      requestId,
+      action,
+      unit: fields.unit ?? "",
+      machineId: fields.machineId ?? "",
+      detail: fields.detail ?? "",
+      ok: fields.ok ?? true,
+    };
+    try {
+      await unary(this.gateway.appendAudit.bind(this.gateway), { entry }, { requestId, deadlineMs: 5_000 });
+    } catch (err) {
+      this.log.error({ requestId, action, unit: entry.unit, who: who.id, err: (err as Error).message }, "audit entry not recorded");
+    }
+  }
+}
