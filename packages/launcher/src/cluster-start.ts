@@ -1,6 +1,8 @@
 // startCluster: etcd, NATS, registry-gateway(s), engines, api as host processes, then nspawn
 // machines each running the agent as a systemd service. Each phase records what it started
 // in the state file before the next begins, so a failure stops exactly what was started.
+import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { claimAddressBlock } from "./address-blocks.js";
 import { ClusterHandle } from "./cluster-handle.js";
@@ -87,6 +89,7 @@ async function initialState(o: ClusterOptions, c: CheckedOptions, sshPort: numbe
     agentTtlSeconds: o.agentTtlSeconds ?? 5,
     reconcileIntervalSeconds: o.reconcileIntervalSeconds ?? 5,
     addressBlock,
+    ...(o.auth ? { auth: { adminTokenFile: join(c.stateDir, "admin.token") } } : {}),
     endpoints: {},
     components: [],
     machines: [],
@@ -180,6 +183,13 @@ async function startEnginesAndApi(s: Start, engineCount: number, gateway: string
     );
   }
   const api = `127.0.0.1:${await freePort()}`;
+  const auth: Record<string, string> = {};
+  if (state.auth) {
+    // The first admin's token: the api accepts it (auth_bootstrap_token_file), fleet-dev exports it.
+    writeFileSync(state.auth.adminTokenFile, `fleet_${randomBytes(6).toString("hex")}_${randomBytes(32).toString("base64url")}\n`, { mode: 0o600 });
+    auth.FLEET_AUTH = "true";
+    auth.FLEET_AUTH_BOOTSTRAP_TOKEN_FILE = state.auth.adminTokenFile;
+  }
   // fleet's HTTP API v1 too: on TCP for clients, and on a unix socket in the state dir.
   const apiHttp = `127.0.0.1:${await freePort()}`;
   const apiRec = await startService(
@@ -192,6 +202,7 @@ async function startEnginesAndApi(s: Start, engineCount: number, gateway: string
       FLEET_API_LISTEN: api,
       FLEET_API_HTTP_LISTEN: apiHttp,
       FLEET_API_UNIX_SOCKET: join(state.stateDir, "fleet.sock"),
+      ...auth,
     },
     api,
   );

@@ -64,6 +64,8 @@ export interface ClusterState {
   partitions?: PartitionRecord[];
   /** ssh to the machines (absent in older state files, or when the host has no sshd). */
   ssh?: ClusterSsh;
+  /** Auth is on: the file holding the bootstrap admin token (fleet-dev up --auth). */
+  auth?: { adminTokenFile: string };
 }
 
 export const STATE_FILE = "state.json";
@@ -126,6 +128,7 @@ export function clientEnv(state: ClusterState): Record<string, string> {
   const etcd = etcdServers(state);
   if (etcd.length > 0) env.FLEET_ETCD_SERVERS = etcd.join(",");
   env.FLEET_DEV_STATE = state.stateDir;
+  if (state.auth && existsSync(state.auth.adminTokenFile)) env.FLEETCTL_TOKEN = readFileSync(state.auth.adminTokenFile, "utf8").trim();
   if (state.ssh) {
     // fleetctl ssh/status/journal/--tunnel: the cluster's agent holds its key, its own
     // known_hosts has every machine's host key, and the user is fleet's default.

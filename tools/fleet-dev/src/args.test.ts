@@ -19,7 +19,11 @@ describe("parseArgs", () => {
       reconcileIntervalSeconds: 5,
       timeoutSeconds: 120,
       keepOnFailure: false,
+      auth: false,
     });
+  });
+  it("up --auth turns the api's authentication on", () => {
+    expect(parseArgs(["up", "--machines", "1", "--auth"])).toMatchObject({ cmd: "up", auth: true });
   });
   it("up --machine NAME:k=v (repeatable) with options in both spellings", () => {
     const c = parseArgs(["up", "--machine", "web1:role=web,az=a", "--machine=db", "--agent-ttl=3", "--reconcile-interval", "2"]);

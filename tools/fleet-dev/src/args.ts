@@ -21,6 +21,7 @@ export type Command =
       reconcileIntervalSeconds: number;
       timeoutSeconds: number;
       keepOnFailure: boolean;
+      auth: boolean;
     }
   | { cmd: "down"; g: Globals }
   | { cmd: "status"; g: Globals; json: boolean }
@@ -50,6 +51,8 @@ commands:
        --reconcile-interval S     engine reconcile interval in seconds (default 5)
        --timeout S                boot + registration timeout (default 120)
        --keep-on-failure          leave processes running if startup fails
+       --auth                     the api requires authentication: an admin token is made
+                                  and exported as FLEETCTL_TOKEN
      prints "export VAR=value" lines for clients (eval "$(fleet-dev up ...)"), ssh's
      among them: every machine runs sshd on its own address for user core with the cluster's
      key (SSH_AUTH_SOCK: the cluster's ssh-agent; FLEETCTL_KNOWN_HOSTS_FILE: their host keys),
@@ -113,7 +116,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
   const flags = new Set<string>();
   const positional: string[] = [];
   const takesValue = new Set(["--machines", "--machine", "--etcd-members", "--gateways", "--agent-ttl", "--reconcile-interval", "--timeout", "--state-dir", "--cluster"]);
-  const boolFlags = new Set(["--json", "--keep-on-failure", "--help", "-h"]);
+  const boolFlags = new Set(["--json", "--keep-on-failure", "--auth", "--help", "-h"]);
   for (let i = 0; i < head.length; i++) {
     const a = head[i]!;
     if (a.startsWith("-")) {
@@ -175,7 +178,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
 
   switch (cmd) {
     case "up": {
-      allowOnly(["--machines", "--machine", "--etcd-members", "--gateways", "--agent-ttl", "--reconcile-interval", "--timeout", "--keep-on-failure"]);
+      allowOnly(["--machines", "--machine", "--etcd-members", "--gateways", "--agent-ttl", "--reconcile-interval", "--timeout", "--keep-on-failure", "--auth"]);
       noMore(rest);
       const count = one("--machines");
       const named = opts.get("--machine") ?? [];
@@ -208,6 +211,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
         reconcileIntervalSeconds: one("--reconcile-interval") === undefined ? 5 : positiveNumber("--reconcile-interval", one("--reconcile-interval")),
         timeoutSeconds: timeout(),
         keepOnFailure: flags.has("--keep-on-failure"),
+        auth: flags.has("--auth"),
       };
     }
     case "down":

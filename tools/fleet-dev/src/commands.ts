@@ -54,6 +54,7 @@ export async function up(c: Of<"up">): Promise<number> {
     detached: true,
     readyTimeoutMs: c.timeoutSeconds * 1000,
     keepOnFailure: c.keepOnFailure,
+    auth: c.auth,
     log: say,
   });
   process.removeListener("SIGINT", onSignal);

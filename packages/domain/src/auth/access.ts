@@ -74,13 +74,13 @@ export function inScope(principal: Principal, unitName: string): boolean {
  * request for the message ("start units", "list tokens").
  */
 export function assertAllowed(principal: Principal, permission: Permission, what: string, units: readonly string[] = []): void {
+  const names = (list: readonly string[]) => (list.length === 0 ? "" : ` ${list.slice(0, 3).join(", ")}${list.length > 3 ? ` and ${list.length - 3} more` : ""}`);
   if (!GRANTS[principal.role].includes(permission)) {
     const needs = permission === "read" ? "viewer" : permission === "change-units" ? "operator" : "admin";
-    throw new FleetError("permission-denied", `${principal.id} (role ${principal.role}) may not ${what}: that needs the ${needs} role`);
+    throw new FleetError("permission-denied", `${principal.id} (role ${principal.role}) may not ${what}${names(units)}: that needs the ${needs} role`);
   }
   const outside = units.filter((u) => !inScope(principal, u));
   if (outside.length > 0) {
-    const names = outside.slice(0, 3).join(", ") + (outside.length > 3 ? ` and ${outside.length - 3} more` : "");
-    throw new FleetError("permission-denied", `${principal.id} may not ${what} ${names}: outside its units (${principal.units.join(", ")})`);
+    throw new FleetError("permission-denied", `${principal.id} may not ${what}${names(outside)}: outside its units (${principal.units.join(", ")})`);
   }
 }
