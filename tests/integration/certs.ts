@@ -19,3 +19,13 @@ export function makeCerts(dir: string): TestCerts {
   openssl("x509", "-req", "-in", file("node.csr"), "-CA", file("ca.pem"), "-CAkey", file("ca.key"), "-CAcreateserial", "-days", "1", "-extfile", file("ext.cnf"), "-out", file("node.pem"));
   return { ca: file("ca.pem"), cert: file("node.pem"), key: file("node.key") };
 }
+
+/** Another certificate signed by the CA of `certs`, for client use, with the common name `cn`. */
+export function makeClientCert(dir: string, certs: TestCerts, cn: string): { cert: string; key: string } {
+  const file = (name: string) => join(dir, `${cn}.${name}`);
+  const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "ignore" });
+  writeFileSync(file("ext.cnf"), "extendedKeyUsage=clientAuth\n");
+  openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${cn}`, "-keyout", file("key"), "-out", file("csr"));
+  openssl("x509", "-req", "-in", file("csr"), "-CA", certs.ca, "-CAkey", certs.ca.replace(/ca\.pem$/, "ca.key"), "-CAcreateserial", "-days", "1", "-extfile", file("ext.cnf"), "-out", file("pem"));
+  return { cert: file("pem"), key: file("key") };
+}

@@ -82,11 +82,13 @@ export function unaryHandler<Req, Res>(
 export async function serve(
   address: string,
   services: ReadonlyArray<readonly [definition: Parameters<Server["addService"]>[0], impl: UntypedServiceImplementation]>,
+  /** Under mutual TLS, clients without a certificate may still connect (they authenticate otherwise: the api's tokens). */
+  options: { readonly optionalClientCertificate?: boolean } = {},
 ): Promise<{ server: Server; port: number }> {
   const server = new Server({ "grpc.max_receive_message_length": 16 * 1024 * 1024 });
   for (const [definition, impl] of services) server.addService(definition, impl);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, serverCredentials(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    server.bindAsync(address, serverCredentials(options.optionalClientCertificate ?? false), (err, bound) => (err ? reject(err) : resolve(bound)));
   });
   return { server, port };
 }

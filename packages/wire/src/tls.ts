@@ -4,7 +4,7 @@
 // TLS). Without files everything is plaintext, as on a loopback development cluster.
 import { readFileSync } from "node:fs";
 import { checkServerIdentity, type PeerCertificate } from "node:tls";
-import { credentials, ServerCredentials, type ChannelCredentials } from "@grpc/grpc-js";
+import { credentials, experimental, ServerCredentials, type ChannelCredentials } from "@grpc/grpc-js";
 import type { ConfigSchema } from "@fleet/domain";
 
 export interface TlsFiles {
@@ -49,9 +49,25 @@ export function configureTlsFromConfig(config: { tls_cert_file: string; tls_key_
   configureTls({ certFile: config.tls_cert_file, keyFile: config.tls_key_file, caFile: config.tls_ca_file });
 }
 
-export function serverCredentials(): ServerCredentials {
+/**
+ * The server's credentials: plaintext without a certificate; TLS with one; with a CA too,
+ * client certificates are checked against it and required, or only asked for and checked when
+ * `optionalClientCertificate` (a caller without one authenticates otherwise).
+ */
+export function serverCredentials(optionalClientCertificate = false): ServerCredentials {
   if (!loaded.cert || !loaded.key) return ServerCredentials.createInsecure();
-  return ServerCredentials.createSsl(loaded.ca ?? null, [{ cert_chain: loaded.cert, private_key: loaded.key }], loaded.ca !== undefined);
+  if (!optionalClientCertificate || !loaded.ca) {
+    return ServerCredentials.createSsl(loaded.ca ?? null, [{ cert_chain: loaded.cert, private_key: loaded.key }], loaded.ca !== undefined);
+  }
+  const { cert, key, ca } = loaded;
+  // grpc-js wants the certificates after it registered its listeners, not from within.
+  const provider: experimental.CertificateProvider = {
+    addCaCertificateListener: (listener) => void setImmediate(() => listener({ caCertificate: ca })),
+    removeCaCertificateListener: () => undefined,
+    addIdentityCertificateListener: (listener) => void setImmediate(() => listener({ certificate: cert, privateKey: key })),
+    removeIdentityCertificateListener: () => undefined,
+  };
+  return experimental.createCertificateProviderServerCredentials(provider, provider, false);
 }
 
 /**
@@ -77,4 +93,14 @@ export function channelCredentials(serverNames: readonly string[] = []): Channel
   const names = [...new Set(serverNames)];
   const verify = names.length > 1 ? { checkServerIdentity: anyNameCheck(names) } : undefined;
   return credentials.createSsl(loaded.ca ?? null, loaded.key ?? null, loaded.cert ?? null, verify);
+}
+
+/**
+ * The process's certificate, key and CA for an HTTPS server (HTTP API v1), when it serves TLS:
+ * client certificates are asked for and checked against the CA, but not required (callers
+ * with a token need none); undefined without a certificate.
+ */
+export function httpsServerOptions(): { cert: Buffer; key: Buffer; ca?: Buffer; requestCert: boolean; rejectUnauthorized: false } | undefined {
+  if (!loaded.cert || !loaded.key) return undefined;
+  return { cert: loaded.cert, key: loaded.key, ...(loaded.ca ? { ca: loaded.ca } : {}), requestCert: loaded.ca !== undefined, rejectUnauthorized: false };
 }

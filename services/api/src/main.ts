@@ -7,7 +7,7 @@ import {
   createLogger,
   FleetServiceClient,
   FleetServiceService,
-  configureTlsFromConfig, loadServiceConfig,
+  configureTlsFromConfig, httpsServerOptions, loadServiceConfig,
   runMain,
   serve,
   shutdown,
@@ -55,12 +55,21 @@ function authOptions(config: ApiConfig): AuthOptions {
 
 /** HTTP API v1 servers per the config. The default socket path is best effort (it needs root). */
 async function serveHttpApi(config: ApiConfig, client: FleetServiceClient, reads: ReadReplica, auth: Authenticator, log: Logger): Promise<Server[]> {
-  const make = () =>
-    createHttpApiServer({ backend: replicaFleetBackend(reads, grpcFleetBackend(client, auth)), tokenLimit: config.token_limit, log, authenticate: (creds) => auth.principal(creds) });
+  const https = httpsServerOptions();
+  const make = (tcp: boolean) =>
+    createHttpApiServer({
+      backend: replicaFleetBackend(reads, grpcFleetBackend(client, auth)),
+      tokenLimit: config.token_limit,
+      log,
+      authenticate: (creds) => auth.principal(creds),
+      // TCP over TLS when the api has a certificate (fleet 1.0's fleetctl: --endpoint https://...
+      // --cert-file --key-file); the unix socket stays plain.
+      ...(https && tcp ? { https } : {}),
+    });
   const servers: Server[] = [];
   const socket = unixSocketPath(config);
   if (socket !== "") {
-    const server = make();
+    const server = make(false);
     try {
       await listenUnix(server, socket, config.api_unix_socket_group);
       servers.push(server);
@@ -71,7 +80,7 @@ async function serveHttpApi(config: ApiConfig, client: FleetServiceClient, reads
     }
   }
   if (config.api_http_listen !== "") {
-    const server = make();
+    const server = make(true);
     const port = await listenTcp(server, config.api_http_listen).catch((err: unknown) => {
       throw new Error(`api_http_listen ${config.api_http_listen}: ${(err as Error).message}`);
     });
@@ -94,7 +103,8 @@ runMain(async () => {
   reads.start();
   const auth = new Authenticator(gateway, authOptions(config));
   const audit = new AuditLog(gateway, log);
-  const { server, port } = await serve(config.api_listen, [[FleetServiceService, fleetService(gateway, log, reads, { auth, audit })]]);
+  // With auth on, fleetctl may come with a token and no client certificate, even under mutual TLS.
+  const { server, port } = await serve(config.api_listen, [[FleetServiceService, fleetService(gateway, log, reads, { auth, audit })]], { optionalClientCertificate: config.auth });
   log.info({ address: config.api_listen, port, gateway: config.gateway_endpoint }, "api serving");
   const self = connect(FleetServiceClient, selfAddress(config.api_listen, port));
   const httpServers = await serveHttpApi(config, self, reads, auth, log);

@@ -1,7 +1,8 @@
 // node:http serving HTTP API v1: request ids, bounded bodies, JSON responses and one log line
 // per request. The API itself is api-handler.ts.
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { Logger } from "@fleet/wire";
 import { handleApiRequest } from "./api-handler.js";
 import type { ApiContext, ApiRequest, ApiResponse } from "./api-request.js";
@@ -21,6 +22,8 @@ export interface HttpApiOptions {
   readonly tokenLimit: number;
   readonly log: Logger;
   readonly maxBodyBytes?: number;
+  /** Serve HTTPS with these (tls_cert_file, tls_key_file; client certificates checked against tls_ca_file). */
+  readonly https?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert: boolean; rejectUnauthorized: false };
   /** Who the caller is (auth/authenticator.ts); refusals are 401 / 403. Default: everyone an admin. */
   readonly authenticate?: (creds: Credentials) => Promise<Principal>;
 }
@@ -91,7 +94,7 @@ export function createHttpApiServer(options: HttpApiOptions): Server {
   const ctx: ApiContext = { backend: options.backend, tokenLimit: options.tokenLimit, log: options.log };
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const authenticate = options.authenticate ?? (async () => ANONYMOUS_ADMIN);
-  return createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     const started = Date.now();
     const requestId = requestIdOf(req);
     const refused = (err: unknown): ApiResponse => {
@@ -112,5 +115,6 @@ export function createHttpApiServer(options: HttpApiOptions): Server {
       else if (req.method === "GET" && response.status < 400) options.log.debug(fields, "http request");
       else options.log.info(fields, "http request");
     });
-  });
+  };
+  return options.https ? createHttpsServer(options.https, listener) : createServer(listener);
 }
