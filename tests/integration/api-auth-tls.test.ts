@@ -10,8 +10,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startEtcd, startNats, waitFor, type EtcdHandle, type NatsHandle } from "@fleet/launcher";
-import { FleetServiceClient, unary, type FleetError } from "@fleet/wire";
-import { credentials } from "@grpc/grpc-js";
+import { channelCredentials, configureTls, FleetServiceClient, unary, type FleetError } from "@fleet/wire";
 import { makeCerts, makeClientCert, type TestCerts } from "./certs.js";
 import { startService } from "./gateway-fixture.js";
 
@@ -51,8 +50,11 @@ function https(method: string, path: string, who: { cert: string; key: string } 
   });
 }
 
+/** A client presenting `who`'s certificate (none: TLS without a client certificate). */
 function grpcAs(who: { cert: string; key: string } | undefined): FleetServiceClient {
-  const creds = credentials.createSsl(readFileSync(certs.ca), who ? readFileSync(who.key) : null, who ? readFileSync(who.cert) : null);
+  configureTls({ certFile: who?.cert ?? "", keyFile: who?.key ?? "", caFile: certs.ca });
+  const creds = channelCredentials();
+  configureTls({ certFile: "", keyFile: "", caFile: "" });
   return new FleetServiceClient(grpcAddress, creds);
 }
 
