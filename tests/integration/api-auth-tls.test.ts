@@ -76,7 +76,15 @@ beforeAll(async () => {
   const gatewayAddress = `127.0.0.1:${await freePort()}`;
   // The control plane under mutual TLS, the gateway included (one certificate for both here).
   const tls = { FLEET_TLS_CERT_FILE: certs.cert, FLEET_TLS_KEY_FILE: certs.key, FLEET_TLS_CA_FILE: certs.ca };
-  gateway = startService("registry-gateway", { FLEET_ETCD_SERVERS: etcd.endpoint, FLEET_NATS_SERVERS: nats.url, FLEET_GATEWAY_LISTEN: gatewayAddress, FLEET_VERBOSITY: "warn", ...tls });
+  // The api's certificate here is named "fleet": the gateway lets that identity in.
+  gateway = startService("registry-gateway", {
+    FLEET_ETCD_SERVERS: etcd.endpoint,
+    FLEET_NATS_SERVERS: nats.url,
+    FLEET_GATEWAY_LISTEN: gatewayAddress,
+    FLEET_GATEWAY_CONTROL_PLANE_IDENTITIES: "fleet",
+    FLEET_VERBOSITY: "warn",
+    ...tls,
+  });
   writeFileSync(join(dir, "admin.token"), ADMIN, { mode: 0o600 });
   const grpcPort = await freePort();
   httpsPort = await freePort();

@@ -11,6 +11,11 @@ export const agentConfigSchema = {
   agent_ttl: { kind: "seconds", default: "30s", help: "TTL of the machine's registration; it is gone this long after the agent dies" },
   agent_reconcile_interval: { kind: "seconds", default: "5", help: "seconds between agent reconcile passes without hints" },
   agent_listen: { kind: "string", default: "", help: "where the agent serves status and journals to the api (default <public_ip>:<any free port>)" },
+  agent_api_identities: {
+    kind: "list",
+    default: "fleet-api",
+    help: "certificate common names of the api, the only callers of the agent's AgentService under mutual TLS",
+  },
   units_dir: { kind: "string", default: "/run/fleet/units", help: "where the agent writes unit files" },
   machine_id_file: { kind: "string", default: "/etc/machine-id", help: "file holding this machine's 32-hex id" },
   agent_state_dir: { kind: "string", default: "/run/fleet", help: "the agent's instance id for this boot and its agent-state.json" },

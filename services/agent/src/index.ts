@@ -6,3 +6,4 @@ export { GatewayRegistry } from "./gateway-registry.js";
 export { HeartbeatLoop } from "./heartbeat-loop.js";
 export { FakeUnitManager } from "./fake-systemd.js";
 export { UnitFiles } from "./unit-files.js";
+export { agentService } from "./agent-service.js";

@@ -94,7 +94,16 @@ runMain(async () => {
   state.set("starting");
   const instance = loadInstanceId(config.agent_state_dir, log);
   const listen = config.agent_listen || `${publicIp}:0`;
-  const { server, port } = await serve(listen, [[AgentServiceService, agentService(log)]]);
+  const { server, port } = await serve(listen, [
+    [
+      AgentServiceService,
+      agentService(log, {
+        unitsDir: config.units_dir,
+        apiIdentities: new Set(config.agent_api_identities),
+        mutualTls: config.tls_cert_file !== "" && config.tls_ca_file !== "",
+      }),
+    ],
+  ]);
   const host = listen.slice(0, listen.lastIndexOf(":"));
   const agentEndpoint = `${["", "0.0.0.0", "[::]"].includes(host) ? publicIp : host}:${port}`;
   let machine: Machine = { id: machineId, publicIp, metadata: config.metadata, agentEndpoint };

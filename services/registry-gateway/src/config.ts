@@ -13,6 +13,11 @@ export const gatewayConfigSchema = {
   etcd_keyfile: { kind: "string", default: "", help: "PEM key of etcd_certfile" },
   nats_servers: { kind: "list", default: "nats://127.0.0.1:4222", help: "NATS URLs for reconcile hints" },
   gateway_listen: { kind: "address", default: "127.0.0.1:49400", help: "gRPC listen address of the registry-gateway" },
+  gateway_control_plane_identities: {
+    kind: "list",
+    default: "fleet-api,fleet-engine,fleet-registry-gateway",
+    help: "certificate common names allowed every RegistryService call under mutual TLS; an agent's certificate names its machine id and may act only for that machine",
+  },
   audit_retention: { kind: "seconds", default: "168h", help: "how long the api's audit entries are kept in etcd" },
   verbosity: { kind: "string", default: "info", help: "log level: error, warn, info, debug" },
 } as const satisfies ConfigSchema;

@@ -1,5 +1,6 @@
 // registry-gateway: the only etcd client. Serves RegistryService over gRPC from a watch cache
 // and publishes a NATS hint for every committed change.
+import { guardRegistryService } from "./caller-guard.js";
 import { configureTlsFromConfig, connectHintBus, createLogger, loadServiceConfig, RegistryServiceService, runMain, serve, shutdown } from "@fleet/wire";
 import { gatewayConfigSchema } from "./config.js";
 import { ClusterFeed } from "./cluster-feed.js";
@@ -58,7 +59,12 @@ runMain(async () => {
   registry = new Registry(store, keys, log, { healthy: () => store.healthy, auditRetentionSeconds: Math.max(60, Math.round(config.audit_retention)) });
   registry.machines.heartbeats.start();
   unitsFeed = new UnitsFeed(cache, (name) => registry.states.list("", [name]));
-  const { server, port } = await serve(config.gateway_listen, [[RegistryServiceService, registryService(registry, cache, log, feed, unitsFeed, store, scheduleRevisions)]]);
+  const service = guardRegistryService(
+    registryService(registry, cache, log, feed, unitsFeed, store, scheduleRevisions),
+    { mutualTls: config.tls_cert_file !== "" && config.tls_ca_file !== "", controlPlane: new Set(config.gateway_control_plane_identities) },
+    log,
+  );
+  const { server, port } = await serve(config.gateway_listen, [[RegistryServiceService, service]]);
   log.info({ address: config.gateway_listen, port }, "registry-gateway serving");
 
   const stop = async () => {
