@@ -47,7 +47,7 @@ const everywhere = [
 /** The layers: files, and which guarded names they may use (`pure`: nothing at all). */
 const layers = [
   { files: ["packages/domain/src/**/*.ts"], ignores: TESTS, pure: "^(?!node:crypto$|\\.\\.?/)", why: "packages/domain is pure: it imports only its own modules and node:crypto (keep I/O at the edges)" },
-  { files: ["packages/domain/src/**/*.test.ts"], pure: "^(?!node:|vitest$|@fleet/domain(/|$)|\\.\\.?/)", why: "packages/domain's tests use vitest, node: and the domain only" },
+  { files: ["packages/domain/src/**/*.test.ts"], pure: "^(?!node:|vitest$|fast-check$|@fleet/domain(/|$)|\\.\\.?/)", why: "packages/domain's tests use vitest, fast-check, node: and the domain only" },
   { files: ["packages/wire/src/**/*.ts"], uses: [DOMAIN, WIRE, "@grpc/grpc-js", "nats"] },
   { files: ["packages/launcher/src/**/*.ts"], uses: [DOMAIN, WIRE, "@fleet/launcher"] },
   { files: ["packages/testkit/src/**/*.ts"], uses: [DOMAIN, WIRE, ...SANDBOX] },
