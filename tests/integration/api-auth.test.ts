@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startEtcd, startNats, waitFor, type EtcdHandle, type NatsHandle } from "@fleet/launcher";
-import { connect, FleetError, FleetServiceClient, TargetState, unary, type AuditEntry } from "@fleet/wire";
+import { connect, FleetError, FleetServiceClient, TargetState, unary, type AuditEntry, type UnaryOptions } from "@fleet/wire";
 import { startService } from "./gateway-fixture.js";
 
 const dir = mkdtempSync(join(tmpdir(), "fleet-auth-"));
@@ -23,7 +23,10 @@ let fleet: FleetServiceClient;
 const M1 = "1".repeat(32);
 const options = [{ section: "Service", name: "ExecStart", value: "/bin/sleep infinity" }];
 const unitMsg = (name: string) => ({ unit: { name, options, hash: "", desiredState: TargetState.TARGET_STATE_LOADED } });
-const as = (token: string, requestId?: string) => ({ deadlineMs: 5000, headers: token ? { authorization: `Bearer ${token}` } : {}, ...(requestId ? { requestId } : {}) });
+const as = (token: string, requestId?: string): UnaryOptions => {
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  return { deadlineMs: 5000, headers, ...(requestId ? { requestId } : {}) };
+};
 
 /** The kind of error a call fails with, "ok" when it succeeds. */
 async function outcome(call: Promise<unknown>): Promise<string> {

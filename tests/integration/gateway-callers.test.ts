@@ -36,7 +36,7 @@ async function outcome(call: Promise<unknown>): Promise<string> {
   }
 }
 
-const machine = (id: string) => ({ machine: { id, publicIp: "10.0.0.1", metadata: {}, agentEndpoint: "" }, ttlSeconds: 30, instance: "i1" });
+const machine = (id: string) => ({ machine: { id, publicIp: "10.0.0.1", metadata: {}, version: "", agentEndpoint: "" }, ttlSeconds: 30, instance: "i1" });
 
 beforeAll(async () => {
   certs = makeCerts(dir);

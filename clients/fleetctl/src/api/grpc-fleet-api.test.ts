@@ -26,7 +26,16 @@ function handler<Req, Res>(fn: (req: Req) => Res) {
   return unaryHandler<Req, Res>(log, "test", async (req) => (hang ? new Promise<Res>(() => {}) : fn(req)));
 }
 
+/** Tokens and the audit log are not used by these tests. */
+const unused = handler((): never => {
+  throw new FleetError("internal", "not used here");
+});
+
 const impl: FleetServiceServer = {
+  createToken: unused,
+  listTokens: unused,
+  revokeToken: unused,
+  listAudit: unused,
   createUnit: handler((req) => {
     const unit = req.unit as Unit;
     if (units.has(unit.name)) throw new FleetError("already-exists", `unit ${unit.name} already exists`);

@@ -21,26 +21,26 @@ describe("FakeFleetBackend", () => {
 
   it("replaces a unit's contents and keeps its placement, as the registry does; the same unit again changes nothing", async () => {
     const b = new FakeFleetBackend();
-    expect(await b.replaceUnit(unit, "r")).toEqual({ created: true, replaced: false });
+    expect(await b.replaceUnit(unit, call("r"))).toEqual({ created: true, replaced: false });
     b.units.set("a.service", { unit, machineId: "m1", currentState: "launched", reason: "" });
-    expect(await b.replaceUnit(unit, "r")).toEqual({ created: false, replaced: false });
+    expect(await b.replaceUnit(unit, call("r"))).toEqual({ created: false, replaced: false });
     const other = { ...unit, hash: "h2", desiredState: "loaded" as const };
-    expect(await b.replaceUnit(other, "r")).toEqual({ created: false, replaced: true });
-    expect(await b.getUnit("a.service", "r")).toEqual({ unit: other, machineId: "m1", currentState: "launched", reason: "" });
+    expect(await b.replaceUnit(other, call("r"))).toEqual({ created: false, replaced: true });
+    expect(await b.getUnit("a.service", call("r"))).toEqual({ unit: other, machineId: "m1", currentState: "launched", reason: "" });
     expect(b.writes.map((w) => w.method)).toEqual(["replaceUnit", "replaceUnit"]);
   });
 
   it("fails like the real one", async () => {
     const b = new FakeFleetBackend();
-    await expect(b.destroyUnit("b.service", "r")).rejects.toMatchObject({ kind: "not-found" });
-    await expect(b.setUnitTargetState("b.service", "loaded", "r")).rejects.toMatchObject({ kind: "not-found" });
+    await expect(b.destroyUnit("b.service", call("r"))).rejects.toMatchObject({ kind: "not-found" });
+    await expect(b.setUnitTargetState("b.service", "loaded", call("r"))).rejects.toMatchObject({ kind: "not-found" });
     b.failure = new Error("down");
-    await expect(b.listMachines("r")).rejects.toThrow("down");
+    await expect(b.listMachines(call("r"))).rejects.toThrow("down");
   });
 
   it("applies metadata changes to its machines", async () => {
     const b = new FakeFleetBackend({ machines: [{ id: "m", publicIp: "", metadata: { a: "1", b: "2" } }] });
-    await b.setMachineMetadata({ machineId: "m", set: { c: "3" }, remove: ["a"] }, "r");
-    expect((await b.listMachines("r"))[0]?.metadata).toEqual({ b: "2", c: "3" });
+    await b.setMachineMetadata({ machineId: "m", set: { c: "3" }, remove: ["a"] }, call("r"));
+    expect((await b.listMachines(call("r")))[0]?.metadata).toEqual({ b: "2", c: "3" });
   });
 });
