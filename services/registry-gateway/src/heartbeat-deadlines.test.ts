@@ -42,18 +42,6 @@ describe("HeartbeatDeadlines", () => {
     expect(d.get("8")).toBeUndefined();
   });
 
-  it("a machine registered here has the lease's whole life (2 agent_ttl) until its first heartbeat, then agent_ttl again", () => {
-    const d = new HeartbeatDeadlines();
-    d.registered(M, "7", TTL, 0);
-    expect(d.overdue(9_999)).toEqual([]);
-    expect(d.overdue(10_000).map((t) => t.leaseId)).toEqual(["7"]);
-    d.heard(M, "7", TTL, 1_000);
-    expect(d.get("7")?.deadline).toBe(6_000);
-    d.registered(M, "8", TTL, 0);
-    d.refresh(M, "8", 4_000);
-    expect(d.get("8")?.deadline).toBe(9_000);
-  });
-
   it("a grace gives every machine at least a full agent_ttl from then", () => {
     const d = new HeartbeatDeadlines();
     d.heard(M, "7", TTL, 0);

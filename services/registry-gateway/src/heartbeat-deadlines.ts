@@ -35,8 +35,6 @@ export interface Tracked {
   readonly heardAt: number;
   /** heardAt + ttlMs, or later after a grace. */
   readonly deadline: number;
-  /** Registered here and not heard since: the deadline is the lease's whole life (registered()). */
-  readonly awaitingFirstHeartbeat?: true;
 }
 
 export interface Heard {
@@ -54,33 +52,18 @@ export class HeartbeatDeadlines {
     const before = this.byLease.get(leaseId);
     const firstHeard = before === undefined || before.machineId !== machineId;
     const claim = firstHeard || now - before.heardAt > CLAIM_AFTER * before.ttlMs;
-    // The first heartbeat after a registration ends its longer deadline.
-    const kept = before?.awaitingFirstHeartbeat ? 0 : (before?.deadline ?? 0);
-    this.byLease.set(leaseId, { machineId, leaseId, ttlMs, heardAt: now, deadline: Math.max(now + ttlMs, kept) });
+    this.byLease.set(leaseId, { machineId, leaseId, ttlMs, heardAt: now, deadline: Math.max(now + ttlMs, before?.deadline ?? 0) });
     return { claim, firstHeard };
   }
 
   /**
    * A heartbeat heard but not served (it came too late to answer): moves the deadline on only for
-   * a machine tracked here and heard within CLAIM_AFTER × agent_ttl, or registered here and not
-   * heard since (no claim is made for it).
+   * a machine tracked here and heard within CLAIM_AFTER × agent_ttl (no claim is made for it).
    */
   refresh(machineId: string, leaseId: string, now: number): void {
     const t = this.byLease.get(leaseId);
-    if (!t || t.machineId !== machineId || (now - t.heardAt > CLAIM_AFTER * t.ttlMs && !t.awaitingFirstHeartbeat)) return;
-    this.byLease.set(leaseId, { machineId, leaseId, ttlMs: t.ttlMs, heardAt: now, deadline: Math.max(now + t.ttlMs, t.awaitingFirstHeartbeat ? 0 : t.deadline) });
-  }
-
-  /**
-   * A machine registered at `now` under `leaseId`: until its first heartbeat it has the lease's
-   * whole life (LEASE_TTL_FACTOR × agent_ttl), not agent_ttl. The answer to its registration, and
-   * so its first heartbeat, can be seconds late when the gateway or the agent is busy; declaring
-   * it silent meanwhile revoked the lease it had just been given and made it register again, a
-   * wave of re-registrations under load. A machine that dies right after registering is lost at
-   * etcd's lapse, as without this gateway.
-   */
-  registered(machineId: string, leaseId: string, ttlMs: number, now: number): void {
-    this.byLease.set(leaseId, { machineId, leaseId, ttlMs, heardAt: now, deadline: now + LEASE_TTL_FACTOR * ttlMs, awaitingFirstHeartbeat: true });
+    if (!t || t.machineId !== machineId || now - t.heardAt > CLAIM_AFTER * t.ttlMs) return;
+    this.byLease.set(leaseId, { ...t, heardAt: now, deadline: Math.max(now + t.ttlMs, t.deadline) });
   }
 
   /** Stops tracking a lease (revoked, gone, or claimed by another gateway). */

@@ -70,7 +70,7 @@ export class HeartbeatWatch {
 
   /** A machine was registered (through this gateway) under a lease granted for ttlMs × LEASE_TTL_FACTOR. */
   registered(machineId: string, leaseId: string, ttlMs: number): void {
-    this.deadlines.registered(machineId, leaseId, ttlMs, this.now());
+    this.deadlines.heard(machineId, leaseId, ttlMs, this.now());
   }
 
   /**
@@ -90,8 +90,7 @@ export class HeartbeatWatch {
   knownLease(machineId: string, leaseId: string): { remainingMs: number; grantedMs: number } | undefined {
     const t = this.deadlines.get(leaseId);
     if (!t || t.machineId !== machineId) return undefined;
-    // A machine not heard since it registered may have longer (registered()): at most agent_ttl is said.
-    return { remainingMs: Math.max(0, Math.floor(Math.min(t.deadline - this.now(), t.ttlMs))), grantedMs: Math.round(t.ttlMs) };
+    return { remainingMs: Math.max(0, Math.floor(t.deadline - this.now())), grantedMs: Math.round(t.ttlMs) };
   }
 
   /** The lease was revoked or is gone. */
