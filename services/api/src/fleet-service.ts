@@ -186,7 +186,7 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger, reads:
       const res = await unaryWrite(g.createUnits.bind(g), { units: req.units }, writeOptions(ctx, what));
       const created = req.units.filter((_u, i) => res.created[i]);
       for (const u of created) ctx.log.info({ unit: u.name, who: p.id }, "unit created");
-      await Promise.all(created.map((u) => audit.record(p, ctx.requestId, "create-unit", { unit: u.name, detail: stateWords(u.desiredState) })));
+      await audit.recordMany(p, ctx.requestId, "create-unit", created.map((u) => ({ unit: u.name, detail: stateWords(u.desiredState) })));
       reads.wrote(res.revision);
       return { revision: res.revision, created: res.created };
     }),

@@ -17,8 +17,7 @@ export function accessHandlers(registry: Registry, log: Logger): AccessHandlers 
     listTokens: unaryHandler(log, "ListTokens", async () => ({ tokens: await registry.tokens.list() })),
     deleteToken: unaryHandler(log, "DeleteToken", async (req) => registry.tokens.delete(req.id)),
     appendAudit: unaryHandler(log, "AppendAudit", async (req) => {
-      if (!req.entry) throw new FleetError("invalid-argument", "entry is required");
-      await registry.audit.append(req.entry);
+      await registry.audit.append(req.entries);
       return {};
     }),
     listAudit: unaryHandler(log, "ListAudit", async (req) => ({ entries: await registry.audit.list(req.sinceMs, req.unit, req.limit) })),

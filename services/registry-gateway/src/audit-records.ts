@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { FleetError } from "@fleet/domain";
 import type { AuditEntry } from "@fleet/wire";
-import { put } from "./etcd-ops.js";
+import { chunksBySize, put } from "./etcd-ops.js";
 import type { Keys } from "./keys.js";
 import type { RegistryStore } from "./registry-store.js";
 
@@ -37,13 +37,21 @@ export class AuditRecords {
     return id;
   }
 
-  async append(entry: AuditEntry): Promise<void> {
-    if (!entry.action) throw new FleetError("invalid-argument", "an audit entry needs an action");
-    const atMs = entry.atMs > 0 ? entry.atMs : this.nowMs();
-    const stored: AuditEntry = { ...entry, atMs, who: clip(entry.who), detail: clip(entry.detail), unit: clip(entry.unit), requestId: clip(entry.requestId) };
-    const key = this.keys.audit(atMs, randomBytes(4).toString("hex"));
+  /** Stores the entries, as few transactions as etcd's limits allow (a request's entries together). */
+  async append(entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length > MAX_AUDIT_LIST) throw new FleetError("resource-exhausted", `at most ${MAX_AUDIT_LIST} audit entries per request, not ${entries.length}`);
+    if (entries.some((e) => !e.action)) throw new FleetError("invalid-argument", "an audit entry needs an action");
+    const now = this.nowMs();
+    const ops = entries.map((entry) => {
+      const atMs = entry.atMs > 0 ? entry.atMs : now;
+      const stored: AuditEntry = { ...entry, atMs, who: clip(entry.who), detail: clip(entry.detail), unit: clip(entry.unit), requestId: clip(entry.requestId) };
+      return { key: this.keys.audit(atMs, randomBytes(4).toString("hex")), stored, atMs };
+    });
     try {
-      await this.store.txn({ success: [put(key, stored, await this.leaseFor(atMs))] }, "txn-idempotent");
+      for (const chunk of chunksBySize(ops, (o) => o.key.length + JSON.stringify(o.stored).length)) {
+        const lease = await this.leaseFor(chunk[0]?.atMs ?? now);
+        await this.store.txn({ success: chunk.map((o) => put(o.key, o.stored, lease)) }, "txn-idempotent");
+      }
     } catch (err) {
       // The hour's lease may be gone (etcd restored, or revoked): the next append takes a new one.
       this.lease = undefined;

@@ -20,8 +20,15 @@ export class AuditLog {
   ) {}
 
   async record(who: Principal, requestId: string, action: AuditAction, fields: AuditFields = {}): Promise<void> {
-    const entry = {
-      atMs: Date.now(),
+    await this.recordMany(who, requestId, action, [fields]);
+  }
+
+  /** One entry per `fields` (a request that changed many units), written together. */
+  async recordMany(who: Principal, requestId: string, action: AuditAction, many: readonly AuditFields[]): Promise<void> {
+    if (many.length === 0) return;
+    const atMs = Date.now();
+    const entries = many.map((fields) => ({
+      atMs,
       who: who.id,
       requestId,
       action,
@@ -29,11 +36,11 @@ export class AuditLog {
       machineId: fields.machineId ?? "",
       detail: fields.detail ?? "",
       ok: fields.ok ?? true,
-    };
+    }));
     try {
-      await unary(this.gateway.appendAudit.bind(this.gateway), { entry }, { requestId, deadlineMs: 5_000 });
+      await unary(this.gateway.appendAudit.bind(this.gateway), { entries }, { requestId, deadlineMs: 5_000 });
     } catch (err) {
-      this.log.error({ requestId, action, unit: entry.unit, who: who.id, err: (err as Error).message }, "audit entry not recorded");
+      this.log.error({ requestId, action, units: entries.length, who: who.id, err: (err as Error).message }, "audit entries not recorded");
     }
   }
 }
