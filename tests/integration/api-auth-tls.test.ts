@@ -2,24 +2,21 @@
 // (auth_certificate_roles), so fleet 1.0's path, HTTP API v1 over https with --cert-file and
 // --key-file, works with auth on; callers with a token need no certificate; certificates the
 // CA did not sign, or names with no role, get nothing.
-import { execFile, type ChildProcess } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, startEtcd, startNats, waitFor, type EtcdHandle, type NatsHandle } from "@fleet/launcher";
+import { waitFor } from "@fleet/launcher";
 import { channelCredentials, configureTls, FleetServiceClient, unary, type FleetError } from "@fleet/wire";
 import { makeCerts, makeClientCert, type TestCerts } from "./certs.js";
-import { startService } from "./gateway-fixture.js";
+import { startApiStack, type ApiStack } from "./api-fixture.js";
 
 const dir = mkdtempSync(join(tmpdir(), "fleet-auth-tls-"));
 const ADMIN = `fleet_${"c".repeat(12)}_${"D".repeat(43)}`;
-let etcd: EtcdHandle;
-let nats: NatsHandle;
-let gateway: ChildProcess | undefined;
-let api: ChildProcess | undefined;
+let stack: ApiStack | undefined;
 let certs: TestCerts;
 let grpcAddress = "";
 let httpsPort = 0;
@@ -58,48 +55,27 @@ function grpcAs(who: { cert: string; key: string } | undefined): FleetServiceCli
   return new FleetServiceClient(grpcAddress, creds);
 }
 
-async function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  await exited;
-}
-
 beforeAll(async () => {
   certs = makeCerts(dir);
   for (const cn of ["ops-admin", "ci", "stranger"]) client[cn] = makeClientCert(dir, certs, cn);
   // A certificate from another CA, with a name that has a role.
   const other = makeCerts(mkdtempSync(join(dir, "other-")));
   client.forged = makeClientCert(join(other.ca, ".."), other, "ops-admin");
-  etcd = await startEtcd({ dir: join(dir, "etcd") });
-  nats = await startNats({ dir: join(dir, "nats") });
-  const gatewayAddress = `127.0.0.1:${await freePort()}`;
-  // The control plane under mutual TLS, the gateway included (one certificate for both here).
+  // The control plane under mutual TLS, the gateway included (one certificate for both here,
+  // named "fleet": the gateway lets that identity in).
   const tls = { FLEET_TLS_CERT_FILE: certs.cert, FLEET_TLS_KEY_FILE: certs.key, FLEET_TLS_CA_FILE: certs.ca };
-  // The api's certificate here is named "fleet": the gateway lets that identity in.
-  gateway = startService("registry-gateway", {
-    FLEET_ETCD_SERVERS: etcd.endpoint,
-    FLEET_NATS_SERVERS: nats.url,
-    FLEET_GATEWAY_LISTEN: gatewayAddress,
-    FLEET_GATEWAY_CONTROL_PLANE_IDENTITIES: "fleet",
-    FLEET_VERBOSITY: "warn",
-    ...tls,
-  });
   writeFileSync(join(dir, "admin.token"), ADMIN, { mode: 0o600 });
-  const grpcPort = await freePort();
-  httpsPort = await freePort();
-  grpcAddress = `127.0.0.1:${grpcPort}`;
-  api = startService("api", {
-    FLEET_GATEWAY_ENDPOINT: gatewayAddress,
-    FLEET_API_LISTEN: grpcAddress,
-    FLEET_API_HTTP_LISTEN: `127.0.0.1:${httpsPort}`,
-    FLEET_API_UNIX_SOCKET: "",
-    FLEET_AUTH: "true",
-    FLEET_AUTH_BOOTSTRAP_TOKEN_FILE: join(dir, "admin.token"),
-    FLEET_AUTH_CERTIFICATE_ROLES: "ops-admin=admin,ci=operator",
-    ...tls,
-    FLEET_VERBOSITY: "warn",
+  stack = await startApiStack(dir, {
+    gateway: { FLEET_GATEWAY_CONTROL_PLANE_IDENTITIES: "fleet", ...tls },
+    api: {
+      FLEET_AUTH: "true",
+      FLEET_AUTH_BOOTSTRAP_TOKEN_FILE: join(dir, "admin.token"),
+      FLEET_AUTH_CERTIFICATE_ROLES: "ops-admin=admin,ci=operator",
+      ...tls,
+    },
   });
+  grpcAddress = stack.grpcAddress;
+  httpsPort = Number(stack.httpAddress.split(":")[1]);
   await waitFor(
     "api to serve https",
     async () => {
@@ -112,8 +88,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([stop(api), stop(gateway)]);
-  await Promise.all([etcd?.stop(), nats?.stop()]);
+  await stack?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -2,21 +2,18 @@
 // over gRPC (fleetctl's FleetService) and HTTP API v1, tokens limited to unit globs, revocation
 // on the next request, lapsed tokens, and the audit log of every change. Anything refused
 // changes nothing.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, startEtcd, startNats, waitFor, type EtcdHandle, type NatsHandle } from "@fleet/launcher";
+import { freePort, waitFor } from "@fleet/launcher";
 import { connect, FleetError, FleetServiceClient, TargetState, unary, type AuditEntry, type UnaryOptions } from "@fleet/wire";
-import { startService } from "./gateway-fixture.js";
+import { startApiStack, type ApiStack } from "./api-fixture.js";
 
 const dir = mkdtempSync(join(tmpdir(), "fleet-auth-"));
 const ADMIN = `fleet_${"a".repeat(12)}_${"B".repeat(43)}`;
-let etcd: EtcdHandle;
-let nats: NatsHandle;
-let gateway: ChildProcess | undefined;
-let api: ChildProcess | undefined;
+let stack: ApiStack | undefined;
 let apiHttp = "";
 let fleet: FleetServiceClient;
 
@@ -57,38 +54,17 @@ async function createToken(role: string, units: string[] = [], ttlSeconds = 0): 
 const unitNames = async (token: string): Promise<string[]> =>
   (await unary(fleet.listUnits.bind(fleet), { offset: 0, limit: 0 }, as(token))).units.map((u) => u.unit?.name ?? "");
 
-async function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  await exited;
-}
-
 beforeAll(async () => {
-  etcd = await startEtcd({ dir: join(dir, "etcd") });
-  nats = await startNats({ dir: join(dir, "nats") });
-  const gatewayAddress = `127.0.0.1:${await freePort()}`;
-  gateway = startService("registry-gateway", { FLEET_ETCD_SERVERS: etcd.endpoint, FLEET_NATS_SERVERS: nats.url, FLEET_GATEWAY_LISTEN: gatewayAddress, FLEET_VERBOSITY: "warn" });
   writeFileSync(join(dir, "admin.token"), `${ADMIN}\n`, { mode: 0o600 });
-  const [grpcPort, httpPort] = [await freePort(), await freePort()];
-  api = startService("api", {
-    FLEET_GATEWAY_ENDPOINT: gatewayAddress,
-    FLEET_API_LISTEN: `127.0.0.1:${grpcPort}`,
-    FLEET_API_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
-    FLEET_API_UNIX_SOCKET: "",
-    FLEET_AUTH: "true",
-    FLEET_AUTH_BOOTSTRAP_TOKEN_FILE: join(dir, "admin.token"),
-    FLEET_VERBOSITY: "warn",
-  });
-  apiHttp = `http://127.0.0.1:${httpPort}/fleet/v1`;
-  fleet = connect(FleetServiceClient, `127.0.0.1:${grpcPort}`);
+  stack = await startApiStack(dir, { api: { FLEET_AUTH: "true", FLEET_AUTH_BOOTSTRAP_TOKEN_FILE: join(dir, "admin.token") } });
+  apiHttp = `http://${stack.httpAddress}/fleet/v1`;
+  fleet = connect(FleetServiceClient, stack.grpcAddress);
   await waitFor("api to serve", async () => (await unitNames(ADMIN), true), { timeoutMs: 20_000 });
 });
 
 afterAll(async () => {
   fleet?.close();
-  await Promise.all([stop(api), stop(gateway)]);
-  await Promise.all([etcd?.stop(), nats?.stop()]);
+  await stack?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,21 +1,17 @@
 // Property-based tests (fast-check) of the api's request decoding and checks, against a real
 // api, registry-gateway, etcd and NATS: no request yields a 5xx or INTERNAL or stops a process,
 // and a unit the api accepts reads back byte for byte.
-import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, startEtcd, startNats, waitFor, type EtcdHandle, type NatsHandle } from "@fleet/launcher";
+import { waitFor } from "@fleet/launcher";
 import { connect, FleetError, FleetServiceClient, TargetState, unary } from "@fleet/wire";
-import { startService } from "./gateway-fixture.js";
+import { startApiStack, type ApiStack } from "./api-fixture.js";
 
 const dir = mkdtempSync(join(tmpdir(), "fleet-fuzz-"));
-let etcd: EtcdHandle;
-let nats: NatsHandle;
-let gateway: ChildProcess | undefined;
-let api: ChildProcess | undefined;
+let stack: ApiStack | undefined;
 let base = "";
 let fleet: FleetServiceClient;
 
@@ -27,37 +23,19 @@ const optionArb = fc.record({ section: fc.oneof(fc.constant("Service"), nasty), 
 const json = fc.jsonValue({ maxDepth: 3 });
 
 beforeAll(async () => {
-  etcd = await startEtcd({ dir: join(dir, "etcd") });
-  nats = await startNats({ dir: join(dir, "nats") });
-  const gatewayAddress = `127.0.0.1:${await freePort()}`;
-  gateway = startService("registry-gateway", { FLEET_ETCD_SERVERS: etcd.endpoint, FLEET_NATS_SERVERS: nats.url, FLEET_GATEWAY_LISTEN: gatewayAddress, FLEET_VERBOSITY: "error" });
-  const [grpcPort, httpPort] = [await freePort(), await freePort()];
-  api = startService("api", {
-    FLEET_GATEWAY_ENDPOINT: gatewayAddress,
-    FLEET_API_LISTEN: `127.0.0.1:${grpcPort}`,
-    FLEET_API_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
-    FLEET_API_UNIX_SOCKET: "",
-    FLEET_VERBOSITY: "error",
-  });
-  base = `http://127.0.0.1:${httpPort}`;
-  fleet = connect(FleetServiceClient, `127.0.0.1:${grpcPort}`);
+  stack = await startApiStack(dir, { gateway: { FLEET_VERBOSITY: "error" }, api: { FLEET_VERBOSITY: "error" } });
+  base = `http://${stack.httpAddress}`;
+  fleet = connect(FleetServiceClient, stack.grpcAddress);
   await waitFor("api to serve", async () => (await fetch(`${base}/fleet/v1/units`)).status === 200, { timeoutMs: 20_000 });
 });
 
 afterAll(async () => {
   fleet?.close();
-  for (const child of [api, gateway]) {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await exited;
-    }
-  }
-  await Promise.all([etcd?.stop(), nats?.stop()]);
+  await stack?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-const alive = () => api?.exitCode === null && gateway?.exitCode === null;
+const alive = () => stack?.api.exitCode === null && stack.gateway.exitCode === null;
 
 describe("fuzz: HTTP API v1", () => {
   it("no method, path and body yields a 5xx", async () => {
