@@ -113,9 +113,19 @@ describe("the api's read replica", () => {
 
   it("with the gateway gone reads fail as UNAVAILABLE; once it is back the replica has what changed meanwhile", async () => {
     await stop(gateway, "SIGKILL");
-    const failed = await unary(fleet.listUnits.bind(fleet), { offset: 0, limit: 0 }, { deadlineMs: 3000 }).then(
-      () => "answered",
-      (err: unknown) => (err instanceof FleetError ? err.kind : String(err)),
+    // A read in the moment before the api hears its stream break may still be answered from the
+    // replica; reads fail as soon as it has.
+    let failed = "answered";
+    await waitFor(
+      "reads to fail without a gateway",
+      async () => {
+        failed = await unary(fleet.listUnits.bind(fleet), { offset: 0, limit: 0 }, { deadlineMs: 3000 }).then(
+          () => "answered",
+          (err: unknown) => (err instanceof FleetError ? err.kind : String(err)),
+        );
+        return failed !== "answered";
+      },
+      { timeoutMs: 2000, intervalMs: 20 },
     );
     expect(["unavailable", "deadline-exceeded"]).toContain(failed);
 
