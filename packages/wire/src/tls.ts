@@ -104,3 +104,10 @@ export function httpsServerOptions(): { cert: Buffer; key: Buffer; ca?: Buffer; 
   if (!loaded.cert || !loaded.key) return undefined;
   return { cert: loaded.cert, key: loaded.key, ...(loaded.ca ? { ca: loaded.ca } : {}), requestCert: loaded.ca !== undefined, rejectUnauthorized: false };
 }
+
+/** The common name of a certificate's subject (node gives a list when it has several: the first). */
+export function certificateCommonName(subject: unknown): string | undefined {
+  const cn = typeof subject === "object" && subject !== null ? (subject as Record<string, unknown>).CN : undefined;
+  const name = Array.isArray(cn) ? cn[0] : cn;
+  return typeof name === "string" && name !== "" ? name : undefined;
+}

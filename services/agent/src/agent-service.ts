@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { assertValidUnitName } from "@fleet/domain";
-import { failStream, FleetError, unaryHandler, type AgentServiceServer, type AuthContext, type Logger } from "@fleet/wire";
+import { certificateCommonName, failStream, FleetError, unaryHandler, type AgentServiceServer, type AuthContext, type Logger } from "@fleet/wire";
 import { journalArgs, statusArgs } from "./journal-args.js";
 
 export interface AgentServiceOptions {
@@ -20,10 +20,9 @@ export interface AgentServiceOptions {
 }
 
 /** Refuses a caller that is not the api, and a unit fleet did not place here. */
-async function assertAllowed(options: AgentServiceOptions, auth: AuthContext | null, unitName: string): Promise<void> {
+async function assertMayAnswer(options: AgentServiceOptions, auth: AuthContext | null, unitName: string): Promise<void> {
   if (options.mutualTls) {
-    const cn = auth?.sslPeerCertificate?.subject?.CN;
-    const name = Array.isArray(cn) ? cn[0] : cn;
+    const name = certificateCommonName(auth?.sslPeerCertificate?.subject);
     if (!name || !options.apiIdentities.has(name)) {
       throw new FleetError("permission-denied", `AgentService answers only the api (${[...options.apiIdentities].join(", ")}), not ${name ? JSON.stringify(name) : "a caller without a certificate"}`);
     }
@@ -51,7 +50,7 @@ function validated<T>(fn: () => T): T {
 export function agentService(log: Logger, options: AgentServiceOptions): AgentServiceServer {
   return {
     unitStatus: unaryHandler(log, "UnitStatus", async (req, ctx) => {
-      await assertAllowed(options, ctx.authContext(), req.unitName);
+      await assertMayAnswer(options, ctx.authContext(), req.unitName);
       const [cmd = "", ...args] = validated(() => statusArgs(req.unitName));
       return new Promise((resolve, reject) => {
         const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -63,7 +62,7 @@ export function agentService(log: Logger, options: AgentServiceOptions): AgentSe
       });
     }),
     journal: (call) => {
-      assertAllowed(options, call.getAuthContext(), call.request.unitName).then(
+      assertMayAnswer(options, call.getAuthContext(), call.request.unitName).then(
         () => journal(call),
         (err: unknown) => failStream(call, err),
       );

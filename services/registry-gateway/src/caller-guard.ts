@@ -1,7 +1,7 @@
 // Applies caller-policy.ts to RegistryService: each call's certificate common name is read from
 // its connection (mutual TLS), and a call its caller may not make fails PERMISSION_DENIED
 // before its handler runs. An agent's heartbeat stream is checked message by message.
-import { failStream, FleetError, toServiceError, type AuthContext, type Logger, type RegistryServiceServer } from "@fleet/wire";
+import { certificateCommonName, failStream, FleetError, toServiceError, type AuthContext, type Logger, type RegistryServiceServer } from "@fleet/wire";
 import { AGENT_METHODS, callerOf, refusal, type Caller } from "./caller-policy.js";
 
 export interface CallerGuardOptions {
@@ -15,15 +15,10 @@ interface AnyCall {
   on(event: string, listener: (...args: unknown[]) => void): unknown;
 }
 
-function commonName(auth: AuthContext | null): string | undefined {
-  const cn = auth?.sslPeerCertificate?.subject?.CN;
-  return Array.isArray(cn) ? cn[0] : cn;
-}
-
 /** RegistryService with every method behind the caller policy (unchanged without mutual TLS). */
 export function guardRegistryService(impl: RegistryServiceServer, options: CallerGuardOptions, log: Logger): RegistryServiceServer {
   if (!options.mutualTls) return impl;
-  const callerOfCall = (call: AnyCall): Caller => callerOf(commonName(call.getAuthContext()), true, options.controlPlane);
+  const callerOfCall = (call: AnyCall): Caller => callerOf(certificateCommonName(call.getAuthContext()?.sslPeerCertificate?.subject), true, options.controlPlane);
   const denied = (method: string, caller: Caller, why: string) => {
     log.warn({ method, caller }, `refused: ${why}`);
     return new FleetError("permission-denied", why);

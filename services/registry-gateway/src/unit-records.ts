@@ -11,7 +11,8 @@ import type { RegistryStore } from "./registry-store.js";
 interface NewUnit {
   readonly unit: Unit;
   readonly key: string;
-  readonly record: UnitRecord;
+  /** The record as stored (JSON), serialized once. */
+  readonly record: string;
 }
 
 interface UnitRecord {
@@ -40,7 +41,7 @@ export class UnitRecords {
     assertOptions(name, options);
     assertSchedulable(name, desiredState);
     const unit: Unit = { name, options, hash: unitHash(options), desiredState };
-    return { unit, key: this.keys.unit(name), record: unitRecord(unit) };
+    return { unit, key: this.keys.unit(name), record: JSON.stringify(unitRecord(unit)) };
   }
 
   /**
@@ -89,7 +90,7 @@ export class UnitRecords {
     });
     const outcomes: boolean[] = [];
     let revision = 0;
-    for (const chunk of chunksBySize(records, (r) => r.key.length + JSON.stringify(r.record).length)) {
+    for (const chunk of chunksBySize(records, (r) => r.key.length + r.record.length)) {
       // Sent again when an etcd member fails under it: a second attempt that finds the first
       // one's units goes on one by one below, where those count as existing with the same contents.
       const res = await this.store.txn({ compare: chunk.map((r) => created(r.key, 0)), success: chunk.map((r) => put(r.key, r.record)) }, "txn-idempotent");

@@ -47,6 +47,7 @@ export function parseCertificateRoles(value: string): Map<string, Role> {
 export class Authenticator {
   /** Vouches for principals on the api's calls to itself (HTTP API v1 over FleetService). */
   private readonly internalSecret = randomBytes(32).toString("hex");
+  private readonly internalHash = sha256Hex(this.internalSecret);
   private readonly bootstrapHash: string | undefined;
 
   constructor(
@@ -63,7 +64,7 @@ export class Authenticator {
 
   async principal(creds: Credentials): Promise<Principal> {
     if (creds.internal) {
-      if (!sameHash(sha256Hex(creds.internal.secret), sha256Hex(this.internalSecret))) throw new FleetError("unauthenticated", "invalid internal credentials");
+      if (!sameHash(sha256Hex(creds.internal.secret), this.internalHash)) throw new FleetError("unauthenticated", "invalid internal credentials");
       return JSON.parse(creds.internal.principal) as Principal;
     }
     if (!this.options.enabled) return ANONYMOUS_ADMIN;

@@ -3,7 +3,7 @@
 // API v1, the principal it already authenticated, vouched for by a secret of this process.
 import type { IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
-import type { AuthContext, Metadata } from "@fleet/wire";
+import { certificateCommonName, type AuthContext, type Metadata } from "@fleet/wire";
 
 export interface Credentials {
   /** The token of `Authorization: Bearer <token>`. */
@@ -25,11 +25,6 @@ export function bearerOf(header: string | undefined): string | undefined {
   return m?.[1];
 }
 
-function commonName(subject: unknown): string | undefined {
-  const cn = typeof subject === "object" && subject !== null ? (subject as Record<string, unknown>).CN : undefined;
-  return typeof cn === "string" && cn !== "" ? cn : Array.isArray(cn) && typeof cn[0] === "string" ? cn[0] : undefined;
-}
-
 function text(metadata: Metadata, key: string): string | undefined {
   const v = metadata.get(key)[0];
   return typeof v === "string" ? v : undefined;
@@ -37,7 +32,7 @@ function text(metadata: Metadata, key: string): string | undefined {
 
 export function grpcCredentials(metadata: Metadata, auth: AuthContext | null): Credentials {
   const bearer = bearerOf(text(metadata, "authorization"));
-  const certificate = commonName(auth?.sslPeerCertificate?.subject);
+  const certificate = certificateCommonName(auth?.sslPeerCertificate?.subject);
   const secret = text(metadata, INTERNAL_SECRET_HEADER);
   const principal = text(metadata, INTERNAL_PRINCIPAL_HEADER);
   return {
@@ -51,7 +46,7 @@ export function httpCredentials(req: IncomingMessage): Credentials {
   const bearer = bearerOf(req.headers.authorization);
   const socket = req.socket as Partial<TLSSocket>;
   const peer = socket.encrypted && socket.authorized && socket.getPeerCertificate ? socket.getPeerCertificate() : undefined;
-  const certificate = commonName(peer?.subject);
+  const certificate = certificateCommonName(peer?.subject);
   const viaSocket = req.socket.remoteAddress === undefined && req.socket.localAddress === undefined;
   return { ...(bearer ? { bearer } : {}), ...(certificate ? { certificate } : {}), ...(viaSocket ? { socket: true } : {}) };
 }
