@@ -5,20 +5,25 @@
 # people (a common name that auth_certificate_roles maps to a role).
 #
 #   deploy/tls/make-certs.sh OUT_DIR --hosts "10.0.0.1,fleet.example.com" \
-#       [--machine MACHINE_ID]... [--client NAME]...
+#       [--machine MACHINE_ID]... [--client NAME]... [--no-control-plane]
 #
 # OUT_DIR gets ca.pem (give it to every process as tls_ca_file), ca.key (keep it offline), and
 # NAME.pem / NAME.key for fleet-api, fleet-engine, fleet-registry-gateway, each machine id and
-# each client. --hosts are the names and addresses the api and the gateways are reached at.
+# each client. --hosts are the names and addresses the api and the gateways are reached at (and,
+# for a machine's certificate, the address its agent serves AgentService on). An existing CA in
+# OUT_DIR is kept, so a machine added later gets its certificate from the same CA:
+#
+#   deploy/tls/make-certs.sh OUT_DIR --hosts 10.0.0.7 --machine MACHINE_ID --no-control-plane
 set -eu
-[ $# -ge 1 ] || { echo "usage: $0 OUT_DIR --hosts H1,H2 [--machine ID]... [--client NAME]..." >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: $0 OUT_DIR --hosts H1,H2 [--machine ID]... [--client NAME]... [--no-control-plane]" >&2; exit 2; }
 out=$1; shift
-hosts=""; machines=""; clients=""
+hosts=""; machines=""; clients=""; control_plane=yes
 while [ $# -gt 0 ]; do
   case $1 in
     --hosts) hosts=$2; shift 2 ;;
     --machine) machines="$machines $2"; shift 2 ;;
     --client) clients="$clients $2"; shift 2 ;;
+    --no-control-plane) control_plane=no; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -42,7 +47,9 @@ cert() {
   echo "$out/$1.pem"
 }
 
-for name in fleet-api fleet-registry-gateway fleet-engine; do cert "$name" serverAuth,clientAuth "$san"; done
+if [ $control_plane = yes ]; then
+  for name in fleet-api fleet-registry-gateway fleet-engine; do cert "$name" serverAuth,clientAuth "$san"; done
+fi
 # An agent serves AgentService on its public IP and calls the gateway: both uses.
 for id in $machines; do
   echo "$id" | grep -Eq '^[0-9a-f]{32}$' || { echo "not a machine id: $id" >&2; exit 2; }

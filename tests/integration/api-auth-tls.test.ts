@@ -103,7 +103,7 @@ describe("HTTP API v1 over https with a client certificate (fleet 1.0's fleetctl
   it("a name with no role is refused (403), no certificate and no token is 401, a token alone is enough", async () => {
     const r = await https("GET", "/units", client.stranger);
     expect(r.status).toBe(403);
-    expect(r.body).toEqual({ error: { code: 403, message: 'client certificate "stranger" has no role (auth_certificate_roles)' } });
+    expect(r.body).toEqual({ error: { code: 403, message: 'client certificate "stranger" has no role (auth_certificate_roles); present a token instead (Authorization: Bearer <token>; fleetctl --token or FLEETCTL_TOKEN)' } });
     expect((await https("GET", "/units", undefined)).status).toBe(401);
     expect((await https("GET", "/units", undefined, undefined, ADMIN)).status).toBe(200);
   });

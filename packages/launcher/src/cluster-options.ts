@@ -29,6 +29,9 @@ export interface ClusterOptions {
   gateways?: number;
   /** The api requires authentication; an admin token is made in <stateDir>/admin.token (clientEnv's FLEETCTL_TOKEN). */
   auth?: boolean;
+  /** Mutual TLS between every process, with certificates made by deploy/tls/make-certs.sh in
+   * <stateDir>/tls; fleetctl gets the fleet-admin client certificate (FLEETCTL_CERT_FILE). */
+  tls?: boolean;
   /** Progress messages. */
   log?: (msg: string) => void;
   /** Boot + registration timeout. */

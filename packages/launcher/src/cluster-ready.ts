@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect, unary, RegistryServiceClient } from "@fleet/wire";
+import { installMachineCertificate, launcherCredentials, machineTlsEnv } from "./cluster-tls.js";
 import { etcdHealthy } from "./etcd.js";
 import { machineRunning, type CreateMachineOptions, type MachineRecord } from "./machine.js";
 import { splitHostPort, waitForTcp } from "./ports.js";
@@ -12,7 +13,8 @@ import { gatewayEndpoints, type ClusterState, type ComponentRecord } from "./sta
 
 /** What every machine of the cluster runs besides systemd: the agent (with the cluster's
  * gateways, NATS and agent_ttl) and, when the cluster has ssh, sshd for its user and key. */
-export function machineServices(state: ClusterState): Pick<CreateMachineOptions, "agent" | "ssh"> {
+export function machineServices(state: ClusterState): Pick<CreateMachineOptions, "agent" | "ssh" | "installCertificate"> {
+  const tls = state.tls;
   const nats = state.endpoints.nats;
   if (!nats) throw new Error(`cluster ${state.cluster} has no NATS endpoint in its state`);
   return {
@@ -23,8 +25,10 @@ export function machineServices(state: ClusterState): Pick<CreateMachineOptions,
       verbosity: "info",
       // fleet's API on each machine's /var/run/fleet.sock, relayed by its agent to the api.
       ...(state.endpoints.api ? { apiEndpoint: state.endpoints.api } : {}),
-      ...(state.endpoints.apiHttp ? { apiHttpEndpoint: state.endpoints.apiHttp.replace(/^http:\/\//, "") } : {}),
+      ...(state.endpoints.apiHttp ? { apiHttpEndpoint: state.endpoints.apiHttp.replace(/^https?:\/\//, "") } : {}),
+      ...(tls ? { tlsEnv: machineTlsEnv() } : {}),
     },
+    ...(tls ? { installCertificate: (m: { machineId: string; publicIp: string; fsRoot: string }) => installMachineCertificate(state.repoRoot, tls, m) } : {}),
     ...(state.ssh ? { ssh: { port: state.ssh.port, user: state.ssh.user, authorizedKey: clusterPublicKey(state.ssh) } } : {}),
   };
 }
@@ -57,7 +61,7 @@ export async function registeredMachineIds(state: ClusterState, deadlineMs = 3_0
   if (gateways.length === 0) throw new Error("no gateway endpoint in state");
   const errors: string[] = [];
   for (const gateway of gateways) {
-    const client = connect(RegistryServiceClient, gateway);
+    const client = connect(RegistryServiceClient, gateway, launcherCredentials(state.tls));
     try {
       const res = await unary(client.listMachines.bind(client), { minRevision: 0 }, { deadlineMs });
       return new Set(res.machines.map((x) => x.id));

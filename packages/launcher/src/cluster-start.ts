@@ -6,6 +6,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { claimAddressBlock } from "./address-blocks.js";
 import { ClusterHandle } from "./cluster-handle.js";
+import { ADMIN_CLIENT_IDENTITY, makeClusterCertificates, SANDBOX_CONTROL_PLANE_IDENTITIES, serviceTlsEnv } from "./cluster-tls.js";
 import { baseEnv, checkClusterOptions, serviceMain, type CheckedOptions, type ClusterMachineSpec, type ClusterOptions } from "./cluster-options.js";
 import { machineServices, waitComponentReady, waitRegistered } from "./cluster-ready.js";
 import { stopCluster } from "./cluster-stop.js";
@@ -90,6 +91,7 @@ async function initialState(o: ClusterOptions, c: CheckedOptions, sshPort: numbe
     reconcileIntervalSeconds: o.reconcileIntervalSeconds ?? 5,
     addressBlock,
     ...(o.auth ? { auth: { adminTokenFile: join(c.stateDir, "admin.token") } } : {}),
+    ...(o.tls ? { tls: makeClusterCertificates(c.root, join(c.stateDir, "tls")) } : {}),
     endpoints: {},
     components: [],
     machines: [],
@@ -128,6 +130,11 @@ async function startStoreAndBus(s: Start, etcdMembers: number): Promise<{ etcdSe
   return { etcdServers, natsUrl: nats.url };
 }
 
+/** The FLEET_TLS_* files of a control-plane identity, under TLS. */
+function tlsEnv(s: Start, identity: string): Record<string, string> {
+  return s.state.tls ? serviceTlsEnv(s.state.tls, identity) : {};
+}
+
 /** Spawns one of our services (not waiting for it) and records it. */
 async function startService(s: Start, name: string, kind: ComponentKind, env: Record<string, string>, listen?: string): Promise<ComponentRecord> {
   const svc = kind === "engine" ? "engine" : kind === "api" ? "api" : "registry-gateway";
@@ -154,7 +161,14 @@ async function startGateways(s: Start, count: number, etcdServers: string[], nat
         s,
         gatewayNames[i]!,
         "registry-gateway",
-        { FLEET_ETCD_SERVERS: etcdServers.join(","), FLEET_NATS_SERVERS: natsUrl, FLEET_GATEWAY_LISTEN: listen, FLEET_AGENT_TTL: String(state.agentTtlSeconds) },
+        {
+          FLEET_ETCD_SERVERS: etcdServers.join(","),
+          FLEET_NATS_SERVERS: natsUrl,
+          FLEET_GATEWAY_LISTEN: listen,
+          FLEET_AGENT_TTL: String(state.agentTtlSeconds),
+          ...tlsEnv(s, "fleet-registry-gateway"),
+          ...(state.tls ? { FLEET_GATEWAY_CONTROL_PLANE_IDENTITIES: SANDBOX_CONTROL_PLANE_IDENTITIES.join(",") } : {}),
+        },
         listen,
       ),
     );
@@ -179,6 +193,7 @@ async function startEnginesAndApi(s: Start, engineCount: number, gateway: string
         FLEET_ENGINE_ID: `engine-${i}`,
         // The machines' agent_ttl: the engine's grace periods and AtMostOnce margins follow it.
         FLEET_AGENT_TTL: String(state.agentTtlSeconds),
+        ...tlsEnv(s, "fleet-engine"),
       }),
     );
   }
@@ -189,6 +204,8 @@ async function startEnginesAndApi(s: Start, engineCount: number, gateway: string
     writeFileSync(state.auth.adminTokenFile, `fleet_${randomBytes(6).toString("hex")}_${randomBytes(32).toString("base64url")}\n`, { mode: 0o600 });
     auth.FLEET_AUTH = "true";
     auth.FLEET_AUTH_BOOTSTRAP_TOKEN_FILE = state.auth.adminTokenFile;
+    // fleetctl's client certificate is an admin's, as fleet 1.0's fleetctl --cert-file would be.
+    if (state.tls) auth.FLEET_AUTH_CERTIFICATE_ROLES = `${ADMIN_CLIENT_IDENTITY}=admin`;
   }
   // fleet's HTTP API v1 too: on TCP for clients, and on a unix socket in the state dir.
   const apiHttp = `127.0.0.1:${await freePort()}`;
@@ -203,12 +220,13 @@ async function startEnginesAndApi(s: Start, engineCount: number, gateway: string
       FLEET_API_HTTP_LISTEN: apiHttp,
       FLEET_API_UNIX_SOCKET: join(state.stateDir, "fleet.sock"),
       ...auth,
+      ...tlsEnv(s, "fleet-api"),
     },
     api,
   );
   await Promise.all([...(await Promise.all(engines)).map((rec) => waitComponentReady(rec)), waitComponentReady(apiRec)]);
   state.endpoints.api = api;
-  state.endpoints.apiHttp = `http://${apiHttp}`;
+  state.endpoints.apiHttp = `${state.tls ? "https" : "http"}://${apiHttp}`;
   writeState(state);
 }
 

@@ -19,3 +19,4 @@ export * from "./cluster-handle.js";
 export * from "./ssh-spec.js";
 export * from "./ssh.js";
 export * from "./address-blocks.js";
+export * from "./cluster-tls.js";

@@ -183,6 +183,8 @@ export interface AgentEnv {
    * /var/run/fleet.sock, relayed there. */
   apiEndpoint?: string;
   apiHttpEndpoint?: string;
+  /** FLEET_TLS_* (the machine's certificate files inside it), under mutual TLS. */
+  tlsEnv?: Record<string, string>;
 }
 
 export function agentEnvText(e: AgentEnv): string {
@@ -195,6 +197,7 @@ export function agentEnvText(e: AgentEnv): string {
     `FLEET_VERBOSITY=${e.verbosity ?? "info"}`,
     ...(e.apiEndpoint ? [`FLEET_API_ENDPOINT=${e.apiEndpoint}`] : []),
     ...(e.apiHttpEndpoint ? [`FLEET_API_HTTP_ENDPOINT=${e.apiHttpEndpoint}`] : []),
+    ...Object.entries(e.tlsEnv ?? {}).map(([k, v]) => `${k}=${v}`),
     "",
   ].join("\n");
 }

@@ -66,6 +66,8 @@ export interface CreateMachineOptions {
   agent?: Omit<AgentEnv, "publicIp" | "metadata">;
   /** Run sshd on the machine's address for this user, who logs in with this public key. */
   ssh?: { port: number; user: string; authorizedKey: string };
+  /** Under mutual TLS: installs the machine's certificate in its filesystem (before boot). */
+  installCertificate?: (machine: { machineId: string; publicIp: string; fsRoot: string }) => void;
 }
 
 function assertSafeDir(dir: string): void {
@@ -102,6 +104,7 @@ export function createMachineFs(o: CreateMachineOptions): MachineRecord {
   for (const u of MASKED_UNITS) symlinkSync("/dev/null", join(B, "etc/systemd/system", u));
   const publicIp = machinePublicIp(o.index, o.addressBlock);
   const metadata = o.metadata ?? {};
+  o.installCertificate?.({ machineId, publicIp, fsRoot: B });
   if (o.agent) {
     writeFileSync(join(B, AGENT_UNIT_PATH), agentUnitText());
     writeFileSync(join(B, AGENT_ENV_PATH), agentEnvText({ ...o.agent, publicIp, metadata }));

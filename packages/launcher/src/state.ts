@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { MachineRecord } from "./machine.js";
 import type { PartitionRecord } from "./partition.js";
 import { isAlive } from "./proc.js";
+import { fleetctlTlsEnv, type ClusterTls } from "./cluster-tls.js";
 import type { ClusterSsh } from "./ssh.js";
 
 export type ComponentKind = "etcd" | "nats" | "registry-gateway" | "engine" | "api";
@@ -55,7 +56,7 @@ export interface ClusterState {
     /** Every registry-gateway's host:port, in component order. */
     gateways?: string[];
     api?: string;
-    /** fleet's HTTP API v1: http://host:port */
+    /** fleet's HTTP API v1: http://host:port (https:// under TLS) */
     apiHttp?: string;
   };
   components: ComponentRecord[];
@@ -66,6 +67,8 @@ export interface ClusterState {
   ssh?: ClusterSsh;
   /** Auth is on: the file holding the bootstrap admin token (fleet-dev up --auth). */
   auth?: { adminTokenFile: string };
+  /** Mutual TLS between every process (fleet-dev up --tls): the certificates' directory. */
+  tls?: ClusterTls;
 }
 
 export const STATE_FILE = "state.json";
@@ -128,6 +131,7 @@ export function clientEnv(state: ClusterState): Record<string, string> {
   const etcd = etcdServers(state);
   if (etcd.length > 0) env.FLEET_ETCD_SERVERS = etcd.join(",");
   env.FLEET_DEV_STATE = state.stateDir;
+  if (state.tls) Object.assign(env, fleetctlTlsEnv(state.tls));
   if (state.auth && existsSync(state.auth.adminTokenFile)) env.FLEETCTL_TOKEN = readFileSync(state.auth.adminTokenFile, "utf8").trim();
   if (state.ssh) {
     // fleetctl ssh/status/journal/--tunnel: the cluster's agent holds its key, its own

@@ -14,6 +14,7 @@ export * from "./nats-hints.js";
 export * from "./registry-connection.js";
 export * from "./tls.js";
 export type { ClientDuplexStream, ClientReadableStream, ServerDuplexStream, ServerWritableStream } from "@grpc/grpc-js";
-export { Metadata } from "@grpc/grpc-js";
+export { Metadata, credentials } from "@grpc/grpc-js";
+export type { ChannelCredentials } from "@grpc/grpc-js";
 export * from "./feed-follower.js";
 export * from "./socket-access.js";

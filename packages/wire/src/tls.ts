@@ -35,9 +35,30 @@ function read(path: string, option: string): Buffer {
   }
 }
 
+let ipServerNameQuiet = false;
+
+/**
+ * grpc-js sends a server's address as its TLS server name even when it is an IP address, which
+ * Node answers with a DEP0123 deprecation warning on stderr at every connection (fleetctl's output
+ * included). The name is only a hint, the certificate is still checked against the address:
+ * that one warning is dropped, every other passes.
+ */
+export function quietIpServerNameWarning(): void {
+  if (ipServerNameQuiet) return;
+  ipServerNameQuiet = true;
+  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = ((...args: unknown[]) => {
+    const [, typeOrOptions, code] = args;
+    const warningCode = typeof typeOrOptions === "object" && typeOrOptions !== null ? (typeOrOptions as { code?: unknown }).code : code;
+    if (warningCode === "DEP0123") return;
+    emit(...args);
+  }) as typeof process.emitWarning;
+}
+
 /** Loads the process's TLS files; errors name the option. */
 export function configureTls(files: TlsFiles): void {
   if ((files.certFile === "") !== (files.keyFile === "")) throw new Error("tls_cert_file and tls_key_file go together");
+  if (files.certFile !== "" || files.caFile !== "") quietIpServerNameWarning();
   loaded = {
     ...(files.certFile ? { cert: read(files.certFile, "tls_cert_file"), key: read(files.keyFile, "tls_key_file") } : {}),
     ...(files.caFile ? { ca: read(files.caFile, "tls_ca_file") } : {}),

@@ -2,9 +2,11 @@
 // with no flags worked on any machine. The agent serves that socket and relays each connection,
 // byte for byte, to the api:
 //
-//   client ──unix socket──▶ agent: first bytes ──"PRI * HTTP/2.0"──▶ api_endpoint (gRPC; TLS when
-//                                              │                     the agent has tls_* files)
+//   client ──unix socket──▶ agent: first bytes ──"PRI * HTTP/2.0"──▶ api_endpoint (gRPC)
 //                                              └──anything else────▶ api_http_endpoint (HTTP API v1)
+//
+// Both over TLS when the agent has tls_* files (an api with a certificate serves both so); the
+// client on the socket speaks plaintext, as to fleetd's.
 //
 // gRPC clients (fleetctl --endpoint grpc+unix:///var/run/fleet.sock) start with HTTP/2's
 // connection preface; HTTP API v1 clients (fleet's fleetctl, curl --unix-socket, our fleetctl's
@@ -45,7 +47,7 @@ export interface RelayTargets {
   readonly http: readonly string[];
 }
 
-/** TLS material for gRPC targets (the api serves gRPC over TLS when the cluster uses it). */
+/** TLS material for the api's connections (it serves gRPC and HTTP API v1 over TLS when it has a certificate). */
 export interface RelayTls {
   readonly ca?: Buffer;
   readonly cert?: Buffer;
@@ -147,7 +149,7 @@ export class ApiRelay {
         attempt(i + 1, [...errors, `${target}: ${err.message}`]);
       };
       upstream.once("error", onError);
-      upstream.once(protocol === "grpc" && this.tls() ? "secureConnect" : "connect", () => {
+      upstream.once(this.tls() ? "secureConnect" : "connect", () => {
         clearTimeout(timer);
         upstream.off("error", onError);
         if (client.destroyed) {
@@ -171,9 +173,9 @@ export class ApiRelay {
 
   private connectTo(protocol: RelayProtocol, target: string): Socket {
     const { host, port } = hostPort(target);
-    const tls = protocol === "grpc" ? this.tls() : undefined;
+    const tls = this.tls();
     if (!tls) return netConnect({ host, port });
-    return tlsConnect({ host, port, servername: /^[\d.:]+$/.test(host) ? undefined : host, ALPNProtocols: ["h2"], ...tls });
+    return tlsConnect({ host, port, servername: /^[\d.:]+$/.test(host) ? undefined : host, ALPNProtocols: [protocol === "grpc" ? "h2" : "http/1.1"], ...tls });
   }
 }
 

@@ -20,10 +20,12 @@ describe("parseArgs", () => {
       timeoutSeconds: 120,
       keepOnFailure: false,
       auth: false,
+      tls: false,
     });
   });
-  it("up --auth turns the api's authentication on", () => {
-    expect(parseArgs(["up", "--machines", "1", "--auth"])).toMatchObject({ cmd: "up", auth: true });
+  it("up --auth turns the api's authentication on, --tls mutual TLS", () => {
+    expect(parseArgs(["up", "--machines", "1", "--auth"])).toMatchObject({ cmd: "up", auth: true, tls: false });
+    expect(parseArgs(["up", "--machines", "1", "--tls", "--auth"])).toMatchObject({ cmd: "up", auth: true, tls: true });
   });
   it("up --machine NAME:k=v (repeatable) with options in both spellings", () => {
     const c = parseArgs(["up", "--machine", "web1:role=web,az=a", "--machine=db", "--agent-ttl=3", "--reconcile-interval", "2"]);

@@ -22,6 +22,7 @@ export type Command =
       timeoutSeconds: number;
       keepOnFailure: boolean;
       auth: boolean;
+      tls: boolean;
     }
   | { cmd: "down"; g: Globals }
   | { cmd: "status"; g: Globals; json: boolean }
@@ -53,6 +54,9 @@ commands:
        --keep-on-failure          leave processes running if startup fails
        --auth                     the api requires authentication: an admin token is made
                                   and exported as FLEETCTL_TOKEN
+       --tls                      mutual TLS between every process (certificates by
+                                  deploy/tls/make-certs.sh in <state dir>/tls); fleetctl's
+                                  client certificate is exported as FLEETCTL_CERT_FILE
      prints "export VAR=value" lines for clients (eval "$(fleet-dev up ...)"), ssh's
      among them: every machine runs sshd on its own address for user core with the cluster's
      key (SSH_AUTH_SOCK: the cluster's ssh-agent; FLEETCTL_KNOWN_HOSTS_FILE: their host keys),
@@ -116,7 +120,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
   const flags = new Set<string>();
   const positional: string[] = [];
   const takesValue = new Set(["--machines", "--machine", "--etcd-members", "--gateways", "--agent-ttl", "--reconcile-interval", "--timeout", "--state-dir", "--cluster"]);
-  const boolFlags = new Set(["--json", "--keep-on-failure", "--auth", "--help", "-h"]);
+  const boolFlags = new Set(["--json", "--keep-on-failure", "--auth", "--tls", "--help", "-h"]);
   for (let i = 0; i < head.length; i++) {
     const a = head[i]!;
     if (a.startsWith("-")) {
@@ -178,7 +182,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
 
   switch (cmd) {
     case "up": {
-      allowOnly(["--machines", "--machine", "--etcd-members", "--gateways", "--agent-ttl", "--reconcile-interval", "--timeout", "--keep-on-failure", "--auth"]);
+      allowOnly(["--machines", "--machine", "--etcd-members", "--gateways", "--agent-ttl", "--reconcile-interval", "--timeout", "--keep-on-failure", "--auth", "--tls"]);
       noMore(rest);
       const count = one("--machines");
       const named = opts.get("--machine") ?? [];
@@ -212,6 +216,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
         timeoutSeconds: timeout(),
         keepOnFailure: flags.has("--keep-on-failure"),
         auth: flags.has("--auth"),
+        tls: flags.has("--tls"),
       };
     }
     case "down":

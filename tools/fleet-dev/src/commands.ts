@@ -55,6 +55,7 @@ export async function up(c: Of<"up">): Promise<number> {
     readyTimeoutMs: c.timeoutSeconds * 1000,
     keepOnFailure: c.keepOnFailure,
     auth: c.auth,
+    tls: c.tls,
     log: say,
   });
   process.removeListener("SIGINT", onSignal);

@@ -71,7 +71,7 @@ export class Authenticator {
     if (creds.bearer) return this.tokenPrincipal(creds.bearer);
     if (creds.certificate) {
       const role = this.options.certificateRoles.get(creds.certificate);
-      if (!role) throw new FleetError("permission-denied", `client certificate ${JSON.stringify(creds.certificate)} has no role (auth_certificate_roles)`);
+      if (!role) throw new FleetError("permission-denied", `client certificate ${JSON.stringify(creds.certificate)} has no role (auth_certificate_roles); present a token instead (Authorization: Bearer <token>; fleetctl --token or FLEETCTL_TOKEN)`);
       return { id: `cert:${creds.certificate}`, role, units: [] };
     }
     if (creds.socket && this.options.socketRole) return { id: "socket", role: this.options.socketRole, units: [] };
