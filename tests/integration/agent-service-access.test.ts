@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AgentServiceClient, AgentServiceService, channelCredentials, configureTls, createLogger, serve, shutdown, unary, FleetError } from "@fleet/wire";
+import { AgentServiceClient, AgentServiceService, channelCredentials, channelCredentialsForName, configureTls, createLogger, serve, shutdown, unary, FleetError } from "@fleet/wire";
 import { agentService } from "@fleet/agent";
 import { makeCerts, makeClientCert, type TestCerts } from "./certs.js";
 
@@ -76,5 +76,23 @@ describe("AgentService", () => {
     );
     api.close();
     other.close();
+  });
+
+  it("with agent_tls_server_name the api checks an agent's certificate against that name, not the address it dials", async () => {
+    const address = await start(true);
+    const api = makeClientCert(dir, certs, "fleet-api");
+    const as = (serverName: string) => {
+      configureTls({ certFile: api.cert, keyFile: api.key, caFile: certs.ca });
+      const c = new AgentServiceClient(address, channelCredentialsForName(serverName));
+      configureTls({ certFile: "", keyFile: "", caFile: "" });
+      return c;
+    };
+    // The agent's certificate names localhost (and 127.0.0.1); it is dialled at 127.0.0.1.
+    const named = as("localhost");
+    const wrong = as("fleet-agent");
+    expect(await outcome(unary(named.unitStatus.bind(named), { unitName: "web.service" }, { deadlineMs: 10_000 }))).toBe("ok");
+    expect(await outcome(unary(wrong.unitStatus.bind(wrong), { unitName: "web.service" }, { deadlineMs: 5000 }))).toMatch(/^unavailable/);
+    named.close();
+    wrong.close();
   });
 });

@@ -50,6 +50,7 @@ beforeAll(async () => {
     FLEET_TLS_CERT_FILE: certs.cert,
     FLEET_TLS_KEY_FILE: certs.key,
     FLEET_TLS_CA_FILE: certs.ca,
+    FLEET_GATEWAY_AGENT_IDENTITIES: "fleet-agent",
     FLEET_VERBOSITY: "error",
   });
   const api = clientAs("fleet-api");
@@ -95,5 +96,15 @@ describe("the gateway's callers under mutual TLS", () => {
     stream.write({ machineId: M2, leaseId: "1", seq: 1 });
     expect(await ended).toBe("7");
     for (const c of [api, agent, stranger]) c.close();
+  });
+
+  it("a certificate every agent shares (gateway_agent_identities) makes the agents' calls for any machine, and no other call", async () => {
+    const shared = clientAs("fleet-agent");
+    const opts = { deadlineMs: 5000 };
+    expect(await outcome(unary(shared.registerMachine.bind(shared), machine(M2), opts))).toBe("ok");
+    expect(await outcome(unary(shared.getMachineSchedule.bind(shared), { machineId: M1, minRevision: 0 }, opts))).toBe("ok");
+    expect(await outcome(unary(shared.listUnits.bind(shared), { minRevision: 0, offset: 0, limit: 0 }, opts))).toBe("permission-denied");
+    expect(await outcome(unary(shared.listMachines.bind(shared), { minRevision: 0 }, opts))).toBe("permission-denied");
+    shared.close();
   });
 });

@@ -43,6 +43,17 @@ export const ALL_OPTION_NAMES = [
   "tls_cert_file",
   "tls_key_file",
   "tls_ca_file",
+  "engine_unhealthy_threshold",
+  "agent_api_identities",
+  "gateway_control_plane_identities",
+  "gateway_agent_identities",
+  "audit_retention",
+  "auth",
+  "auth_bootstrap_token_file",
+  "auth_certificate_roles",
+  "agent_tls_server_name",
+  "api_unix_socket_role",
+  "api_unix_socket_group",
 ] as const;
 
 /**

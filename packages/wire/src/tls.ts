@@ -117,6 +117,15 @@ export function channelCredentials(serverNames: readonly string[] = []): Channel
 }
 
 /**
+ * Credentials to call servers that all present a certificate for `serverName`, whatever address
+ * each is dialled at (agents sharing one certificate, as on Kubernetes).
+ */
+export function channelCredentialsForName(serverName: string): ChannelCredentials {
+  if (!loaded.ca && !loaded.cert) return credentials.createInsecure();
+  return credentials.createSsl(loaded.ca ?? null, loaded.key ?? null, loaded.cert ?? null, { checkServerIdentity: (_host, cert) => checkServerIdentity(serverName, cert) });
+}
+
+/**
  * The process's certificate, key and CA for an HTTPS server (HTTP API v1), when it serves TLS:
  * client certificates are asked for and checked against the CA, but not required (callers
  * with a token need none); undefined without a certificate.

@@ -7,3 +7,4 @@ export { HeartbeatLoop } from "./heartbeat-loop.js";
 export { FakeUnitManager } from "./fake-systemd.js";
 export { UnitFiles } from "./unit-files.js";
 export { agentService } from "./agent-service.js";
+export { agentConfigSchema } from "./config.js";

@@ -25,6 +25,11 @@ export const apiConfigSchema = {
     help: "callers must authenticate (a token or a client certificate) and are held to their role; off: anyone who reaches the api is an admin, so it serves only loopback and its unix socket",
   },
   auth_bootstrap_token_file: { kind: "string", default: "", help: "file holding an admin token (one line) the api accepts besides those in the registry: the first admin's" },
+  agent_tls_server_name: {
+    kind: "string",
+    default: "",
+    help: "the name agents' certificates are checked against instead of the address the api dials (one certificate shared by every agent, as in deploy/k8s); empty: the address",
+  },
   auth_certificate_roles: { kind: "string", default: "", help: "client certificate common names and their roles, `name=role,name=role` (mutual TLS: tls_ca_file)" },
   api_unix_socket_role: { kind: "string", default: "", help: "role of callers on api_unix_socket, whom the socket's mode and group let in; empty: they authenticate like others" },
   verbosity: { kind: "string", default: "info", help: "log level: error, warn, info, debug" },

@@ -1,6 +1,7 @@
 // FleetService (what fleetctl speaks), implemented over the registry-gateway.
 import {
   AgentServiceClient,
+  channelCredentials,
   connect,
   FleetError,
   placementFromWire,
@@ -23,6 +24,7 @@ import {
   type Logger,
   type TargetState,
   type Metadata,
+  type ChannelCredentials,
 } from "@fleet/wire";
 import { randomUUID } from "node:crypto";
 import { assertMachineId, assertMetadataKey, assertMetadataValue, assertUnitCount, assertUnitInput, assertValidUnitName } from "@fleet/domain";
@@ -71,7 +73,7 @@ export interface Access {
  * Every call is authenticated and checked against the caller's role and units (access.auth);
  * every change is recorded (access.audit).
  */
-export function fleetService(gateway: RegistryServiceClient, log: Logger, reads: ReadReplica, access: Access): FleetServiceServer {
+export function fleetService(gateway: RegistryServiceClient, log: Logger, reads: ReadReplica, access: Access, agentCredentials: ChannelCredentials = channelCredentials()): FleetServiceServer {
   const g = gateway;
   const { auth, audit } = access;
   const who = (ctx: RequestContext): Promise<Principal> => auth.principal(grpcCredentials(ctx.metadata, ctx.authContext()));
@@ -80,7 +82,7 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger, reads:
   const agents = new Map<string, AgentServiceClient>();
   const agentOf = (endpoint: string): AgentServiceClient => {
     let client = agents.get(endpoint);
-    if (!client) agents.set(endpoint, (client = connect(AgentServiceClient, endpoint)));
+    if (!client) agents.set(endpoint, (client = connect(AgentServiceClient, endpoint, agentCredentials)));
     return client;
   };
   /** The unit's machine and the agent there that serves its status and journal. */

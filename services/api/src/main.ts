@@ -7,6 +7,8 @@ import {
   createLogger,
   FleetServiceClient,
   FleetServiceService,
+  channelCredentials,
+  channelCredentialsForName,
   configureTlsFromConfig, httpsServerOptions, loadServiceConfig,
   runMain,
   serve,
@@ -104,7 +106,7 @@ runMain(async () => {
   const auth = new Authenticator(gateway, authOptions(config));
   const audit = new AuditLog(gateway, log);
   // With auth on, fleetctl may come with a token and no client certificate, even under mutual TLS.
-  const { server, port } = await serve(config.api_listen, [[FleetServiceService, fleetService(gateway, log, reads, { auth, audit })]], { optionalClientCertificate: config.auth });
+  const { server, port } = await serve(config.api_listen, [[FleetServiceService, fleetService(gateway, log, reads, { auth, audit }, config.agent_tls_server_name ? channelCredentialsForName(config.agent_tls_server_name) : channelCredentials())]], { optionalClientCertificate: config.auth });
   log.info({ address: config.api_listen, port, gateway: config.gateway_endpoint }, "api serving");
   const self = connect(FleetServiceClient, selfAddress(config.api_listen, port));
   const httpServers = await serveHttpApi(config, self, reads, auth, log);

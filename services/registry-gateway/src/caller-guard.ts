@@ -2,11 +2,10 @@
 // its connection (mutual TLS), and a call its caller may not make fails PERMISSION_DENIED
 // before its handler runs. An agent's heartbeat stream is checked message by message.
 import { certificateCommonName, failStream, FleetError, toServiceError, type AuthContext, type Logger, type RegistryServiceServer } from "@fleet/wire";
-import { AGENT_METHODS, callerOf, refusal, type Caller } from "./caller-policy.js";
+import { AGENT_METHODS, callerOf, refusal, type Caller, type CallerIdentities } from "./caller-policy.js";
 
-export interface CallerGuardOptions {
+export interface CallerGuardOptions extends CallerIdentities {
   readonly mutualTls: boolean;
-  readonly controlPlane: ReadonlySet<string>;
 }
 
 interface AnyCall {
@@ -18,7 +17,7 @@ interface AnyCall {
 /** RegistryService with every method behind the caller policy (unchanged without mutual TLS). */
 export function guardRegistryService(impl: RegistryServiceServer, options: CallerGuardOptions, log: Logger): RegistryServiceServer {
   if (!options.mutualTls) return impl;
-  const callerOfCall = (call: AnyCall): Caller => callerOf(certificateCommonName(call.getAuthContext()?.sslPeerCertificate?.subject), true, options.controlPlane);
+  const callerOfCall = (call: AnyCall): Caller => callerOf(certificateCommonName(call.getAuthContext()?.sslPeerCertificate?.subject), true, options);
   const denied = (method: string, caller: Caller, why: string) => {
     log.warn({ method, caller }, `refused: ${why}`);
     return new FleetError("permission-denied", why);

@@ -3,7 +3,7 @@ import { callerOf, refusal } from "./caller-policy.js";
 
 const M1 = "a".repeat(32);
 const M2 = "b".repeat(32);
-const plane = new Set(["fleet-api", "fleet-engine"]);
+const plane = { controlPlane: new Set(["fleet-api", "fleet-engine"]), sharedAgents: new Set(["fleet-agent"]) };
 
 describe("callerOf", () => {
   it.each([
@@ -11,6 +11,7 @@ describe("callerOf", () => {
     ["anything", false, "trusted"],
     ["fleet-api", true, "control-plane"],
     [M1, true, "agent"],
+    ["fleet-agent", true, "shared-agent"],
     ["mallory", true, "stranger"],
     [undefined, true, "stranger"],
   ])("%s (mutual TLS %s) is %s", (cn, mtls, kind) => {
@@ -27,6 +28,9 @@ describe("refusal", () => {
     ["an agent reports for another machine", agent, "reportUnitStates", M2, `the agent of machine ${M1} may not act for machine ${M2}`],
     ["an agent reads the units", agent, "listUnits", undefined, `the agent of machine ${M1} may not call listUnits`],
     ["an agent writes placements", agent, "applySchedule", undefined, `the agent of machine ${M1} may not call applySchedule`],
+    ["a shared agent certificate acts for any machine", callerOf("fleet-agent", true, plane), "reportUnitStates", M2, undefined],
+    ["a shared agent certificate heart-beats", callerOf("fleet-agent", true, plane), "machineHeartbeats", undefined, undefined],
+    ["a shared agent certificate reads the units", callerOf("fleet-agent", true, plane), "listUnits", undefined, 'agent certificate "fleet-agent" may not call listUnits'],
     ["a stranger", callerOf("mallory", true, plane), "getMachineSchedule", M1, 'certificate "mallory" may not call the registry-gateway'],
     ["no certificate", callerOf(undefined, true, plane), "listMachines", undefined, "a caller without a certificate may not call the registry-gateway"],
     ["without mutual TLS", callerOf(undefined, false, plane), "applySchedule", undefined, undefined],

@@ -18,6 +18,11 @@ export const gatewayConfigSchema = {
     default: "fleet-api,fleet-engine,fleet-registry-gateway",
     help: "certificate common names allowed every RegistryService call under mutual TLS; an agent's certificate names its machine id and may act only for that machine",
   },
+  gateway_agent_identities: {
+    kind: "list",
+    default: "",
+    help: "certificate common names every agent may share under mutual TLS (where one certificate per machine id cannot be issued, as on Kubernetes): they may make the agents' calls for any machine",
+  },
   audit_retention: { kind: "seconds", default: "168h", help: "how long the api's audit entries are kept in etcd" },
   verbosity: { kind: "string", default: "info", help: "log level: error, warn, info, debug" },
 } as const satisfies ConfigSchema;

@@ -1,1 +1,2 @@
-export {};
+// What tests outside this workspace use of the registry-gateway.
+export { gatewayConfigSchema } from "./config.js";

@@ -61,7 +61,7 @@ runMain(async () => {
   unitsFeed = new UnitsFeed(cache, (name) => registry.states.list("", [name]));
   const service = guardRegistryService(
     registryService(registry, cache, log, feed, unitsFeed, store, scheduleRevisions),
-    { mutualTls: config.tls_cert_file !== "" && config.tls_ca_file !== "", controlPlane: new Set(config.gateway_control_plane_identities) },
+    { mutualTls: config.tls_cert_file !== "" && config.tls_ca_file !== "", controlPlane: new Set(config.gateway_control_plane_identities), sharedAgents: new Set(config.gateway_agent_identities) },
     log,
   );
   const { server, port } = await serve(config.gateway_listen, [[RegistryServiceService, service]]);
