@@ -58,6 +58,8 @@ const layers = [
   { files: ["tools/*/src/**/*.ts"], uses: [DOMAIN, WIRE, ...SANDBOX] },
   // Black-box tests import any workspace by its name (and etcd, D-Bus and NATS to check them).
   { files: ["tests/**/*.ts"], uses: [...Object.keys(guarded).filter((n) => n !== "@grpc/grpc-js")] },
+  // Tests that call fleet the way a third party's tools do: grpc-js and proto-loader, no @fleet/wire.
+  { files: ["tests/integration/as-third-party/**/*.ts"], uses: Object.keys(guarded) },
 ];
 
 /** The one `no-restricted-imports` of a layer: everywhere's bans plus its own. */

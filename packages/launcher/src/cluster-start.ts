@@ -117,6 +117,7 @@ async function startStoreAndBus(s: Start, etcdMembers: number): Promise<{ etcdSe
       dataDir: member.dataDir,
       argv: member.argv,
       healthUrl: `${member.metricsUrl}/health`,
+      metricsUrl: `${member.metricsUrl}/metrics`,
     }),
   );
   state.components.push({ name: "nats", kind: "nats", pid: nats.pid, startTime: nats.startTime, address: nats.url, logFile: nats.logFile, argv: nats.argv });
@@ -140,8 +141,11 @@ async function startService(s: Start, name: string, kind: ComponentKind, env: Re
   const svc = kind === "engine" ? "engine" : kind === "api" ? "api" : "registry-gateway";
   const logFile = join(s.svcDir, `${name}.log`);
   const argv = [process.execPath, serviceMain(s.root, svc)];
-  const p = await spawnLogged({ cmd: argv[0]!, args: argv.slice(1), env: { ...baseEnv(), ...env }, logFile, detached: s.detached, cwd: s.root });
-  const rec: ComponentRecord = { name, kind, pid: p.pid, startTime: p.startTime, logFile, argv, env, ...(listen ? { address: listen } : {}) };
+  // /metrics, /healthz and /readyz of every service, on a port of its own.
+  const metricsListen = `127.0.0.1:${await freePort()}`;
+  const fullEnv = { ...env, FLEET_METRICS_LISTEN: metricsListen };
+  const p = await spawnLogged({ cmd: argv[0]!, args: argv.slice(1), env: { ...baseEnv(), ...fullEnv }, logFile, detached: s.detached, cwd: s.root });
+  const rec: ComponentRecord = { name, kind, pid: p.pid, startTime: p.startTime, logFile, argv, env: fullEnv, metricsUrl: `http://${metricsListen}/metrics`, ...(listen ? { address: listen } : {}) };
   s.state.components.push(rec);
   writeState(s.state);
   return rec;

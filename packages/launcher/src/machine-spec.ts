@@ -187,6 +187,9 @@ export interface AgentEnv {
   tlsEnv?: Record<string, string>;
 }
 
+/** Where every sandbox machine's agent serves /metrics, /healthz and /readyz: its own address, this port. */
+export const AGENT_METRICS_PORT = 49701;
+
 export function agentEnvText(e: AgentEnv): string {
   return [
     `FLEET_GATEWAY_ENDPOINT=${e.gatewayEndpoint}`,
@@ -195,6 +198,7 @@ export function agentEnvText(e: AgentEnv): string {
     `FLEET_METADATA=${formatMetadata(e.metadata)}`,
     `FLEET_AGENT_TTL=${e.agentTtlSeconds}`,
     `FLEET_VERBOSITY=${e.verbosity ?? "info"}`,
+    `FLEET_METRICS_LISTEN=${e.publicIp}:${AGENT_METRICS_PORT}`,
     ...(e.apiEndpoint ? [`FLEET_API_ENDPOINT=${e.apiEndpoint}`] : []),
     ...(e.apiHttpEndpoint ? [`FLEET_API_HTTP_ENDPOINT=${e.apiHttpEndpoint}`] : []),
     ...Object.entries(e.tlsEnv ?? {}).map(([k, v]) => `${k}=${v}`),

@@ -27,6 +27,8 @@ export interface ComponentRecord {
   env?: Record<string, string>;
   /** etcd: where this member's /health answers. */
   healthUrl?: string;
+  /** Where its Prometheus metrics are served (our services: metrics_listen's /metrics; etcd's own). */
+  metricsUrl?: string;
 }
 
 export interface ClusterState {

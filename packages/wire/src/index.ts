@@ -18,3 +18,6 @@ export { Metadata, credentials } from "@grpc/grpc-js";
 export type { ChannelCredentials } from "@grpc/grpc-js";
 export * from "./feed-follower.js";
 export * from "./socket-access.js";
+export * from "./metrics.js";
+export * from "./ops-server.js";
+export * from "./grpc-ops.js";

@@ -1,8 +1,16 @@
 // NATS for reconcile hints: connect with endless reconnects, publish and subscribe. A NATS
 // outage only delays convergence: every loop also runs on its timer.
 import { connect, type NatsConnection } from "nats";
-import { decodeHint, encodeHint, type Hint } from "@fleet/domain";
+import { ALL_MACHINES_SUBJECT, decodeHint, encodeHint, ENGINE_SUBJECT, type Hint } from "@fleet/domain";
 import type { Logger } from "./logger.js";
+import { hintsReceived, hintsSent } from "./metrics.js";
+
+/** A hint subject's kind for metrics: engine, machine (one machine's) or machines (all of them). Pure. */
+export function hintKind(subject: string): string {
+  if (subject === ENGINE_SUBJECT) return "engine";
+  if (subject === ALL_MACHINES_SUBJECT) return "machines";
+  return subject.startsWith("fleet.hints.machine.") ? "machine" : "other";
+}
 
 export interface HintBus {
   publish(subject: string, hint: Hint): void;
@@ -18,7 +26,9 @@ export async function connectHintBus(servers: readonly string[], name: string, l
       callback: (err, msg) => {
         if (err) return log.warn({ err: err.message, subject }, "hint subscription error");
         const hint = decodeHint(msg.data);
-        if (hint) onHint(hint);
+        if (!hint) return;
+        hintsReceived.inc({ kind: hintKind(subject) });
+        onHint(hint);
       },
     });
   };
@@ -36,7 +46,9 @@ export async function connectHintBus(servers: readonly string[], name: string, l
   void open();
   return {
     publish(subject, hint) {
-      if (nc && !nc.isClosed()) nc.publish(subject, encodeHint(hint));
+      if (!nc || nc.isClosed()) return;
+      nc.publish(subject, encodeHint(hint));
+      hintsSent.inc({ kind: hintKind(subject) });
     },
     subscribe(subject, onHint) {
       pending.push([subject, onHint]);

@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { Server, status, type Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { fromServiceError, toServiceError, FleetError } from "./errors.js";
 import type { Logger } from "./logger.js";
+import { addReflection, metricsInterceptor, ServingHealth } from "./grpc-ops.js";
 import { serverCredentials } from "./tls.js";
 
 /** grpc-js's AuthContext (not exported by its index): the connection's security. */
@@ -78,19 +79,37 @@ export function unaryHandler<Req, Res>(
   };
 }
 
-/** Starts a server on host:port or unix:///path; resolves with the bound port. */
+export interface ServeOptions {
+  /** Under mutual TLS, clients without a certificate may still connect (they authenticate otherwise: the api's tokens). */
+  readonly optionalClientCertificate?: boolean;
+  /** Serve gRPC server reflection too (the api and the gateway: grpcurl without -proto). */
+  readonly reflection?: boolean;
+}
+
+/**
+ * Starts a server on host:port or unix:///path; resolves with the bound port. Besides the given
+ * services it serves grpc.health.v1.Health, NOT_SERVING until `health.set(true)`, and counts
+ * every call (fleet_grpc_server_*).
+ */
 export async function serve(
   address: string,
   services: ReadonlyArray<readonly [definition: Parameters<Server["addService"]>[0], impl: UntypedServiceImplementation]>,
-  /** Under mutual TLS, clients without a certificate may still connect (they authenticate otherwise: the api's tokens). */
-  options: { readonly optionalClientCertificate?: boolean } = {},
-): Promise<{ server: Server; port: number }> {
-  const server = new Server({ "grpc.max_receive_message_length": 16 * 1024 * 1024 });
-  for (const [definition, impl] of services) server.addService(definition, impl);
+  options: ServeOptions = {},
+): Promise<{ server: Server; port: number; health: ServingHealth }> {
+  const server = new Server({ "grpc.max_receive_message_length": 16 * 1024 * 1024, interceptors: [metricsInterceptor] });
+  const names: string[] = [];
+  for (const [definition, impl] of services) {
+    server.addService(definition, impl);
+    const first = Object.values(definition)[0] as { path?: string } | undefined;
+    const name = first?.path?.split("/")[1];
+    if (name) names.push(name);
+  }
+  const health = new ServingHealth(server, names);
+  if (options.reflection) addReflection(server);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(address, serverCredentials(options.optionalClientCertificate ?? false), (err, bound) => (err ? reject(err) : resolve(bound)));
   });
-  return { server, port };
+  return { server, port, health };
 }
 
 /**

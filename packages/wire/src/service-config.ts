@@ -54,6 +54,7 @@ export const ALL_OPTION_NAMES = [
   "agent_tls_server_name",
   "api_unix_socket_role",
   "api_unix_socket_group",
+  "metrics_listen",
 ] as const;
 
 /**

@@ -1,9 +1,10 @@
 import type { ConfigSchema, ResolvedConfig } from "@fleet/domain";
-import { gatewayEndpointOption, tlsConfigSchema } from "@fleet/wire";
+import { gatewayEndpointOption, metricsConfigSchema, tlsConfigSchema } from "@fleet/wire";
 import { isLeaveOnStop, LEAVE_ON_STOP_VALUES } from "./shutdown-intent.js";
 
 export const agentConfigSchema = {
   ...tlsConfigSchema,
+  ...metricsConfigSchema,
   gateway_endpoint: gatewayEndpointOption,
   nats_servers: { kind: "list", default: "nats://127.0.0.1:4222", help: "NATS URLs for reconcile hints" },
   public_ip: { kind: "string", default: "", help: "IP shown for this machine (default: first non-loopback IPv4)" },

@@ -13,13 +13,18 @@ import {
   configureTlsFromConfig,
   connectHintBus,
   createLogger,
+  fleetVersion,
+  healthFollows,
   loadServiceConfig,
   logLevel,
   runMain,
   serve,
   shutdown,
+  startOpsServer,
+  startProcessMetrics,
   type Logger,
 } from "@fleet/wire";
+import { registerAgentGauges } from "./agent-metrics.js";
 import { agentService } from "./agent-service.js";
 import { AgentStateFile } from "./agent-state.js";
 import { Agent } from "./agent.js";
@@ -90,11 +95,12 @@ runMain(async () => {
   const machineId = readMachineId(config.machine_id_file);
   const log = createLogger("agent", config.verbosity).child({ machineId });
   const publicIp = config.public_ip || firstPublicIPv4();
+  startProcessMetrics("agent", fleetVersion());
   const state = new AgentStateFile(config.agent_state_dir, { machineId, publicIp }, log);
   state.set("starting");
   const instance = loadInstanceId(config.agent_state_dir, log);
   const listen = config.agent_listen || `${publicIp}:0`;
-  const { server, port } = await serve(listen, [
+  const { server, port, health } = await serve(listen, [
     [
       AgentServiceService,
       agentService(log, {
@@ -149,6 +155,12 @@ runMain(async () => {
   });
   heartbeat.start();
   loop.start();
+  // Ready while the agent holds its machine's registration.
+  const registered = () => agent.leaseId !== undefined && state.state === "registered";
+  registerAgentGauges(registered);
+  const ready = () => (registered() ? undefined : `not registered (${state.state})`);
+  const stopHealth = healthFollows(health, ready);
+  const ops = await startOpsServer(config.metrics_listen, ready, log);
   log.info({ agentEndpoint, publicIp: machine.publicIp, metadata: machine.metadata, gateway: config.gateway_endpoint, instance }, "agent started");
 
   // fleet's API on this machine's socket, relayed to the api (api-relay.ts).
@@ -242,6 +254,8 @@ runMain(async () => {
       await agent.heartbeat().catch((err: unknown) => log.debug({ err: message(err) }, "last renewal before exiting failed"));
       state.set("exited", decision.why);
     }
+    stopHealth();
+    await ops?.close();
     await shutdown(server);
     await hints.close();
     registry.close();

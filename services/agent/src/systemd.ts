@@ -2,6 +2,7 @@
 // introspection) and the signals systemd sends about our units.
 import dbus from "dbus-next";
 import { CallLimiter } from "./call-limiter.js";
+import { countedDbusCall } from "./agent-metrics.js";
 import { UNIT_PATH_PREFIX, unitObjectPath } from "./unit-path.js";
 
 const DEST = "org.freedesktop.systemd1";
@@ -93,7 +94,7 @@ export class DbusUnitManager implements UnitManager {
 
   private async call(destination: string, path: string, iface: string, member: string, signature: string, body: Body, o: CallOptions = {}): Promise<Body> {
     const send = () => this.bus.call(new dbus.Message({ destination, path, interface: iface, member, signature, body }));
-    const reply = await (o.urgent ? send() : this.limiter.run(send));
+    const reply = await countedDbusCall(member, () => (o.urgent ? send() : this.limiter.run(send)));
     return reply?.body ?? [];
   }
 

@@ -1,10 +1,11 @@
-import { gatewayEndpointOption, tlsConfigSchema } from "@fleet/wire";
+import { gatewayEndpointOption, metricsConfigSchema, tlsConfigSchema } from "@fleet/wire";
 import { isRole, type ConfigSchema, type ResolvedConfig } from "@fleet/domain";
 
 export const DEFAULT_API_UNIX_SOCKET = "/var/run/fleet.sock";
 
 export const apiConfigSchema = {
   ...tlsConfigSchema,
+  ...metricsConfigSchema,
   gateway_endpoint: gatewayEndpointOption,
   api_listen: { kind: "address", default: "127.0.0.1:49500", help: "gRPC listen address of the public API (fleetctl)" },
   api_unix_socket: {

@@ -9,7 +9,7 @@ import {
   FleetServiceService,
   channelCredentials,
   channelCredentialsForName,
-  configureTlsFromConfig, httpsServerOptions, loadServiceConfig,
+  configureTlsFromConfig, fleetVersion, healthFollows, httpsServerOptions, loadServiceConfig, startOpsServer, startProcessMetrics,
   runMain,
   serve,
   shutdown,
@@ -97,6 +97,7 @@ runMain(async () => {
   configureTlsFromConfig(config);
   validateApiConfig(config);
   const log = createLogger("api", config.verbosity);
+  startProcessMetrics("api", fleetVersion());
   if (!config.auth) log.warn({ api_listen: config.api_listen, api_http_listen: config.api_http_listen }, "auth is off: anyone who reaches the api is an admin; it serves only loopback and its unix socket");
   // Every registry-gateway listed, failing over between them (RegistryConnection).
   const gateway = connectGateways(config.gateway_endpoint);
@@ -106,11 +107,21 @@ runMain(async () => {
   const auth = new Authenticator(gateway, authOptions(config));
   const audit = new AuditLog(gateway, log);
   // With auth on, fleetctl may come with a token and no client certificate, even under mutual TLS.
-  const { server, port } = await serve(config.api_listen, [[FleetServiceService, fleetService(gateway, log, reads, { auth, audit }, config.agent_tls_server_name ? channelCredentialsForName(config.agent_tls_server_name) : channelCredentials())]], { optionalClientCertificate: config.auth });
+  const agentCredentials = config.agent_tls_server_name ? channelCredentialsForName(config.agent_tls_server_name) : channelCredentials();
+  const { server, port, health } = await serve(config.api_listen, [[FleetServiceService, fleetService(gateway, log, reads, { auth, audit }, agentCredentials)]], {
+    optionalClientCertificate: config.auth,
+    reflection: true,
+  });
+  // Ready while its read replica follows a gateway (one answers, and has etcd).
+  const ready = () => (reads.synced ? undefined : "not following a registry-gateway's cluster stream");
+  const stopHealth = healthFollows(health, ready);
+  const ops = await startOpsServer(config.metrics_listen, ready, log);
   log.info({ address: config.api_listen, port, gateway: config.gateway_endpoint }, "api serving");
   const self = connect(FleetServiceClient, selfAddress(config.api_listen, port));
   const httpServers = await serveHttpApi(config, self, reads, auth, log);
   const stop = async () => {
+    stopHealth();
+    await ops?.close();
     await Promise.all(httpServers.map((s) => closeServer(s)));
     self.close();
     reads.stop();

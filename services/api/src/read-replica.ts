@@ -58,6 +58,11 @@ export class ReadReplica {
     this.follower.stop();
   }
 
+  /** Following the gateway's cluster stream: reads are answered here. */
+  get synced(): boolean {
+    return this.follower.synced;
+  }
+
   get written(): number {
     return this.writtenRevision;
   }

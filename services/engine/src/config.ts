@@ -1,8 +1,9 @@
 import type { ConfigSchema } from "@fleet/domain";
-import { gatewayEndpointOption, tlsConfigSchema } from "@fleet/wire";
+import { gatewayEndpointOption, metricsConfigSchema, tlsConfigSchema } from "@fleet/wire";
 
 export const engineConfigSchema = {
   ...tlsConfigSchema,
+  ...metricsConfigSchema,
   gateway_endpoint: gatewayEndpointOption,
   nats_servers: { kind: "list", default: "nats://127.0.0.1:4222", help: "NATS URLs for reconcile hints" },
   engine_reconcile_interval: { kind: "seconds", default: "2", help: "seconds between reconcile rounds without hints" },

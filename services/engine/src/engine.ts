@@ -26,6 +26,7 @@ import {
   type UnitState,
 } from "@fleet/domain";
 import type { Logger } from "@fleet/wire";
+import { machinesLost, placementsWritten, reconcileRounds, reconcileSeconds } from "./engine-metrics.js";
 import type { Leadership, Term } from "./leadership.js";
 
 export interface MachineLease {
@@ -92,17 +93,28 @@ export class Engine {
   async reconcile(trigger: string): Promise<void> {
     const term = this.leadership.current();
     if (!term) return;
+    const timer = reconcileSeconds.startTimer();
+    let result: RoundResult = "error";
+    try {
+      result = await this.round(trigger, term);
+    } finally {
+      timer();
+      reconcileRounds.inc({ result });
+    }
+  }
+
+  private async round(trigger: string, term: Term): Promise<RoundResult> {
     const started = performance.now();
     const wanted = this.planner.minRevision;
     const caughtUp = await this.replica.waitFor(wanted, CATCH_UP_MS);
     if (!caughtUp) {
       if (this.leadership.current() !== undefined) this.replica.resync(`replica did not reach revision ${wanted}`);
-      return;
+      return "behind";
     }
-    if (this.leadership.current() !== term) return;
+    if (this.leadership.current() !== term) return "lost-leadership";
     await this.evaluateLiveness(term);
     const decided = this.replica.decide();
-    if (decided === undefined) return;
+    if (decided === undefined) return "behind";
     const now = this.replica.now();
     // The plan as the placement records ApplySchedule writes (the registry's own format).
     const filtered = filterForLiveness(planChanges(decided.plan), {
@@ -132,14 +144,14 @@ export class Engine {
     const decidedMs = performance.now() - started;
     let written = 0;
     if (write.length > 0) {
-      if (!(await this.write(term, write))) return;
+      if (!(await this.write(term, write))) return "lost-leadership";
       written += write.length;
     }
     for (const [machineId, moves] of filtered.offLost) {
-      if (!(await this.write(term, moves, [machineId]))) return;
+      if (!(await this.write(term, moves, [machineId]))) return "lost-leadership";
       written += moves.length;
     }
-    if (written === 0) return;
+    if (written === 0) return "unchanged";
     this.log.debug(
       {
         trigger,
@@ -153,6 +165,7 @@ export class Engine {
       },
       "reconciled",
     );
+    return "changed";
   }
 
   /** Writes one group of changes; false when this engine is no longer the leader. */
@@ -173,6 +186,7 @@ export class Engine {
     }
     this.replica.wrote(changes);
     for (const c of changes) {
+      placementsWritten.inc({ kind: c.machineId ? "placed" : c.reason ? "unplaceable" : "unscheduled" });
       if (c.machineId) this.log.info({ unit: c.unitName, machineId: c.machineId, reason: c.reason }, "scheduled unit");
       else if (c.reason) this.log.info({ unit: c.unitName, reason: c.reason }, "unit not placed");
       else this.log.info({ unit: c.unitName }, "unscheduled unit");
@@ -194,7 +208,10 @@ export class Engine {
         this.wakeIn(RECHECK_MS);
       }
     }
-    for (const machineId of verdict.declaredLost) this.log.warn({ machineId }, "machine lost: its units move");
+    for (const machineId of verdict.declaredLost) {
+      machinesLost.inc();
+      this.log.warn({ machineId }, "machine lost: its units move");
+    }
     const massLoss = verdict.massLoss ? describeMassLoss(verdict.massLoss) : "";
     if (massLoss !== this.massLoss) {
       if (verdict.massLoss) this.log.warn({ machines: verdict.massLoss.affected, total: verdict.massLoss.total }, massLoss);
@@ -228,6 +245,9 @@ export class Engine {
     for (const [reason, units] of byReason) this.log.info({ units: units.slice(0, 20), count: units.length, reason }, "units held in place");
   }
 }
+
+/** How a reconcile round ended (fleet_engine_reconcile_rounds_total's result label). */
+type RoundResult = "changed" | "unchanged" | "behind" | "lost-leadership" | "error";
 
 function planCounts(plan: Plan): { place: number; move: number; unschedule: number; unplaceable: number } {
   return { place: plan.place.length, move: plan.move.length, unschedule: plan.unschedule.length, unplaceable: plan.unplaceable.length };

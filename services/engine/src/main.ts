@@ -3,7 +3,8 @@
 // wake-ups) and on a timer (the safety net).
 import { hostname } from "node:os";
 import { ENGINE_SUBJECT, ReconcileLoop } from "@fleet/domain";
-import { configureTlsFromConfig, connectHintBus, createLogger, loadServiceConfig, runMain } from "@fleet/wire";
+import { configureTlsFromConfig, connectHintBus, createLogger, fleetVersion, loadServiceConfig, runMain, startOpsServer, startProcessMetrics } from "@fleet/wire";
+import { registerEngineGauges } from "./engine-metrics.js";
 import { engineConfigSchema } from "./config.js";
 import { ClusterReplica } from "./cluster-replica.js";
 import { Engine } from "./engine.js";
@@ -24,6 +25,7 @@ runMain(async () => {
     log.info("disable_engine is set; exiting");
     return;
   }
+  startProcessMetrics("engine", fleetVersion());
   const planner = new GatewayPlanner(config.gateway_endpoint);
   let loop: ReconcileLoop | undefined;
   const ttlMs = config.agent_ttl * 1000;
@@ -62,6 +64,9 @@ runMain(async () => {
     if (leadership.current()) loop?.trigger(hint.what);
     else if (hint.what === "engine leader") leadership.poke();
   });
+  registerEngineGauges(() => leadership.current() !== undefined, () => replica.synced);
+  // The engine serves no gRPC: its probes are /healthz and /readyz (ready = its replica is synced).
+  const ops = await startOpsServer(config.metrics_listen, () => (replica.synced ? undefined : "replica not synced with the gateway's cluster stream"), log);
   replica.start();
   leadership.start();
   loop.start();
@@ -73,6 +78,7 @@ runMain(async () => {
     replica.stop();
     await leadership.stop();
     await hints.close();
+    await ops?.close();
     planner.close();
     process.exit(0);
   };

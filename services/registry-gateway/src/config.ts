@@ -1,8 +1,9 @@
 import type { ConfigSchema } from "@fleet/domain";
-import { tlsConfigSchema } from "@fleet/wire";
+import { metricsConfigSchema, tlsConfigSchema } from "@fleet/wire";
 
 export const gatewayConfigSchema = {
   ...tlsConfigSchema,
+  ...metricsConfigSchema,
   etcd_servers: { kind: "list", default: "http://127.0.0.1:2379", help: "etcd client URLs, comma separated" },
   etcd_key_prefix: { kind: "string", default: "/fleet/", help: "prefix of every key fleet writes in etcd" },
   etcd_request_timeout: { kind: "seconds", default: "1s", help: "deadline of each attempt of an etcd request (a retry gets a fresh one)" },

@@ -16,7 +16,7 @@
 //   and a new watch from that revision is connected: listeners (WatchCluster) hear both edges.
 import type { IPolicy } from "cockatiel";
 import { EtcdLeaseInvalidError, type Etcd3, type ITxnRequest } from "etcd3";
-import type { Logger } from "@fleet/wire";
+import { timedEtcd, type Logger } from "@fleet/wire";
 import { CacheFollower, type ChangeListener } from "./etcd-cache-follower.js";
 import { connectEtcd, retryPolicies, type EtcdStoreOptions } from "./etcd-client.js";
 import { etcdFailureToFleetError, type EtcdOp } from "./etcd-retry.js";
@@ -84,7 +84,8 @@ export class EtcdStore implements RegistryStore {
   /** Runs one etcd request under op's retry policy; failures come out as FleetErrors. */
   private async run<T>(op: EtcdOp, fn: () => Promise<T>): Promise<T> {
     try {
-      return await this.policies[op].execute(() => fn());
+      // Each attempt is one etcd request: timed and counted as such (retries included).
+      return await this.policies[op].execute(() => timedEtcd(op, fn));
     } catch (err) {
       throw etcdFailureToFleetError(op, err);
     }

@@ -24,6 +24,7 @@
 import type { Clock } from "@fleet/domain";
 import { systemClock } from "@fleet/domain";
 import { EtcdStreamEndedError, EtcdStreamTimeoutError } from "./etcd-retry.js";
+import { etcdOperations } from "@fleet/wire";
 
 export interface KeepAliveResponse {
   readonly ID: string;
@@ -166,6 +167,7 @@ export class LeaseKeepAlives {
     s.inFlight = refresh;
     try {
       s.stream.write({ ID: refresh.id });
+      etcdOperations.inc({ operation: "lease-keepalive", outcome: "sent" });
     } catch (err) {
       this.fail(s, err instanceof Error ? err : new EtcdStreamEndedError(String(err)), true);
     }

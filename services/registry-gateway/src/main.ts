@@ -1,7 +1,20 @@
 // registry-gateway: the only etcd client. Serves RegistryService over gRPC from a watch cache
 // and publishes a NATS hint for every committed change.
 import { guardRegistryService } from "./caller-guard.js";
-import { configureTlsFromConfig, connectHintBus, createLogger, loadServiceConfig, RegistryServiceService, runMain, serve, shutdown } from "@fleet/wire";
+import {
+  configureTlsFromConfig,
+  connectHintBus,
+  createLogger,
+  fleetVersion,
+  loadServiceConfig,
+  RegistryServiceService,
+  runMain,
+  serve,
+  shutdown,
+  startOpsServer,
+  startProcessMetrics,
+} from "@fleet/wire";
+import { registerGatewayMetrics } from "./gateway-metrics.js";
 import { gatewayConfigSchema } from "./config.js";
 import { ClusterFeed } from "./cluster-feed.js";
 import { EtcdStore, etcdTls } from "./etcd-store.js";
@@ -17,8 +30,10 @@ runMain(async () => {
   const config = loadServiceConfig(gatewayConfigSchema);
   configureTlsFromConfig(config);
   const log = createLogger("registry-gateway", config.verbosity);
+  startProcessMetrics("registry-gateway", fleetVersion());
   const keys = new Keys(config.etcd_key_prefix.endsWith("/") ? config.etcd_key_prefix : `${config.etcd_key_prefix}/`);
   const cache = new RegistryCache(keys);
+  registerGatewayMetrics(cache);
   const auth = config.etcd_username ? { username: config.etcd_username, password: config.etcd_password } : undefined;
   const tls = etcdTls(config.etcd_cafile, config.etcd_certfile, config.etcd_keyfile);
   const store = new EtcdStore(
@@ -33,10 +48,15 @@ runMain(async () => {
   // as one) once it has re-read etcd, rather than wait on a stream that silently stopped.
   // Set below, once the registry exists.
   let registry: Registry | undefined;
+  let health: { set(serving: boolean): void } | undefined;
   store.onHealth((healthy) => {
+    health?.set(healthy);
     if (!healthy) feed.endAll(LOST_ETCD);
     else registry?.machines.heartbeats.regainedEtcd();
   });
+  // Ready once the cache is loaded from etcd (store.start) and while etcd answers.
+  let loaded = false;
+  const ops = await startOpsServer(config.metrics_listen, () => (!loaded ? "loading the registry from etcd" : store.healthy ? undefined : "etcd unreachable"), log);
   // Set below, once the registry exists; the watch cannot deliver before store.start resolves.
   let unitsFeed: UnitsFeed | undefined;
 
@@ -64,13 +84,18 @@ runMain(async () => {
     { mutualTls: config.tls_cert_file !== "" && config.tls_ca_file !== "", controlPlane: new Set(config.gateway_control_plane_identities), sharedAgents: new Set(config.gateway_agent_identities) },
     log,
   );
-  const { server, port } = await serve(config.gateway_listen, [[RegistryServiceService, service]]);
+  const served = await serve(config.gateway_listen, [[RegistryServiceService, service]], { reflection: true });
+  const { server, port } = served;
+  loaded = true;
+  health = served.health;
+  served.health.set(store.healthy);
   log.info({ address: config.gateway_listen, port }, "registry-gateway serving");
 
   const stop = async () => {
     log.info("shutting down");
     registry?.machines.heartbeats.stop();
     await shutdown(server);
+    await ops?.close();
     await hints.close();
     store.close();
     process.exit(0);

@@ -1,6 +1,7 @@
 // fleet-dev's commands: thin glue over @fleet/launcher.
 import { join } from "node:path";
 import {
+  AGENT_METRICS_PORT,
   anyAlive,
   ClusterHandle,
   clientEnv,
@@ -102,6 +103,7 @@ export async function statusView(s: ClusterState): Promise<StatusView> {
       alive: isAlive(c),
       logFile: c.logFile,
       ...(c.address ? { address: c.address } : {}),
+      ...(c.metricsUrl ? { metricsUrl: c.metricsUrl } : {}),
     })),
     ...(s.ssh
       ? {
@@ -129,6 +131,7 @@ export async function statusView(s: ClusterState): Promise<StatusView> {
         alive: machineRunning(m),
         cgroup: m.cgroupName,
         agentLog: join(m.fs, "var/log/fleet-agent.log"),
+        metricsUrl: `http://${m.publicIp}:${AGENT_METRICS_PORT}/metrics`,
         ...(m.sshHostKey ? { sshHostKey: m.sshHostKey } : {}),
         ...(partition ? { partition: { chain: partition.chain, since: partition.appliedAt } } : {}),
       };

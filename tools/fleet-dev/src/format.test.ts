@@ -22,19 +22,19 @@ describe("formatStatus", () => {
       components: [
         { name: "etcd", kind: "etcd", pid: 10, alive: true, address: "http://127.0.0.1:2379", logFile: "/l" },
         { name: "engine-1", kind: "engine", pid: 12, alive: false, logFile: "/l" },
-        { name: "engine-2", kind: "engine", pid: 13, alive: true, logFile: "/l" },
+        { name: "engine-2", kind: "engine", pid: 13, alive: true, logFile: "/l", metricsUrl: "http://127.0.0.1:9913/metrics" },
       ],
       machines: [
-        { name: "m1", machineId: "a".repeat(32), publicIp: "127.0.1.1", metadata: { role: "web" }, nspawnPid: 20, pid1: 21, alive: true, cgroup: "c", agentLog: "/a" },
-        { name: "m2", machineId: "b".repeat(32), publicIp: "127.0.1.2", metadata: {}, nspawnPid: 22, alive: false, cgroup: "c", agentLog: "/a" },
-        { name: "m3", machineId: "c".repeat(32), publicIp: "127.0.1.3", metadata: {}, nspawnPid: 23, pid1: 24, alive: true, cgroup: "c", agentLog: "/a", partition: { chain: "FLEET-default-m3", since: "t" } },
+        { name: "m1", machineId: "a".repeat(32), publicIp: "127.0.1.1", metadata: { role: "web" }, nspawnPid: 20, pid1: 21, alive: true, cgroup: "c", agentLog: "/a", metricsUrl: "http://127.0.1.1:49701/metrics" },
+        { name: "m2", machineId: "b".repeat(32), publicIp: "127.0.1.2", metadata: {}, nspawnPid: 22, alive: false, cgroup: "c", agentLog: "/a", metricsUrl: "http://127.0.1.1:49701/metrics" },
+        { name: "m3", machineId: "c".repeat(32), publicIp: "127.0.1.3", metadata: {}, nspawnPid: 23, pid1: 24, alive: true, cgroup: "c", agentLog: "/a", metricsUrl: "http://127.0.1.3:49701/metrics", partition: { chain: "FLEET-default-m3", since: "t" } },
       ],
     };
     const out = formatStatus(v);
     expect(out).toContain("cluster default (/var/tmp/fleet-dev/default): up");
     expect(out).toMatch(/etcd\s+10\s+alive\s+http:\/\/127\.0\.0\.1:2379/);
     expect(out).toMatch(/engine-1\s+12\s+dead\s+-/);
-    expect(out).toMatch(/engine-2\s+13\s+alive, leader\s+-/);
+    expect(out).toMatch(/engine-2\s+13\s+alive, leader\s+-\s+http:\/\/127\.0\.0\.1:9913\/metrics/);
     expect(out).toMatch(new RegExp(`m1\\s+${"a".repeat(32)}\\s+127\\.0\\.1\\.1\\s+20\\s+21\\s+alive\\s+role=web`));
     expect(out).toMatch(/m2\s+b{32}\s+127\.0\.1\.2\s+22\s+-\s+dead\s+-/);
     expect(out).toMatch(/m3\s+c{32}\s+127\.0\.1\.3\s+23\s+24\s+alive, partitioned\s+-/);

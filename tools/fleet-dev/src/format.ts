@@ -23,7 +23,7 @@ export interface StatusView {
   env: Record<string, string>;
   /** Name of the engine holding leadership (from etcd), if known. */
   leader?: string;
-  components: { name: string; kind: string; pid: number; alive: boolean; address?: string; logFile: string }[];
+  components: { name: string; kind: string; pid: number; alive: boolean; address?: string; metricsUrl?: string; logFile: string }[];
   /** ssh to the machines, when the cluster has it. */
   ssh?: { user: string; port: number; keyFile: string; knownHostsFile: string; agentSocket: string; agentPid: number; agentAlive: boolean };
   machines: {
@@ -36,6 +36,8 @@ export interface StatusView {
     alive: boolean;
     cgroup: string;
     agentLog: string;
+    /** The agent's Prometheus metrics (its /healthz and /readyz beside them). */
+    metricsUrl: string;
     /** sshd's host key on this filesystem. */
     sshHostKey?: string;
     /** Cut off by fleet-dev partition: its iptables chain. */
@@ -55,7 +57,10 @@ export function formatStatus(v: StatusView): string {
       .join(",") || "-";
   return (
     `cluster ${v.cluster} (${v.stateDir}): ${v.status}, created ${v.createdAt}\n\n` +
-    table([["COMPONENT", "PID", "STATE", "ADDRESS"], ...v.components.map((c) => [c.name, String(c.pid), (c.alive ? "alive" : "dead") + (c.name === v.leader ? ", leader" : ""), c.address ?? "-"])]) +
+    table([
+      ["COMPONENT", "PID", "STATE", "ADDRESS", "METRICS"],
+      ...v.components.map((c) => [c.name, String(c.pid), (c.alive ? "alive" : "dead") + (c.name === v.leader ? ", leader" : ""), c.address ?? "-", c.metricsUrl ?? "-"]),
+    ]) +
     (v.ssh
       ? `\nssh: user ${v.ssh.user}, port ${v.ssh.port}, key ${v.ssh.keyFile}, known hosts ${v.ssh.knownHostsFile}, ` +
         `ssh-agent pid ${v.ssh.agentPid} ${v.ssh.agentAlive ? "alive" : "dead"} (${v.ssh.agentSocket})\n`
