@@ -4,10 +4,8 @@
 // `systemctl stop fleet-agent` taking the machine out of the cluster at once with its units
 // moving elsewhere (never running twice), and a machine id copied into a second machine refused
 // without disturbing the first. One cluster: m1 and m2 run units (role=a), m3 none (role=b).
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { registeredMachineIds, waitFor, type ClusterHandle } from "@fleet/launcher";
+import { agentLog as agentJournalText, registeredMachineIds, waitFor, type ClusterHandle } from "@fleet/launcher";
 import { analyse, startSampler, stopSampler } from "./active-sampler.js";
 import { fleetctl, listUnits } from "./fleetctl.js";
 import { describeRunning, duplicates, runningUnits } from "./machine-units.js";
@@ -28,7 +26,7 @@ const ours = async () => describeRunning(new Map([...(await runningUnits(cluster
 const idOf = (name: string) => cluster.machine(name).machineId;
 const ipOf = (name: string) => cluster.machine(name).publicIp;
 const sh = (machine: string, script: string, timeoutMs = 60_000) => cluster.exec(machine, ["bash", "-c", script], { timeoutMs });
-const agentLog = (machine: string) => readFileSync(join(cluster.machine(machine).fs, "var/log/fleet-agent.log"), "utf8");
+const agentLog = (machine: string) => agentJournalText(cluster.machine(machine));
 const agentPid = async (machine: string) => (await sh(machine, "systemctl show -p MainPID --value fleet-agent.service")).stdout.trim();
 const agentState = async (machine: string): Promise<{ state: string; reason?: string; machineId: string }> =>
   JSON.parse((await sh(machine, "cat /run/fleet/agent-state.json")).stdout) as { state: string; reason?: string; machineId: string };
@@ -229,7 +227,7 @@ describe("systemctl stop of the agent", () => {
     const left = logLines(victim, /^left the cluster/, skip)[0];
     const decided = logLines(victim, /stop job/, skip)[0];
     const phases = JSON.stringify(logLines(victim, /^tasks applied$/, skip).map((l) => l.ms));
-    const timeline = `tasks ${phases}, SIGTERM decided at +${Number(decided?.time) - t0} ms, units unloaded in ${String(left?.unloadMs)} ms, unregistered at +${Number(left?.time) - t0} ms`;
+    const timeline = `tasks ${phases}, SIGTERM decided at +${Date.parse(String(decided?.time)) - t0} ms, units unloaded in ${String(left?.unloadMs)} ms, unregistered at +${Date.parse(String(left?.time)) - t0} ms`;
     expect(left).toMatchObject({ units: onVictim.length, notUnloaded: 0, unregistered: true });
     expect((await agentState(victim)).state).toBe("left");
 

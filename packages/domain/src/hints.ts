@@ -13,6 +13,8 @@ export interface Hint {
   readonly revision: number;
   /** What changed, for logs: e.g. "unit hello.service", "machine 113f16a7". */
   readonly what: string;
+  /** The request that made the change, when the gateway knows it: its receivers log it. */
+  readonly requestId?: string;
 }
 
 export function encodeHint(hint: Hint): Uint8Array {
@@ -24,7 +26,8 @@ export function decodeHint(data: Uint8Array): Hint | undefined {
     const value: unknown = JSON.parse(new TextDecoder().decode(data));
     if (typeof value === "object" && value !== null && "revision" in value && typeof value.revision === "number") {
       const what = "what" in value && typeof value.what === "string" ? value.what : "";
-      return { revision: value.revision, what };
+      const requestId = "requestId" in value && typeof value.requestId === "string" && /^[A-Za-z0-9._:-]{1,128}$/.test(value.requestId) ? value.requestId : undefined;
+      return { revision: value.revision, what, ...(requestId ? { requestId } : {}) };
     }
   } catch {
     // fall through: a malformed hint is ignored, the timer still reconciles

@@ -1,10 +1,10 @@
 // Waiting on a cluster's parts: a component ready, machines registered with the gateways, a
 // rebooted machine in its own cgroup; and what each machine is given to run.
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { connect, unary, RegistryServiceClient } from "@fleet/wire";
 import { installMachineCertificate, launcherCredentials, machineTlsEnv } from "./cluster-tls.js";
 import { etcdHealthy } from "./etcd.js";
+import { agentLogCommand } from "./machine-journal.js";
 import { machineRunning, type CreateMachineOptions, type MachineRecord } from "./machine.js";
 import { splitHostPort, waitForTcp } from "./ports.js";
 import { isAlive, logTail, sleep, waitFor, WaitAborted } from "./proc.js";
@@ -85,7 +85,7 @@ export async function waitRegistered(state: ClusterState, timeoutMs: number, nam
       }
       const ids = await registeredMachineIds(state);
       const missing = machines.filter((m) => !ids.has(m.machineId));
-      if (missing.length > 0) throw new Error(`not yet registered: ${missing.map((m) => `${m.name} (${m.machineId}, agent log ${join(m.fs, "var/log/fleet-agent.log")})`).join(", ")}`);
+      if (missing.length > 0) throw new Error(`not yet registered: ${missing.map((m) => `${m.name} (${m.machineId}, agent log: ${agentLogCommand(m)})`).join(", ")}`);
       return true;
     },
     { timeoutMs, intervalMs: 250 },

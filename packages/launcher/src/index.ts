@@ -20,3 +20,4 @@ export * from "./ssh-spec.js";
 export * from "./ssh.js";
 export * from "./address-blocks.js";
 export * from "./cluster-tls.js";
+export * from "./machine-journal.js";

@@ -79,8 +79,8 @@ describe("agent unit", () => {
     expect(u).toContain("Restart=always");
     expect(u).toContain("RestartSec=1");
     expect(u).toContain("StartLimitIntervalSec=0");
-    expect(u).toContain("StandardOutput=append:/var/log/fleet-agent.log");
-    expect(u).toContain("StandardError=inherit");
+    // Its log goes to the machine's journal (journalctl -u fleet-agent).
+    expect(u).not.toMatch(/Standard(Output|Error)=/);
   });
   it("answers to fleet.service, reloads on SIGHUP and gives a stop time to unload the units", () => {
     const u = agentUnitText();
@@ -107,6 +107,7 @@ describe("agent unit", () => {
       "FLEET_METADATA=az=b,role=web",
       "FLEET_AGENT_TTL=5",
       "FLEET_VERBOSITY=info",
+      "FLEET_METRICS_LISTEN=127.0.1.2:49701",
       "",
     ]);
   });

@@ -151,8 +151,7 @@ export function agentUnitText(): string {
     // A stop unloads the machine's units before the agent exits (they stop within their own
     // TimeoutStopSec=, 90 s by default).
     "TimeoutStopSec=120",
-    "StandardOutput=append:/var/log/fleet-agent.log",
-    "StandardError=inherit",
+    // Logs go to the machine's journal (journalctl -u fleet-agent), as deploy/systemd's do.
     "",
     "[Install]",
     "WantedBy=multi-user.target",

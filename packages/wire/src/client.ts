@@ -14,6 +14,7 @@ import { lostAnswerCause, notSentMessage, unknownOutcomeMessage, writeOutcome, t
 import { registerEndpointListResolver } from "./endpoint-list-resolver.js";
 import { endpointListTarget, parseHostPort } from "./endpoint-list.js";
 import { answeredByFleetServer, FleetError, fromServiceError, isServiceError, outcomeTrailer } from "./errors.js";
+import { currentRequestId } from "./request-scope.js";
 import { channelCredentials } from "./tls.js";
 
 export type UnaryMethod<Req, Res> = (
@@ -42,7 +43,9 @@ function start<Req, Res>(
   onDone: (error: ServiceError | null, response: Res, call: ClientUnaryCall) => void,
 ): void {
   const metadata = new Metadata();
-  if (options.requestId) metadata.set("x-request-id", options.requestId);
+  // The request this call is made for: the one given, else the one whose scope it is made in.
+  const requestId = options.requestId ?? currentRequestId();
+  if (requestId) metadata.set("x-request-id", requestId);
   for (const [k, v] of Object.entries(options.headers ?? {})) metadata.set(k, v);
   let deadline = new Date(Date.now() + (options.deadlineMs ?? DEFAULT_DEADLINE_MS));
   if (options.deadline && options.deadline < deadline) deadline = options.deadline;

@@ -101,6 +101,8 @@ export interface ClusterChange {
   /** Only on a stream opened with_states. */
   readonly states: domain.UnitState[];
   readonly removedStates: Array<{ unitName: string; machineId: string }>;
+  /** The requests whose writes made this revision, when the gateway knows them. */
+  readonly requestIds: string[];
 }
 
 export function clusterChangeFromWire(res: WatchClusterResponse): ClusterChange {
@@ -115,5 +117,6 @@ export function clusterChangeFromWire(res: WatchClusterResponse): ClusterChange 
     removedMachines: res.removedMachines,
     states: res.states.map(unitStateFromWire),
     removedStates: res.removedStates,
+    requestIds: res.requestIds,
   };
 }

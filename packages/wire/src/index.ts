@@ -21,3 +21,4 @@ export * from "./socket-access.js";
 export * from "./metrics.js";
 export * from "./ops-server.js";
 export * from "./grpc-ops.js";
+export * from "./request-scope.js";

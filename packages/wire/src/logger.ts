@@ -1,6 +1,8 @@
-// Structured logs (pino, JSON lines): every line names its service; callers add unit, machine
-// and request ids as fields.
-import { pino, type Logger } from "pino";
+// Structured logs (pino, JSON lines on stdout): every line names its service and carries its
+// level by name ("level":"info") and an ISO 8601 time ("time":"2026-11-30T18:00:00.000Z");
+// callers add unit and machine ids as fields; the request id comes from the request's scope.
+import { pino, type DestinationStream, type Logger } from "pino";
+import { currentRequestId } from "./request-scope.js";
 
 export type { Logger };
 
@@ -17,6 +19,19 @@ export function logLevel(verbosity: string): string {
   throw new Error(`invalid value for verbosity: "${verbosity}" is not a number or one of ${LEVELS.join(", ")}`);
 }
 
-export function createLogger(service: string, verbosity = "info"): Logger {
-  return pino({ name: service, level: logLevel(verbosity), base: { service, pid: process.pid } });
+/** A service's logger; `destination` defaults to stdout (the journal, under systemd). */
+export function createLogger(service: string, verbosity = "info", destination?: DestinationStream): Logger {
+  const options = {
+    name: service,
+    level: logLevel(verbosity),
+    base: { service, pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label: string) => ({ level: label }) },
+    // Inside a request's scope (request-scope.ts) every line names the request.
+    mixin: () => {
+      const requestId = currentRequestId();
+      return requestId === undefined ? {} : { requestId };
+    },
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

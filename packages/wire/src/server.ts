@@ -5,6 +5,7 @@ import { Server, status, type Metadata, type sendUnaryData, type ServerUnaryCall
 import { fromServiceError, toServiceError, FleetError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { addReflection, metricsInterceptor, ServingHealth } from "./grpc-ops.js";
+import { isRequestId, withRequestId } from "./request-scope.js";
 import { serverCredentials } from "./tls.js";
 
 /** grpc-js's AuthContext (not exported by its index): the connection's security. */
@@ -45,7 +46,7 @@ export function unaryHandler<Req, Res>(
 ): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
   return (call, callback) => {
     const given = call.metadata.get("x-request-id")[0];
-    const requestId = typeof given === "string" && given !== "" ? given : randomUUID();
+    const requestId = isRequestId(given) ? given : randomUUID();
     const callerDeadline = call.getDeadline();
     // A call that waited in line past its caller's deadline (a busy server) is answered at
     // once: its caller has given up, and doing its work would only delay the calls behind it.
@@ -61,13 +62,14 @@ export function unaryHandler<Req, Res>(
     const ctx: RequestContext = {
       requestId,
       get log(): Logger {
-        return (requestLog ??= log.child({ requestId, method }));
+        // The request id comes with every line written in the request's scope (logger.ts).
+        return (requestLog ??= log.child({ method }));
       },
       ...(deadline ? { deadline } : {}),
       metadata: call.metadata,
       authContext: () => call.getAuthContext(),
     };
-    fn(call.request, ctx).then(
+    withRequestId(requestId, () => fn(call.request, ctx)).then(
       (res) => callback(null, res),
       (err: unknown) => {
         if (err instanceof FleetError && err.outcome === "unknown") ctx.log.warn({ err: err.message }, "write outcome unknown");

@@ -6,7 +6,7 @@
 //   SIGHUP           re-read fleet.conf and apply what can be applied (config-reload.ts)
 import { readFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
-import { ALL_MACHINES_SUBJECT, isMachineId, machineSubject, ReconcileLoop, type Machine } from "@fleet/domain";
+import { ALL_MACHINES_SUBJECT, isMachineId, machineSubject, ReconcileLoop, type Hint, type Machine } from "@fleet/domain";
 import {
   AgentServiceService,
   configPathFromArgv,
@@ -17,11 +17,13 @@ import {
   healthFollows,
   loadServiceConfig,
   logLevel,
+  PendingRequests,
   runMain,
   serve,
   shutdown,
   startOpsServer,
   startProcessMetrics,
+  withRequestId,
   type Logger,
 } from "@fleet/wire";
 import { registerAgentGauges } from "./agent-metrics.js";
@@ -127,9 +129,14 @@ runMain(async () => {
     if (err instanceof RegistrationRefused) log.debug({ err: err.message }, `${what}: registration refused`);
     else log.warn({ err: message(err), ...extra }, what);
   };
+  // A pass woken by hints runs in the scope of the requests behind them: its logs name them.
+  const requests = new PendingRequests();
   const loop = new ReconcileLoop({
     intervalMs: config.agent_reconcile_interval * 1000,
-    pass: (trigger) => agent.reconcile(trigger),
+    pass: (trigger) => {
+      const ids = requests.take();
+      return withRequestId(ids[0], () => agent.reconcile(ids.length > 1 ? `${trigger} (requests ${ids.join(", ")})` : trigger));
+    },
     onError: (err) => failed("reconcile failed")(err),
   });
   const agent = new Agent(machine, config.agent_ttl, registry, systemd, new UnitFiles(config.units_dir), log, {
@@ -138,8 +145,9 @@ runMain(async () => {
     onRefused: (reason) => state.set(reason ? "refused" : "registered", reason),
   });
   const hints = await connectHintBus(config.nats_servers, `agent-${machineId}`, log);
-  const onHint = (hint: { revision: number; what: string }) => {
+  const onHint = (hint: Hint) => {
     registry.observe(hint.revision);
+    requests.add(hint.requestId);
     loop.trigger(hint.what);
   };
   hints.subscribe(machineSubject(machineId), onHint);

@@ -19,7 +19,7 @@ interface UnitsEvent extends FeedEvent {
 }
 
 function unitsEventFromWire(res: WatchClusterResponse): UnitsEvent {
-  const { revision, snapshot, ...delta } = clusterChangeFromWire(res);
+  const { revision, snapshot, requestIds: _requestIds, ...delta } = clusterChangeFromWire(res);
   return { revision, snapshot, delta };
 }
 

@@ -26,12 +26,14 @@ export interface ClusterEvent {
   /** The whole cluster: the replica starts over from it. */
   readonly snapshot: boolean;
   readonly delta: ScheduleDelta;
+  /** The requests whose writes made this change, when the gateway knows them. */
+  readonly requestIds?: readonly string[];
 }
 
 export type ClusterSource = FeedSource<ClusterEvent>;
 
 export interface ReplicaOptions {
-  readonly onChange: (what: string) => void;
+  readonly onChange: (what: string, requestIds: readonly string[]) => void;
   readonly liveness: LivenessSettings;
   /** Milliseconds of a monotonic clock (default performance.now). */
   readonly now?: () => number;
@@ -58,7 +60,7 @@ export class ClusterReplica {
       what: "cluster replica",
       applied: (event) => {
         // A revision-only message (a batch the replica holds nothing of) asks for no round.
-        if (event.snapshot || !isEmptyDelta(event.delta)) options.onChange(event.snapshot ? "cluster snapshot" : "cluster change");
+        if (event.snapshot || !isEmptyDelta(event.delta)) options.onChange(event.snapshot ? "cluster snapshot" : "cluster change", event.requestIds ?? []);
       },
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.random ? { random: options.random } : {}),

@@ -18,8 +18,8 @@ import type { LeadershipApi, Term } from "./leadership.js";
 import { mergeMachineLeases } from "./lease-merge.js";
 
 export function clusterEventFromWire(res: WatchClusterResponse): ClusterEvent {
-  const { revision, snapshot, ...delta } = clusterChangeFromWire(res);
-  return { revision, snapshot, delta };
+  const { revision, snapshot, requestIds, ...delta } = clusterChangeFromWire(res);
+  return { revision, snapshot, delta, ...(requestIds.length > 0 ? { requestIds } : {}) };
 }
 
 export class GatewayPlanner extends RegistryConnection implements SchedulePlanner, LeadershipApi, ClusterSource {

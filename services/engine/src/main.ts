@@ -3,7 +3,18 @@
 // wake-ups) and on a timer (the safety net).
 import { hostname } from "node:os";
 import { ENGINE_SUBJECT, ReconcileLoop } from "@fleet/domain";
-import { configureTlsFromConfig, connectHintBus, createLogger, fleetVersion, loadServiceConfig, runMain, startOpsServer, startProcessMetrics } from "@fleet/wire";
+import {
+  configureTlsFromConfig,
+  connectHintBus,
+  createLogger,
+  fleetVersion,
+  loadServiceConfig,
+  PendingRequests,
+  runMain,
+  startOpsServer,
+  startProcessMetrics,
+  withRequestId,
+} from "@fleet/wire";
 import { registerEngineGauges } from "./engine-metrics.js";
 import { engineConfigSchema } from "./config.js";
 import { ClusterReplica } from "./cluster-replica.js";
@@ -27,10 +38,18 @@ runMain(async () => {
   }
   startProcessMetrics("engine", fleetVersion());
   const planner = new GatewayPlanner(config.gateway_endpoint);
+  // A round woken by changes runs in the scope of the requests that made them (the cluster stream
+  // and the hints name them): its logs and its ApplySchedule calls carry their id on to the
+  // gateway, and from there to the agents.
+  const requests = new PendingRequests();
   let loop: ReconcileLoop | undefined;
   const ttlMs = config.agent_ttl * 1000;
   const replica = new ClusterReplica(planner, log, {
-    onChange: (what) => (leadership.current() ? loop?.trigger(what) : undefined),
+    onChange: (what, requestIds) => {
+      if (!leadership.current()) return;
+      for (const id of requestIds) requests.add(id);
+      loop?.trigger(what);
+    },
     liveness: { ttlMs, unhealthyThreshold: config.engine_unhealthy_threshold, atMostOnceMarginMs: atMostOnceMarginMs(ttlMs) },
   });
   const leadership = new Leadership(planner, candidateId, config.engine_lease_ttl, log, () => {
@@ -53,7 +72,10 @@ runMain(async () => {
   const engine = new Engine(planner, replica, leadership, log, wakeIn);
   loop = new ReconcileLoop({
     intervalMs: config.engine_reconcile_interval * 1000,
-    pass: (trigger) => engine.reconcile(trigger),
+    pass: (trigger) => {
+      const ids = requests.take();
+      return withRequestId(ids[0], () => engine.reconcile(ids.length > 1 ? `${trigger} (requests ${ids.join(", ")})` : trigger));
+    },
     onError: (err) => log.warn({ err: err instanceof Error ? err.message : String(err) }, "reconcile failed"),
   });
   const hints = await connectHintBus(config.nats_servers, `engine-${candidateId}`, log);
@@ -61,8 +83,10 @@ runMain(async () => {
     // The leader key's own changes never reach the cluster stream: waiting for their revision
     // would only delay a new leader's first round.
     if (hint.what !== "engine leader") planner.observe(hint.revision);
-    if (leadership.current()) loop?.trigger(hint.what);
-    else if (hint.what === "engine leader") leadership.poke();
+    if (leadership.current()) {
+      requests.add(hint.requestId);
+      loop?.trigger(hint.what);
+    } else if (hint.what === "engine leader") leadership.poke();
   });
   registerEngineGauges(() => leadership.current() !== undefined, () => replica.synced);
   // The engine serves no gRPC: its probes are /healthz and /readyz (ready = its replica is synced).

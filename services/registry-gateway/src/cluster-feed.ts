@@ -31,6 +31,8 @@ export interface ClusterDelta {
   /** Only to subscribers withStates: states reported (all of them in a snapshot), and removed. */
   readonly states?: UnitState[];
   readonly removedStates?: UnitStateKey[];
+  /** The requests whose writes made this revision (revision-requests.ts), when known. */
+  readonly requestIds?: string[];
 }
 
 /** A unit's state on one machine. */
@@ -108,13 +110,14 @@ export class ClusterFeed {
   }
 
   /** One committed batch of the watch (the cache already holds it). */
-  publish(changes: readonly CacheChange[], revision: number): void {
+  publish(changes: readonly CacheChange[], revision: number, requestId?: string): void {
     if (this.subscribers.size === 0) return;
     this.latest = Math.max(this.latest, revision);
     if (this.hasStateSubscribers()) {
       for (const c of changes) if (c.kind === "state") this.pendingStates.set(`${c.machineId}/${c.name}`, { unitName: c.name, machineId: c.machineId });
     }
-    const delta = foldChanges(changes, revision);
+    const folded = foldChanges(changes, revision);
+    const delta = folded && requestId ? { ...folded, requestIds: [requestId] } : folded;
     if (delta !== undefined) {
       // A delta carries its revision: a revision-only message waiting for its turn is stale.
       this.cancelPending();

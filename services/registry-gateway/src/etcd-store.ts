@@ -16,13 +16,14 @@
 //   and a new watch from that revision is connected: listeners (WatchCluster) hear both edges.
 import type { IPolicy } from "cockatiel";
 import { EtcdLeaseInvalidError, type Etcd3, type ITxnRequest } from "etcd3";
-import { timedEtcd, type Logger } from "@fleet/wire";
+import { currentRequestId, timedEtcd, type Logger } from "@fleet/wire";
 import { CacheFollower, type ChangeListener } from "./etcd-cache-follower.js";
 import { connectEtcd, retryPolicies, type EtcdStoreOptions } from "./etcd-client.js";
 import { etcdFailureToFleetError, type EtcdOp } from "./etcd-retry.js";
 import { LeaseDeadlines } from "./lease-deadlines.js";
 import { LeaseKeepAlives } from "./lease-keepalive.js";
 import type { RegistryCache } from "./registry-cache.js";
+import { RevisionRequests } from "./revision-requests.js";
 import type { RegistryStore, TxnResult } from "./registry-store.js";
 import type { Keys } from "./keys.js";
 
@@ -36,6 +37,9 @@ export class EtcdStore implements RegistryStore {
   private readonly keepAlives: LeaseKeepAlives;
   private readonly deadlines: LeaseDeadlines;
   private closed = false;
+
+  /** Which request wrote each recent revision (for the hints the watch publishes). */
+  readonly requests = new RevisionRequests();
 
   constructor(
     keys: Keys,
@@ -96,10 +100,18 @@ export class EtcdStore implements RegistryStore {
    * ones only when the failed attempt provably never reached etcd.
    */
   async txn(req: ITxnRequest, op: "txn-idempotent" | "txn-once"): Promise<TxnResult> {
-    const response = await this.run(op, () => this.client.kv.txn(req));
-    const revision = Number(response.header.revision);
-    this.lastCommitted = Math.max(this.lastCommitted, revision);
-    return { succeeded: response.succeeded, revision, response };
+    this.requests.begin();
+    // The revision this request wrote (a failed compare wrote nothing: its header's revision is another's).
+    let wrote: number | undefined;
+    try {
+      const response = await this.run(op, () => this.client.kv.txn(req));
+      const revision = Number(response.header.revision);
+      this.lastCommitted = Math.max(this.lastCommitted, revision);
+      if (response.succeeded) wrote = revision;
+      return { succeeded: response.succeeded, revision, response };
+    } finally {
+      this.requests.settled(wrote, currentRequestId());
+    }
   }
 
   /** One key as etcd has it now (a linearizable read, not the cache); undefined when absent. */

@@ -81,5 +81,6 @@ export function deltaToWire(d: ClusterDelta): WatchClusterResponse {
     removedMachines: d.removedMachines,
     states: (d.states ?? []).map(unitStateToWire),
     removedStates: d.removedStates ?? [],
+    requestIds: d.requestIds ?? [],
   };
 }

@@ -73,19 +73,24 @@ export function registryService(
   const registrations = bulkhead(REGISTRATIONS_AT_ONCE, Number.MAX_SAFE_INTEGER);
   return {
     ...accessHandlers(registry, log),
-    createUnit: unaryHandler(log, "CreateUnit", async (req) => {
+    createUnit: unaryHandler(log, "CreateUnit", async (req, ctx) => {
       if (!req.unit) throw new FleetError("invalid-argument", "unit is required");
       const state = initial(req.unit.desiredState, req.unit.name);
-      return registry.units.create(req.unit.name, req.unit.options, state);
+      const res = await registry.units.create(req.unit.name, req.unit.options, state);
+      if (!res.existed) ctx.log.info({ unit: req.unit.name, desiredState: state, revision: res.revision }, "unit created");
+      return res;
     }),
-    createUnits: unaryHandler(log, "CreateUnits", async (req) =>
-      registry.units.createMany(
-        req.units.map((u) => ({ name: u.name, options: u.options, desiredState: initial(u.desiredState, u.name) })),
-      ),
-    ),
-    replaceUnit: unaryHandler(log, "ReplaceUnit", async (req) => {
+    createUnits: unaryHandler(log, "CreateUnits", async (req, ctx) => {
+      const res = await registry.units.createMany(req.units.map((u) => ({ name: u.name, options: u.options, desiredState: initial(u.desiredState, u.name) })));
+      ctx.log.info({ units: res.created.filter(Boolean).length, asked: req.units.length, revision: res.revision }, "units created");
+      return res;
+    }),
+    replaceUnit: unaryHandler(log, "ReplaceUnit", async (req, ctx) => {
       if (!req.unit) throw new FleetError("invalid-argument", "unit is required");
-      return registry.units.replace(req.unit.name, req.unit.options, initial(req.unit.desiredState, req.unit.name));
+      const state = initial(req.unit.desiredState, req.unit.name);
+      const res = await registry.units.replace(req.unit.name, req.unit.options, state);
+      if (res.created) ctx.log.info({ unit: req.unit.name, desiredState: state, revision: res.revision }, "unit created");
+      return res;
     }),
     getUnit: unaryHandler(log, "GetUnit", async (req) => {
       await registry.fresh(req.minRevision);
@@ -105,10 +110,17 @@ export function registryService(
         total: all.length,
       };
     }),
-    setUnitDesiredState: unaryHandler(log, "SetUnitDesiredState", async (req) => ({
-      revision: await registry.units.setDesiredState(req.name, desired(req.desiredState, req.name)),
-    })),
-    destroyUnit: unaryHandler(log, "DestroyUnit", async (req) => ({ revision: await registry.units.destroy(req.name) })),
+    setUnitDesiredState: unaryHandler(log, "SetUnitDesiredState", async (req, ctx) => {
+      const state = desired(req.desiredState, req.name);
+      const revision = await registry.units.setDesiredState(req.name, state);
+      ctx.log.info({ unit: req.name, desiredState: state, revision }, "desired state set");
+      return { revision };
+    }),
+    destroyUnit: unaryHandler(log, "DestroyUnit", async (req, ctx) => {
+      const revision = await registry.units.destroy(req.name);
+      ctx.log.info({ unit: req.name, revision }, "unit destroyed");
+      return { revision };
+    }),
     listMachines: unaryHandler(log, "ListMachines", async (req) => {
       await registry.fresh(req.minRevision);
       const status = cache.engineStatus;
@@ -222,9 +234,11 @@ export function registryService(
       await registry.leadership.resign(req.candidateId, req.leaseId, req.fence);
       return {};
     }),
-    applySchedule: unaryHandler(log, "ApplySchedule", async (req) => ({
-      revision: await registry.schedule.apply(req.candidateId, req.fence, req.placements.map(placementFromWire), req.absentMachines),
-    })),
+    applySchedule: unaryHandler(log, "ApplySchedule", async (req, ctx) => {
+      const revision = await registry.schedule.apply(req.candidateId, req.fence, req.placements.map(placementFromWire), req.absentMachines);
+      ctx.log.info({ engine: req.candidateId, changes: req.placements.length, revision }, "schedule applied");
+      return { revision };
+    }),
     reportEngineStatus: unaryHandler(log, "ReportEngineStatus", async (req) => ({
       revision: await registry.leadership.reportEngineStatus(req.candidateId, req.fence, {
         massLoss: req.status?.massLoss ?? "",

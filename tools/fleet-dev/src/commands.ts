@@ -1,7 +1,7 @@
 // fleet-dev's commands: thin glue over @fleet/launcher.
-import { join } from "node:path";
 import {
   AGENT_METRICS_PORT,
+  agentLogCommand,
   anyAlive,
   ClusterHandle,
   clientEnv,
@@ -130,7 +130,7 @@ export async function statusView(s: ClusterState): Promise<StatusView> {
         ...(pid1 ? { pid1 } : {}),
         alive: machineRunning(m),
         cgroup: m.cgroupName,
-        agentLog: join(m.fs, "var/log/fleet-agent.log"),
+        agentLog: agentLogCommand(m),
         metricsUrl: `http://${m.publicIp}:${AGENT_METRICS_PORT}/metrics`,
         ...(m.sshHostKey ? { sshHostKey: m.sshHostKey } : {}),
         ...(partition ? { partition: { chain: partition.chain, since: partition.appliedAt } } : {}),

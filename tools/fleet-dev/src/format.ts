@@ -35,6 +35,7 @@ export interface StatusView {
     pid1?: number;
     alive: boolean;
     cgroup: string;
+    /** The host command that shows its agent's log (its journal). */
     agentLog: string;
     /** The agent's Prometheus metrics (its /healthz and /readyz beside them). */
     metricsUrl: string;

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import type { Logger } from "@fleet/wire";
+import { isRequestId, type Logger } from "@fleet/wire";
 import { handleApiRequest } from "./api-handler.js";
 import type { ApiContext, ApiRequest, ApiResponse } from "./api-request.js";
 import type { FleetBackend } from "./fleet-backend.js";
@@ -28,11 +28,9 @@ export interface HttpApiOptions {
   readonly authenticate?: (creds: Credentials) => Promise<Principal>;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 function requestIdOf(req: IncomingMessage): string {
   const given = req.headers["x-request-id"];
-  return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+  return isRequestId(given) ? given : randomUUID();
 }
 
 /**
