@@ -31,6 +31,7 @@ const deps: FleetctlDeps = {
   output: {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
+    terminal: process.stdout.isTTY === true,
   },
   files: {
     readFile(path) {

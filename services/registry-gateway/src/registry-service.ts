@@ -217,7 +217,8 @@ export function registryService(
     watchUnits: (call) => {
       const names = call.request.names;
       const ready = (async () => {
-        if (names.length === 0 || names.length > MAX_WATCHED_UNITS) throw new FleetError("invalid-argument", `name 1 to ${MAX_WATCHED_UNITS} units, not ${names.length}`);
+        // No name: every unit.
+        if (names.length > MAX_WATCHED_UNITS) throw new FleetError("invalid-argument", `name at most ${MAX_WATCHED_UNITS} units (or none: every unit), not ${names.length}`);
         for (const name of names) assertValidUnitName(name);
         await registry.fresh(call.request.minRevision);
       })();

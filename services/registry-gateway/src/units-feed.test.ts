@@ -53,4 +53,19 @@ describe("UnitsFeed", () => {
     expect(got).toHaveLength(1);
     expect(feed.size).toBe(0);
   });
+
+  it("with no name follows every unit: all of them first, then any that changes, a new one or a destroyed one included", () => {
+    const cache = new RegistryCache(keys);
+    apply(cache, [put(keys.unit("a.service"), unit, 2)], 2);
+    const feed = new UnitsFeed(cache, statesOf(cache));
+    const got: UnitsUpdate[] = [];
+    feed.subscribe([], (u) => got.push(u));
+    feed.publish(apply(cache, [put(keys.unit("later.service"), unit, 3)], 3));
+    feed.publish(apply(cache, [del(keys.unit("a.service"), 4)], 4));
+    expect(got.map((u) => ({ units: u.units.map((r) => r.unit.name), missing: u.missing }))).toEqual([
+      { units: ["a.service"], missing: [] },
+      { units: ["later.service"], missing: [] },
+      { units: [], missing: ["a.service"] },
+    ]);
+  });
 });

@@ -1,5 +1,6 @@
-// WatchUnits' source: named units with their placements and states, first as they are, then
-// per committed batch of the watch only those that changed. Pure apart from the subscribers it
+// WatchUnits' source: named units (or every unit) with their placements and states, first as
+// they are, then per committed batch of the watch only those that changed (a unit destroyed:
+// among the missing). Pure apart from the subscribers it
 // is given: the gateway's main feeds it each batch's CacheChange records (registry-cache.ts).
 import type { Placement, Unit, UnitState } from "@fleet/domain";
 import type { CacheChange, RegistryCache } from "./registry-cache.js";
@@ -18,7 +19,8 @@ export interface UnitsUpdate {
 }
 
 interface Subscriber {
-  readonly names: ReadonlySet<string>;
+  /** undefined: every unit. */
+  readonly names: ReadonlySet<string> | undefined;
   readonly send: (update: UnitsUpdate) => void;
 }
 
@@ -34,10 +36,10 @@ export class UnitsFeed {
     return this.subscribers.size;
   }
 
-  /** Sends the named units as they are at once, then every change of them; returns the unsubscribe. */
+  /** Sends the named units (none named: every unit) as they are at once, then every change of them; returns the unsubscribe. */
   subscribe(names: readonly string[], send: (update: UnitsUpdate) => void): () => void {
-    const subscriber: Subscriber = { names: new Set(names), send };
-    send(this.update([...subscriber.names]));
+    const subscriber: Subscriber = { names: names.length > 0 ? new Set(names) : undefined, send };
+    send(this.update(subscriber.names ? [...subscriber.names] : [...this.cache.units.keys()]));
     this.subscribers.add(subscriber);
     return () => this.subscribers.delete(subscriber);
   }
@@ -49,7 +51,7 @@ export class UnitsFeed {
     for (const c of changes) if (c.kind === "unit" || c.kind === "schedule" || c.kind === "state") touched.add(c.name);
     if (touched.size === 0) return;
     for (const s of [...this.subscribers]) {
-      const hit = [...touched].filter((n) => s.names.has(n));
+      const hit = s.names ? [...touched].filter((n) => s.names?.has(n)) : [...touched];
       if (hit.length > 0) s.send(this.update(hit));
     }
   }

@@ -227,7 +227,9 @@ describe("the command line (cobra and pflag in fleet 1.0)", () => {
         "\tThis command does not work with global units.",
         "",
         "OPTIONS:",
-        "      --ssh-port int  Connect to remote hosts over SSH using this TCP port. (default 22)",
+        // Ours beside fleet's: --output json (docs/fleetctl.md).
+        '  -o, --output string  Output format: table (fleet\'s) or json (stable field names, see docs/fleetctl.md) (default "table")',
+        "      --ssh-port int   Connect to remote hosts over SSH using this TCP port. (default 22)",
         "",
         "",
       ].join("\n"),

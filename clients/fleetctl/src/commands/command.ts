@@ -60,6 +60,9 @@ export const LIST_FLAGS = (fields: string, what: string, validFields: readonly s
   },
 ];
 
+/** -o/--output: fleet's tables, or one JSON document with fleet's HTTP API v1 field names (docs/fleetctl.md). */
+export const OUTPUT_FLAG: FlagSpec = { name: "output", kind: "string", default: "table", short: "o", usage: "Output format: table (fleet's) or json (stable field names, see docs/fleetctl.md)" };
+
 /**
  * fleet's getBlockAttempts: -1 means do not wait (--no-block), 0 wait forever, N give up
  * after N attempts.

@@ -1,7 +1,9 @@
 // list-machines, list-units and list-unit-files: fetch, then format with list-fields.ts.
 import type { Machine } from "@fleet/domain";
 import { boolFlag, stringFlag, type FlagValues } from "./argv.js";
-import { LIST_FLAGS, type Command } from "./command.js";
+import { LIST_FLAGS, OUTPUT_FLAG, type Command } from "./command.js";
+import { machinesJson, outputFormat, renderJson, unitFilesJson, unitStatesJson } from "../output/json-output.js";
+import { watchList } from "./watch-list.js";
 import { errorMessage, warn, type CommandContext } from "../context/context.js";
 import type { MachineHealth } from "../api/fleet-api.js";
 import {
@@ -23,18 +25,25 @@ const UNIT_FIELD_NAMES = Object.keys(listUnitsFields(new Map())).sort();
 const UNIT_FILE_FIELD_NAMES = Object.keys(listUnitFilesFields(new Map())).sort();
 const MACHINE_FIELD_NAMES = Object.keys(LIST_MACHINES_FIELDS);
 
-/** Validates --fields, fetches the rows, prints the table. */
+/** Validates --fields and --output, fetches the rows, prints the table (or the JSON document). */
 async function list<T>(
   ctx: CommandContext,
   flags: FlagValues,
   fields: (machines: ReadonlyMap<string, Machine>) => Fields<T>,
   fetch: () => Promise<T[]>,
   fetchError: (message: string) => string,
-  withMachines = true,
+  json: (rows: T[], machines: ReadonlyMap<string, Machine>) => unknown,
+  o: { withMachines?: boolean; compactJson?: boolean } = {},
 ): Promise<number> {
+  const withMachines = o.withMachines ?? true;
   const parsed = parseFields(stringFlag(flags, "fields"), fields(new Map()));
   if ("error" in parsed) {
     warn(ctx, parsed.error);
+    return 1;
+  }
+  const format = outputFormat(stringFlag(flags, "output"));
+  if (typeof format !== "string") {
+    warn(ctx, format.error);
     return 1;
   }
   // The machines are asked for alongside the rows; their failure counts only once the rows came.
@@ -48,6 +57,10 @@ async function list<T>(
     return 1;
   }
   const machines = await machinesAsked;
+  if (format === "json") {
+    ctx.output.stdout(o.compactJson ? `${JSON.stringify(json(rows, machines))}\n` : renderJson(json(rows, machines)));
+    return 0;
+  }
   ctx.output.stdout(
     renderTable(parsed.columns, fields(machines), rows, { full: boolFlag(flags, "full"), noLegend: boolFlag(flags, "no-legend") }),
   );
@@ -65,10 +78,10 @@ fleetctl list-machines --no-legend
 
 Output the list without truncation:
 fleetctl list-machines --full`,
-  flags: LIST_FLAGS(DEFAULT_LIST_MACHINES_FIELDS, "Machine", MACHINE_FIELD_NAMES),
+  flags: [...LIST_FLAGS(DEFAULT_LIST_MACHINES_FIELDS, "Machine", MACHINE_FIELD_NAMES), OUTPUT_FLAG],
   async run(ctx, flags) {
     const health = ctx.api.machineHealth?.().catch(() => undefined);
-    const code = await list(ctx, flags, () => LIST_MACHINES_FIELDS, async () => sortMachines(await ctx.api.listMachines()), (m) => `Error retrieving list of active machines from fleet API (${m})`, false);
+    const code = await list(ctx, flags, () => LIST_MACHINES_FIELDS, async () => sortMachines(await ctx.api.listMachines()), (m) => `Error retrieving list of active machines from fleet API (${m})`, (rows) => machinesJson(rows), { withMachines: false });
     if (code === 0) for (const line of healthWarnings(await health)) warn(ctx, line);
     return code;
   },
@@ -99,9 +112,18 @@ fleetctl list-units --full
 
 Or, choose the columns to display:
 fleetctl list-units --fields=unit,machine`,
-  flags: LIST_FLAGS(DEFAULT_LIST_UNITS_FIELDS, "Unit", UNIT_FIELD_NAMES),
+  flags: [
+    ...LIST_FLAGS(DEFAULT_LIST_UNITS_FIELDS, "Unit", UNIT_FIELD_NAMES),
+    OUTPUT_FLAG,
+    { name: "watch", kind: "bool", default: false, short: "w", usage: "Draw the list again on every change, until Ctrl-C (with --output json: one document per line)" },
+  ],
   async run(ctx, flags) {
-    return list(ctx, flags, listUnitsFields, async () => sortUnitStates(await ctx.api.listUnitStates()), (m) => `Error retrieving list of units from repository: ${m}`);
+    const watching = boolFlag(flags, "watch");
+    const draw = () =>
+      list(ctx, flags, listUnitsFields, async () => sortUnitStates(await ctx.api.listUnitStates()), (m) => `Error retrieving list of units from repository: ${m}`, unitStatesJson, {
+        compactJson: watching,
+      });
+    return watching ? watchList(ctx, draw) : draw();
   },
 };
 
@@ -110,12 +132,12 @@ export const listUnitFilesCommand: Command = {
   summary: "List the units that exist in the cluster.",
   usage: "[--fields]",
   description: "Lists all unit files that exist in the cluster (whether or not they are loaded onto a machine).",
-  flags: LIST_FLAGS(DEFAULT_LIST_UNIT_FILES_FIELDS, "Unit file", UNIT_FILE_FIELD_NAMES),
+  flags: [...LIST_FLAGS(DEFAULT_LIST_UNIT_FILES_FIELDS, "Unit file", UNIT_FILE_FIELD_NAMES), OUTPUT_FLAG],
   async run(ctx, flags) {
     const parsed = parseFields(stringFlag(flags, "fields"), listUnitFilesFields(new Map()));
     if (!("error" in parsed) && parsed.columns.includes("tmachine")) {
       warn(ctx, 'WARNING: The "tmachine" field is deprecated. Use "target" instead');
     }
-    return list(ctx, flags, listUnitFilesFields, async () => sortUnitViews(await ctx.api.listUnits()), (m) => `Error retrieving list of units from repository: ${m}`);
+    return list(ctx, flags, listUnitFilesFields, async () => sortUnitViews(await ctx.api.listUnits()), (m) => `Error retrieving list of units from repository: ${m}`, unitFilesJson);
   },
 };

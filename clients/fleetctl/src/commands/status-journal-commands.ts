@@ -3,7 +3,8 @@
 // to the machine, as fleet's fleetctl did.
 import { isGlobalUnit, isUnresponsiveMachineReason } from "@fleet/domain";
 import { boolFlag, numberFlag, stringFlag } from "./argv.js";
-import type { Command } from "./command.js";
+import { OUTPUT_FLAG, type Command } from "./command.js";
+import { outputFormat, renderJson, unitStatusJson, type UnitStatusJson } from "../output/json-output.js";
 import { errorMessage, warn, type CommandContext } from "../context/context.js";
 import type { UnitView } from "../api/fleet-api.js";
 import { shellQuote } from "../ssh/ssh.js";
@@ -66,8 +67,14 @@ Show status of an entire directory with glob matching:
 fleetctl status myservice/*
 
 This command does not work with global units.`,
-  flags: [SSH_PORT_FLAG],
+  flags: [SSH_PORT_FLAG, OUTPUT_FLAG],
   async run(ctx, flags, args) {
+    const format = outputFormat(stringFlag(flags, "output"));
+    if (typeof format !== "string") {
+      warn(ctx, format.error);
+      return 1;
+    }
+    if (format === "json") return statusJson(ctx, args);
     let exit = 0;
     for (const [i, arg] of args.entries()) {
       const unit = await placedUnit(ctx, unitNameOfArg(arg), "status");
@@ -82,6 +89,29 @@ This command does not work with global units.`,
     return exit;
   },
 };
+
+/** status -o json: one document for every unit asked for, systemctl's text and exit code included. */
+async function statusJson(ctx: CommandContext, args: readonly string[]): Promise<number> {
+  const unitStatus = ctx.api.unitStatus;
+  if (!unitStatus) {
+    warn(ctx, "status --output json needs an endpoint that serves unit status (not ssh)");
+    return 1;
+  }
+  const units: UnitStatusJson[] = [];
+  for (const arg of args) {
+    const unit = await placedUnit(ctx, unitNameOfArg(arg), "status");
+    if (unit === "global") continue;
+    if (!unit) return 1;
+    try {
+      units.push(unitStatusJson(unit, await unitStatus.call(ctx.api, unit.unit.name)));
+    } catch (err) {
+      warn(ctx, `Error retrieving status of unit ${unit.unit.name}: ${errorMessage(err)}`);
+      return 1;
+    }
+  }
+  ctx.output.stdout(renderJson({ units }));
+  return units.every((u) => u.statusExitCode === 0) ? 0 : 1;
+}
 
 async function streamJournal(ctx: CommandContext, name: string, lines: number, follow: boolean, output: string): Promise<number> {
   const journal = ctx.api.journal;

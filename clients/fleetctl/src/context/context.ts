@@ -11,6 +11,8 @@ export interface Output {
   stdout(text: string): void;
   /** Writes text to stderr as is. */
   stderr(text: string): void;
+  /** stdout is a terminal (list-units --watch then redraws in place). */
+  readonly terminal?: boolean;
 }
 
 export interface LocalFiles {
