@@ -2,6 +2,7 @@
 // the usage shown with a command-line error.
 import { auditCommand, tokenCommand } from "../commands/access-commands.js";
 import { catCommand } from "../commands/cat-command.js";
+import { completionCommand } from "../commands/completion-command.js";
 import type { Command } from "../commands/command.js";
 import { listMachinesCommand, listUnitFilesCommand, listUnitsCommand } from "../commands/list-commands.js";
 import { restartCommand } from "../commands/restart-command.js";
@@ -18,6 +19,8 @@ import { commandHelp, globalHelp, HELP_TOPIC, VERSION_TOPIC, type HelpTopic } fr
 export const COMMANDS: readonly Command[] = [
   auditCommand,
   catCommand,
+  // What it completes is read when it runs: this table, with itself in it.
+  completionCommand(() => ({ commands: COMMANDS, globalFlags: GLOBAL_FLAGS })),
   destroyCommand,
   fdForwardCommand,
   journalCommand,

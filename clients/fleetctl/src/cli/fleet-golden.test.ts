@@ -238,7 +238,7 @@ describe("the command line (cobra and pflag in fleet 1.0)", () => {
     expect(r.stdout.endsWith("\n\n")).toBe(true);
   });
 
-  it("help lists the commands as fleet 1.0 did (and ours: audit, token), cobra's help and the version command among them", async () => {
+  it("help lists the commands as fleet 1.0 did (and ours: audit, completion, token), cobra's help and the version command among them", async () => {
     const { run } = setup();
     const r = await run("help");
     expect(r.stdout.slice(0, r.stdout.indexOf("OPTIONS:"))).toBe(
@@ -255,6 +255,7 @@ describe("the command line (cobra and pflag in fleet 1.0)", () => {
         "COMMANDS:",
         "\taudit\t\tShow the changes made through the api: who, what, when (admin)",
         "\tcat\t\tOutput the contents of a submitted unit",
+        "\tcompletion\tOutput shell completion code for bash, zsh or fish",
         "\tdestroy\t\tDestroy one or more units in the cluster",
         "\tfd-forward\tProxy stdin and stdout to a unix domain socket",
         "\thelp\t\tHelp about any command",

@@ -59,7 +59,7 @@ describe("stop", () => {
   it("reports API failures", async () => {
     const { api, run } = setup({ units: [launched] });
     api.failOn("getUnit", new Error("connect ECONNREFUSED 127.0.0.1:49500"));
-    expect(await run("stop", "hello.service")).toEqual({ code: 1, stdout: "", stderr: "connect ECONNREFUSED 127.0.0.1:49500\n" });
+    expect(await run("stop", "hello.service")).toEqual({ code: 1, stdout: "", stderr: "cannot reach the api at 127.0.0.1:49500: connection refused (is the api running there?)\n" });
   });
 });
 

@@ -5,6 +5,7 @@ import { outcomeUnknownError } from "@fleet/wire/fleet-client";
 import type { FleetApi } from "../api/fleet-api.js";
 import type { MachineDirectory } from "../api/machine-directory.js";
 import type { SshSettings, SshTarget } from "../ssh/ssh.js";
+import { unreachableMessage } from "./unreachable.js";
 
 export interface Output {
   /** Writes text to stdout as is. */
@@ -86,7 +87,8 @@ export function debug(ctx: Pick<CommandContext, "debug" | "output">, line: strin
 
 /** The message of anything thrown. */
 export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  const message = err instanceof Error ? err.message : String(err);
+  return unreachableMessage(message) ?? message;
 }
 
 /** What fleetctl tells after a write whose outcome is unknown: how to find out, and that it may be repeated. */

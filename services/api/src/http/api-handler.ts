@@ -10,6 +10,9 @@ import { deleteUnit, getUnit, listUnits, putUnit } from "./units-resource.js";
 
 type Handler = () => Promise<ApiResponse>;
 
+/** What there is, for the messages of 404 and 405 (never empty: a client shows them). */
+const RESOURCES = "/fleet/v1/units[/NAME], /fleet/v1/state, /fleet/v1/machines and /fleet/v1/discovery.json";
+
 /** The handler of `method` among `handlers`, or a 405 naming the ones there are. */
 function pick(method: string, handlers: Readonly<Record<string, Handler>>, refusal: string, refusalStatus = 405): Handler {
   const handler = handlers[method];
@@ -42,11 +45,11 @@ function dispatch(ctx: ApiContext, req: ApiRequest): Handler {
       return pick(m, { GET: async () => ({ status: 200, body: { raw: DISCOVERY_JSON } }) }, "only HTTP GET supported against this resource", 400);
     case "method-not-allowed":
       return async () => {
-        throw new HttpError(405, "");
+        throw new HttpError(405, `${req.path} is no resource: use one of ${RESOURCES}`);
       };
     case "not-found":
       return async () => {
-        throw new HttpError(404, "");
+        throw new HttpError(404, `no such resource ${req.path}: fleet's API v1 has ${RESOURCES}`);
       };
   }
 }

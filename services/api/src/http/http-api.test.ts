@@ -406,8 +406,10 @@ describe("methods, paths and failures", () => {
     ["/fleet/v1/units/", 404],
     ["/fleet/v1/units/a/b.service", 404],
     ["/fleet/v1/machines/x", 404],
-  ])("GET %s is %i with an error entity", async (path, status) => {
-    expect(await call("GET", path)).toMatchObject({ status, body: error(status, "") });
+  ])("GET %s is %i with an error entity that says what there is", async (path, status) => {
+    const resources = "/fleet/v1/units[/NAME], /fleet/v1/state, /fleet/v1/machines and /fleet/v1/discovery.json";
+    const message = status === 404 ? `no such resource ${path}: fleet's API v1 has ${resources}` : `${path} is no resource: use one of ${resources}`;
+    expect(await call("GET", path)).toMatchObject({ status, body: error(status, message) });
   });
 
   it("serves the same resources under /v1-alpha", async () => {
