@@ -44,7 +44,7 @@ describe("fleetctl completion", () => {
     expect(zsh).toContain("'list-units:List the current state of units in the cluster'");
     expect(zsh).toContain("'(-o --output)'{-o,--output}'=:output:[");
     const fish = (await run("completion", "fish")).stdout;
-    expect(fish).toContain("complete -c fleetctl -n '__fish_use_subcommand' -a token -d 'Create, list and revoke API tokens (admin)');
+    expect(fish).toContain("complete -c fleetctl -n '__fish_use_subcommand' -a token -d 'Create, list and revoke API tokens (admin)'");
     expect(fish).toContain("complete -c fleetctl -n '__fish_seen_subcommand_from list-units' -l watch -s w -d");
     expect(fish).toContain("complete -c fleetctl -n '__fish_seen_subcommand_from status' -F -a '(__fleetctl_units)'");
   });
