@@ -10,4 +10,5 @@ npx fleetctl start examples/hello.service
 npx fleetctl list-units
 echo
 echo "The cluster is up. Point fleetctl at it in your shell with:"
-echo "$exports"
+echo '  eval "$(npx fleet-dev env)"'
+echo "then follow the README's walkthrough."

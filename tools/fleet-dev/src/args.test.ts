@@ -56,6 +56,8 @@ describe("parseArgs", () => {
   it("status, kill, restart, help", () => {
     expect(parseArgs(["status", "--json"])).toEqual({ cmd: "status", g, json: true });
     expect(parseArgs(["status"])).toEqual({ cmd: "status", g, json: false });
+    expect(parseArgs(["env"])).toEqual({ cmd: "env", g });
+    expect(() => parseArgs(["env", "extra"])).toThrow();
     expect(parseArgs(["kill", "m2"])).toEqual({ cmd: "kill", g, name: "m2" });
     expect(parseArgs(["restart", "m2"])).toEqual({ cmd: "restart", g, name: "m2" });
     expect(parseArgs([])).toEqual({ cmd: "help" });

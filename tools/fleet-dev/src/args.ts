@@ -26,6 +26,7 @@ export type Command =
     }
   | { cmd: "down"; g: Globals }
   | { cmd: "status"; g: Globals; json: boolean }
+  | { cmd: "env"; g: Globals }
   | { cmd: "exec"; g: Globals; machine: string; argv: string[] }
   /** name: a machine or a component (etcd[-N], nats, registry-gateway[-N], engine-N, api). */
   | { cmd: "kill"; g: Globals; name: string }
@@ -63,6 +64,8 @@ commands:
      so fleetctl ssh, status, journal and --tunnel work as with fleet
   down                            heal partitions, stop everything (recorded PIDs only) and
                                   remove the state
+  env                             the "export VAR=value" lines of the running cluster, as up
+                                  printed them (eval "$(fleet-dev env)" in another shell)
   status [--json]                 components and machines, with PIDs, alive/dead, partitioned
   exec NAME -- CMD...             run CMD inside machine NAME (stdio and exit code pass through)
   kill NAME                       machine: SIGKILL its PID 1 ("lost power");
@@ -223,6 +226,10 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
       allowOnly([]);
       noMore(rest);
       return { cmd: "down", g };
+    case "env":
+      allowOnly([]);
+      noMore(rest);
+      return { cmd: "env", g };
     case "status":
       allowOnly(["--json"]);
       noMore(rest);

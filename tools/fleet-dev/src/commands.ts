@@ -139,6 +139,14 @@ export async function statusView(s: ClusterState): Promise<StatusView> {
   };
 }
 
+/** The exports of the running cluster, as up printed them. */
+export async function env(c: Of<"env">): Promise<number> {
+  const s = requireState(c.g.stateDir);
+  if (!anyAlive(s)) throw new Error(`cluster ${s.cluster} in ${s.stateDir} is not running (status ${s.status}); start it with fleet-dev up`);
+  process.stdout.write(exportLines(clientEnv(s)));
+  return 0;
+}
+
 export async function status(c: Of<"status">): Promise<number> {
   const s = readState(c.g.stateDir);
   if (!s) {

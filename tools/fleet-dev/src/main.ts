@@ -15,6 +15,8 @@ async function run(argv: string[]): Promise<number> {
       return commands.down(c);
     case "status":
       return commands.status(c);
+    case "env":
+      return commands.env(c);
     case "exec":
       return commands.exec(c);
     case "kill":
