@@ -22,3 +22,4 @@ export * from "./metrics.js";
 export * from "./ops-server.js";
 export * from "./grpc-ops.js";
 export * from "./request-scope.js";
+export * from "./systemd-notify.js";

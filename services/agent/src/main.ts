@@ -17,6 +17,7 @@ import {
   healthFollows,
   loadServiceConfig,
   logLevel,
+  notifySystemdReady,
   PendingRequests,
   runMain,
   serve,
@@ -191,6 +192,7 @@ runMain(async () => {
     }
   };
   await syncRelay();
+  notifySystemdReady(log);
 
   const reload = async () => {
     log.info({ file: configFile }, "reloading configuration");

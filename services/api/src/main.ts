@@ -9,7 +9,7 @@ import {
   FleetServiceService,
   channelCredentials,
   channelCredentialsForName,
-  configureTlsFromConfig, fleetVersion, healthFollows, httpsServerOptions, loadServiceConfig, startOpsServer, startProcessMetrics,
+  configureTlsFromConfig, fleetVersion, healthFollows, httpsServerOptions, loadServiceConfig, notifySystemdReady, startOpsServer, startProcessMetrics,
   runMain,
   serve,
   shutdown,
@@ -119,6 +119,7 @@ runMain(async () => {
   log.info({ address: config.api_listen, port, gateway: config.gateway_endpoint }, "api serving");
   const self = connect(FleetServiceClient, selfAddress(config.api_listen, port));
   const httpServers = await serveHttpApi(config, self, reads, auth, log);
+  notifySystemdReady(log);
   const stop = async () => {
     stopHealth();
     await ops?.close();

@@ -9,6 +9,7 @@ import {
   createLogger,
   fleetVersion,
   loadServiceConfig,
+  notifySystemdReady,
   PendingRequests,
   runMain,
   startOpsServer,
@@ -95,6 +96,7 @@ runMain(async () => {
   leadership.start();
   loop.start();
   log.info({ gateway: config.gateway_endpoint, agentTtl: config.agent_ttl, unhealthyThreshold: config.engine_unhealthy_threshold }, "engine started");
+  notifySystemdReady(log);
 
   const stop = async () => {
     clearTimeout(wake);

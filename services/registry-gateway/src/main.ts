@@ -7,6 +7,7 @@ import {
   createLogger,
   fleetVersion,
   loadServiceConfig,
+  notifySystemdReady,
   RegistryServiceService,
   runMain,
   serve,
@@ -94,6 +95,7 @@ runMain(async () => {
   health = served.health;
   served.health.set(store.healthy);
   log.info({ address: config.gateway_listen, port }, "registry-gateway serving");
+  notifySystemdReady(log);
 
   const stop = async () => {
     log.info("shutting down");
