@@ -6,7 +6,7 @@ import { Server, ServerCredentials, type UntypedServiceImplementation } from "@g
 import { afterEach, describe, expect, it } from "vitest";
 import { connect, connectEndpoints, unary, unaryWrite } from "./client.js";
 import { FleetError } from "./errors.js";
-import { RegistryServiceClient, RegistryServiceService } from "./gen/fleet/v1/registry.pb.js";
+import { RegistryServiceClient, RegistryServiceService } from "./gen/fleet/internal/v1/registry.pb.js";
 import { REGISTRY_RETRIED_METHODS } from "./registry-connection.js";
 import { createLogger } from "./logger.js";
 import { unaryHandler } from "./server.js";

@@ -2,7 +2,7 @@
 import type * as domain from "@fleet/domain";
 import { TargetState, type Machine, type Placement, type Unit, type UnitState } from "./gen/fleet/v1/types.pb.js";
 import type { UnitView } from "./gen/fleet/v1/fleet.pb.js";
-import type { WatchClusterResponse } from "./gen/fleet/v1/registry.pb.js";
+import type { WatchClusterResponse } from "./gen/fleet/internal/v1/registry.pb.js";
 
 const toWire: Record<domain.TargetState, TargetState> = {
   inactive: TargetState.TARGET_STATE_INACTIVE,

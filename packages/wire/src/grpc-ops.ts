@@ -75,9 +75,12 @@ function protoFiles(dir: string, prefix = ""): string[] {
   });
 }
 
-/** Adds server reflection for every service and message of proto/, and grpc.health.v1. */
-export function addReflection(server: Server): void {
+/**
+ * Adds server reflection for grpc.health.v1 and the proto/ files under `under` ("fleet/v1": the
+ * public API only, as the api serves it; "fleet": the internal services too, as the gateway).
+ */
+export function addReflection(server: Server, under: string): void {
   const dir = protoDir();
-  const definition = loadSync([...protoFiles(dir), healthProtoPath], { includeDirs: [dir], keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
+  const definition = loadSync([...protoFiles(dir, under), healthProtoPath], { includeDirs: [dir], keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
   new ReflectionService(definition).addToServer(server);
 }

@@ -9,12 +9,12 @@
 // so any gateway serves an agent's heartbeat or an engine's leadership.
 import { connectEndpoints } from "./client.js";
 import { parseEndpointList } from "./endpoint-list.js";
-import { RegistryServiceClient } from "./gen/fleet/v1/registry.pb.js";
+import { RegistryServiceClient } from "./gen/fleet/internal/v1/registry.pb.js";
 
 /** The option that lists the gateways, named in configuration errors. */
 export const GATEWAY_ENDPOINT_OPTION = "gateway_endpoint";
 
-const SERVICE = "/fleet.v1.RegistryService/";
+const SERVICE = "/fleet.internal.v1.RegistryService/";
 
 /** Methods that read, or refresh what exists, and so may be sent again: grpc-js retries them. */
 export const REGISTRY_RETRIED_METHODS = [

@@ -84,8 +84,9 @@ export function unaryHandler<Req, Res>(
 export interface ServeOptions {
   /** Under mutual TLS, clients without a certificate may still connect (they authenticate otherwise: the api's tokens). */
   readonly optionalClientCertificate?: boolean;
-  /** Serve gRPC server reflection too (the api and the gateway: grpcurl without -proto). */
-  readonly reflection?: boolean;
+  /** Serve gRPC server reflection too, of the proto/ files under this directory (the api:
+   * "fleet/v1", the public API; the gateway: "fleet", the internal services too). */
+  readonly reflection?: string;
 }
 
 /**
@@ -107,7 +108,7 @@ export async function serve(
     if (name) names.push(name);
   }
   const health = new ServingHealth(server, names);
-  if (options.reflection) addReflection(server);
+  if (options.reflection) addReflection(server, options.reflection);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(address, serverCredentials(options.optionalClientCertificate ?? false), (err, bound) => (err ? reject(err) : resolve(bound)));
   });

@@ -110,7 +110,7 @@ runMain(async () => {
   const agentCredentials = config.agent_tls_server_name ? channelCredentialsForName(config.agent_tls_server_name) : channelCredentials();
   const { server, port, health } = await serve(config.api_listen, [[FleetServiceService, fleetService(gateway, log, reads, { auth, audit }, agentCredentials)]], {
     optionalClientCertificate: config.auth,
-    reflection: true,
+    reflection: "fleet/v1",
   });
   // Ready while its read replica follows a gateway (one answers, and has etcd).
   const ready = () => (reads.synced ? undefined : "not following a registry-gateway's cluster stream");

@@ -89,7 +89,7 @@ runMain(async () => {
     { mutualTls: config.tls_cert_file !== "" && config.tls_ca_file !== "", controlPlane: new Set(config.gateway_control_plane_identities), sharedAgents: new Set(config.gateway_agent_identities) },
     log,
   );
-  const served = await serve(config.gateway_listen, [[RegistryServiceService, service]], { reflection: true });
+  const served = await serve(config.gateway_listen, [[RegistryServiceService, service]], { reflection: "fleet" });
   const { server, port } = served;
   loaded = true;
   health = served.health;

@@ -131,12 +131,13 @@ describe("metrics, probes, health and reflection", () => {
     // Health follows readiness within a moment.
     await waitFor("api SERVING", async () => (await healthCheck(stack.grpcAddress, "")) === "SERVING", { timeoutMs: 5000, intervalMs: 100 });
     expect(await healthCheck(stack.grpcAddress, "fleet.v1.FleetService")).toBe("SERVING");
-    expect(await healthCheck(stack.gatewayAddress, "fleet.v1.RegistryService")).toBe("SERVING");
+    expect(await healthCheck(stack.gatewayAddress, "fleet.internal.v1.RegistryService")).toBe("SERVING");
     expect(await healthCheck(stack.grpcAddress, "no.such.Service")).toMatch(/^error: 5 NOT_FOUND/);
-    for (const address of [stack.grpcAddress, stack.gatewayAddress]) {
-      const services = await reflectedServices(address);
-      expect(services).toEqual(expect.arrayContaining(["fleet.v1.FleetService", "grpc.health.v1.Health"]));
-    }
+    // The api shows the public API only; the gateway its internal services too.
+    const api = await reflectedServices(stack.grpcAddress);
+    expect(api).toEqual(expect.arrayContaining(["fleet.v1.FleetService", "grpc.health.v1.Health"]));
+    expect(api.filter((s) => s.startsWith("fleet.internal."))).toEqual([]);
+    expect(await reflectedServices(stack.gatewayAddress)).toEqual(expect.arrayContaining(["fleet.internal.v1.RegistryService", "fleet.internal.v1.AgentService", "fleet.v1.FleetService"]));
   });
 
   it("with its gateway gone the api is not ready (503 with the reason, NOT_SERVING) and is again once it is back", async () => {
