@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ClusterHandle } from "@fleet/launcher";
+import { waitFor, type ClusterHandle } from "@fleet/launcher";
 import { fleetctl, type Run } from "./fleetctl.js";
 import { startTestCluster, unitWriter } from "./sandbox.js";
 
@@ -108,6 +108,11 @@ describe("status and journal over ssh (HTTP API v1 cannot stream them: fleet's p
   });
 
   it("journal runs journalctl there as the ssh user (in systemd-journal)", async () => {
+    // The unit prints a tick a second: wait until its journal holds three after systemd's "Started".
+    await waitFor("three ticks in tick.service's journal", async () => (await cluster.exec("m2", ["journalctl", "-u", "tick.service", "-n", "3", "-o", "cat"])).stdout === "tick\ntick\ntick\n", {
+      timeoutMs: 15_000,
+      intervalMs: 250,
+    });
     const r = await fleetctl(env, "--endpoint", env.FLEET_API_V1 ?? "", "journal", "--lines", "3", "--output", "cat", "tick.service");
     expect(r).toEqual({ code: 0, stdout: "tick\ntick\ntick\n", stderr: "" });
   });
