@@ -218,6 +218,11 @@ describe("the audit log", () => {
     const ofUnit = (await unary(fleet.listAudit.bind(fleet), { sinceMs: since, unit: "audited.service", limit: 100 }, as(ADMIN))).entries;
     expect(ofUnit.map((e) => e.action)).toEqual(["create-unit", "set-unit-state", "destroy-unit"]);
     expect(entries.every((e, i) => i === 0 || (entries[i - 1]?.atMs ?? 0) <= e.atMs)).toBe(true);
+    // An admin limited to units reads the entries of those units only.
+    const scoped = await createToken("admin", ["audited-*"]);
+    const theirs = (await unary(fleet.listAudit.bind(fleet), { sinceMs: since, unit: "", limit: 100 }, as(scoped.secret))).entries;
+    expect(theirs.length).toBeGreaterThan(0);
+    expect(theirs.filter((e) => !e.unit.startsWith("audited"))).toEqual([]);
   });
 });
 

@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import {
   assertAllowed,
   assertUnitGlobs,
+  inScope,
   formatTokenSecret,
   isTokenId,
   parseRole,
@@ -63,9 +64,12 @@ export function accessService(
       return { id };
     }),
     listAudit: unaryHandler(log, "ListAudit", async (req, ctx) => {
-      assertAllowed(await who(ctx), "admin", "read the audit log");
+      const p = await who(ctx);
+      assertAllowed(p, "admin", "read the audit log");
       const res = await unary(g.listAudit.bind(g), { sinceMs: req.sinceMs, unit: req.unit, limit: req.limit }, { requestId: ctx.requestId });
-      return { entries: res.entries };
+      // An admin limited to units reads what was done to those units only (not tokens, not
+      // metadata, not other units).
+      return { entries: p.units.length === 0 ? res.entries : res.entries.filter((e) => e.unit !== "" && inScope(p, e.unit)) };
     }),
   };
 }

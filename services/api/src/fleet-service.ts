@@ -15,6 +15,7 @@ import {
   unitStateToWire,
   unitViewToWire,
   failStream,
+  isRequestId,
   someNames,
   type RequestContext,
   type UnaryOptions,
@@ -221,7 +222,9 @@ export function fleetService(gateway: RegistryServiceClient, log: Logger, reads:
       return { machineId, text: res.text, exitCode: res.exitCode };
     }),
     journal: (call) => {
-      const requestId = randomUUID();
+      // The caller's request id (x-request-id), as for every other call; a fresh one without.
+      const given = call.metadata.get("x-request-id")[0];
+      const requestId = isRequestId(given) ? given : randomUUID();
       const allowed = streamWho(call).then((p) => assertAllowed(p, "read", "read the journal of", [call.request.unitName]));
       allowed.then(() => unitAgent(call.request.unitName, { requestId })).then(
         ({ agent }) => {
