@@ -71,19 +71,34 @@ export function splitMethodPath(path: string): { service: string; method: string
   return m ? { service: m[1] ?? "", method: m[2] ?? "" } : { service: "", method: path };
 }
 
-/** Times one etcd request into fleet_etcd_operations_total and fleet_etcd_operation_seconds. */
-export async function timedEtcd<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-  const end = etcdSeconds.startTimer({ operation });
+/**
+ * Runs `fn`, timing it into `seconds` (labelled by `label`: its name) and counting it into
+ * `calls` with its outcome, ok or error.
+ */
+export async function countedAndTimed<L extends string, T>(
+  calls: Counter<L | "outcome">,
+  seconds: Histogram<L>,
+  label: L,
+  name: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const labels = { [label]: name } as Partial<Record<L, string>>;
+  const end = seconds.startTimer(labels);
   try {
     const result = await fn();
-    etcdOperations.inc({ operation, outcome: "ok" });
+    calls.inc({ ...labels, outcome: "ok" } as Partial<Record<L | "outcome", string>>);
     return result;
   } catch (err) {
-    etcdOperations.inc({ operation, outcome: "error" });
+    calls.inc({ ...labels, outcome: "error" } as Partial<Record<L | "outcome", string>>);
     throw err;
   } finally {
     end();
   }
+}
+
+/** Times one etcd request into fleet_etcd_operations_total and fleet_etcd_operation_seconds. */
+export function timedEtcd<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  return countedAndTimed(etcdOperations, etcdSeconds, "operation", operation, fn);
 }
 
 /** fleet's version, as the wire package (built with every service) carries it. */

@@ -1,6 +1,6 @@
 // The agent's series: D-Bus calls to systemd by member and outcome, with their latency, and
 // whether the agent holds its machine's registration.
-import { Counter, Gauge, Histogram, LATENCY_BUCKETS } from "@fleet/wire";
+import { countedAndTimed, Counter, Gauge, Histogram, LATENCY_BUCKETS } from "@fleet/wire";
 
 export const dbusCalls = new Counter({
   name: "fleet_agent_dbus_calls_total",
@@ -16,18 +16,8 @@ export const dbusSeconds = new Histogram({
 });
 
 /** Times and counts one D-Bus call. */
-export async function countedDbusCall<T>(member: string, fn: () => Promise<T>): Promise<T> {
-  const end = dbusSeconds.startTimer({ member });
-  try {
-    const result = await fn();
-    dbusCalls.inc({ member, outcome: "ok" });
-    return result;
-  } catch (err) {
-    dbusCalls.inc({ member, outcome: "error" });
-    throw err;
-  } finally {
-    end();
-  }
+export function countedDbusCall<T>(member: string, fn: () => Promise<T>): Promise<T> {
+  return countedAndTimed(dbusCalls, dbusSeconds, "member", member, fn);
 }
 
 /** fleet_agent_registered, read at each scrape (once per process). */
