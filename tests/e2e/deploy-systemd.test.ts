@@ -5,7 +5,7 @@
 // site must set differs (addresses, in fleet.conf and a drop-in: the sandbox machines share one
 // network namespace). fleetctl drives it; a worker's loss moves its unit.
 import { execFileSync } from "node:child_process";
-import { chownSync, copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -82,7 +82,18 @@ function install(name: string, index: number, block: string, units: string[], ce
   return m;
 }
 
+/** The checkout's mode before the test opened it to other users (restored after). */
+let rootMode: number | undefined;
+
 beforeAll(async () => {
+  // The control plane runs as dynamic users, who must read /opt/fleet (the checkout, bound
+  // there), as deploy/README.md says of an installation. A checkout in a directory of mode 0700
+  // (mktemp -d, as CI's clones are) is opened to them for the test's length.
+  const mode = statSync(root).mode & 0o777;
+  if ((mode & 0o005) !== 0o005) {
+    rootMode = mode;
+    chmodSync(root, mode | 0o005);
+  }
   mkdirSync(stateDir, { recursive: true });
   const block = await claimAddressBlock(stateDir, `deploy${process.pid}`);
   cpIp = machinePublicIp(1, block);
@@ -145,17 +156,24 @@ beforeAll(async () => {
     FLEETCTL_CA_FILE: join(tlsDir, "ca.pem"),
     FLEETCTL_TOKEN: token,
   };
-  await waitFor(
-    "both workers listed",
-    async () => {
-      const r = await fleetctl(env, "list-machines", "--no-legend", "--full");
-      return r.code === 0 && r.stdout.trim().split("\n").length === 2;
-    },
-    { timeoutMs: 90_000, intervalMs: 1000 },
-  );
+  try {
+    await waitFor(
+      "both workers listed",
+      async () => {
+        const r = await fleetctl(env, "list-machines", "--no-legend", "--full");
+        return r.code === 0 && r.stdout.trim().split("\n").length === 2;
+      },
+      { timeoutMs: 90_000, intervalMs: 1000 },
+    );
+  } catch (err) {
+    // What each machine's systemd says, for whoever reads the failure.
+    const said = await Promise.all(machines.map(async (m) => `--- ${m.name}:\n${(await sh(m.name, "systemctl --failed --no-pager; journalctl -u 'fleet-*' -n 15 --no-pager -o cat")).stdout}`));
+    throw new Error(`${(err as Error).message}\n${said.join("\n")}`);
+  }
 }, 240_000);
 
 afterAll(async () => {
+  if (rootMode !== undefined) chmodSync(root, rootMode);
   // FLEET_E2E_KEEP=1 leaves the machines up for a look (fleet-dev down --state-dir ... stops them).
   if (process.env.FLEET_E2E_KEEP === undefined) await cluster?.stop();
 });
