@@ -86,10 +86,20 @@ async function runsVersion(unit: string, machine: string, version: string, opts:
     },
     { timeoutMs: 10_000, intervalMs: 200 },
   );
-  // Only there, once the old machine (after a move: its agent's next pass) has stopped it.
+  // Only there, once the old machine (after a move: its agent's next pass) has stopped and
+  // unloaded it: no other machine reports a state for it any more. (A glance at systemd alone
+  // can fall in the moment the old machine restarts it with the new contents, before the move
+  // reaches it: not running there then, running again a moment later.)
   const only = [`${unit} ${machine}`];
   const where = async () => describeRunning(await runningUnits(cluster, unit)).map((l) => l.split(" ").slice(0, 2).join(" "));
-  await waitFor(`${unit} running on ${machine} only`, async () => (JSON.stringify(await where()) === JSON.stringify(only) ? true : undefined), { timeoutMs: 15_000, intervalMs: 200 }).catch(() => undefined);
+  const reportedElsewhere = async () => {
+    const page = (await call("GET", `/state?unitName=${unit}`)).body as { states?: Array<{ machineID: string }> };
+    return (page.states ?? []).some((s) => s.machineID !== machineId);
+  };
+  await waitFor(`${unit} running on ${machine} only`, async () => (!(await reportedElsewhere()) && JSON.stringify(await where()) === JSON.stringify(only) ? true : undefined), {
+    timeoutMs: 15_000,
+    intervalMs: 200,
+  }).catch(() => undefined);
   expect(await where()).toEqual(only);
   return seen;
 }
