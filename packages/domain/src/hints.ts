@@ -21,12 +21,17 @@ export function encodeHint(hint: Hint): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(hint));
 }
 
+/** A request id as fleet accepts one from outside (a header, a hint): short and printable. */
+export function isRequestId(value: unknown): value is string {
+  return typeof value === "string" && /^[A-Za-z0-9._:-]{1,128}$/.test(value);
+}
+
 export function decodeHint(data: Uint8Array): Hint | undefined {
   try {
     const value: unknown = JSON.parse(new TextDecoder().decode(data));
     if (typeof value === "object" && value !== null && "revision" in value && typeof value.revision === "number") {
       const what = "what" in value && typeof value.what === "string" ? value.what : "";
-      const requestId = "requestId" in value && typeof value.requestId === "string" && /^[A-Za-z0-9._:-]{1,128}$/.test(value.requestId) ? value.requestId : undefined;
+      const requestId = "requestId" in value && isRequestId(value.requestId) ? value.requestId : undefined;
       return { revision: value.revision, what, ...(requestId ? { requestId } : {}) };
     }
   } catch {

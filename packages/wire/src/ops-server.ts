@@ -4,6 +4,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ConfigSchema } from "@fleet/domain";
+import { parseHostPort } from "./endpoint-list.js";
 import type { Logger } from "./logger.js";
 import { metricsRegistry } from "./metrics.js";
 
@@ -22,14 +23,12 @@ export interface OpsServer {
 }
 
 function hostPortOf(listen: string): { host: string; port: number } {
-  const i = listen.lastIndexOf(":");
-  if (i < 0) throw new Error(`metrics_listen ${JSON.stringify(listen)} is not host:port`);
-  const port = Number(listen.slice(i + 1));
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`metrics_listen ${JSON.stringify(listen)}: bad port`);
-  return { host: listen.slice(0, i).replace(/^\[(.*)\]$/, "$1"), port };
+  const hp = parseHostPort(listen);
+  if (typeof hp === "string") throw new Error(`invalid value for metrics_listen: ${JSON.stringify(listen)} ${hp}`);
+  return hp;
 }
 
-/** Serves /metrics, /healthz and /readyz on `listen` (host:port; port 0 picks one); undefined when `listen` is "". */
+/** Serves /metrics, /healthz and /readyz on `listen` (host:port); undefined when `listen` is "". */
 export async function startOpsServer(listen: string, ready: Readiness, log: Logger): Promise<OpsServer | undefined> {
   if (listen === "") return undefined;
   const { host, port } = hostPortOf(listen);

@@ -4,13 +4,11 @@
 // a request set off later, elsewhere (an engine round, an agent pass woken by a hint naming the
 // request), runs in that request's scope again with withRequestId.
 import { AsyncLocalStorage } from "node:async_hooks";
+import { isRequestId } from "@fleet/domain";
+
+export { isRequestId };
 
 const scope = new AsyncLocalStorage<string>();
-
-/** A request id as fleet accepts one from outside (a header, a hint): short and printable. Pure. */
-export function isRequestId(value: unknown): value is string {
-  return typeof value === "string" && /^[A-Za-z0-9._:-]{1,128}$/.test(value);
-}
 
 /** The id of the request the current work is for, if any. */
 export function currentRequestId(): string | undefined {
