@@ -12,6 +12,7 @@ import {
   configPathFromArgv,
   configureTlsFromConfig,
   connectHintBus,
+  backgroundStdout,
   createLogger,
   fleetVersion,
   healthFollows,
@@ -96,7 +97,7 @@ runMain(async () => {
   configureTlsFromConfig(config);
   const tls = relayTls(config);
   const machineId = readMachineId(config.machine_id_file);
-  const log = createLogger("agent", config.verbosity).child({ machineId });
+  const log = createLogger("agent", config.verbosity, backgroundStdout()).child({ machineId });
   const publicIp = config.public_ip || firstPublicIPv4();
   startProcessMetrics("agent", fleetVersion());
   const state = new AgentStateFile(config.agent_state_dir, { machineId, publicIp }, log);

@@ -48,6 +48,19 @@ describe("ClusterReplica", () => {
     expect(planChanges(replica.decide()?.plan ?? EMPTY_PLAN)).toEqual([]);
   });
 
+  it("remembers which request last wrote each unit, as the stream named it, and forgets removed units", () => {
+    const source = new FakeClusterSource();
+    const woken: string[][] = [];
+    const replica = new ClusterReplica(source, log, { liveness: LIVENESS, onChange: (_what, ids) => woken.push([...ids]) });
+    replica.start();
+    source.snapshot(1, { units: [makeUnit("a.service")], placements: [], machines: [m1] });
+    source.last.onEvent({ revision: 2, snapshot: false, delta: { units: [makeUnit("b.service"), makeUnit("c.service")] }, requestIds: ["req-1"] });
+    source.last.onEvent({ revision: 3, snapshot: false, delta: { units: [makeUnit("c.service")] }, requestIds: ["req-2"] });
+    source.last.onEvent({ revision: 4, snapshot: false, delta: { removedUnits: ["b.service"] } });
+    expect(["a.service", "b.service", "c.service"].map((n) => replica.requestOf(n))).toEqual([undefined, undefined, "req-2"]);
+    expect(woken).toEqual([[], ["req-1"], ["req-2"], []]);
+  });
+
   it("re-syncs from a fresh snapshot after the stream fails, backing off", () => {
     const clock = new FakeClock();
     const source = new FakeClusterSource();

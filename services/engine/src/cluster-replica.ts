@@ -43,8 +43,13 @@ export interface ReplicaOptions {
   readonly maxBackoffMs?: number;
 }
 
+/** How many units' last writers the replica remembers (the oldest go first). */
+const UNIT_REQUESTS_KEPT = 4096;
+
 export class ClusterReplica {
   private current: IncrementalScheduler | undefined;
+  /** The request that last wrote each unit, as the stream named it (bounded). */
+  private readonly unitRequests = new Map<string, string>();
   private readonly follower: FeedFollower<ClusterEvent>;
   readonly liveness: MachineLiveness;
   readonly now: () => number;
@@ -72,6 +77,11 @@ export class ClusterReplica {
   /** This engine became the leader: machines get a fresh grace period. */
   leadershipGained(): void {
     this.liveness.leadershipGained(this.now());
+  }
+
+  /** The request that last created or replaced the unit, when the stream named it. */
+  requestOf(unitName: string): string | undefined {
+    return this.unitRequests.get(unitName);
   }
 
   /** The machine the unit is placed on, as the replica holds it ("" when none). */
@@ -143,9 +153,24 @@ export class ClusterReplica {
       this.log.info({ revision: event.revision, units: this.current.unitCount }, "cluster replica loaded");
     } else if (this.current !== undefined) {
       this.current.apply(event.delta);
+      this.noteRequests(event);
       const now = this.now();
       for (const id of event.delta.removedMachines ?? []) this.liveness.machineLeft(now, id);
       for (const m of event.delta.machines ?? []) this.liveness.machineJoined(now, m.id);
+    }
+  }
+
+  private noteRequests(event: ClusterEvent): void {
+    for (const name of event.delta.removedUnits ?? []) this.unitRequests.delete(name);
+    const requestId = event.requestIds?.[0];
+    if (requestId === undefined) return;
+    for (const unit of event.delta.units ?? []) {
+      this.unitRequests.delete(unit.name);
+      this.unitRequests.set(unit.name, requestId);
+    }
+    for (const oldest of this.unitRequests.keys()) {
+      if (this.unitRequests.size <= UNIT_REQUESTS_KEPT) break;
+      this.unitRequests.delete(oldest);
     }
   }
 }

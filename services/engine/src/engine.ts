@@ -68,6 +68,8 @@ export interface ScheduleSource {
   now(): number;
   placedOn(unitName: string): string;
   isAtMostOnce(unitName: string): boolean;
+  /** The request that last created or replaced the unit, when known (for its log lines). */
+  requestOf(unitName: string): string | undefined;
 }
 
 /** How long a round waits for the stream to bring a revision a hint announced. */
@@ -187,7 +189,10 @@ export class Engine {
     this.replica.wrote(changes);
     for (const c of changes) {
       placementsWritten.inc({ kind: c.machineId ? "placed" : c.reason ? "unplaceable" : "unscheduled" });
-      if (c.machineId) this.log.info({ unit: c.unitName, machineId: c.machineId, reason: c.reason }, "scheduled unit");
+      // Logged with the request that made the unit, whichever request woke the round.
+      const requestId = this.replica.requestOf(c.unitName);
+      const made = requestId !== undefined ? { requestId } : {};
+      if (c.machineId) this.log.info({ unit: c.unitName, machineId: c.machineId, reason: c.reason, ...made }, "scheduled unit");
       else if (c.reason) this.log.info({ unit: c.unitName, reason: c.reason }, "unit not placed");
       else this.log.info({ unit: c.unitName }, "unscheduled unit");
     }

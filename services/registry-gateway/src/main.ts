@@ -64,20 +64,18 @@ runMain(async () => {
   // When each machine's schedule last changed: heartbeats tell agents (schedule-revisions.ts).
   const scheduleRevisions = new ScheduleRevisions();
   const machineOf = (unit: string) => cache.schedule.get(unit)?.value.machineId ?? "";
-  await store.start((changes, revision) => {
+  await store.start((changes, revision, keys) => {
     scheduleRevisions.note(changes, revision, machineOf);
-    feed.publish(changes, revision, store.requests.at(revision));
+    const requestId = store.requests.of(revision, keys);
+    feed.publish(changes, revision, requestId);
     unitsFeed?.publish(changes);
     const subjects = new Map<string, string>();
     for (const change of changes) {
       const what = change.kind === "machine" ? `machine ${change.id}` : change.kind === "leader" ? "engine leader" : `${change.kind} ${"name" in change ? change.name : ""}`;
       for (const s of hintSubjects(change, machineOf)) subjects.set(s, what);
     }
-    // The hint names the request that made the revision, once this gateway's write of it has
-    // answered (the watch may be faster; waited for 20 ms at most).
-    void store.requests.whenKnown(revision, 20).then((requestId) => {
-      for (const [subject, what] of subjects) hints.publish(subject, { revision, what, ...(requestId ? { requestId } : {}) });
-    });
+    // The hint names the request that made the revision (revision-requests.ts).
+    for (const [subject, what] of subjects) hints.publish(subject, { revision, what, ...(requestId ? { requestId } : {}) });
   });
 
   scheduleRevisions.loaded(cache.revision);

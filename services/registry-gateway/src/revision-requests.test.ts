@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { RevisionRequests } from "./revision-requests.js";
+import { keysWritten, RevisionRequests } from "./revision-requests.js";
+
+const put = (key: string) => ({ request_put: { key: Buffer.from(key), value: Buffer.from("v") } });
 
 describe("RevisionRequests", () => {
   it("tells which request wrote a revision, forgets the oldest beyond its bound, and knows nothing of writes without one", () => {
@@ -11,25 +13,28 @@ describe("RevisionRequests", () => {
     r.note(13, "req-c");
     expect([r.at(10), r.at(12), r.at(13)]).toEqual([undefined, "req-b", "req-c"]);
   });
-});
 
-describe("RevisionRequests.whenKnown", () => {
-  it("answers at once when the revision is known or no write is in flight", async () => {
+  it("names the request whether the write's answer or the watch comes first", () => {
     const r = new RevisionRequests();
-    expect(await r.whenKnown(5, 1000)).toBeUndefined();
-    r.note(5, "req-5");
-    expect(await r.whenKnown(5, 1000)).toBe("req-5");
+    // The answer first: the revision is noted.
+    r.settled(r.begin(keysWritten({ success: [put("/fleet/unit/a.service")] }), "req-a"), 7);
+    expect(r.of(7, ["/fleet/unit/a.service"])).toBe("req-a");
+    // The watch first: the write of the key is still in flight.
+    const b = r.begin(keysWritten({ success: [put("/fleet/unit/b.service"), put("/fleet/job/b.service/target-state")] }), "req-b");
+    expect(r.of(8, ["/fleet/job/b.service/target-state"])).toBe("req-b");
+    expect(r.of(8, ["/fleet/unit/other.service"])).toBeUndefined();
+    r.settled(b, 8);
+    expect(r.of(8, [])).toBe("req-b");
   });
 
-  it("waits for a write in flight to answer (the watch was faster), and gives up after its bound", async () => {
+  it("a failed write names nothing once settled; a range delete covers the keys under it; no request, nothing kept", () => {
     const r = new RevisionRequests();
-    r.begin();
-    const waiting = r.whenKnown(7, 10_000);
-    r.settled(7, "req-7");
-    expect(await waiting).toBe("req-7");
-    r.begin();
-    const t0 = Date.now();
-    expect(await r.whenKnown(8, 30)).toBeUndefined();
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(25);
+    r.settled(r.begin(keysWritten({ success: [put("/k")] }), "req-x"), undefined);
+    expect(r.of(9, ["/k"])).toBeUndefined();
+    const del = r.begin(keysWritten({ success: [{ request_delete_range: { key: Buffer.from("/fleet/state/m1/"), range_end: Buffer.from("/fleet/state/m10") } }] }), "req-d");
+    expect(r.of(10, ["/fleet/state/m1/a.service"])).toBe("req-d");
+    r.settled(del, 10);
+    expect(r.begin(keysWritten({ success: [put("/k")] }), undefined)).toBeUndefined();
+    expect(r.of(11, ["/k"])).toBeUndefined();
   });
 });

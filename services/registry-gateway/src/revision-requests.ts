@@ -1,26 +1,41 @@
-// Which request made the etcd revision a write of this gateway committed: the watch that later
-// delivers the change (and publishes its hint) runs outside the request, so the gateway notes
-// each write's request id by revision and the hint carries it on (request-scope.ts). Bounded:
-// only the latest `max` revisions are remembered; a revision another gateway wrote has none.
-//
-// etcd may deliver a change on the watch before the write's own answer reaches the gateway:
-// whenKnown waits, briefly, for the writes in flight to answer before the hint goes out.
+// Which request made a batch the watch delivers: the watch runs outside the request, so the
+// gateway notes each write's request id, and the hints and WatchCluster carry it on
+// (request-scope.ts). Deterministic whichever of the two answers first:
+//   - the write's answer first: its revision is noted (bounded: the latest `max` revisions);
+//   - the watch first: the write is still in flight, and its keys name the request.
+// A batch another gateway wrote, or a write made outside any request, has none.
+import type { ITxnRequest } from "etcd3";
+
+/** A key a write changes, or (a range delete) every key under it. */
+export interface WrittenKey {
+  readonly key: string;
+  readonly prefix: boolean;
+}
+
+export interface WriteInFlight {
+  readonly keys: readonly WrittenKey[];
+  readonly requestId: string;
+}
+
 export class RevisionRequests {
   private readonly byRevision = new Map<number, string>();
-  private inFlight = 0;
-  private waiters: Array<{ revision: number; done: () => void }> = [];
+  private readonly inFlight = new Set<WriteInFlight>();
 
   constructor(private readonly max = 4096) {}
 
-  /** A write goes out; `settled` once it answered (or failed). */
-  begin(): void {
-    this.inFlight++;
+  /** A write of `keys` goes out for `requestId`; pass the result to settled once it answered or failed. */
+  begin(keys: readonly WrittenKey[], requestId: string | undefined): WriteInFlight | undefined {
+    if (requestId === undefined || keys.length === 0) return undefined;
+    const write = { keys, requestId };
+    this.inFlight.add(write);
+    return write;
   }
 
-  settled(revision?: number, requestId?: string): void {
-    this.inFlight = Math.max(0, this.inFlight - 1);
-    if (revision !== undefined) this.note(revision, requestId);
-    this.wake();
+  /** The write answered: committed at `revision`, or wrote nothing (undefined). */
+  settled(write: WriteInFlight | undefined, revision?: number): void {
+    if (write === undefined) return;
+    this.inFlight.delete(write);
+    if (revision !== undefined) this.note(revision, write.requestId);
   }
 
   note(revision: number, requestId: string | undefined): void {
@@ -32,29 +47,31 @@ export class RevisionRequests {
     }
   }
 
-  /** The request that wrote `revision`, if this gateway wrote it recently. */
+  /** The request that wrote `revision`, if this gateway's write of it has answered. */
   at(revision: number): string | undefined {
     return this.byRevision.get(revision);
   }
 
-  /** Resolves with at(revision) once it is known or no write is in flight, or after maxMs. */
-  whenKnown(revision: number, maxMs: number): Promise<string | undefined> {
-    if (this.byRevision.has(revision) || this.inFlight === 0) return Promise.resolve(this.at(revision));
-    return new Promise((resolve) => {
-      const waiter = {
-        revision,
-        done: () => {
-          clearTimeout(timer);
-          this.waiters = this.waiters.filter((w) => w !== waiter);
-          resolve(this.at(revision));
-        },
-      };
-      const timer = setTimeout(waiter.done, maxMs);
-      this.waiters.push(waiter);
-    });
+  /** The request of a batch at `revision` changing `keys`: noted, or a write of one of them still in flight. */
+  of(revision: number, keys: readonly string[]): string | undefined {
+    const noted = this.at(revision);
+    if (noted !== undefined || this.inFlight.size === 0) return noted;
+    const changed = new Set(keys);
+    const writes = (w: WrittenKey) => (w.prefix ? keys.some((k) => k.startsWith(w.key)) : changed.has(w.key));
+    let found: string | undefined;
+    // The newest write in flight of one of the keys (a Set iterates in insertion order).
+    for (const write of this.inFlight) if (write.keys.some(writes)) found = write.requestId;
+    return found;
   }
+}
 
-  private wake(): void {
-    for (const w of [...this.waiters]) if (this.byRevision.has(w.revision) || this.inFlight === 0) w.done();
+/** The keys a transaction writes if it succeeds (its puts and deletes). */
+export function keysWritten(req: ITxnRequest): WrittenKey[] {
+  const keys: WrittenKey[] = [];
+  for (const op of req.success ?? []) {
+    if (op.request_put?.key !== undefined) keys.push({ key: op.request_put.key.toString(), prefix: false });
+    const del = op.request_delete_range;
+    if (del?.key !== undefined) keys.push({ key: del.key.toString(), prefix: del.range_end !== undefined && del.range_end.length > 0 });
   }
+  return keys;
 }
