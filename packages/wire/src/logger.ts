@@ -1,7 +1,7 @@
 // Structured logs (pino, JSON lines on stdout): every line names its service and carries its
 // level by name ("level":"info") and an ISO 8601 time ("time":"2026-11-30T18:00:00.000Z");
 // callers add unit and machine ids as fields; the request id comes from the request's scope.
-import { destination, pino, type DestinationStream, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
 import { currentRequestId } from "./request-scope.js";
 
 export type { Logger };
@@ -17,14 +17,6 @@ export function logLevel(verbosity: string): string {
   if (LEVELS.includes(v)) return v;
   if (/^\d+$/.test(v)) return v === "0" ? "info" : v === "1" ? "debug" : "trace";
   throw new Error(`invalid value for verbosity: "${verbosity}" is not a number or one of ${LEVELS.join(", ")}`);
-}
-
-/**
- * Stdout written in the background (pino's sonic-boom, flushed on exit): a process that must not
- * stall on a slow reader of its stdout (the agent logging to journald while it starts units).
- */
-export function backgroundStdout(): DestinationStream {
-  return destination({ dest: 1, sync: false });
 }
 
 /** A service's logger; `destination` defaults to stdout (the journal, under systemd). */
