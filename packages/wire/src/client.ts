@@ -136,6 +136,8 @@ export interface EndpointsOptions {
   /** Methods ("/fleet.v1.Service/Method") that grpc-js retries on UNAVAILABLE: idempotent ones only. */
   readonly retriedMethods?: readonly string[];
   readonly credentials?: ChannelCredentials;
+  /** Use the endpoints in the order given (default: a random order per client). */
+  readonly ordered?: boolean;
 }
 
 /**
@@ -166,13 +168,13 @@ const waitForReady: Interceptor = (options, nextCall) =>
  * retries of idempotent methods on UNAVAILABLE (a connection lost mid-call: the retry goes to
  * the next endpoint).
  */
-export function endpointsServiceConfig(retriedMethods: readonly string[]): string {
+export function endpointsServiceConfig(retriedMethods: readonly string[], shuffle = true): string {
   const names = retriedMethods.map((path) => {
     const [service, method] = path.replace(/^\//, "").split("/");
     return { service, method };
   });
   return JSON.stringify({
-    loadBalancingConfig: [{ pick_first: { shuffleAddressList: true } }],
+    loadBalancingConfig: [{ pick_first: { shuffleAddressList: shuffle } }],
     methodConfig:
       names.length === 0
         ? []
@@ -201,7 +203,7 @@ export function connectEndpoints<C>(ctor: ClientConstructor<C>, endpoints: reado
   return new ctor(target, creds, {
     ...CHANNEL_OPTIONS,
     ...ENDPOINTS_KEEPALIVE,
-    "grpc.service_config": endpointsServiceConfig(options.retriedMethods ?? []),
+    "grpc.service_config": endpointsServiceConfig(options.retriedMethods ?? [], options.ordered !== true),
     ...(options.waitForReady ? { interceptors: [waitForReady] } : {}),
   });
 }

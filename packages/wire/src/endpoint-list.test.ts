@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { endpointListTarget, endpointsOfTargetPath, parseEndpointList, parseHostPort } from "./endpoint-list.js";
+import { endpointListTarget, endpointsOfTargetPath, parseEndpointList, parseHostPort, spreadEndpoints } from "./endpoint-list.js";
 
 describe("parseEndpointList", () => {
   it.each([
@@ -51,5 +51,26 @@ describe("endpointListTarget", () => {
       { host: "::1", port: 2 },
       { host: "127.0.0.1", port: 3 },
     ]);
+  });
+});
+
+describe("spreadEndpoints", () => {
+  const gateways = ["a:1", "b:2", "c:3"];
+  it("rotates the list by the key: the same key always starts at the same endpoint, and keeps every endpoint in list order after it", () => {
+    const order = spreadEndpoints(gateways, "machine-1");
+    expect(spreadEndpoints(gateways, "machine-1")).toEqual(order);
+    expect([...order].sort()).toEqual(gateways);
+    const start = gateways.indexOf(order[0] ?? "");
+    expect(order).toEqual([...gateways.slice(start), ...gateways.slice(0, start)]);
+    expect(spreadEndpoints(["only:1"], "machine-1")).toEqual(["only:1"]);
+  });
+
+  it("spreads many keys evenly over the endpoints", () => {
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 3000; i++) {
+      const first = spreadEndpoints(gateways, `${i.toString(16).padStart(8, "0")}f00dfeedbeef`)[0] ?? "";
+      counts.set(first, (counts.get(first) ?? 0) + 1);
+    }
+    for (const g of gateways) expect(counts.get(g) ?? 0).toBeGreaterThan(850);
   });
 });

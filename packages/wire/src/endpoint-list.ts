@@ -74,3 +74,16 @@ export function endpointsOfTargetPath(path: string): HostPort[] {
     return typeof hp === "string" ? [] : [hp];
   });
 }
+
+/**
+ * The endpoints in the order a client keyed `key` uses them: the list rotated by a hash of the
+ * key (FNV-1a), so that many clients (agents keyed by machine id) spread evenly over the
+ * endpoints, each always starting at the same one and failing over in list order from there.
+ */
+export function spreadEndpoints(endpoints: readonly string[], key: string): readonly string[] {
+  if (endpoints.length < 2) return endpoints;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193) >>> 0;
+  const start = hash % endpoints.length;
+  return [...endpoints.slice(start), ...endpoints.slice(0, start)];
+}

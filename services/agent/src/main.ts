@@ -12,7 +12,6 @@ import {
   configPathFromArgv,
   configureTlsFromConfig,
   connectHintBus,
-  backgroundStdout,
   createLogger,
   fleetVersion,
   healthFollows,
@@ -97,7 +96,7 @@ runMain(async () => {
   configureTlsFromConfig(config);
   const tls = relayTls(config);
   const machineId = readMachineId(config.machine_id_file);
-  const log = createLogger("agent", config.verbosity, backgroundStdout()).child({ machineId });
+  const log = createLogger("agent", config.verbosity).child({ machineId });
   const publicIp = config.public_ip || firstPublicIPv4();
   startProcessMetrics("agent", fleetVersion());
   const state = new AgentStateFile(config.agent_state_dir, { machineId, publicIp }, log);
@@ -117,7 +116,8 @@ runMain(async () => {
   const host = listen.slice(0, listen.lastIndexOf(":"));
   const agentEndpoint = `${["", "0.0.0.0", "[::]"].includes(host) ? publicIp : host}:${port}`;
   let machine: Machine = { id: machineId, publicIp, metadata: config.metadata, agentEndpoint };
-  const registry = new GatewayRegistry(config.gateway_endpoint);
+  // Machines share the gateways: each starts at the one its id hashes to (registry-connection.ts).
+  const registry = new GatewayRegistry(config.gateway_endpoint, machineId);
   const ttlMs = config.agent_ttl * 1000;
   // A heartbeat that hangs must not hold the next one back for long: the retries (backoff
   // capped at agent_ttl/6) keep the lease alive through one lost call. Not shorter than the
