@@ -159,8 +159,8 @@ async function main(): Promise<void> {
     const [e0, c0] = [await scrapeEtcd(etcdMetrics), cpuSnapshot(procs)];
     await sleep(o.idleSeconds * 1000);
     const [e1, c1] = [await scrapeEtcd(etcdMetrics), cpuSnapshot(procs)];
-    run.idle = { etcd: etcdRate(e0, e1), cpuPercent: cpuPercent(c0, c1), rssMb: rssMb(procs), load: load() };
-    log(`idle: etcd ${run.idle.etcd.perSecond}/s ${JSON.stringify(run.idle.etcd.byMethodPerSecond)}; CPU % ${JSON.stringify(run.idle.cpuPercent)}`);
+    run.idle = { etcd: etcdRate(e0, e1), cpuPercent: cpuPercent(c0, c1), rssMb: rssMb(procs), load: load(), machinesHeard: await machinesHeard(cluster.state.components) };
+    log(`idle: etcd ${run.idle.etcd.perSecond}/s ${JSON.stringify(run.idle.etcd.byMethodPerSecond)}; CPU % ${JSON.stringify(run.idle.cpuPercent)}; machines heard by each gateway ${JSON.stringify(run.idle.machinesHeard)}`);
 
     if (o.soakSeconds > 0) {
       if (o.busy) {
@@ -225,3 +225,15 @@ function gitCommit(): string | undefined {
 }
 
 await main();
+
+/** Each gateway's fleet_gateway_machines_heard: how the agents spread over the gateways. */
+async function machinesHeard(components: readonly { kind: string; name: string; metricsUrl?: string }[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const c of components) {
+    if (c.kind !== "registry-gateway" || !c.metricsUrl) continue;
+    const text = await fetch(c.metricsUrl).then((r) => r.text()).catch(() => "");
+    const m = /^fleet_gateway_machines_heard (\d+)$/m.exec(text);
+    if (m) out[c.name] = Number(m[1]);
+  }
+  return out;
+}

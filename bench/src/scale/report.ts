@@ -15,7 +15,7 @@ export interface Run {
   timeline?: Sample[];
   registerMs?: number;
   units?: UnitsPhase;
-  idle?: { etcd: EtcdRate; cpuPercent: Record<string, number>; rssMb: Record<string, number>; load: number[] };
+  idle?: { etcd: EtcdRate; cpuPercent: Record<string, number>; rssMb: Record<string, number>; load: number[]; machinesHeard?: Record<string, number> };
   soak?: Soak;
   failover?: Failover | undefined;
   reads?: Reads;
@@ -69,6 +69,7 @@ export function figures(o: ScaleOptions, run: Run) {
     soakSeconds: run.soak ? run.soak.seconds : null,
     idleEtcdRequestsPerSecond: run.idle ? r1(run.idle.etcd.perSecond) : null,
     gatewayIdleCpuPercent: run.idle ? r1(sum(run.idle.cpuPercent)) : null,
+    gatewayMachinesHeard: run.idle?.machinesHeard ?? null,
     gatewayIdleRssMb: run.idle ? r1(sum(run.idle.rssMb)) : null,
     gatewayRssKbPerMachine: run.idle ? r0((sum(run.idle.rssMb) * 1024) / o.machines) : null,
     failoverMachines: run.failover?.machines ?? null,

@@ -1,6 +1,7 @@
 // The gateway's own series, read from its watch cache at each scrape: units by desired state,
 // unit states by current state and by systemd's active state, machines registered, units placed
-// and units no machine fits.
+// and units no machine fits; and how many machines heart-beat to this gateway (they share the
+// gateways: each starts at the one its id hashes to).
 import { Gauge } from "@fleet/wire";
 import type { RegistryCache } from "./registry-cache.js";
 
@@ -11,8 +12,8 @@ export function countBy<T>(values: Iterable<T>, key: (v: T) => string): Map<stri
   return out;
 }
 
-/** Registers the cache-backed gauges (once per process). */
-export function registerGatewayMetrics(cache: RegistryCache): void {
+/** Registers the cache-backed gauges (once per process); `heard`: machines this gateway hears now. */
+export function registerGatewayMetrics(cache: RegistryCache, heard: () => number): void {
   const setAll = (gauge: Gauge<"state">, counts: Map<string, number>) => {
     gauge.reset();
     for (const [state, n] of counts) gauge.set({ state }, n);
@@ -46,6 +47,13 @@ export function registerGatewayMetrics(cache: RegistryCache): void {
     help: "Machines holding a live registration (their lease not lapsed)",
     collect() {
       this.set(cache.machines.size);
+    },
+  });
+  new Gauge({
+    name: "fleet_gateway_machines_heard",
+    help: "Machines whose heartbeats this gateway hears (and whose silence it would declare)",
+    collect() {
+      this.set(heard());
     },
   });
   new Gauge({

@@ -34,7 +34,7 @@ runMain(async () => {
   startProcessMetrics("registry-gateway", fleetVersion());
   const keys = new Keys(config.etcd_key_prefix.endsWith("/") ? config.etcd_key_prefix : `${config.etcd_key_prefix}/`);
   const cache = new RegistryCache(keys);
-  registerGatewayMetrics(cache);
+  registerGatewayMetrics(cache, () => registry?.machines.heartbeats.deadlines.size ?? 0);
   const auth = config.etcd_username ? { username: config.etcd_username, password: config.etcd_password } : undefined;
   const tls = etcdTls(config.etcd_cafile, config.etcd_certfile, config.etcd_keyfile);
   const store = new EtcdStore(
