@@ -1,4 +1,5 @@
-import { EventEmitter } from "node:events";
+import { EventEmitter, once } from "node:events";
+import { createServer, connect, type Socket } from "node:net";
 import type { MachineHeartbeatsRequest, MachineHeartbeatsResponse } from "@fleet/wire";
 import { describe, expect, it } from "vitest";
 import { HeartbeatStream, type HeartbeatDuplex } from "./heartbeat-stream.js";
@@ -51,6 +52,39 @@ describe("the agent's heartbeat stream", () => {
     // A late answer is dropped; the stream stays.
     streams[0]?.answer(2);
     expect(streams).toHaveLength(1);
+  });
+
+  it("an answer that arrived while the agent's own loop was blocked past the deadline still counts", async () => {
+    // The gateway's side is a real loopback socket: its answer waits in the kernel while this
+    // process is busy, as a real answer would while an agent starts hundreds of units.
+    const server = createServer();
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("no port");
+    const accepted = once(server, "connection");
+    const client = connect(address.port, "127.0.0.1");
+    await once(client, "connect");
+    const [gatewaySide] = (await accepted) as [Socket];
+    try {
+      const hb = new HeartbeatStream(() => {
+        const duplex = new FakeDuplex();
+        // The gateway answers at once, over the socket; the client side delivers it as grpc-js would.
+        duplex.write = (req) => void gatewaySide.write(`${req.seq}\n`);
+        client.on("data", (chunk) => {
+          for (const seq of chunk.toString().split("\n").filter(Boolean)) duplex.answer(Number(seq), { scheduleRevision: 7 });
+        });
+        return duplex;
+      });
+      const beat = hb.beat("m", "1", 20);
+      const until = performance.now() + 100;
+      while (performance.now() < until); // the agent's loop blocked for 5 deadlines
+      await expect(beat).resolves.toEqual({ alive: true, scheduleRevision: 7 });
+    } finally {
+      client.destroy();
+      gatewaySide.destroy();
+      server.close();
+    }
   });
 
   it("a broken stream fails the heartbeats waiting on it, and the next one opens a new stream", async () => {

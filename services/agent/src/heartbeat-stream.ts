@@ -48,9 +48,16 @@ export class HeartbeatStream {
     const stream = (this.stream ??= this.connect());
     const seq = ++this.seq;
     return new Promise<HeartbeatAnswer>((resolve, reject) => {
+      // The deadline is judged after the I/O already received: when the agent's own event loop
+      // was blocked past the deadline (starting hundreds of units, a starved core), the timer
+      // runs before the answer waiting in the socket is read, and the agent would blame the
+      // gateway for its own lateness. setImmediate runs after that read (libuv's check phase).
       const timer = setTimeout(() => {
-        this.waiting.delete(seq);
-        reject(new FleetError("deadline-exceeded", `heartbeat: no answer from the registry-gateway within ${deadlineMs} ms`));
+        setImmediate(() => {
+          if (!this.waiting.has(seq)) return;
+          this.waiting.delete(seq);
+          reject(new FleetError("deadline-exceeded", `heartbeat: no answer from the registry-gateway within ${deadlineMs} ms`));
+        });
       }, deadlineMs);
       this.waiting.set(seq, { resolve, reject, timer });
       try {
