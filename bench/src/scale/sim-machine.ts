@@ -28,6 +28,7 @@ export async function createSimMachine(o: SimMachineOptions) {
   const registry = new GatewayRegistry(o.gateway, o.id); // as main.ts
   const ttlMs = o.ttlSeconds * 1000;
   registry.heartbeatDeadlineMs = Math.min(3000, Math.max(1000, ttlMs / 3)); // as main.ts
+  registry.scheduleFreshForMs = ttlMs / 2; // as main.ts
   const files = new UnitFiles(join(o.dir, "units"), join(o.dir, "runtime"));
   const systemd = new FakeUnitManager({ runtimeDir: files.runtimeDir });
   const loop: ReconcileLoop = new ReconcileLoop({

@@ -3,17 +3,34 @@ import { machineFromWire, machineToWire, RegistryConnection, unary, unitFromWire
 import type { Machine, Unit, UnitState } from "@fleet/domain";
 import type { AgentRegistry } from "./agent.js";
 import { HeartbeatStream } from "./heartbeat-stream.js";
+import { heldScheduleIsCurrent } from "./schedule-freshness.js";
 
 type Schedule = { units: Unit[]; machine?: Machine };
 
 export class GatewayRegistry extends RegistryConnection implements AgentRegistry {
   /** A heartbeat's deadline: a hung one counts as failed in time for a retry to renew the lease. */
   heartbeatDeadlineMs = 3000;
+  /** How recent a heartbeat must be for its schedule revision to spare a read (main: agent_ttl / 2). */
+  scheduleFreshForMs = 2500;
+  /** The longest a schedule is reused, however current heartbeats say it is. */
+  scheduleMaxHeldMs = 60_000;
   private readonly heartbeats = new HeartbeatStream(() => this.client.machineHeartbeats());
+  /** The last schedule read, and what the last heartbeat said of it (schedule-freshness.ts). */
+  private held: { machineId: string; revision: number; at: number; schedule: Schedule } | undefined;
+  private heard = { revision: 0, at: 0 };
+
+  constructor(
+    endpoints: string | readonly string[],
+    spreadKey?: string,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    super(endpoints, spreadKey);
+  }
 
   async register(machine: Machine, ttlSeconds: number, instance: string): Promise<string> {
     const res = await unary(this.client.registerMachine.bind(this.client), { machine: machineToWire(machine), ttlSeconds: Math.ceil(ttlSeconds), instance });
     this.observe(res.revision);
+    this.held = undefined;
     return res.leaseId;
   }
 
@@ -25,7 +42,10 @@ export class GatewayRegistry extends RegistryConnection implements AgentRegistry
 
   /** Over the MachineHeartbeats stream (heartbeat-stream.ts): one message per heartbeat. */
   async heartbeat(machineId: string, leaseId: string): Promise<boolean> {
-    return (await this.heartbeats.beat(machineId, leaseId, this.heartbeatDeadlineMs)).alive;
+    this.heard = { revision: 0, at: 0 };
+    const { alive, scheduleRevision } = await this.heartbeats.beat(machineId, leaseId, this.heartbeatDeadlineMs);
+    if (alive) this.heard = { revision: scheduleRevision, at: this.now() };
+    return alive;
   }
 
   override close(): void {
@@ -33,10 +53,26 @@ export class GatewayRegistry extends RegistryConnection implements AgentRegistry
     super.close();
   }
 
+  /** The machine's schedule: the one held when the last heartbeat says it is current, else read. */
   async schedule(machineId: string): Promise<Schedule> {
+    const held = this.held;
+    const current =
+      held?.machineId === machineId &&
+      heldScheduleIsCurrent({
+        heldRevision: held.revision,
+        heardRevision: this.heard.revision,
+        heardAgoMs: this.now() - this.heard.at,
+        freshForMs: this.scheduleFreshForMs,
+        minRevision: this.minRevision,
+        heldAgoMs: this.now() - held.at,
+        maxHeldMs: this.scheduleMaxHeldMs,
+      });
+    if (held && current) return held.schedule;
     const res = await unary(this.client.getMachineSchedule.bind(this.client), { machineId, minRevision: this.minRevision });
     const machine = res.machines.find((m) => m.id === machineId);
-    return { units: res.units.map(unitFromWire), ...(machine ? { machine: machineFromWire(machine) } : {}) };
+    const schedule = { units: res.units.map(unitFromWire), ...(machine ? { machine: machineFromWire(machine) } : {}) };
+    this.held = { machineId, revision: res.revision, at: this.now(), schedule };
+    return schedule;
   }
 
   async report(machineId: string, leaseId: string, states: UnitState[], removed: string[]): Promise<void> {

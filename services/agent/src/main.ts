@@ -124,6 +124,8 @@ runMain(async () => {
   // heartbeat interval either: on a machine whose cores are busy a renewal may take a second or
   // more and still be in time, and failing it would only add load.
   registry.heartbeatDeadlineMs = Math.min(3000, Math.max(1000, ttlMs / 3));
+  // A pass reuses the schedule it holds while a heartbeat this recent says it is current.
+  registry.scheduleFreshForMs = ttlMs / 2;
   const systemd = await DbusUnitManager.connect();
   // A refused registration (another machine holds this machine id) is said once, in the
   // agent's log and state; the calls it fails meanwhile are not news.
