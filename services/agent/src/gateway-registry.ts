@@ -42,10 +42,16 @@ export class GatewayRegistry extends RegistryConnection implements AgentRegistry
 
   /** Over the MachineHeartbeats stream (heartbeat-stream.ts): one message per heartbeat. */
   async heartbeat(machineId: string, leaseId: string): Promise<boolean> {
-    this.heard = { revision: 0, at: 0 };
-    const { alive, scheduleRevision } = await this.heartbeats.beat(machineId, leaseId, this.heartbeatDeadlineMs);
-    if (alive) this.heard = { revision: scheduleRevision, at: this.now() };
-    return alive;
+    // The last answer stands while this one is in flight (scheduleFreshForMs bounds its age);
+    // a failed heartbeat, or a lease gone, vouches for nothing.
+    try {
+      const { alive, scheduleRevision } = await this.heartbeats.beat(machineId, leaseId, this.heartbeatDeadlineMs);
+      this.heard = alive ? { revision: scheduleRevision, at: this.now() } : { revision: 0, at: 0 };
+      return alive;
+    } catch (err) {
+      this.heard = { revision: 0, at: 0 };
+      throw err;
+    }
   }
 
   override close(): void {
