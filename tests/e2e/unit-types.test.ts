@@ -86,10 +86,16 @@ describe("unit types", () => {
   });
 
   it("a unit that fails shows failed, as systemctl says", async () => {
-    // As fleet 1.0's start: launched, but not active within 2 s, so the start fails.
+    // As fleet 1.0's start: launched, but not active within 2 s, so the start fails. Or fleet
+    // 1.0's race (as in cluster.test.ts): systemd calls a simple service active as soon as it
+    // forked, and on a loaded box that can be the state fleetctl reads 250 ms after launched;
+    // the start then succeeds, and the unit shows failed right after all the same.
     const start = await fleetctl(env, "start", unitFile("broken.service", "[Service]\nExecStart=/bin/false\n"));
-    expect(start.code).toBe(1);
-    expect(start.stderr).toContain("Error waiting for systemd unit states, err: Failed to find an active unit broken.service within 2s");
+    if (start.code === 0) expect(start.stderr).toBe("");
+    else {
+      expect(start.code).toBe(1);
+      expect(start.stderr).toContain("Error waiting for systemd unit states, err: Failed to find an active unit broken.service within 2s");
+    }
     await waitFor(
       "broken.service failed",
       async () => {

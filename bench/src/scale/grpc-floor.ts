@@ -5,7 +5,9 @@
 // prepared schedule of `units-per-machine` units, encoded on every call as the gateway does),
 // over one HTTP/2 connection per machine with the agents' keepalive. Its CPU and RSS over a
 // quiet window are what grpc-js and HTTP/2 alone cost this machine for that traffic: the
-// gateway cannot idle below them.
+// gateway cannot idle below them. First, every machine registers at once (RegisterMachine,
+// answered at once): the time until all are answered is the floor of the scale bench's
+// registerMs for grpc-js on this machine (no etcd, no NATS, none of the agent's own start).
 //
 //   node bench/dist/scale/grpc-floor.js [--machines 1000] [--ttl 5] [--reconcile 5]
 //        [--units-per-machine 10] [--seconds 20] [--per-worker 250]
@@ -26,6 +28,7 @@ import {
   unitToWire,
   type GetMachineScheduleResponse,
   type MachineHeartbeatsRequest,
+  type RegisterMachineResponse,
   type MachineHeartbeatsResponse,
 } from "@fleet/wire";
 import { cpuPercent, cpuSnapshot, load, rssMb } from "./proc-stats.js";
@@ -78,6 +81,7 @@ async function server(): Promise<void> {
       call.on("end", () => call.end());
       call.on("error", () => undefined);
     },
+    registerMachine: (_call: unknown, done: grpc.sendUnaryData<RegisterMachineResponse>) => done(null, { leaseId: "1", revision: 1 }),
     getMachineSchedule: (call: grpc.ServerUnaryCall<{ machineId: string }, GetMachineScheduleResponse>, done: grpc.sendUnaryData<GetMachineScheduleResponse>) =>
       done(null, schedule(call.request.machineId, perMachine)),
   } as unknown as grpc.UntypedServiceImplementation);
@@ -93,9 +97,25 @@ async function clients(): Promise<void> {
   pool.getSubchannelPool = () => globalPool(false);
   const [count, first, ttlMs, reconcileMs] = [num("per-worker"), Number(values.first), num("ttl") * 1000, num("reconcile") * 1000];
   const options = { "grpc.keepalive_time_ms": 5_000, "grpc.keepalive_timeout_ms": 10_000, "grpc.keepalive_permit_without_calls": 1 }; // the agents' (client.ts)
-  for (let i = 0; i < count; i++) {
+  const machines = Array.from({ length: count }, (_, i) => {
     const machineId = (first + i).toString(16).padStart(32, "0");
-    const client = new RegistryServiceClient(values.address ?? "", grpc.credentials.createInsecure(), options);
+    return { machineId, client: new RegistryServiceClient(values.address ?? "", grpc.credentials.createInsecure(), options) };
+  });
+  const go = new Promise<void>((resolve) => process.once("message", () => resolve()));
+  process.send?.({ ready: count });
+  await go;
+  // All at once, as the scale bench starts its agents; then each machine's idle traffic.
+  const t0 = performance.now();
+  await Promise.all(
+    machines.map(
+      ({ machineId, client }) =>
+        new Promise<void>((resolve, reject) =>
+          client.registerMachine({ machine: { id: machineId, publicIp: "127.0.0.1", metadata: {}, version: "", agentEndpoint: "" }, ttlSeconds: 5, instance: "floor" }, (err) => (err ? reject(err) : resolve())),
+        ),
+    ),
+  );
+  process.send?.({ registeredMs: performance.now() - t0 });
+  for (const { machineId, client } of machines) {
     const stream = client.machineHeartbeats();
     stream.on("data", () => undefined);
     stream.on("error", () => undefined);
@@ -111,7 +131,6 @@ async function clients(): Promise<void> {
       setInterval(read, reconcileMs);
     }, Math.random() * reconcileMs);
   }
-  process.send?.({ ready: count });
 }
 
 async function main(): Promise<void> {
@@ -135,6 +154,12 @@ async function main(): Promise<void> {
       workers.push(w);
     }
     await Promise.all(workers.map((w) => new Promise((resolve) => w.once("message", resolve))));
+    // Every connection's client is made: all machines register at once.
+    const registered = workers.map((w) => new Promise<number>((resolve) => w.once("message", (m) => resolve((m as { registeredMs: number }).registeredMs))));
+    const tGo = performance.now();
+    for (const w of workers) w.send("go");
+    await Promise.all(registered);
+    const registerMs = Math.round(performance.now() - tGo);
     // Past connection set-up and a reconcile interval; then the quiet window.
     await new Promise((r) => setTimeout(r, Math.max(5_000, num("reconcile") * 1000 + 1000)));
     const procs = [{ name: "server", pid: srv.pid ?? 0 }, ...workers.map((w, i) => ({ name: `clients-${i + 1}`, pid: w.pid ?? 0 }))];
@@ -146,6 +171,7 @@ async function main(): Promise<void> {
     const result = {
       startedAt: new Date().toISOString(),
       machines,
+      registerMs,
       agentTtlSeconds: num("ttl"),
       reconcileSeconds: num("reconcile"),
       unitsPerMachine: num("units-per-machine"),
@@ -159,6 +185,7 @@ async function main(): Promise<void> {
       load: load(),
     };
     console.log(`grpc floor: ${machines} machines, a heartbeat each every ${num("ttl") / 3} s and a schedule read (${result.unitsPerMachine} units) every ${result.reconcileSeconds} s`);
+    console.log(`  ${machines} machines registered at once (answered at once, no etcd): ${registerMs} ms`);
     console.log(`  bare grpc-js server at idle: ${result.serverCpuPercent} % CPU, ${result.serverRssMb} MB RSS (${result.serverRssKbPerMachine} KB per machine)`);
     console.log(`  the clients (${workers.length} processes): ${Math.round(result.clientsCpuPercent)} % CPU; load ${result.load.join("/")}`);
     console.log(JSON.stringify(result));
