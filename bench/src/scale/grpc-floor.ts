@@ -15,13 +15,13 @@
 // Prints a line per figure and one JSON line (also bench/results/grpc-floor.json).
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import {
+  ENDPOINTS_KEEPALIVE,
   machineToWire,
   RegistryServiceClient,
   RegistryServiceService,
@@ -31,6 +31,7 @@ import {
   type RegisterMachineResponse,
   type MachineHeartbeatsResponse,
 } from "@fleet/wire";
+import { giveEveryChannelItsOwnConnection } from "./own-connections.js";
 import { cpuPercent, cpuSnapshot, load, rssMb } from "./proc-stats.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -90,13 +91,10 @@ async function server(): Promise<void> {
 }
 
 async function clients(): Promise<void> {
-  // One connection per machine, as the scale bench's workers give each channel its own pool.
-  const require = createRequire(import.meta.url);
-  const pool = require("@grpc/grpc-js/build/src/subchannel-pool.js") as { getSubchannelPool: (global: boolean) => unknown };
-  const globalPool = pool.getSubchannelPool;
-  pool.getSubchannelPool = () => globalPool(false);
+  // One connection per machine, as the scale bench's workers have.
+  giveEveryChannelItsOwnConnection();
   const [count, first, ttlMs, reconcileMs] = [num("per-worker"), Number(values.first), num("ttl") * 1000, num("reconcile") * 1000];
-  const options = { "grpc.keepalive_time_ms": 5_000, "grpc.keepalive_timeout_ms": 10_000, "grpc.keepalive_permit_without_calls": 1 }; // the agents' (client.ts)
+  const options = ENDPOINTS_KEEPALIVE; // the agents' channels'
   const machines = Array.from({ length: count }, (_, i) => {
     const machineId = (first + i).toString(16).padStart(32, "0");
     return { machineId, client: new RegistryServiceClient(values.address ?? "", grpc.credentials.createInsecure(), options) };
@@ -110,7 +108,7 @@ async function clients(): Promise<void> {
     machines.map(
       ({ machineId, client }) =>
         new Promise<void>((resolve, reject) =>
-          client.registerMachine({ machine: { id: machineId, publicIp: "127.0.0.1", metadata: {}, version: "", agentEndpoint: "" }, ttlSeconds: 5, instance: "floor" }, (err) => (err ? reject(err) : resolve())),
+          client.registerMachine({ machine: machineToWire({ id: machineId, publicIp: "127.0.0.1", metadata: {} }), ttlSeconds: 5, instance: "floor" }, (err) => (err ? reject(err) : resolve())),
         ),
     ),
   );

@@ -25,10 +25,8 @@ export type SimMachine = Awaited<ReturnType<typeof createSimMachine>>;
 export async function createSimMachine(o: SimMachineOptions) {
   const log = o.log.child({ machineId: o.id });
   const machine = { id: o.id, publicIp: "127.0.0.1", metadata: {} };
-  const registry = new GatewayRegistry(o.gateway, o.id); // as main.ts
   const ttlMs = o.ttlSeconds * 1000;
-  registry.heartbeatDeadlineMs = Math.min(3000, Math.max(1000, ttlMs / 3)); // as main.ts
-  registry.scheduleFreshForMs = ttlMs / 2; // as main.ts
+  const registry = new GatewayRegistry(o.gateway, o.id).timeFor(ttlMs); // as main.ts
   const files = new UnitFiles(join(o.dir, "units"), join(o.dir, "runtime"));
   const systemd = new FakeUnitManager({ runtimeDir: files.runtimeDir });
   const loop: ReconcileLoop = new ReconcileLoop({

@@ -7,21 +7,15 @@
 //   parent -> {type: "stop"}                clean stop of every machine, then exit 0
 // Logs (the agents' JSON lines) go to stdout, which the parent points at a file.
 import { mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { pino, type Logger } from "pino";
 import type { FromWorker, SimConfig, ToWorker, WorkerStats } from "./protocol.js";
+import { giveEveryChannelItsOwnConnection } from "./own-connections.js";
 import { createSimMachine, type SimMachine } from "./sim-machine.js";
 
-// Each simulated machine gets its own HTTP/2 connection to the gateway, as separate machines
-// have. Left alone, grpc-js shares one connection among every channel of a process with the
-// same target and options (its global subchannel pool): a local pool per channel is what
-// the channel option grpc.use_local_subchannel_pool selects.
-const require = createRequire(import.meta.url);
-const subchannelPool = require("@grpc/grpc-js/build/src/subchannel-pool.js") as { getSubchannelPool: (global: boolean) => unknown };
-const globalPool = subchannelPool.getSubchannelPool;
-subchannelPool.getSubchannelPool = () => globalPool(false);
+// Each simulated machine gets its own HTTP/2 connection to the gateway (own-connections.ts).
+giveEveryChannelItsOwnConnection();
 
 /** Warnings and errors of the agents, by message: "heartbeat failed; retrying" -> n. */
 const warnings: Record<string, number> = {};

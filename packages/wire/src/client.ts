@@ -147,7 +147,7 @@ export interface EndpointsOptions {
  * 300 units, a gateway under a thousand machines), reads the ping's answer late, and a 2 s
  * timeout dropped every connection of a busy agent at once, its lease with them.
  */
-const ENDPOINTS_KEEPALIVE: ChannelOptions = {
+export const ENDPOINTS_KEEPALIVE: ChannelOptions = {
   "grpc.keepalive_time_ms": 5_000,
   "grpc.keepalive_timeout_ms": 10_000,
   "grpc.keepalive_permit_without_calls": 1,

@@ -10,7 +10,7 @@ type Schedule = { units: Unit[]; machine?: Machine };
 export class GatewayRegistry extends RegistryConnection implements AgentRegistry {
   /** A heartbeat's deadline: a hung one counts as failed in time for a retry to renew the lease. */
   heartbeatDeadlineMs = 3000;
-  /** How recent a heartbeat must be for its schedule revision to spare a read (main: agent_ttl / 2). */
+  /** How recent a heartbeat must be for its schedule revision to spare a read (timeFor: agent_ttl / 2). */
   scheduleFreshForMs = 2500;
   /** The longest a schedule is reused, however current heartbeats say it is. */
   scheduleMaxHeldMs = 60_000;
@@ -52,6 +52,20 @@ export class GatewayRegistry extends RegistryConnection implements AgentRegistry
       this.heard = { revision: 0, at: 0 };
       throw err;
     }
+  }
+
+  /**
+   * The timings that follow from agent_ttl (main.ts and the scale bench's simulated machines).
+   * A heartbeat that hangs must not hold the next one back for long: the retries (backoff
+   * capped at agent_ttl/6) keep the lease alive through one lost call. Not shorter than the
+   * heartbeat interval either: on a machine whose cores are busy a renewal may take a second or
+   * more and still be in time, and failing it would only add load. A pass reuses the schedule
+   * it holds while a heartbeat within agent_ttl/2 says it is current.
+   */
+  timeFor(ttlMs: number): this {
+    this.heartbeatDeadlineMs = Math.min(3000, Math.max(1000, ttlMs / 3));
+    this.scheduleFreshForMs = ttlMs / 2;
+    return this;
   }
 
   override close(): void {

@@ -117,15 +117,8 @@ runMain(async () => {
   const agentEndpoint = `${["", "0.0.0.0", "[::]"].includes(host) ? publicIp : host}:${port}`;
   let machine: Machine = { id: machineId, publicIp, metadata: config.metadata, agentEndpoint };
   // Machines share the gateways: each starts at the one its id hashes to (registry-connection.ts).
-  const registry = new GatewayRegistry(config.gateway_endpoint, machineId);
   const ttlMs = config.agent_ttl * 1000;
-  // A heartbeat that hangs must not hold the next one back for long: the retries (backoff
-  // capped at agent_ttl/6) keep the lease alive through one lost call. Not shorter than the
-  // heartbeat interval either: on a machine whose cores are busy a renewal may take a second or
-  // more and still be in time, and failing it would only add load.
-  registry.heartbeatDeadlineMs = Math.min(3000, Math.max(1000, ttlMs / 3));
-  // A pass reuses the schedule it holds while a heartbeat this recent says it is current.
-  registry.scheduleFreshForMs = ttlMs / 2;
+  const registry = new GatewayRegistry(config.gateway_endpoint, machineId).timeFor(ttlMs);
   const systemd = await DbusUnitManager.connect();
   // A refused registration (another machine holds this machine id) is said once, in the
   // agent's log and state; the calls it fails meanwhile are not news.

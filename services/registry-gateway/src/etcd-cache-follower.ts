@@ -11,8 +11,9 @@ import { resyncEvents, type CacheChange, type KeyValueEvent, type RegistryCache 
 /** A full read of every fleet key may take longer than one small request. */
 const MIN_LOAD_TIMEOUT_MS = 5_000;
 
-/** A committed batch: what it changed in the cache, its revision and the etcd keys it wrote. */
-export type ChangeListener = (changes: CacheChange[], revision: number, keys: readonly string[]) => void;
+/** A committed batch: what it changed in the cache, its revision, and (read on demand: most
+ * batches never need them) the etcd keys it wrote. */
+export type ChangeListener = (changes: CacheChange[], revision: number, keys: () => readonly string[]) => void;
 
 export class CacheFollower {
   private readonly waiters: Array<{ revision: number; resolve: () => void }> = [];
@@ -77,7 +78,7 @@ export class CacheFollower {
         if (initial) this.log.info({ revision, keys: res.kvs.length }, "registry cache loaded");
         else {
           this.log.info({ revision, keys: res.kvs.length, changed: changes.length }, "registry cache re-read after the watch was lost");
-          this.onChanges(changes, revision, []);
+          this.onChanges(changes, revision, () => []);
         }
         this.watch(revision + 1);
         return;
@@ -110,15 +111,13 @@ export class CacheFollower {
     watcher.on("data", (data) => {
       if (this.watcher !== watcher) return;
       const changes: CacheChange[] = [];
-      const keys: string[] = [];
       for (const ev of data.events) {
-        keys.push(ev.kv.key.toString());
         const change = this.cache.apply(toEvent(ev.type === "Delete" ? "delete" : "put", ev.kv));
         if (change) changes.push(change);
       }
       const revision = Number(data.header.revision);
       this.setRevision(revision);
-      this.onChanges(changes, revision, keys);
+      this.onChanges(changes, revision, () => data.events.map((ev) => ev.kv.key.toString()));
     });
     const lost = (reason: string, err: Error | undefined): void => {
       if (this.watcher !== watcher) return;

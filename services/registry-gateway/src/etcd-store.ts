@@ -23,7 +23,7 @@ import { etcdFailureToFleetError, type EtcdOp } from "./etcd-retry.js";
 import { LeaseDeadlines } from "./lease-deadlines.js";
 import { LeaseKeepAlives } from "./lease-keepalive.js";
 import type { RegistryCache } from "./registry-cache.js";
-import { keysWritten, RevisionRequests } from "./revision-requests.js";
+import { RevisionRequests } from "./revision-requests.js";
 import type { RegistryStore, TxnResult } from "./registry-store.js";
 import type { Keys } from "./keys.js";
 
@@ -100,7 +100,7 @@ export class EtcdStore implements RegistryStore {
    * ones only when the failed attempt provably never reached etcd.
    */
   async txn(req: ITxnRequest, op: "txn-idempotent" | "txn-once"): Promise<TxnResult> {
-    const write = this.requests.begin(keysWritten(req), currentRequestId());
+    const write = this.requests.begin(req, currentRequestId());
     // The revision this request wrote (a failed compare wrote nothing: its header's revision is another's).
     let wrote: number | undefined;
     try {

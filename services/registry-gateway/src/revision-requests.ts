@@ -23,9 +23,11 @@ export class RevisionRequests {
 
   constructor(private readonly max = 4096) {}
 
-  /** A write of `keys` goes out for `requestId`; pass the result to settled once it answered or failed. */
-  begin(keys: readonly WrittenKey[], requestId: string | undefined): WriteInFlight | undefined {
-    if (requestId === undefined || keys.length === 0) return undefined;
+  /** Transaction `req` goes out for `requestId`; pass the result to settled once it answered or failed. */
+  begin(req: ITxnRequest, requestId: string | undefined): WriteInFlight | undefined {
+    if (requestId === undefined) return undefined;
+    const keys = keysWritten(req);
+    if (keys.length === 0) return undefined;
     const write = { keys, requestId };
     this.inFlight.add(write);
     return write;
@@ -53,11 +55,12 @@ export class RevisionRequests {
   }
 
   /** The request of a batch at `revision` changing `keys`: noted, or a write of one of them still in flight. */
-  of(revision: number, keys: readonly string[]): string | undefined {
+  of(revision: number, keys: () => readonly string[]): string | undefined {
     const noted = this.at(revision);
     if (noted !== undefined || this.inFlight.size === 0) return noted;
-    const changed = new Set(keys);
-    const writes = (w: WrittenKey) => (w.prefix ? keys.some((k) => k.startsWith(w.key)) : changed.has(w.key));
+    const batch = keys();
+    const changed = new Set(batch);
+    const writes = (w: WrittenKey) => (w.prefix ? batch.some((k) => k.startsWith(w.key)) : changed.has(w.key));
     let found: string | undefined;
     // The newest write in flight of one of the keys (a Set iterates in insertion order).
     for (const write of this.inFlight) if (write.keys.some(writes)) found = write.requestId;
@@ -66,7 +69,7 @@ export class RevisionRequests {
 }
 
 /** The keys a transaction writes if it succeeds (its puts and deletes). */
-export function keysWritten(req: ITxnRequest): WrittenKey[] {
+function keysWritten(req: ITxnRequest): WrittenKey[] {
   const keys: WrittenKey[] = [];
   for (const op of req.success ?? []) {
     if (op.request_put?.key !== undefined) keys.push({ key: op.request_put.key.toString(), prefix: false });
