@@ -1,25 +1,63 @@
+import { readFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { isAlive, waitFor, logTail, WaitAborted, type ProcRef } from "./proc.js";
 
-/** A TCP port that is free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Where listening ports are drawn from: below the kernel's ephemeral range, so no outgoing
+ * connection can take a port between the moment it is found free and the moment a server
+ * binds it (a port the kernel hands out for `listen(0)` is an ephemeral one, and any
+ * connection's source port may land on it). Pure: `rangeText` is the content of
+ * /proc/sys/net/ipv4/ip_local_port_range, undefined where there is none. */
+export function listeningPortRange(rangeText: string | undefined): { low: number; high: number } | undefined {
+  const ephemeralLow = Number(/^\s*(\d+)/.exec(rangeText ?? "")?.[1] ?? 32_768);
+  const low = 15_000;
+  return ephemeralLow - low >= 2_000 ? { low, high: ephemeralLow } : undefined;
+}
+
+function readPortRange(): string | undefined {
+  try {
+    return readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+const range = listeningPortRange(readPortRange());
+/** Ports this process handed out already: not handed out again, even once closed. */
+const handedOut = new Set<number>();
+
+function listenOnce(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
+    srv.once("error", () => resolve(undefined));
+    srv.listen(port, "127.0.0.1", () => {
       const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error("no port"))));
+      const bound = typeof addr === "object" && addr ? addr.port : undefined;
+      srv.close(() => resolve(bound));
     });
   });
 }
 
-/** Distinct free ports (freePort can hand out the same one twice once it is closed). */
+/** A TCP port that is free on 127.0.0.1 right now, outside the ephemeral range where the
+ * machine has one, and never one this process handed out before. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const candidate = range ? range.low + Math.floor(Math.random() * (range.high - range.low)) : 0;
+    if (handedOut.has(candidate)) continue;
+    const port = await listenOnce(candidate);
+    if (port !== undefined && !handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error("no free TCP port on 127.0.0.1 after 200 tries");
+}
+
+/** Distinct free ports. */
 export async function freePorts(n: number): Promise<number[]> {
-  const out = new Set<number>();
-  while (out.size < n) out.add(await freePort());
-  return [...out];
+  const out: number[] = [];
+  while (out.length < n) out.push(await freePort());
+  return out;
 }
 
 export function tcpAccepts(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {

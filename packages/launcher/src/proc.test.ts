@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { etcdArgs } from "./etcd.js";
 import { natsArgs } from "./nats.js";
-import { freePort, splitHostPort, tcpAccepts } from "./ports.js";
+import { freePort, freePorts, listeningPortRange, splitHostPort, tcpAccepts } from "./ports.js";
 import { isAlive, parseProcStat, spawnLogged, terminate, waitFor, WaitAborted } from "./proc.js";
 import { clientEnv, type ClusterState } from "./state.js";
 
@@ -71,6 +71,24 @@ describe("processes", () => {
     const port = await freePort();
     expect(port).toBeGreaterThan(0);
     expect(await tcpAccepts("127.0.0.1", port)).toBe(false);
+  });
+  it("freePort draws below the ephemeral range and never hands out a port twice", async () => {
+    const ephemeralLow = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    const ports = await freePorts(50);
+    expect(new Set(ports).size).toBe(50);
+    for (const port of ports) expect(port).toBeLessThan(ephemeralLow);
+  });
+});
+
+describe("listeningPortRange", () => {
+  it.each([
+    ["32768\t60999\n", { low: 15_000, high: 32_768 }],
+    ["40000 65000", { low: 15_000, high: 40_000 }],
+    [undefined, { low: 15_000, high: 32_768 }],
+    ["1024 65535", undefined],
+    ["16000 65535", undefined],
+  ])("%j -> %j", (text, expected) => {
+    expect(listeningPortRange(text)).toEqual(expected);
   });
 });
 
