@@ -1,5 +1,5 @@
 // The bench's client of the api (FleetService over gRPC), as a user's tools would call it.
-import { connect, unary, FleetServiceClient, TargetState, type Unit, type UnitState } from "@fleet/wire";
+import { connect, unary, FleetServiceClient, TargetState, type Unit, type UnitState, type UnitView } from "@fleet/wire";
 
 export const CREATE_BATCH = 1000;
 
@@ -38,6 +38,25 @@ export class FleetApi {
   async states(): Promise<UnitState[]> {
     const c = this.client;
     return (await unary(c.listUnitStates.bind(c), { unitNames: [], machineId: "" }, { deadlineMs: 30_000 })).states;
+  }
+  /** Follows every unit (WatchUnits: all of them first, then those that change) until cancelled;
+   * `failed` hears of a stream that ended otherwise. */
+  watchUnits(onViews: (views: UnitView[]) => void, failed: (err: Error) => void): { cancel(): void } {
+    const call = this.client.watchUnits({ names: [] });
+    let cancelled = false;
+    call.on("data", (msg: { units: UnitView[] }) => onViews(msg.units));
+    call.on("error", (err: Error) => {
+      if (!cancelled) failed(err);
+    });
+    call.on("end", () => {
+      if (!cancelled) failed(new Error("WatchUnits ended"));
+    });
+    return {
+      cancel() {
+        cancelled = true;
+        call.cancel();
+      },
+    };
   }
   async machineIds() {
     const c = this.client;
