@@ -19,6 +19,7 @@ import { sleep, startCluster, waitFor, type ClusterHandle } from "@fleet/launche
 import { startBurners, type Burners } from "./burners.js";
 import { startSampler } from "./sampler.js";
 import { scrapeEtcd, etcdRate } from "./etcd-metrics.js";
+import { callsPerMachine, scrapeGatewayCalls } from "./gateway-calls.js";
 import { FleetApi } from "./fleet-api.js";
 import { parseOptions, USAGE, type ScaleOptions } from "./options.js";
 import { phaseFailover } from "./phase-failover.js";
@@ -132,6 +133,7 @@ async function main(): Promise<void> {
     const serviceLogs = cluster.state.components.filter((c) => ["registry-gateway", "engine", "api"].includes(c.kind)).map((c) => c.logFile);
 
     log(`starting ${o.machines} agents${o.rampSeconds ? ` spread over ${o.rampSeconds} s` : " at once"}`);
+    const callsAtGo = await scrapeGatewayCalls(cluster.state.components);
     const tGo = performance.now();
     sampler = startSampler({ api, simulators: sims, procs: () => [...procs, ...(burners?.procs ?? [])], etcdMetricsUrl: etcdMetrics, log, t0: tGo });
     run.timeline = sampler.samples;
@@ -151,8 +153,15 @@ async function main(): Promise<void> {
     });
     run.registerMs = performance.now() - tGo;
     log(`all ${o.machines} registered in ${Math.round(run.registerMs)} ms`);
+    const callsRegistered = await scrapeGatewayCalls(cluster.state.components);
+    run.gatewayCallsPerMachine = { register: callsPerMachine(callsAtGo, callsRegistered, o.machines) };
+    log(`gateway calls per machine to register: ${JSON.stringify(run.gatewayCallsPerMachine.register)}`);
 
-    if (o.units > 0) run.units = await phaseUnits(api, names, { timeoutMs: 180_000, log });
+    if (o.units > 0) {
+      run.units = await phaseUnits(api, names, { timeoutMs: 180_000, log });
+      run.gatewayCallsPerMachine.units = callsPerMachine(callsRegistered, await scrapeGatewayCalls(cluster.state.components), o.machines);
+      log(`gateway calls per machine while the units were created and started: ${JSON.stringify(run.gatewayCallsPerMachine.units)}`);
+    }
 
     log(`settling 5 s, then ${o.idleSeconds} s of quiet for idle CPU, RSS and etcd figures`);
     await sleep(5_000);

@@ -14,6 +14,8 @@ import type { Sample } from "./sampler.js";
 export interface Run {
   timeline?: Sample[];
   registerMs?: number;
+  /** Calls the gateways answered per machine, by method, while the machines registered and while the units were created and started. */
+  gatewayCallsPerMachine?: { register: Record<string, number>; units?: Record<string, number> };
   units?: UnitsPhase;
   idle?: { etcd: EtcdRate; cpuPercent: Record<string, number>; rssMb: Record<string, number>; load: number[]; machinesHeard?: Record<string, number> };
   soak?: Soak;

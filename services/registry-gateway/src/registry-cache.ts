@@ -56,6 +56,8 @@ export class RegistryCache {
   readonly metadataOverrides = new Map<string, Entry<MetadataOverride>>();
   /** machine id -> unit name -> state. */
   readonly states = new Map<string, Map<string, Entry<UnitState>>>();
+  /** unit name -> the machines that report a state for it (a unit's states cost the same at any cluster size). */
+  readonly stateMachines = new Map<string, Set<string>>();
   leader: Entry<string> | undefined;
   /** The engine leader's last liveness report; nothing follows it but ListMachines. */
   engineStatus: EngineStatusRecord | undefined;
@@ -118,9 +120,15 @@ export class RegistryCache {
           if (!state) return undefined;
           if (!perMachine) this.states.set(key.machineId, (perMachine = new Map()));
           perMachine.set(key.name, { value: state, ...meta });
+          let machines = this.stateMachines.get(key.name);
+          if (!machines) this.stateMachines.set(key.name, (machines = new Set()));
+          machines.add(key.machineId);
         } else {
           perMachine?.delete(key.name);
           if (perMachine?.size === 0) this.states.delete(key.machineId);
+          const machines = this.stateMachines.get(key.name);
+          machines?.delete(key.machineId);
+          if (machines?.size === 0) this.stateMachines.delete(key.name);
         }
         return { kind: "state", machineId: key.machineId, name: key.name };
       }

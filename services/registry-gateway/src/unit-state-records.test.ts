@@ -44,4 +44,21 @@ describe("unit states over a fake store", () => {
     expect(batches.every((t) => t.req.compare?.[0]?.key?.toString() === keys.machine(M1) && t.req.compare[0].target === "Lease")).toBe(true);
     expect(registry.states.list(M1, ["u7.service", "u249.service"]).map((s) => s.name)).toEqual(["u249.service", "u7.service"]);
   });
+
+  it("named, are found on every machine that reports them, and forgotten with the report or the lease", async () => {
+    const { store, registry } = fakeRegistry();
+    const l1 = (await registry.machines.register(machine(M1), 30)).leaseId;
+    const l2 = (await registry.machines.register(machine(M2), 30)).leaseId;
+    await registry.states.report(M1, l1, [state("a.service", M1), state("b.service", M1)], []);
+    await registry.states.report(M2, l2, [state("a.service", M2)], []);
+    const named = (names: string[], machineId = "") => registry.states.list(machineId, names).map((s) => `${s.name}@${s.machineId}`);
+    expect(named(["b.service", "a.service", "a.service"])).toEqual([`a.service@${M1}`, `a.service@${M2}`, `b.service@${M1}`]);
+    expect(named(["a.service"], M2)).toEqual([`a.service@${M2}`]);
+    expect(named(["b.service"], M2)).toEqual([]);
+    expect(named(["nope.service"])).toEqual([]);
+    await registry.states.report(M1, l1, [], ["a.service"]);
+    expect(named(["a.service"])).toEqual([`a.service@${M2}`]);
+    store.expire(l2);
+    expect(named(["a.service", "b.service"])).toEqual([`b.service@${M1}`]);
+  });
 });

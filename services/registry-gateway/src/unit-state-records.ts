@@ -13,20 +13,18 @@ export class UnitStateRecords {
 
   /** States of the machine's units (every machine's when machineId is ""), of the named units (all when none), by unit name then machine. */
   list(machineId: string, unitNames: readonly string[]): UnitState[] {
-    const states = this.store.cache.states;
-    const wanted = unitNames.length > 0 ? new Set(unitNames) : undefined;
-    const machines = machineId ? [machineId] : [...states.keys()];
+    const { states, stateMachines } = this.store.cache;
     const out: UnitState[] = [];
-    for (const m of machines) {
-      const perMachine = states.get(m);
-      if (!perMachine) continue;
-      if (wanted) {
-        // Looked up by name: a few units' states cost the same in a cluster of any size.
-        for (const name of wanted) {
-          const entry = perMachine.get(name);
+    if (unitNames.length > 0) {
+      // Looked up by name: a few units' states cost the same in a cluster of any size.
+      for (const name of new Set(unitNames)) {
+        for (const m of machineId ? [machineId] : (stateMachines.get(name) ?? [])) {
+          const entry = states.get(m)?.get(name);
           if (entry) out.push(entry.value);
         }
-      } else for (const entry of perMachine.values()) out.push(entry.value);
+      }
+    } else {
+      for (const m of machineId ? [machineId] : states.keys()) for (const entry of states.get(m)?.values() ?? []) out.push(entry.value);
     }
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.machineId < b.machineId ? -1 : 1));
   }
