@@ -99,6 +99,8 @@ export async function serve(
   services: ReadonlyArray<readonly [definition: Parameters<Server["addService"]>[0], impl: UntypedServiceImplementation]>,
   options: ServeOptions = {},
 ): Promise<{ server: Server; port: number; health: ServingHealth }> {
+  // channelz stays on here: grpc-js (1.14) tracks a server's connections for forceShutdown only
+  // through it, and without them a server shut down keeps answering on the connections it has.
   const server = new Server({ "grpc.max_receive_message_length": 16 * 1024 * 1024, interceptors: [metricsInterceptor] });
   const names: string[] = [];
   for (const [definition, impl] of services) {

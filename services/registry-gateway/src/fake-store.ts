@@ -61,6 +61,11 @@ export class FakeStore implements RegistryStore {
 
   async txn(req: ITxnRequest, op: "txn-idempotent" | "txn-once"): Promise<TxnResult> {
     this.beforeTxn(this.txns.length);
+    for (const branch of [req.success ?? [], req.failure ?? []]) {
+      const written = branch.flatMap((r) => [r.request_put?.key, r.request_delete_range?.key]).filter((k) => k !== undefined).map(String);
+      // As etcd, which refuses such a transaction whole.
+      if (new Set(written).size < written.length) throw new Error("etcdserver: duplicate key given in txn request");
+    }
     const succeeded = (req.compare ?? []).every((c) => this.holds(c));
     const requests = (succeeded ? req.success : req.failure) ?? [];
     const writes = requests.some((r) => r.request_put || r.request_delete_range);

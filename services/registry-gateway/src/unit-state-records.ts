@@ -1,15 +1,21 @@
 // Unit states: each agent reports its units' states under its machine's lease (they vanish with
 // the lease), in fenced batches that fail when the machine is not registered under that lease.
+// Reports that arrive together share transactions (fenced-write-batcher.ts).
 import { assertMachineId, assertValidUnitName, FleetError, type UnitState } from "@fleet/domain";
-import { del, leased, put, writeFencedBatch } from "./etcd-ops.js";
+import { del, leased, put } from "./etcd-ops.js";
+import { FencedWriteBatcher } from "./fenced-write-batcher.js";
 import type { Keys } from "./keys.js";
 import type { RegistryStore } from "./registry-store.js";
 
 export class UnitStateRecords {
+  private readonly batcher: FencedWriteBatcher;
+
   constructor(
     private readonly store: RegistryStore,
     private readonly keys: Keys,
-  ) {}
+  ) {
+    this.batcher = new FencedWriteBatcher(store);
+  }
 
   /** States of the machine's units (every machine's when machineId is ""), of the named units (all when none), by unit name then machine. */
   list(machineId: string, unitNames: readonly string[]): UnitState[] {
@@ -45,7 +51,7 @@ export class UnitStateRecords {
       ...removed.map((name) => del(this.keys.state(machineId, name))),
     ];
     // Puts and deletes under a compare a retry cannot flip: safe to re-send.
-    return writeFencedBatch(this.store, {
+    return this.batcher.write({
       compare: [leased(this.keys.machine(machineId), leaseId)],
       ops,
       op: "txn-idempotent",
