@@ -5,16 +5,20 @@
 // prepared schedule of `units-per-machine` units, encoded on every call as the gateway does),
 // over one HTTP/2 connection per machine with the agents' keepalive. Its CPU and RSS over a
 // quiet window are what grpc-js and HTTP/2 alone cost this machine for that traffic: the
-// gateway cannot idle below them. First, every machine registers at once (RegisterMachine,
-// answered at once): the time until all are answered is the floor of the scale bench's
-// registerMs for grpc-js on this machine (no etcd, no NATS, none of the agent's own start).
+// gateway cannot idle below them. First, every machine starts at once and sends what a
+// starting agent sends (answered at once): RegisterMachine and, meanwhile, its first pass's
+// GetMachineSchedule; once registered, its MachineHeartbeats stream and first heartbeat. The
+// time until every RegisterMachine is answered is the floor of the scale bench's registerMs for
+// grpc-js on this machine (no etcd, no NATS, none of the agent's own start). The client
+// processes run at --client-nice, as the scale bench's simulated machines at --sim-nice.
 //
 //   node bench/dist/scale/grpc-floor.js [--machines 1000] [--ttl 5] [--reconcile 5]
-//        [--units-per-machine 10] [--seconds 20] [--per-worker 250]
+//        [--units-per-machine 10] [--seconds 20] [--per-worker 250] [--client-nice 10]
 //
 // Prints a line per figure and one JSON line (also bench/results/grpc-floor.json).
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { setPriority } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -46,6 +50,7 @@ const { values } = parseArgs({
     "units-per-machine": { type: "string", default: "10" },
     seconds: { type: "string", default: "20" },
     "per-worker": { type: "string", default: "250" },
+    "client-nice": { type: "string", default: "10" },
     address: { type: "string", default: "" },
     first: { type: "string", default: "0" },
   },
@@ -102,21 +107,26 @@ async function clients(): Promise<void> {
   const go = new Promise<void>((resolve) => process.once("message", () => resolve()));
   process.send?.({ ready: count });
   await go;
-  // All at once, as the scale bench starts its agents; then each machine's idle traffic.
+  // All at once, as the scale bench starts its agents: each registers while its first pass
+  // reads its schedule, then opens its heartbeat stream; then each machine's idle traffic.
   const t0 = performance.now();
-  await Promise.all(
-    machines.map(
-      ({ machineId, client }) =>
-        new Promise<void>((resolve, reject) =>
-          client.registerMachine({ machine: machineToWire({ id: machineId, publicIp: "127.0.0.1", metadata: {} }), ttlSeconds: 5, instance: "floor" }, (err) => (err ? reject(err) : resolve())),
-        ),
-    ),
+  const streams = await Promise.all(
+    machines.map(async ({ machineId, client }) => {
+      const firstRead = new Promise<void>((resolve) => client.getMachineSchedule({ machineId, minRevision: 0 }, () => resolve()));
+      await new Promise<void>((resolve, reject) =>
+        client.registerMachine({ machine: machineToWire({ id: machineId, publicIp: "127.0.0.1", metadata: {} }), ttlSeconds: 5, instance: "floor" }, (err) => (err ? reject(err) : resolve())),
+      );
+      const stream = client.machineHeartbeats();
+      stream.on("data", () => undefined);
+      stream.on("error", () => undefined);
+      stream.write({ machineId, leaseId: "1", seq: 0 });
+      return { stream, firstRead };
+    }),
   );
   process.send?.({ registeredMs: performance.now() - t0 });
-  for (const { machineId, client } of machines) {
-    const stream = client.machineHeartbeats();
-    stream.on("data", () => undefined);
-    stream.on("error", () => undefined);
+  await Promise.all(streams.map((s) => s.firstRead));
+  machines.forEach(({ machineId, client }, i) => {
+    const stream = streams[i]!.stream;
     let seq = 0;
     const beat = () => stream.write({ machineId, leaseId: "1", seq: ++seq });
     const read = () => client.getMachineSchedule({ machineId, minRevision: 0 }, () => undefined);
@@ -128,10 +138,12 @@ async function clients(): Promise<void> {
       read();
       setInterval(read, reconcileMs);
     }, Math.random() * reconcileMs);
-  }
+  });
 }
 
 async function main(): Promise<void> {
+  const clientNice = Number(values["client-nice"]);
+  if (!Number.isInteger(clientNice) || clientNice < 0 || clientNice > 19) throw new Error("--client-nice must be an integer from 0 to 19");
   const [machines, perWorker, seconds] = [num("machines"), num("per-worker"), num("seconds")];
   const children: ChildProcess[] = [];
   const stop = () => {
@@ -150,6 +162,7 @@ async function main(): Promise<void> {
       const w = fork(me, ["--role", "clients", ...common, "--address", `127.0.0.1:${port}`, "--first", String(first), "--per-worker", String(Math.min(perWorker, machines - first))], { stdio: "inherit" });
       children.push(w);
       workers.push(w);
+      if (w.pid !== undefined && clientNice > 0) setPriority(w.pid, clientNice);
     }
     await Promise.all(workers.map((w) => new Promise((resolve) => w.once("message", resolve))));
     // Every connection's client is made: all machines register at once.
@@ -170,6 +183,7 @@ async function main(): Promise<void> {
       startedAt: new Date().toISOString(),
       machines,
       registerMs,
+      clientNice: Number(values["client-nice"]),
       agentTtlSeconds: num("ttl"),
       reconcileSeconds: num("reconcile"),
       unitsPerMachine: num("units-per-machine"),
@@ -183,7 +197,7 @@ async function main(): Promise<void> {
       load: load(),
     };
     console.log(`grpc floor: ${machines} machines, a heartbeat each every ${num("ttl") / 3} s and a schedule read (${result.unitsPerMachine} units) every ${result.reconcileSeconds} s`);
-    console.log(`  ${machines} machines registered at once (answered at once, no etcd): ${registerMs} ms`);
+    console.log(`  ${machines} machines registered at once, each reading its schedule and opening its heartbeat stream (answered at once, no etcd; clients at nice ${values["client-nice"]}): ${registerMs} ms`);
     console.log(`  bare grpc-js server at idle: ${result.serverCpuPercent} % CPU, ${result.serverRssMb} MB RSS (${result.serverRssKbPerMachine} KB per machine)`);
     console.log(`  the clients (${workers.length} processes): ${Math.round(result.clientsCpuPercent)} % CPU; load ${result.load.join("/")}`);
     console.log(JSON.stringify(result));
