@@ -1,11 +1,6 @@
 // The agent's unit files on disk: <units_dir>/<name>, linked into systemd's runtime unit path.
 // Names are validated again here, right before they become file names.
-//
-// Read and written with the synchronous calls: units_dir is on tmpfs (/run) and its files are a
-// few hundred bytes, so each call takes microseconds, where the promise API's round trip through
-// libuv's thread pool costs 4 to 10 times the CPU (a pass stats every unit file).
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { readlink, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, readlink, rm, stat, writeFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { unitNameError } from "@fleet/domain";
 
@@ -43,7 +38,7 @@ export class UnitFiles {
   async readAll(): Promise<Map<string, string>> {
     let names: string[];
     try {
-      names = readdirSync(this.dir);
+      names = await readdir(this.dir);
     } catch (err) {
       if (!isMissing(err)) throw err;
       names = [];
@@ -51,7 +46,7 @@ export class UnitFiles {
     const out = new Map<string, string>();
     for (const name of names) {
       if (unitNameError(name)) continue;
-      const contents = this.read(name);
+      const contents = await this.read(name);
       if (contents !== undefined) out.set(name, contents);
     }
     for (const name of this.known.keys()) if (!out.has(name)) this.known.delete(name);
@@ -59,14 +54,14 @@ export class UnitFiles {
   }
 
   /** The file's contents; read again only when its identity changed since the last read. */
-  private read(name: string): string | undefined {
+  private async read(name: string): Promise<string | undefined> {
     const path = join(this.dir, name);
     try {
-      const id = identity(statSync(path));
+      const id = identity(await stat(path));
       const known = this.known.get(name);
       if (known?.identity === id) return known.contents;
       // A file replaced after the stat is read afresh next time: its identity differs then.
-      const contents = readFileSync(path, "utf8");
+      const contents = await readFile(path, "utf8");
       this.known.set(name, { identity: id, contents });
       return contents;
     } catch (err) {
@@ -80,13 +75,13 @@ export class UnitFiles {
     const path = this.pathOf(name);
     const tmp = join(this.dir, `.${name}.tmp`);
     try {
-      writeFileSync(tmp, contents, { mode: 0o644 });
+      await writeFile(tmp, contents, { mode: 0o644 });
     } catch (err) {
       if (!isMissing(err)) throw err;
-      mkdirSync(this.dir, { recursive: true });
-      writeFileSync(tmp, contents, { mode: 0o644 });
+      await mkdir(this.dir, { recursive: true });
+      await writeFile(tmp, contents, { mode: 0o644 });
     }
-    renameSync(tmp, path);
+    await rename(tmp, path);
   }
 
   async remove(name: string): Promise<void> {
