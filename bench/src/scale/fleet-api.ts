@@ -35,14 +35,15 @@ export class FleetApi {
     const res = await unary(c.listUnits.bind(c), { offset: 0, limit: 0 }, { deadlineMs: 30_000 });
     return new Map(res.units.map((v) => [v.unit?.name ?? "", v.machineId]));
   }
-  async states(): Promise<UnitState[]> {
+  /** The states of the named units (every unit's when none are named). */
+  async states(unitNames: string[] = []): Promise<UnitState[]> {
     const c = this.client;
-    return (await unary(c.listUnitStates.bind(c), { unitNames: [], machineId: "" }, { deadlineMs: 30_000 })).states;
+    return (await unary(c.listUnitStates.bind(c), { unitNames, machineId: "" }, { deadlineMs: 30_000 })).states;
   }
-  /** Follows every unit (WatchUnits: all of them first, then those that change) until cancelled;
+  /** Follows the named units, every unit when none (WatchUnits: all of them first, then those that change) until cancelled;
    * `failed` hears of a stream that ended otherwise. */
-  watchUnits(onViews: (views: UnitView[]) => void, failed: (err: Error) => void): { cancel(): void } {
-    const call = this.client.watchUnits({ names: [] });
+  watchUnits(onViews: (views: UnitView[]) => void, failed: (err: Error) => void, names: string[] = []): { cancel(): void } {
+    const call = this.client.watchUnits({ names });
     let cancelled = false;
     call.on("data", (msg: { units: UnitView[] }) => onViews(msg.units));
     call.on("error", (err: Error) => {

@@ -25,21 +25,26 @@ export function progress(names: readonly string[], placements: Map<string, strin
   return { placed, active: activeCount };
 }
 
-/** The bench's units as WatchUnits shows them: how many are placed, how many launched. Pure. */
+/** Units as WatchUnits shows them: how many are placed, and launched, on a machine `counts`
+ * accepts (any machine by default). Pure. */
 export class WatchedUnits {
   private readonly placedOn = new Map<string, boolean>();
   private readonly launchedNow = new Map<string, boolean>();
   placed = 0;
   launched = 0;
 
-  constructor(private readonly names: ReadonlySet<string>) {}
+  constructor(
+    private readonly names: ReadonlySet<string>,
+    private readonly counts: (machineId: string) => boolean = () => true,
+  ) {}
 
   apply(views: readonly UnitView[]): void {
     for (const v of views) {
       const name = v.unit?.name;
       if (name === undefined || !this.names.has(name)) continue;
-      this.placed += count(this.placedOn, name, v.machineId !== "");
-      this.launched += count(this.launchedNow, name, v.machineId !== "" && v.currentState === TargetState.TARGET_STATE_LAUNCHED);
+      const placed = v.machineId !== "" && this.counts(v.machineId);
+      this.placed += count(this.placedOn, name, placed);
+      this.launched += count(this.launchedNow, name, placed && v.currentState === TargetState.TARGET_STATE_LAUNCHED);
     }
   }
 
