@@ -65,7 +65,9 @@ export function figures(o: ScaleOptions, run: Run) {
     activeMs: r0(run.units?.activeMs),
     launchedMs: r0(run.units?.launchedMs),
     unitsFollowedBy: run.units?.followedBy ?? null,
-    placementsPerSecond: run.units?.placedMs ? r0(o.units / (Math.max(run.units.placedMs, 1) / 1000)) : null,
+    // From the first create to the last placement: the engine places units as they arrive, so a
+    // rate over the time after the last create alone would divide by nearly nothing.
+    placementsPerSecond: run.units?.placedMs !== undefined ? r0(o.units / ((run.units.createMs + run.units.placedMs) / 1000)) : null,
     spuriousLosses: run.soak ? run.soak.spuriousLosses : null,
     firstLossAtSoakSecond: run.soak ? run.soak.firstLossAtSeconds : null,
     reRegistrations: run.soak ? run.soak.reRegistrations : null,
@@ -100,7 +102,7 @@ export function renderTable(f: Figures, t: Targets, run: Run): string {
     ["machines registered", f.registerMs, "ms", `<= ${t.registerMs}`, verdict(f.registerMs, t.registerMs)],
     [`${f.units} units created (CreateUnits x ${Math.ceil(f.units / 1000)})`, f.createMs, "ms", "", ""],
     ["all placed, after the last create", f.placedMs, "ms", `<= ${t.placedMs}`, verdict(f.placedMs, t.placedMs)],
-    ["placements per second", f.placementsPerSecond, "/s", `>= ${t.placementsPerSecond}`, verdict(f.placementsPerSecond, t.placementsPerSecond, false)],
+    ["placements per second, first create to all placed", f.placementsPerSecond, "/s", `>= ${t.placementsPerSecond}`, verdict(f.placementsPerSecond, t.placementsPerSecond, false)],
     ["all launched (WatchUnits), after the last create", f.launchedMs, "ms", "", ""],
     [`all active (${f.unitsFollowedBy === "poll" ? "lists polled" : "then ListUnitStates"}), after the last create`, f.activeMs, "ms", `<= ${t.activeMs}`, verdict(f.activeMs, t.activeMs)],
     [`idle etcd requests (${run.idle?.etcd.seconds ?? "-"} s window)`, f.idleEtcdRequestsPerSecond, "/s", `<= ${t.idleEtcdRequestsPerSecond}`, verdict(f.idleEtcdRequestsPerSecond, t.idleEtcdRequestsPerSecond)],
