@@ -69,6 +69,7 @@ export class AgentPass {
     if (!fence.armed()) this.fenceGap = true;
     const readAt = this.c.clock.now();
     const schedule = await this.c.registry.schedule(this.c.machine().id);
+    const readMs = this.c.clock.now() - readAt;
     const desired: DesiredUnit[] = [];
     const refused = new Map<string, string>();
     const fenced = new Set<string>();
@@ -129,7 +130,8 @@ export class AgentPass {
       return;
     }
     const tasks = planTasks(plan);
-    this.c.log.info({ trigger, tasks: tasks.length }, "applying tasks");
+    // How long reading the schedule, and observing the machine after it, took: where a slow pass spent its time.
+    this.c.log.info({ trigger, tasks: tasks.length, ms: { schedule: Math.round(readMs), observe: Math.round(this.c.clock.now() - readAt - readMs) } }, "applying tasks");
     // New units are reported from now on (a batch of starts takes a while), with their files'
     // hashes once written. Their signals are asked for when their start job ends (unit-watcher.ts).
     for (const d of desired) if (!units.reached.has(d.name)) units.reached.set(d.name, "inactive");

@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { currentRequestId, withRequestId } from "@fleet/wire";
 import type { UnitState } from "@fleet/domain";
 import { groupWrites } from "./fenced-write-batcher.js";
 import { fakeRegistry, keys, machine } from "./registry-fixture.js";
@@ -92,5 +94,22 @@ describe("unit state reports of many machines", () => {
     expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
     expect(store.txns.length).toBe(sent);
     expect(store.value(keys.state(M(1), "a.service"))).toBeUndefined();
+  });
+
+  it("are written in their request's scope when alone, and a shared transaction in none", async () => {
+    const { store, registry } = fakeRegistry();
+    const l1 = (await registry.machines.register(machine(M(1)), 30)).leaseId;
+    const l2 = (await registry.machines.register(machine(M(2)), 30)).leaseId;
+    const [r1, r2] = [randomUUID(), randomUUID()];
+    const seen: Array<string | undefined> = [];
+    store.beforeTxn = () => {
+      seen.push(currentRequestId());
+    };
+    await withRequestId(r1, () => registry.states.report(M(1), l1, [state("a.service", M(1))], []));
+    await Promise.all([
+      withRequestId(r1, () => registry.states.report(M(1), l1, [state("b.service", M(1))], [])),
+      withRequestId(r2, () => registry.states.report(M(2), l2, [state("b.service", M(2))], [])),
+    ]);
+    expect(seen).toEqual([r1, undefined]);
   });
 });

@@ -11,13 +11,17 @@
 //
 // A thousand agents reporting their units' states cost etcd, the watch and everyone following
 // it a few transactions instead of a thousand. A write that touches a key an earlier queued
-// write touches waits for the next flush: one caller's writes are applied in their order.
+// write touches waits for the next flush: one caller's writes are applied in their order. A
+// shared transaction is no one request's (it is sent outside any request scope); a write sent
+// alone is sent in its caller's.
 import type { ICompare, IRequestOp } from "etcd3";
+import { currentRequestId, withRequestId } from "@fleet/wire";
 import { MAX_TXN_OPS, writeFencedBatch, type FencedBatch } from "./etcd-ops.js";
 import type { RegistryStore } from "./registry-store.js";
 
 interface Pending {
   readonly batch: FencedBatch;
+  readonly requestId: string | undefined;
   readonly keys: readonly string[];
   readonly resolve: (revision: number) => void;
   readonly reject: (err: unknown) => void;
@@ -74,10 +78,10 @@ export class FencedWriteBatcher {
       return writeFencedBatch(this.store, batch);
     }
     return new Promise<number>((resolve, reject) => {
-      this.queue.push({ batch, keys: keysOf(batch.compare, batch.ops), resolve, reject });
+      this.queue.push({ batch, requestId: currentRequestId(), keys: keysOf(batch.compare, batch.ops), resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
-        setImmediate(() => void this.flush());
+        withRequestId(undefined, () => setImmediate(() => void this.flush()));
       }
     });
   }
@@ -109,6 +113,6 @@ export class FencedWriteBatcher {
   }
 
   private alone(p: Pending): Promise<void> {
-    return writeFencedBatch(this.store, p.batch).then(p.resolve, p.reject);
+    return withRequestId(p.requestId, () => writeFencedBatch(this.store, p.batch)).then(p.resolve, p.reject);
   }
 }
