@@ -43,12 +43,14 @@ export class UnitFiles {
       if (!isMissing(err)) throw err;
       names = [];
     }
+    // All at once: one wait for the thread pool, not one per file (a busy loop makes each wait long).
+    const units = names.filter((name) => !unitNameError(name));
+    const contents = await Promise.all(units.map((name) => this.read(name)));
     const out = new Map<string, string>();
-    for (const name of names) {
-      if (unitNameError(name)) continue;
-      const contents = await this.read(name);
-      if (contents !== undefined) out.set(name, contents);
-    }
+    units.forEach((name, i) => {
+      const c = contents[i];
+      if (c !== undefined) out.set(name, c);
+    });
     for (const name of this.known.keys()) if (!out.has(name)) this.known.delete(name);
     return out;
   }
