@@ -22,6 +22,7 @@ describe("groupWrites", () => {
     ["disjoint writes share one group", [w("a", ["1"]), w("b", ["2"]), w("c", ["3"])], 100, [["a", "b", "c"]], []],
     ["a group holds at most maxOps", [w("a", ["1"], 60), w("b", ["2"], 30), w("c", ["3"], 20)], 100, [["a", "b"], ["c"]], []],
     ["a write on a key taken waits, and so does every later one on its keys", [w("a", ["1"]), w("b", ["1", "2"]), w("c", ["2"]), w("d", ["3"])], 100, [["a", "d"]], ["b", "c"]],
+    ["a write larger than maxOps is a group of its own", [w("a", ["1"]), w("b", ["2"], 250), w("c", ["3"])], 100, [["a"], ["b"], ["c"]], []],
     ["nothing queued", [], 100, [], []],
   ])("%s", (_why, queue, maxOps, groups, later) => {
     const out = groupWrites(queue, maxOps);
@@ -111,5 +112,19 @@ describe("unit state reports of many machines", () => {
       withRequestId(r2, () => registry.states.report(M(2), l2, [state("b.service", M(2))], [])),
     ]);
     expect(seen).toEqual([r1, undefined]);
+  });
+
+  it("of one machine keep their order when one of them is larger than a transaction", async () => {
+    const { store, registry } = fakeRegistry();
+    const lease = (await registry.machines.register(machine(M(1)), 30)).leaseId;
+    const sent = store.txns.length;
+    const many = Array.from({ length: 150 }, (_, i) => state(`u${i}.service`, M(1), "active"));
+    await Promise.all([
+      registry.states.report(M(1), lease, [state("u0.service", M(1), "activating")], []),
+      registry.states.report(M(1), lease, many, []),
+      registry.states.report(M(1), lease, [state("u0.service", M(1), "deactivating")], []),
+    ]);
+    expect(store.txns.slice(sent).map((t) => t.req.success?.length)).toEqual([1, 100, 50, 1]);
+    expect(registry.states.list(M(1), ["u0.service", "u149.service"]).map((s) => `${s.name} ${s.activeState}`)).toEqual(["u0.service deactivating", "u149.service active"]);
   });
 });

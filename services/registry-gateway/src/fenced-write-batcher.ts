@@ -74,9 +74,9 @@ export class FencedWriteBatcher {
 
   /** Writes the batch, in a transaction shared with others when it fits one; its revision. */
   write(batch: FencedBatch): Promise<number> {
-    if (batch.op !== "txn-idempotent" || batch.failure || Math.max(batch.ops.length, batch.compare.length) > this.maxOps) {
-      return writeFencedBatch(this.store, batch);
-    }
+    // A batch larger than a transaction still queues (as a group of its own, written in chunks):
+    // it stays in order with the same caller's other writes.
+    if (batch.op !== "txn-idempotent" || batch.failure) return writeFencedBatch(this.store, batch);
     return new Promise<number>((resolve, reject) => {
       this.queue.push({ batch, requestId: currentRequestId(), keys: keysOf(batch.compare, batch.ops), resolve, reject });
       if (!this.flushing) {
