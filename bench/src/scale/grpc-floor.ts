@@ -183,7 +183,7 @@ async function main(): Promise<void> {
       startedAt: new Date().toISOString(),
       machines,
       registerMs,
-      clientNice: Number(values["client-nice"]),
+      clientNice,
       agentTtlSeconds: num("ttl"),
       reconcileSeconds: num("reconcile"),
       unitsPerMachine: num("units-per-machine"),
@@ -197,7 +197,7 @@ async function main(): Promise<void> {
       load: load(),
     };
     console.log(`grpc floor: ${machines} machines, a heartbeat each every ${num("ttl") / 3} s and a schedule read (${result.unitsPerMachine} units) every ${result.reconcileSeconds} s`);
-    console.log(`  ${machines} machines registered at once, each reading its schedule and opening its heartbeat stream (answered at once, no etcd; clients at nice ${values["client-nice"]}): ${registerMs} ms`);
+    console.log(`  ${machines} machines registered at once, each reading its schedule and opening its heartbeat stream (answered at once, no etcd; clients at nice ${clientNice}): ${registerMs} ms`);
     console.log(`  bare grpc-js server at idle: ${result.serverCpuPercent} % CPU, ${result.serverRssMb} MB RSS (${result.serverRssKbPerMachine} KB per machine)`);
     console.log(`  the clients (${workers.length} processes): ${Math.round(result.clientsCpuPercent)} % CPU; load ${result.load.join("/")}`);
     console.log(JSON.stringify(result));

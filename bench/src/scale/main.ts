@@ -19,7 +19,7 @@ import { sleep, startCluster, waitFor, type ClusterHandle } from "@fleet/launche
 import { startBurners, type Burners } from "./burners.js";
 import { startSampler } from "./sampler.js";
 import { scrapeEtcd, etcdRate } from "./etcd-metrics.js";
-import { callsPerMachine, scrapeGatewayCalls } from "./gateway-calls.js";
+import { callsPerMachine, machinesHeard, scrapeGatewayCalls } from "./gateway-metrics.js";
 import { FleetApi } from "./fleet-api.js";
 import { parseOptions, USAGE, type ScaleOptions } from "./options.js";
 import { phaseFailover } from "./phase-failover.js";
@@ -238,14 +238,3 @@ function gitCommit(): string | undefined {
 
 await main();
 
-/** Each gateway's fleet_gateway_machines_heard: how the agents spread over the gateways. */
-async function machinesHeard(components: readonly { kind: string; name: string; metricsUrl?: string }[]): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const c of components) {
-    if (c.kind !== "registry-gateway" || !c.metricsUrl) continue;
-    const text = await fetch(c.metricsUrl).then((r) => r.text()).catch(() => "");
-    const m = /^fleet_gateway_machines_heard (\d+)$/m.exec(text);
-    if (m) out[c.name] = Number(m[1]);
-  }
-  return out;
-}

@@ -7,7 +7,7 @@
 import { performance } from "node:perf_hooks";
 import { sleep } from "@fleet/launcher";
 import type { FleetApi } from "./fleet-api.js";
-import { WatchedUnits } from "./phase-units.js";
+import { openUnitsWatch } from "./units-watch.js";
 import type { Simulators } from "./simulators.js";
 
 const POLL_MS = 200;
@@ -42,29 +42,18 @@ export async function phaseFailover(o: FailoverContext): Promise<Failover | unde
   if (victims.size === 0) return undefined;
   const before = await o.api.placements();
   const units = [...before].filter(([, m]) => victims.has(m)).map(([n]) => n);
-  const elsewhere = new WatchedUnits(new Set(units), (machineId) => !victims.has(machineId));
-  let opened = false;
-  let watchFailed: Error | undefined;
-  const watch = o.api.watchUnits(
-    (views) => {
-      opened = true;
-      elsewhere.apply(views);
-    },
-    (err) => {
-      watchFailed = err;
-    },
-    units,
-  );
+  const watch = await openUnitsWatch(o.api, units, (machineId) => !victims.has(machineId));
+  const elsewhere = watch.watched;
   try {
-    while (!opened && watchFailed === undefined) await sleep(20);
-    o.log(`failover: ${victims.size} machines with ${units.length} units lose power${opened ? "" : ` (WatchUnits failed: ${watchFailed?.message}; polling lists)`}`);
+    const notFollowed = watch.failure();
+    o.log(`failover: ${victims.size} machines with ${units.length} units lose power${notFollowed ? ` (WatchUnits: ${notFollowed.message}; polling lists)` : ""}`);
     const t0 = performance.now();
     await o.simulators.kill([...victims]);
     const r: Failover = { machines: victims.size, units: units.length, goneMs: undefined, placedElsewhereMs: undefined, activeElsewhereMs: undefined, launchedElsewhereMs: undefined };
     const deadline = t0 + o.timeoutMs;
     let last = "";
     while (r.goneMs === undefined || r.placedElsewhereMs === undefined || r.activeElsewhereMs === undefined) {
-      const following = opened && watchFailed === undefined;
+      const following = watch.failure() === undefined;
       const launched = following && elsewhere.launched === elsewhere.all;
       if (launched) r.launchedElsewhereMs ??= performance.now() - t0;
       const [machines, placements, states] = await Promise.all([

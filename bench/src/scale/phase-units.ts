@@ -8,8 +8,9 @@
 // from the last create's return.
 import { performance } from "node:perf_hooks";
 import { sleep } from "@fleet/launcher";
-import { TargetState, type UnitState, type UnitView } from "@fleet/wire";
+import type { UnitState } from "@fleet/wire";
 import { CREATE_BATCH, type FleetApi } from "./fleet-api.js";
+import { openUnitsWatch, type WatchedUnits } from "./units-watch.js";
 
 const POLL_MS = 200;
 const WATCH_CHECK_MS = 50;
@@ -23,41 +24,6 @@ export function progress(names: readonly string[], placements: Map<string, strin
   let activeCount = 0;
   for (const n of names) if (active.has(n)) activeCount++;
   return { placed, active: activeCount };
-}
-
-/** Units as WatchUnits shows them: how many are placed, and launched, on a machine `counts`
- * accepts (any machine by default). Pure. */
-export class WatchedUnits {
-  private readonly placedOn = new Map<string, boolean>();
-  private readonly launchedNow = new Map<string, boolean>();
-  placed = 0;
-  launched = 0;
-
-  constructor(
-    private readonly names: ReadonlySet<string>,
-    private readonly counts: (machineId: string) => boolean = () => true,
-  ) {}
-
-  apply(views: readonly UnitView[]): void {
-    for (const v of views) {
-      const name = v.unit?.name;
-      if (name === undefined || !this.names.has(name)) continue;
-      const placed = v.machineId !== "" && this.counts(v.machineId);
-      this.placed += count(this.placedOn, name, placed);
-      this.launched += count(this.launchedNow, name, placed && v.currentState === TargetState.TARGET_STATE_LAUNCHED);
-    }
-  }
-
-  get all(): number {
-    return this.names.size;
-  }
-}
-
-/** Sets name's flag; the change to the count (-1, 0, 1). */
-function count(flags: Map<string, boolean>, name: string, now: boolean): number {
-  const was = flags.get(name) ?? false;
-  flags.set(name, now);
-  return now === was ? 0 : now ? 1 : -1;
 }
 
 export interface UnitsPhase {
@@ -78,30 +44,17 @@ interface PhaseContext {
 }
 
 export async function phaseUnits(api: FleetApi, names: string[], ctx: PhaseContext): Promise<UnitsPhase> {
-  const watched = new WatchedUnits(new Set(names));
-  let watchFailed: Error | undefined;
-  let opened = false;
-  const watch = api.watchUnits(
-    (views) => {
-      opened = true;
-      watched.apply(views);
-    },
-    (err) => {
-      watchFailed = err;
-    },
-  );
+  const watch = await openUnitsWatch(api, names);
   try {
-    const tOpen = performance.now();
-    while (!opened && watchFailed === undefined && performance.now() - tOpen < 30_000) await sleep(WATCH_CHECK_MS);
-    if (!opened) ctx.log(`units: WatchUnits gave nothing (${watchFailed?.message ?? "no first message in 30 s"}); polling lists instead`);
-
+    const notFollowed = watch.failure();
+    if (notFollowed) ctx.log(`units: WatchUnits gave nothing (${notFollowed.message}); polling lists instead`);
     const t0 = performance.now();
     await api.createUnits(names);
     const tLast = performance.now();
     const createMs = tLast - t0;
     ctx.log(`created ${names.length} units in ${Math.ceil(names.length / CREATE_BATCH)} CreateUnits requests in ${Math.round(createMs)} ms`);
     const phase: UnitsPhase = { createMs, placedMs: undefined, activeMs: undefined, launchedMs: undefined, followedBy: "watch", polls: 0, pollMs: POLL_MS };
-    if (opened) await followWatch(watched, () => watchFailed, tLast, phase, ctx);
+    if (!notFollowed) await followWatch(watch.watched, watch.failure, tLast, phase, ctx);
     if (phase.placedMs === undefined || phase.launchedMs === undefined) phase.followedBy = "poll";
     await pollUntilActive(api, names, tLast, phase, ctx);
     return phase;

@@ -21,6 +21,11 @@ export const modified = (key: string, rev: number): ICompare => ({ key: b(key), 
 export const leased = (key: string, lease: string): ICompare => ({ key: b(key), target: "Lease", result: "Equal", lease });
 export const valueIs = (key: string, value: string): ICompare => ({ key: b(key), target: "Value", result: "Equal", value: b(value) });
 
+/** The key an operation writes (a put's, or a delete's first key); undefined for a read. */
+export function writtenKey(op: IRequestOp): string | undefined {
+  return (op.request_put?.key ?? op.request_delete_range?.key)?.toString();
+}
+
 /** The first key-value a failed transaction's `index`th range read found, if any. */
 export function rangeResult(res: TxnResult, index: number): IKeyValue | undefined {
   return res.response.responses[index]?.response_range?.kvs[0];

@@ -4,6 +4,7 @@
 // that follows every write at once.
 import type { ICompare, IKeyValue, IRequestOp, IResponseOp, ITxnRequest, ITxnResponse } from "etcd3";
 import type { Keys } from "./keys.js";
+import { writtenKey } from "./etcd-ops.js";
 import { RegistryCache } from "./registry-cache.js";
 import type { RegistryStore, TxnResult } from "./registry-store.js";
 
@@ -62,7 +63,7 @@ export class FakeStore implements RegistryStore {
   async txn(req: ITxnRequest, op: "txn-idempotent" | "txn-once"): Promise<TxnResult> {
     this.beforeTxn(this.txns.length);
     for (const branch of [req.success ?? [], req.failure ?? []]) {
-      const written = branch.flatMap((r) => [r.request_put?.key, r.request_delete_range?.key]).filter((k) => k !== undefined).map(String);
+      const written = branch.map(writtenKey).filter((k) => k !== undefined);
       // As etcd, which refuses such a transaction whole.
       if (new Set(written).size < written.length) throw new Error("etcdserver: duplicate key given in txn request");
     }

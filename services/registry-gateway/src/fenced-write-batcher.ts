@@ -16,22 +16,22 @@
 // alone is sent in its caller's.
 import type { ICompare, IRequestOp } from "etcd3";
 import { currentRequestId, withRequestId } from "@fleet/wire";
-import { MAX_TXN_OPS, writeFencedBatch, type FencedBatch } from "./etcd-ops.js";
+import { MAX_TXN_OPS, writeFencedBatch, writtenKey, type FencedBatch } from "./etcd-ops.js";
 import type { RegistryStore } from "./registry-store.js";
 
 interface Pending {
   readonly batch: FencedBatch;
   readonly requestId: string | undefined;
   readonly keys: readonly string[];
+  /** The operations, or compares, it adds to a transaction (etcd bounds each). */
+  readonly size: number;
   readonly resolve: (revision: number) => void;
   readonly reject: (err: unknown) => void;
 }
 
-const keyOf = (k: Buffer | string | undefined): string => (k === undefined ? "" : k.toString());
-
 /** Keys a write compares or writes. Pure. */
-export function keysOf(compare: readonly ICompare[], ops: readonly IRequestOp[]): string[] {
-  return [...compare.map((c) => keyOf(c.key)), ...ops.map((o) => keyOf(o.request_put?.key ?? o.request_delete_range?.key ?? o.request_range?.key))];
+function keysOf(compare: readonly ICompare[], ops: readonly IRequestOp[]): string[] {
+  return [...compare.map((c) => String(c.key)), ...ops.flatMap((o) => writtenKey(o) ?? [])];
 }
 
 /**
@@ -78,7 +78,8 @@ export class FencedWriteBatcher {
     // it stays in order with the same caller's other writes.
     if (batch.op !== "txn-idempotent" || batch.failure) return writeFencedBatch(this.store, batch);
     return new Promise<number>((resolve, reject) => {
-      this.queue.push({ batch, requestId: currentRequestId(), keys: keysOf(batch.compare, batch.ops), resolve, reject });
+      const size = Math.max(batch.ops.length, batch.compare.length);
+      this.queue.push({ batch, requestId: currentRequestId(), keys: keysOf(batch.compare, batch.ops), size, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
         withRequestId(undefined, () => setImmediate(() => void this.flush()));
@@ -88,10 +89,9 @@ export class FencedWriteBatcher {
 
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
-      const sized = this.queue.map((p) => ({ p, keys: p.keys, size: Math.max(p.batch.ops.length, p.batch.compare.length) }));
-      const { groups, later } = groupWrites(sized, this.maxOps);
-      this.queue = [...later.map((s) => s.p), ...this.queue.slice(sized.length)];
-      await Promise.all(groups.map((g) => this.run(g.map((s) => s.p))));
+      const { groups, later } = groupWrites(this.queue, this.maxOps);
+      this.queue = later;
+      await Promise.all(groups.map((g) => this.run(g)));
     }
     this.flushing = false;
   }

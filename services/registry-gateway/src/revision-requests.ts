@@ -5,6 +5,7 @@
 //   - the watch first: the write is still in flight, and its keys name the request.
 // A batch another gateway wrote, or a write made outside any request, has none.
 import type { ITxnRequest } from "etcd3";
+import { writtenKey } from "./etcd-ops.js";
 
 /** A key a write changes, or (a range delete) every key under it. */
 export interface WrittenKey {
@@ -72,9 +73,9 @@ export class RevisionRequests {
 function keysWritten(req: ITxnRequest): WrittenKey[] {
   const keys: WrittenKey[] = [];
   for (const op of req.success ?? []) {
-    if (op.request_put?.key !== undefined) keys.push({ key: op.request_put.key.toString(), prefix: false });
-    const del = op.request_delete_range;
-    if (del?.key !== undefined) keys.push({ key: del.key.toString(), prefix: del.range_end !== undefined && del.range_end.length > 0 });
+    const key = writtenKey(op);
+    const rangeEnd = op.request_delete_range?.range_end;
+    if (key !== undefined) keys.push({ key, prefix: rangeEnd !== undefined && rangeEnd.length > 0 });
   }
   return keys;
 }

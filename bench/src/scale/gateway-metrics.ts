@@ -1,0 +1,60 @@
+// What the gateways' /metrics say: the calls they answered, by method (fleet_grpc_server_handled_total
+// summed over gateways and status codes; per machine, it shows which of the agents' calls a
+// phase's gateway CPU went to), and how many machines each hears (fleet_gateway_machines_heard:
+// how the agents spread over the gateways).
+
+type Component = { readonly kind: string; readonly name: string; readonly metricsUrl?: string };
+
+/** Each gateway's /metrics text ("" when it does not answer). */
+async function gatewayMetrics(components: readonly Component[]): Promise<Array<{ name: string; text: string }>> {
+  const gateways = components.filter((c) => c.kind === "registry-gateway" && c.metricsUrl);
+  return Promise.all(
+    gateways.map(async (c) => ({
+      name: c.name,
+      text: await fetch(c.metricsUrl ?? "", { signal: AbortSignal.timeout(5_000) })
+        .then((r) => r.text())
+        .catch(() => ""),
+    })),
+  );
+}
+
+/** method -> calls answered, from one /metrics text. Pure. */
+export function handledByMethod(metricsText: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of metricsText.matchAll(/^fleet_grpc_server_handled_total\{([^}]*)\} (\d+(?:\.\d+)?(?:e\+?\d+)?)$/gm)) {
+    const method = /method="([^"]*)"/.exec(m[1] ?? "")?.[1];
+    if (method) out.set(method, (out.get(method) ?? 0) + Number(m[2]));
+  }
+  return out;
+}
+
+export type GatewayCalls = Map<string, number>;
+
+/** Every gateway's calls, summed (by method). */
+export async function scrapeGatewayCalls(components: readonly Component[]): Promise<GatewayCalls> {
+  const sum = new Map<string, number>();
+  for (const { text } of await gatewayMetrics(components)) {
+    for (const [method, n] of handledByMethod(text)) sum.set(method, (sum.get(method) ?? 0) + n);
+  }
+  return sum;
+}
+
+/** Calls between two scrapes, per machine, by method (those made at least once). Pure. */
+export function callsPerMachine(before: GatewayCalls, after: GatewayCalls, machines: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [method, n] of [...after].sort((a, b) => b[1] - a[1])) {
+    const d = n - (before.get(method) ?? 0);
+    if (d > 0) out[method] = Math.round((d / machines) * 100) / 100;
+  }
+  return out;
+}
+
+/** Each gateway's fleet_gateway_machines_heard, by gateway name. */
+export async function machinesHeard(components: readonly Component[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const { name, text } of await gatewayMetrics(components)) {
+    const m = /^fleet_gateway_machines_heard (\d+)$/m.exec(text);
+    if (m) out[name] = Number(m[1]);
+  }
+  return out;
+}
