@@ -1,0 +1,178 @@
+// A registry that costs nothing, for agents-floor.ts: the five RegistryService methods an agent
+// calls (RegisterMachine, MachineHeartbeats, GetMachineSchedule, ReportUnitStates,
+// UnregisterMachine), answered at once from memory, with no etcd, engine, cache or hint
+// routing behind them. It places units itself (least-loaded live machine, in order), publishes
+// one hint per machine whose schedule changed, and declares a machine lost agent_ttl after the
+// last heartbeat it heard (checked every 250 ms, as the gateway does), moving its units at once.
+import * as grpc from "@grpc/grpc-js";
+import { machineSubject, unitHash } from "@fleet/domain";
+import {
+  machineToWire,
+  type HintBus,
+  RegistryServiceService,
+  TargetState,
+  type GetMachineScheduleRequest,
+  type GetMachineScheduleResponse,
+  type MachineHeartbeatsRequest,
+  type MachineHeartbeatsResponse,
+  type RegisterMachineRequest,
+  type RegisterMachineResponse,
+  type ReportUnitStatesRequest,
+  type ReportUnitStatesResponse,
+  type Unit,
+  type UnregisterMachineRequest,
+  type UnregisterMachineResponse,
+} from "@fleet/wire";
+import { benchUnit } from "./fleet-api.js";
+
+const SWEEP_MS = 250;
+
+interface FloorMachine {
+  readonly id: string;
+  leaseId: string;
+  heardAt: number;
+  live: boolean;
+  /** When it was declared lost (performance.now), if it was. */
+  lostAt: number | undefined;
+  scheduleRevision: number;
+  readonly units: Set<string>;
+}
+
+/** A bench unit with its hash, as the gateway hands it to agents. Pure. */
+export function floorUnit(name: string): Unit {
+  const u = benchUnit(name);
+  return { ...u, hash: unitHash(u.options) };
+}
+
+export class FloorRegistry {
+  readonly machines = new Map<string, FloorMachine>();
+  private readonly units = new Map<string, { unit: Unit; machineId: string }>();
+  /** Units reported active, with the machine that reported them. */
+  private readonly activeOn = new Map<string, string>();
+  private revision = 1;
+  private leases = 0;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  registrations = 0;
+
+  constructor(
+    private readonly hints: HintBus,
+    private readonly ttlMs: number,
+  ) {}
+
+  /** Serves RegistryService on a loopback port; resolves with it. */
+  async serve(server: grpc.Server): Promise<number> {
+    server.addService(RegistryServiceService, {
+      registerMachine: (call: grpc.ServerUnaryCall<RegisterMachineRequest, RegisterMachineResponse>, done: grpc.sendUnaryData<RegisterMachineResponse>) => done(null, this.register(call.request)),
+      unregisterMachine: (call: grpc.ServerUnaryCall<UnregisterMachineRequest, UnregisterMachineResponse>, done: grpc.sendUnaryData<UnregisterMachineResponse>) =>
+        done(null, { revision: this.revision, unregistered: this.machines.get(call.request.machineId)?.leaseId === call.request.leaseId }),
+      machineHeartbeats: (call: grpc.ServerDuplexStream<MachineHeartbeatsRequest, MachineHeartbeatsResponse>) => {
+        call.on("data", (req: MachineHeartbeatsRequest) => call.write(this.heartbeat(req)));
+        call.on("end", () => call.end());
+        call.on("error", () => undefined);
+      },
+      getMachineSchedule: (call: grpc.ServerUnaryCall<GetMachineScheduleRequest, GetMachineScheduleResponse>, done: grpc.sendUnaryData<GetMachineScheduleResponse>) =>
+        done(null, this.schedule(call.request.machineId)),
+      reportUnitStates: (call: grpc.ServerUnaryCall<ReportUnitStatesRequest, ReportUnitStatesResponse>, done: grpc.sendUnaryData<ReportUnitStatesResponse>) => {
+        const m = this.machines.get(call.request.machineId);
+        if (!m?.live || m.leaseId !== call.request.leaseId) return done({ code: grpc.status.FAILED_PRECONDITION, details: "not registered under that lease" });
+        this.report(call.request);
+        done(null, { revision: this.revision });
+      },
+    } as unknown as grpc.UntypedServiceImplementation);
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    this.timer = setInterval(() => this.sweep(), SWEEP_MS);
+    return port;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  get liveMachines(): number {
+    let n = 0;
+    for (const m of this.machines.values()) if (m.live) n++;
+    return n;
+  }
+
+  /** Places the units, each on the live machine holding the fewest, and hints those machines. */
+  place(names: readonly string[]): void {
+    const live = [...this.machines.values()].filter((m) => m.live).sort((a, b) => a.units.size - b.units.size);
+    if (live.length === 0) throw new Error("no live machine to place units on");
+    const changed = new Set<FloorMachine>();
+    names.forEach((name, i) => {
+      const m = live[i % live.length]!;
+      const held = this.units.get(name);
+      if (held) this.machines.get(held.machineId)?.units.delete(name);
+      this.units.set(name, { unit: held?.unit ?? floorUnit(name), machineId: m.id });
+      m.units.add(name);
+      changed.add(m);
+    });
+    this.revision++;
+    for (const m of changed) {
+      m.scheduleRevision = this.revision;
+      this.hints.publish(machineSubject(m.id), { revision: this.revision, what: `schedule ${names.length} units` });
+    }
+  }
+
+  /** How many of these units their current machine reported active. */
+  activeCount(names: readonly string[]): number {
+    let n = 0;
+    for (const name of names) {
+      const on = this.units.get(name)?.machineId;
+      if (on !== undefined && this.activeOn.get(name) === on) n++;
+    }
+    return n;
+  }
+
+  /** The units placed on these machines now. */
+  unitsOn(ids: readonly string[]): string[] {
+    return ids.flatMap((id) => [...(this.machines.get(id)?.units ?? [])]);
+  }
+
+  private register(req: RegisterMachineRequest): RegisterMachineResponse {
+    const id = req.machine?.id ?? "";
+    const leaseId = String(++this.leases);
+    const m = this.machines.get(id);
+    if (m) {
+      m.leaseId = leaseId;
+      m.heardAt = performance.now();
+      m.live = true;
+    } else this.machines.set(id, { id, leaseId, heardAt: performance.now(), live: true, lostAt: undefined, scheduleRevision: this.revision, units: new Set() });
+    this.registrations++;
+    return { leaseId, revision: this.revision };
+  }
+
+  private heartbeat(req: MachineHeartbeatsRequest): MachineHeartbeatsResponse {
+    const m = this.machines.get(req.machineId);
+    const alive = m !== undefined && m.live && m.leaseId === req.leaseId;
+    if (alive) m.heardAt = performance.now();
+    return { seq: req.seq, alive, errorKind: "", errorMessage: "", scheduleRevision: alive ? m.scheduleRevision : 0 };
+  }
+
+  private schedule(machineId: string): GetMachineScheduleResponse {
+    const m = this.machines.get(machineId);
+    const units = [...(m?.units ?? [])].map((name) => ({ ...this.units.get(name)!.unit, desiredState: TargetState.TARGET_STATE_LAUNCHED }));
+    return { units, machines: [machineToWire({ id: machineId, publicIp: "127.0.0.1", metadata: {} })], revision: this.revision };
+  }
+
+  private report(req: ReportUnitStatesRequest): void {
+    for (const s of req.states) {
+      if (s.activeState === "active") this.activeOn.set(s.name, req.machineId);
+      else if (this.activeOn.get(s.name) === req.machineId) this.activeOn.delete(s.name);
+    }
+    for (const name of req.removed) if (this.activeOn.get(name) === req.machineId) this.activeOn.delete(name);
+  }
+
+  /** Machines silent for agent_ttl are lost: their units move at once. */
+  private sweep(): void {
+    const now = performance.now();
+    const moving: string[] = [];
+    for (const m of this.machines.values()) {
+      if (!m.live || now - m.heardAt < this.ttlMs) continue;
+      m.live = false;
+      m.lostAt = now;
+      moving.push(...m.units);
+    }
+    if (moving.length > 0 && this.liveMachines > 0) this.place(moving);
+  }
+}
