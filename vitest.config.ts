@@ -13,7 +13,7 @@ export default defineConfig({
         resolve,
         test: {
           name: "unit",
-          include: ["packages/*/src/**/*.test.ts", "services/*/src/**/*.test.ts", "clients/*/src/**/*.test.ts", "tools/*/src/**/*.test.ts", "tests/lint/**/*.test.ts"],
+          include: ["packages/*/src/**/*.test.ts", "services/*/src/**/*.test.ts", "clients/*/src/**/*.test.ts", "tools/*/src/**/*.test.ts", "bench/src/**/*.test.ts", "tests/lint/**/*.test.ts"],
         },
       },
       {

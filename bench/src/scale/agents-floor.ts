@@ -113,10 +113,14 @@ async function main(): Promise<void> {
     await sims.init({ gateway: `127.0.0.1:${port}`, natsServers: [nats.url], ttlSeconds: ttl, reconcileSeconds: num("reconcile", 1), unitsDir, logLevel: "info" });
     log(`${machines} simulated machines built in ${sims.workers.length} worker process(es) at nice ${simNice}; starting them at once`);
 
+    const callsPerMachine = (before: Record<string, number>) =>
+      Object.fromEntries(Object.entries(reg.calls).map(([k, v]) => [k, Math.round(((v - (before[k] ?? 0)) / machines) * 100) / 100]));
     sims.go();
     const registerMs = await until("register", () => reg.machines.size >= machines, () => `${reg.machines.size} registered`);
     log(`all ${machines} registered in ${registerMs} ms`);
 
+    const registerCalls = callsPerMachine({});
+    const beforeUnits = { ...reg.calls };
     const tCreate = performance.now();
     for (let i = 0; i < names.length; i += CREATE_BATCH) {
       if (i > 0) await sleep(batchMs);
@@ -125,6 +129,7 @@ async function main(): Promise<void> {
     const placeMs = Math.round(performance.now() - tCreate);
     const activeMs = await until("units", () => reg.activeCount(names) === names.length, () => `${reg.activeCount(names)} of ${names.length} active`);
     log(`${unitCount} units placed in ${Math.ceil(unitCount / CREATE_BATCH)} batches over ${placeMs} ms; all active ${activeMs} ms after the last batch`);
+    const unitsCalls = callsPerMachine(beforeUnits);
     const unitsStats = await sims.stats();
     const lostInUnits = [...reg.machines.values()].filter((m) => m.lostAt !== undefined).length;
 
@@ -153,6 +158,7 @@ async function main(): Promise<void> {
       placeMs,
       activeMs,
       failover,
+      callsPerMachine: { register: registerCalls, units: unitsCalls },
       machinesLostWhileUnitsStarted: lostInUnits,
       heartbeatFailures: end.warnings["heartbeat failed; retrying"] ?? 0,
       simLoopP99MsWhileUnitsStarted: unitsStats.loopDelayP99Ms,
@@ -162,6 +168,7 @@ async function main(): Promise<void> {
     console.log(`agents floor: ${machines} simulated machines (nice ${simNice}) against a registry that answers at once, agent_ttl ${ttl} s`);
     console.log(`  all registered: ${registerMs} ms`);
     console.log(`  all ${unitCount} units active, after the last of ${Math.ceil(unitCount / CREATE_BATCH)} batches ${batchMs} ms apart: ${activeMs} ms`);
+    console.log(`  calls per machine while units started: ${JSON.stringify(unitsCalls)}`);
     if (failover) console.log(`  failover of ${failover.machines} machines: gone ${failover.goneMs} ms, their ${failover.units} units active elsewhere ${failover.activeElsewhereMs} ms`);
     console.log(`  machines lost while units started: ${lostInUnits}; heartbeat failures: ${result.heartbeatFailures}; worker loop p99 while units started: ${result.simLoopP99MsWhileUnitsStarted} ms; load ${result.load.join("/")}`);
     console.log(JSON.stringify(result));

@@ -53,10 +53,14 @@ export class FloorRegistry {
   private leases = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
   registrations = 0;
+  /** Calls answered, by method (heartbeats: stream messages). */
+  readonly calls = { RegisterMachine: 0, MachineHeartbeats: 0, GetMachineSchedule: 0, ReportUnitStates: 0 };
 
   constructor(
-    private readonly hints: HintBus,
+    private readonly hints: Pick<HintBus, "publish">,
     private readonly ttlMs: number,
+    /** Milliseconds of a monotonic clock (default performance.now). */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /** Serves RegistryService on a loopback port; resolves with it. */
@@ -73,9 +77,7 @@ export class FloorRegistry {
       getMachineSchedule: (call: grpc.ServerUnaryCall<GetMachineScheduleRequest, GetMachineScheduleResponse>, done: grpc.sendUnaryData<GetMachineScheduleResponse>) =>
         done(null, this.schedule(call.request.machineId)),
       reportUnitStates: (call: grpc.ServerUnaryCall<ReportUnitStatesRequest, ReportUnitStatesResponse>, done: grpc.sendUnaryData<ReportUnitStatesResponse>) => {
-        const m = this.machines.get(call.request.machineId);
-        if (!m?.live || m.leaseId !== call.request.leaseId) return done({ code: grpc.status.FAILED_PRECONDITION, details: "not registered under that lease" });
-        this.report(call.request);
+        if (!this.report(call.request)) return done({ code: grpc.status.FAILED_PRECONDITION, details: "not registered under that lease" });
         done(null, { revision: this.revision });
       },
     } as unknown as grpc.UntypedServiceImplementation);
@@ -129,43 +131,51 @@ export class FloorRegistry {
     return ids.flatMap((id) => [...(this.machines.get(id)?.units ?? [])]);
   }
 
-  private register(req: RegisterMachineRequest): RegisterMachineResponse {
+  register(req: RegisterMachineRequest): RegisterMachineResponse {
     const id = req.machine?.id ?? "";
     const leaseId = String(++this.leases);
     const m = this.machines.get(id);
     if (m) {
       m.leaseId = leaseId;
-      m.heardAt = performance.now();
+      m.heardAt = this.now();
       m.live = true;
-    } else this.machines.set(id, { id, leaseId, heardAt: performance.now(), live: true, lostAt: undefined, scheduleRevision: this.revision, units: new Set() });
+    } else this.machines.set(id, { id, leaseId, heardAt: this.now(), live: true, lostAt: undefined, scheduleRevision: this.revision, units: new Set() });
     this.registrations++;
+    this.calls.RegisterMachine++;
     return { leaseId, revision: this.revision };
   }
 
-  private heartbeat(req: MachineHeartbeatsRequest): MachineHeartbeatsResponse {
+  heartbeat(req: MachineHeartbeatsRequest): MachineHeartbeatsResponse {
+    this.calls.MachineHeartbeats++;
     const m = this.machines.get(req.machineId);
     const alive = m !== undefined && m.live && m.leaseId === req.leaseId;
-    if (alive) m.heardAt = performance.now();
+    if (alive) m.heardAt = this.now();
     return { seq: req.seq, alive, errorKind: "", errorMessage: "", scheduleRevision: alive ? m.scheduleRevision : 0 };
   }
 
-  private schedule(machineId: string): GetMachineScheduleResponse {
+  schedule(machineId: string): GetMachineScheduleResponse {
+    this.calls.GetMachineSchedule++;
     const m = this.machines.get(machineId);
     const units = [...(m?.units ?? [])].map((name) => ({ ...this.units.get(name)!.unit, desiredState: TargetState.TARGET_STATE_LAUNCHED }));
     return { units, machines: [machineToWire({ id: machineId, publicIp: "127.0.0.1", metadata: {} })], revision: this.revision };
   }
 
-  private report(req: ReportUnitStatesRequest): void {
+  /** Records the machine's states; false (nothing recorded) when it is not live under that lease. */
+  report(req: ReportUnitStatesRequest): boolean {
+    this.calls.ReportUnitStates++;
+    const m = this.machines.get(req.machineId);
+    if (!m?.live || m.leaseId !== req.leaseId) return false;
     for (const s of req.states) {
       if (s.activeState === "active") this.activeOn.set(s.name, req.machineId);
       else if (this.activeOn.get(s.name) === req.machineId) this.activeOn.delete(s.name);
     }
     for (const name of req.removed) if (this.activeOn.get(name) === req.machineId) this.activeOn.delete(name);
+    return true;
   }
 
   /** Machines silent for agent_ttl are lost: their units move at once. */
-  private sweep(): void {
-    const now = performance.now();
+  sweep(): void {
+    const now = this.now();
     const moving: string[] = [];
     for (const m of this.machines.values()) {
       if (!m.live || now - m.heardAt < this.ttlMs) continue;

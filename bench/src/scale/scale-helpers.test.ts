@@ -1,0 +1,68 @@
+// The scale bench's pure parts: its options, how machines are split over worker processes,
+// which machines fail over, and how a WatchUnits stream is counted.
+import { describe, expect, it } from "vitest";
+import { TargetState, type UnitView } from "@fleet/wire";
+import { parseOptions } from "./options.js";
+import { pickVictims } from "./phase-failover.js";
+import { shares, simMachineId } from "./simulators.js";
+import { WatchedUnits } from "./units-watch.js";
+
+describe("scale bench options", () => {
+  it("reads numbers in either form and flags", () => {
+    const o = parseOptions(["--machines", "50", "--units=500", "--ttl", "5", "--keep-logs", "--failover-share", "0"]);
+    expect([o.machines, o.units, o.ttl, o.keepLogs, o.failoverShare, o.simNice]).toEqual([50, 500, 5, true, 0, 10]);
+  });
+
+  it.each([
+    [["--machines", "0"], /--machines wants an integer in 1\.\.20000, got "0"/],
+    [["--ttl", "2.5"], /--ttl wants an integer/],
+    [["--failover-share", "0.9"], /--failover-share wants a number in 0\.\.0\.5/],
+    [["--units"], /--units wants an integer in 0\.\.200000, got undefined/],
+    [["--agent-log", "loud"], /--agent-log wants error, warn, info, debug or silent/],
+    [["--machine", "5"], /unknown option "--machine"/],
+  ])("refuses %j", (argv, message) => {
+    expect(() => parseOptions(argv)).toThrow(message);
+  });
+});
+
+describe("simulated machines", () => {
+  it("get distinct 32-hex ids that start with the run's", () => {
+    const ids = [0, 1, 255, 4096].map((i) => simMachineId("0badcafe", i));
+    expect(new Set(ids).size).toBe(4);
+    for (const id of ids) expect(id).toMatch(/^0badcafe[0-9a-f]{24}$/);
+  });
+
+  it("are split over as few workers as perWorker allows, evenly", () => {
+    const ids = Array.from({ length: 1001 }, (_, i) => String(i));
+    const groups = shares(ids, 250);
+    expect(groups.map((g) => g.length)).toEqual([201, 200, 200, 200, 200]);
+    expect(groups.flat().sort()).toEqual([...ids].sort());
+    expect(shares(["a"], 250)).toEqual([["a"]]);
+  });
+
+  it("fail over as a share spread over the list", () => {
+    const ids = Array.from({ length: 10 }, (_, i) => `m${i}`);
+    expect(pickVictims(ids, 0.3)).toEqual(["m0", "m3", "m6"]);
+    expect(pickVictims(ids, 0)).toEqual([]);
+    expect(new Set(pickVictims(Array.from({ length: 1000 }, (_, i) => i.toString()), 0.1)).size).toBe(100);
+  });
+});
+
+describe("units followed on WatchUnits", () => {
+  const view = (name: string, machineId: string, launched: boolean): UnitView => ({
+    unit: { name, options: [], hash: "", desiredState: TargetState.TARGET_STATE_LAUNCHED },
+    machineId,
+    currentState: launched ? TargetState.TARGET_STATE_LAUNCHED : TargetState.TARGET_STATE_INACTIVE,
+    reason: "",
+  });
+
+  it("counts placed and launched units on the machines it accepts, and takes changes back", () => {
+    const w = new WatchedUnits(new Set(["a.service", "b.service"]), (m) => m !== "dead");
+    w.apply([view("a.service", "dead", true), view("b.service", "m1", false), view("other.service", "m1", true)]);
+    expect([w.placed, w.launched, w.all]).toEqual([1, 0, 2]);
+    w.apply([view("a.service", "m2", true), view("b.service", "m1", true)]);
+    expect([w.placed, w.launched]).toEqual([2, 2]);
+    w.apply([view("b.service", "", false)]);
+    expect([w.placed, w.launched]).toEqual([1, 1]);
+  });
+});
