@@ -105,7 +105,8 @@ describe("a heartbeat whose renewal cannot reach etcd", () => {
       throw new FleetError("unavailable", "etcd is unavailable");
     };
     await expect(registry.machines.heartbeat(M1, leaseId)).rejects.toMatchObject({ kind: "unavailable" });
-    expect(store.value(keys.heartbeatClaim(M1))).toBeUndefined();
+    // The claim its registration wrote stands: gw-a's was not made.
+    expect(store.value(keys.heartbeatClaim(M1))).toBe("gw-b");
     store.keepAlive = keepAlive;
     expect(await registry.machines.heartbeat(M1, leaseId)).toBe(true);
     expect(store.value(keys.heartbeatClaim(M1))).toBe("gw-a");
@@ -137,6 +138,32 @@ describe("the leases the engine asks for", () => {
 });
 
 describe("heartbeats over a stream", () => {
+  it("after a registration here, claim the machine with the registration's write: its first stream message costs etcd nothing", async () => {
+    const { store, registry, advance } = setup();
+    const { leaseId } = await registry.machines.register(machine(M1), 5);
+    expect(store.value(keys.heartbeatClaim(M1))).toBe("gw-a");
+    expect((await store.get(keys.heartbeatClaim(M1)))?.lease).toBe(leaseId);
+    let etcdRequests = 0;
+    const [keepAlive, txn] = [store.keepAlive.bind(store), store.txn.bind(store)];
+    store.keepAlive = async (id, renewBelow) => {
+      // A renewal left to the lease's remaining time (a fresh lease's is 2 × agent_ttl) asks etcd nothing.
+      if (renewBelow === undefined) etcdRequests++;
+      return keepAlive(id, renewBelow);
+    };
+    store.txn = async (...args) => {
+      etcdRequests++;
+      return txn(...args);
+    };
+    await advance(1_500);
+    expect(await registry.machines.heartbeat(M1, leaseId, "stream-first")).toBe(true);
+    expect(etcdRequests).toBe(0);
+    // A stream opened later (the agent reconnected) claims again, as one to another gateway would.
+    await advance(1_500);
+    expect(await registry.machines.heartbeat(M1, leaseId, "stream-first")).toBe(true);
+    expect(etcdRequests).toBe(2);
+  });
+
+
   it("claim on the first message of a stream, not after a gap on it (this gateway was slow)", async () => {
     const { store, registry, other, advance } = setup();
     const { leaseId } = await other().machines.register(machine(M1), 5);

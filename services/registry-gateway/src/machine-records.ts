@@ -48,7 +48,13 @@ export class MachineRecords {
         // Safe to re-send: a second attempt after an applied first fails its compare and finds
         // the key under this very lease.
         const res = await this.store.txn(
-          { compare: [guard], success: [{ request_put: { ...put(key, record, leaseId).request_put, prev_kv: true } }], failure: [range(key)] },
+          // The heartbeat claim is written with it (heartbeat-watch.ts): the agent's heartbeats
+          // come here first, and need not claim the machine again.
+          {
+            compare: [guard],
+            success: [{ request_put: { ...put(key, record, leaseId).request_put, prev_kv: true } }, put(this.keys.heartbeatClaim(machine.id), this.heartbeats.gatewayId, leaseId)],
+            failure: [range(key)],
+          },
           "txn-idempotent",
         );
         const held = res.succeeded ? undefined : rangeResult(res, 0);
