@@ -27,7 +27,7 @@ import { phaseReads } from "./phase-reads.js";
 import { phaseSoak, type Soak } from "./phase-soak.js";
 import { phaseUnits } from "./phase-units.js";
 import { cpuPercent, cpuSnapshot, load, rssMb, type StopResult } from "./proc-stats.js";
-import { figures, renderTable, targets, writeResult, type Run } from "./report.js";
+import { figures, renderTable, simulationWhile, targets, writeResult, type Run } from "./report.js";
 import { simMachineId, Simulators } from "./simulators.js";
 import { recordFailure } from "../common/failure.js";
 
@@ -161,7 +161,10 @@ async function main(): Promise<void> {
     log(`gateway calls per machine to register: ${JSON.stringify(run.gatewayCallsPerMachine.register)}`);
 
     if (o.units > 0) {
+      const [simsBefore, samplesFrom] = [await sims.stats(), sampler.samples.length];
       run.units = await phaseUnits(api, names, { timeoutMs: 180_000, log });
+      run.unitsSimulation = simulationWhile(simsBefore, await sims.stats(), sampler.samples.slice(samplesFrom));
+      log(`while the units started: ${run.unitsSimulation.reRegistrations} machines registered again (lost meanwhile), ${run.unitsSimulation.heartbeatFailures} heartbeats failed, simulator loop lag p99 up to ${run.unitsSimulation.loopP99MaxMs} ms`);
       run.gatewayCallsPerMachine.units = callsPerMachine(callsRegistered, await scrapeGatewayCalls(cluster.state.components), o.machines);
       log(`gateway calls per machine while the units were created and started: ${JSON.stringify(run.gatewayCallsPerMachine.units)}`);
     }

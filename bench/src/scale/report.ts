@@ -9,6 +9,27 @@ import type { Reads } from "./phase-reads.js";
 import type { Soak } from "./phase-soak.js";
 import type { UnitsPhase } from "./phase-units.js";
 import type { Sample } from "./sampler.js";
+import type { SimulatorStats } from "./simulators.js";
+
+/** How the simulated machines fared over a phase: the cause of a slow figure, when they starved. */
+export interface SimulationWhile {
+  /** Registrations after the first: machines whose lease was revoked meanwhile, registering again. */
+  reRegistrations: number;
+  heartbeatFailures: number;
+  /** The worst worker event-loop lag p99 among the phase's samples (every 5 s). */
+  loopP99MaxMs: number;
+}
+
+const HEARTBEAT_FAILED = "heartbeat failed; retrying";
+
+/** The simulation over a phase, from the simulators' counters before and after it and the samples taken meanwhile. Pure. */
+export function simulationWhile(before: SimulatorStats, after: SimulatorStats, samples: readonly Sample[]): SimulationWhile {
+  return {
+    reRegistrations: after.registrations - before.registrations,
+    heartbeatFailures: (after.warnings[HEARTBEAT_FAILED] ?? 0) - (before.warnings[HEARTBEAT_FAILED] ?? 0),
+    loopP99MaxMs: Math.max(after.loopDelayP99Ms, ...samples.map((x) => x.simLoopP99Ms ?? 0)),
+  };
+}
 
 /** What the phases measured (the JSON's "phases"). */
 export interface Run {
@@ -17,6 +38,7 @@ export interface Run {
   /** Calls the gateways answered per machine, by method, while the machines registered and while the units were created and started. */
   gatewayCallsPerMachine?: { register: Record<string, number>; units?: Record<string, number> };
   units?: UnitsPhase;
+  unitsSimulation?: SimulationWhile;
   idle?: { etcd: EtcdRate; cpuPercent: Record<string, number>; rssMb: Record<string, number>; load: number[]; machinesHeard?: Record<string, number> };
   soak?: Soak;
   failover?: Failover | undefined;
@@ -65,6 +87,8 @@ export function figures(o: ScaleOptions, run: Run) {
     activeMs: r0(run.units?.activeMs),
     launchedMs: r0(run.units?.launchedMs),
     unitsFollowedBy: run.units?.followedBy ?? null,
+    reRegistrationsWhileUnitsStarted: run.unitsSimulation?.reRegistrations ?? null,
+    simLoopP99MsWhileUnitsStarted: run.unitsSimulation?.loopP99MaxMs ?? null,
     // From the first create to the last placement: the engine places units as they arrive, so a
     // rate over the time after the last create alone would divide by nearly nothing.
     placementsPerSecond: run.units?.placedMs !== undefined ? r0(o.units / ((run.units.createMs + run.units.placedMs) / 1000)) : null,
@@ -105,6 +129,8 @@ export function renderTable(f: Figures, t: Targets, run: Run): string {
     ["placements per second, first create to all placed", f.placementsPerSecond, "/s", `>= ${t.placementsPerSecond}`, verdict(f.placementsPerSecond, t.placementsPerSecond, false)],
     ["all launched (WatchUnits), after the last create", f.launchedMs, "ms", "", ""],
     [`all active (${f.unitsFollowedBy === "poll" ? "lists polled" : "then ListUnitStates"}), after the last create`, f.activeMs, "ms", `<= ${t.activeMs}`, verdict(f.activeMs, t.activeMs)],
+    ["  machines lost and registered again meanwhile", f.reRegistrationsWhileUnitsStarted, "", "", ""],
+    ["  simulator loop lag meanwhile (worst p99)", f.simLoopP99MsWhileUnitsStarted, "ms", "", ""],
     [`idle etcd requests (${run.idle?.etcd.seconds ?? "-"} s window)`, f.idleEtcdRequestsPerSecond, "/s", `<= ${t.idleEtcdRequestsPerSecond}`, verdict(f.idleEtcdRequestsPerSecond, t.idleEtcdRequestsPerSecond)],
     ["gateway CPU at idle", f.gatewayIdleCpuPercent, "%", `<= ${t.gatewayIdleCpuPercent}`, verdict(f.gatewayIdleCpuPercent, t.gatewayIdleCpuPercent)],
     ["gateway RSS per machine at idle", f.gatewayRssKbPerMachine, "KB", `<= ${t.gatewayRssKbPerMachine}`, verdict(f.gatewayRssKbPerMachine, t.gatewayRssKbPerMachine)],

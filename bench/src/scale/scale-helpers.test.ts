@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { TargetState, type UnitView } from "@fleet/wire";
 import { parseOptions } from "./options.js";
 import { pickVictims } from "./phase-failover.js";
-import { shares, simMachineId } from "./simulators.js";
+import { simulationWhile } from "./report.js";
+import { shares, simMachineId, type SimulatorStats } from "./simulators.js";
 import { WatchedUnits } from "./units-watch.js";
 
 describe("scale bench options", () => {
@@ -64,5 +65,24 @@ describe("units followed on WatchUnits", () => {
     expect([w.placed, w.launched]).toEqual([2, 2]);
     w.apply([view("b.service", "", false)]);
     expect([w.placed, w.launched]).toEqual([1, 1]);
+  });
+});
+
+describe("the simulation over a phase", () => {
+  const stats = (registrations: number, failures: number, p99: number): SimulatorStats => ({
+    machines: 1000,
+    running: 1000,
+    registrations,
+    activeUnits: 0,
+    warnings: failures ? { "heartbeat failed; retrying": failures, "reconcile failed": 7 } : {},
+    workerRssBytes: [],
+    loopDelayP99Ms: p99,
+    loopDelayMaxMs: p99,
+  });
+
+  it("counts the machines that registered again, the heartbeats that failed and the worst loop lag meanwhile", () => {
+    const s = simulationWhile(stats(1000, 0, 20), stats(1118, 23, 800), [2262.8, 1717.6, undefined].map((p99, t) => ({ t, load: undefined, ...(p99 === undefined ? {} : { simLoopP99Ms: p99 }) })));
+    expect(s).toEqual({ reRegistrations: 118, heartbeatFailures: 23, loopP99MaxMs: 2262.8 });
+    expect(simulationWhile(stats(1000, 5, 20), stats(1000, 5, 30), []).reRegistrations).toBe(0);
   });
 });
