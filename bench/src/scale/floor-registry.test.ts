@@ -33,6 +33,17 @@ describe("the agents floor's registry", () => {
     expect(reg.schedule("m0").revision).toBe(published.at(-1)!.hint.revision);
   });
 
+  it("takes state reports on the heartbeat stream too, and says so in every answer", () => {
+    const { reg, leases } = registry(1);
+    reg.place(["a.service"]);
+    const state = { name: "a.service", hash: "", machineId: "m0", loadState: "loaded", activeState: "active", subState: "running", currentState: TargetState.TARGET_STATE_LAUNCHED, reason: "" };
+    expect(reg.heartbeat({ machineId: "m0", leaseId: leases.get("m0")!, seq: 1 }).acceptsReports).toBe(true);
+    expect(reg.heartbeat({ machineId: "m0", leaseId: "nope", seq: 2, report: { states: [state], removed: [] } })).toMatchObject({ seq: 2, errorKind: "failed-precondition" });
+    expect(reg.activeCount(["a.service"])).toBe(0);
+    expect(reg.heartbeat({ machineId: "m0", leaseId: leases.get("m0")!, seq: 3, report: { states: [state], removed: [] } })).toMatchObject({ seq: 3, errorKind: "", acceptsReports: true });
+    expect(reg.activeCount(["a.service"])).toBe(1);
+  });
+
   it("counts a unit active only as reported by the machine it is placed on now", () => {
     const { reg, active } = registry(2);
     reg.place(["a.service", "b.service"]);

@@ -145,12 +145,18 @@ export class FloorRegistry {
     return { leaseId, revision: this.revision };
   }
 
+  /** A heartbeat, or a state report on the heartbeat stream (accepted there, as the gateway does). */
   heartbeat(req: MachineHeartbeatsRequest): MachineHeartbeatsResponse {
+    if (req.report) {
+      const written = this.report({ machineId: req.machineId, leaseId: req.leaseId, ...req.report });
+      const refused = written ? "" : `machine ${req.machineId} is not registered under lease ${req.leaseId}`;
+      return { seq: req.seq, alive: written, errorKind: refused ? "failed-precondition" : "", errorMessage: refused, scheduleRevision: 0, acceptsReports: true };
+    }
     this.calls.MachineHeartbeats++;
     const m = this.machines.get(req.machineId);
     const alive = m !== undefined && m.live && m.leaseId === req.leaseId;
     if (alive) m.heardAt = this.now();
-    return { seq: req.seq, alive, errorKind: "", errorMessage: "", scheduleRevision: alive ? m.scheduleRevision : 0 };
+    return { seq: req.seq, alive, errorKind: "", errorMessage: "", scheduleRevision: alive ? m.scheduleRevision : 0, acceptsReports: true };
   }
 
   schedule(machineId: string): GetMachineScheduleResponse {

@@ -1,5 +1,6 @@
 // What the gateways' /metrics say: the calls they answered, by method (fleet_grpc_server_handled_total
-// summed over gateways and status codes; per machine, it shows which of the agents' calls a
+// summed over gateways and status codes, and the state reports agents sent on their heartbeat
+// streams as "ReportUnitStates (stream)"; per machine, it shows which of the agents' calls a
 // phase's gateway CPU went to), and how many machines each hears (fleet_gateway_machines_heard:
 // how the agents spread over the gateways).
 
@@ -18,13 +19,18 @@ async function gatewayMetrics(components: readonly Component[]): Promise<Array<{
   );
 }
 
-/** method -> calls answered, from one /metrics text. Pure. */
+/** The name stream state reports are counted under. */
+export const STREAM_REPORTS = "ReportUnitStates (stream)";
+
+/** method -> calls answered (and stream reports), from one /metrics text. Pure. */
 export function handledByMethod(metricsText: string): Map<string, number> {
   const out = new Map<string, number>();
+  const add = (method: string, n: number) => out.set(method, (out.get(method) ?? 0) + n);
   for (const m of metricsText.matchAll(/^fleet_grpc_server_handled_total\{([^}]*)\} (\d+(?:\.\d+)?(?:e\+?\d+)?)$/gm)) {
     const method = /method="([^"]*)"/.exec(m[1] ?? "")?.[1];
-    if (method) out.set(method, (out.get(method) ?? 0) + Number(m[2]));
+    if (method) add(method, Number(m[2]));
   }
+  for (const m of metricsText.matchAll(/^fleet_gateway_stream_reports_total\{[^}]*\} (\d+(?:\.\d+)?(?:e\+?\d+)?)$/gm)) add(STREAM_REPORTS, Number(m[1]));
   return out;
 }
 

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { TargetState, type UnitView } from "@fleet/wire";
 import { parseOptions } from "./options.js";
+import { handledByMethod, STREAM_REPORTS } from "./gateway-metrics.js";
 import { pickVictims } from "./phase-failover.js";
 import { simulationWhile } from "./report.js";
 import { shares, simMachineId, type SimulatorStats } from "./simulators.js";
@@ -84,5 +85,18 @@ describe("the simulation over a phase", () => {
     const s = simulationWhile(stats(1000, 0, 20), stats(1118, 23, 800), [2262.8, 1717.6, undefined].map((p99, t) => ({ t, load: undefined, ...(p99 === undefined ? {} : { simLoopP99Ms: p99 }) })));
     expect(s).toEqual({ reRegistrations: 118, heartbeatFailures: 23, loopP99MaxMs: 2262.8 });
     expect(simulationWhile(stats(1000, 5, 20), stats(1000, 5, 30), []).reRegistrations).toBe(0);
+  });
+});
+
+describe("the gateways' calls", () => {
+  it("are read by method from /metrics, stream state reports apart", () => {
+    const text = [
+      'fleet_grpc_server_handled_total{service="fleet.internal.v1.RegistryService",method="ReportUnitStates",code="OK"} 10',
+      'fleet_grpc_server_handled_total{service="fleet.internal.v1.RegistryService",method="ReportUnitStates",code="FAILED_PRECONDITION"} 2',
+      'fleet_grpc_server_handled_total{service="fleet.internal.v1.RegistryService",method="GetMachineSchedule",code="OK"} 3e+3',
+      'fleet_gateway_stream_reports_total{outcome="written"} 4000',
+      'fleet_gateway_stream_reports_total{outcome="failed-precondition"} 5',
+    ].join("\n");
+    expect(Object.fromEntries(handledByMethod(text))).toEqual({ ReportUnitStates: 12, GetMachineSchedule: 3000, [STREAM_REPORTS]: 4005 });
   });
 });

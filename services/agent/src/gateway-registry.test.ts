@@ -10,13 +10,15 @@ import {
   type GetMachineScheduleResponse,
   type MachineHeartbeatsRequest,
   type MachineHeartbeatsResponse,
+  type ReportUnitStatesRequest,
+  type ReportUnitStatesResponse,
   type ServerDuplexStream,
 } from "@fleet/wire";
 import { GatewayRegistry } from "./gateway-registry.js";
 
 const M = "a".repeat(32);
 /** What the played gateway answers: its cache revision, the machine's schedule revision, a failing heartbeat. */
-const gateway = { revision: 100, scheduleRevision: 90, heartbeatFails: false, reads: 0 };
+const gateway = { revision: 100, scheduleRevision: 90, heartbeatFails: false, reads: 0, acceptsReports: false, reportCalls: [] as string[][], streamReports: [] as string[][] };
 let server: Awaited<ReturnType<typeof serve>>["server"];
 let address = "";
 
@@ -29,9 +31,14 @@ beforeAll(async () => {
     },
     machineHeartbeats(call: ServerDuplexStream<MachineHeartbeatsRequest, MachineHeartbeatsResponse>) {
       call.on("data", (req: MachineHeartbeatsRequest) => {
-        const failed = gateway.heartbeatFails;
-        call.write({ seq: req.seq, alive: !failed, errorKind: failed ? "unavailable" : "", errorMessage: failed ? "etcd is unavailable" : "", scheduleRevision: gateway.scheduleRevision });
+        if (req.report) gateway.streamReports.push(req.report.states.map((s) => s.name));
+        const failed = gateway.heartbeatFails && !req.report;
+        call.write({ seq: req.seq, alive: !failed, errorKind: failed ? "unavailable" : "", errorMessage: failed ? "etcd is unavailable" : "", scheduleRevision: gateway.scheduleRevision, acceptsReports: gateway.acceptsReports });
       });
+    },
+    reportUnitStates(call: { request: ReportUnitStatesRequest }, done: (err: null, res: ReportUnitStatesResponse) => void) {
+      gateway.reportCalls.push(call.request.states.map((s) => s.name));
+      done(null, { revision: gateway.revision });
     },
   };
   type Impl = Parameters<typeof serve>[1][number][1];
@@ -112,3 +119,27 @@ describe("GatewayRegistry.schedule", () => {
     r.close();
   });
 });
+
+describe("GatewayRegistry.report", () => {
+  const state = (name: string) => ({ name, hash: "h", machineId: M, loadState: "loaded", activeState: "active", subState: "running", currentState: "launched" as const });
+
+  it("goes on the heartbeat stream to a gateway whose answers say it takes reports there, by call to one that does not", async () => {
+    gateway.reportCalls = [];
+    gateway.streamReports = [];
+    gateway.acceptsReports = false;
+    const { r } = registry();
+    try {
+      await r.report(M, "1", [state("before.service")], []);
+      expect(await r.heartbeat(M, "1")).toBe(true);
+      await r.report(M, "1", [state("older-gateway.service")], []);
+      gateway.acceptsReports = true;
+      expect(await r.heartbeat(M, "1")).toBe(true);
+      await r.report(M, "1", [state("streamed.service")], []);
+      expect(gateway.reportCalls).toEqual([["before.service"], ["older-gateway.service"]]);
+      expect(gateway.streamReports).toEqual([["streamed.service"]]);
+    } finally {
+      r.close();
+    }
+  });
+});
+

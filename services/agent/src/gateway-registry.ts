@@ -1,5 +1,5 @@
 // The agent's edge to the registry-gateway.
-import { machineFromWire, machineToWire, RegistryConnection, unary, unitFromWire, unitStateToWire } from "@fleet/wire";
+import { DEFAULT_DEADLINE_MS, machineFromWire, machineToWire, RegistryConnection, unary, unitFromWire, unitStateToWire } from "@fleet/wire";
 import type { Machine, Unit, UnitState } from "@fleet/domain";
 import type { AgentRegistry } from "./agent.js";
 import { HeartbeatStream } from "./heartbeat-stream.js";
@@ -95,7 +95,12 @@ export class GatewayRegistry extends RegistryConnection implements AgentRegistry
     return schedule;
   }
 
+  /**
+   * On the heartbeat stream when its gateway said it takes reports there (a message instead of a
+   * call, for the gateway and for the agent), else by ReportUnitStates; either fails the same way.
+   */
   async report(machineId: string, leaseId: string, states: UnitState[], removed: string[]): Promise<void> {
+    if (this.heartbeats.acceptsReports) return this.heartbeats.report(machineId, leaseId, states, removed, DEFAULT_DEADLINE_MS);
     await unary(this.client.reportUnitStates.bind(this.client), { machineId, leaseId, states: states.map(unitStateToWire), removed });
   }
 }

@@ -1,6 +1,6 @@
 import { EventEmitter, once } from "node:events";
 import { createServer, connect, type Socket } from "node:net";
-import type { MachineHeartbeatsRequest, MachineHeartbeatsResponse } from "@fleet/wire";
+import { TargetState, type MachineHeartbeatsRequest, type MachineHeartbeatsResponse } from "@fleet/wire";
 import { describe, expect, it } from "vitest";
 import { HeartbeatStream, type HeartbeatDuplex } from "./heartbeat-stream.js";
 
@@ -15,7 +15,7 @@ class FakeDuplex extends EventEmitter implements HeartbeatDuplex {
     this.cancelled = true;
   }
   answer(seq: number, res: Partial<MachineHeartbeatsResponse> = {}): void {
-    this.emit("data", { seq, alive: true, errorKind: "", errorMessage: "", scheduleRevision: 0, ...res });
+    this.emit("data", { seq, alive: true, errorKind: "", errorMessage: "", scheduleRevision: 0, acceptsReports: false, ...res });
   }
 }
 
@@ -98,5 +98,26 @@ describe("the agent's heartbeat stream", () => {
     await expect(b).resolves.toMatchObject({ alive: true });
     hb.close();
     expect(streams[1]?.cancelled).toBe(true);
+  });
+
+  it("sends state reports on the stream once its gateway said it takes them, and forgets that when the stream breaks", async () => {
+    const { hb, streams } = setup();
+    expect(hb.acceptsReports).toBe(false);
+    const beat = hb.beat("m", "1", 1_000);
+    streams[0]?.answer(1, { acceptsReports: true });
+    await beat;
+    expect(hb.acceptsReports).toBe(true);
+    const state = { name: "a.service", hash: "h", machineId: "m", loadState: "loaded", activeState: "active", subState: "running", currentState: "launched" as const };
+    const ok = hb.report("m", "1", [state], ["b.service"], 1_000);
+    const refused = hb.report("m", "1", [state], [], 1_000);
+    const [s] = streams as [FakeDuplex];
+    expect(s.written[1]).toMatchObject({ seq: 2, machineId: "m", leaseId: "1", report: { states: [{ name: "a.service", activeState: "active", currentState: TargetState.TARGET_STATE_LAUNCHED }], removed: ["b.service"] } });
+    s.answer(3, { errorKind: "failed-precondition", errorMessage: "machine m is not registered under lease 1", acceptsReports: true });
+    s.answer(2, { acceptsReports: true });
+    await expect(ok).resolves.toBeUndefined();
+    await expect(refused).rejects.toMatchObject({ kind: "failed-precondition", message: "machine m is not registered under lease 1" });
+    await expect(hb.report("m", "1", [], ["a.service"], 10)).rejects.toMatchObject({ kind: "deadline-exceeded", message: expect.stringMatching(/^state report: no answer/) });
+    s.emit("error", new Error("14 UNAVAILABLE: Connection dropped"));
+    expect(hb.acceptsReports).toBe(false);
   });
 });

@@ -2,14 +2,18 @@
 // heartbeat is one message, answered by the response carrying its seq. A gateway answers a
 // stream's heartbeats in order at a fraction of what a call costs it (no HTTP/2 stream,
 // headers or trailers per heartbeat), which is what lets one gateway hold thousands of machines.
+// Its state reports go the same way once the gateway's answers say it accepts them (an older
+// gateway would take a report for a heartbeat): GatewayRegistry asks acceptsReports.
 //
-//   beat() ──▶ no stream? open one ──▶ write {seq, machineId, leaseId}
-//   response {seq} ──▶ that beat resolves (alive) or rejects (error_kind: a FleetError)
-//   no response within deadlineMs ──▶ that beat rejects (deadline-exceeded); the stream stays
-//   stream error or end ──▶ every waiting beat rejects (unavailable); the next beat opens a new
-//        stream, which the channel sends to whichever gateway it is connected to (failover)
+//   beat() / report() ──▶ no stream? open one ──▶ write {seq, machineId, leaseId[, report]}
+//   response {seq} ──▶ that message resolves (alive) or rejects (error_kind: a FleetError)
+//   no response within deadlineMs ──▶ that message rejects (deadline-exceeded); the stream stays
+//   stream error or end ──▶ every waiting message rejects (unavailable); the next one opens a new
+//        stream, which the channel sends to whichever gateway it is connected to (failover), and
+//        reports go by call again until that gateway's first answer says it accepts them
 import { FleetError, type FleetErrorKind } from "@fleet/domain";
-import type { MachineHeartbeatsRequest, MachineHeartbeatsResponse } from "@fleet/wire";
+import { unitStateToWire, type MachineHeartbeatsRequest, type MachineHeartbeatsResponse } from "@fleet/wire";
+import type { UnitState } from "@fleet/domain";
 
 /** The part of grpc-js's ClientDuplexStream this uses. */
 export interface HeartbeatDuplex {
@@ -27,7 +31,7 @@ export interface HeartbeatAnswer {
 }
 
 interface Waiting {
-  readonly resolve: (answer: HeartbeatAnswer) => void;
+  readonly resolve: (res: MachineHeartbeatsResponse) => void;
   readonly reject: (err: FleetError) => void;
   readonly timer: ReturnType<typeof setTimeout>;
 }
@@ -36,6 +40,7 @@ const KINDS: ReadonlySet<string> = new Set<FleetErrorKind>(["invalid-argument", 
 
 export class HeartbeatStream {
   private stream: HeartbeatDuplex | undefined;
+  private reportsAccepted = false;
   private readonly waiting = new Map<number, Waiting>();
   private seq = 0;
   /** Streams opened so far (for tests). */
@@ -43,11 +48,26 @@ export class HeartbeatStream {
 
   constructor(private readonly open: () => HeartbeatDuplex) {}
 
+  /** Whether the gateway of the open stream said it takes state reports (its last answer). */
+  get acceptsReports(): boolean {
+    return this.stream !== undefined && this.reportsAccepted;
+  }
+
   /** One heartbeat: alive while the lease lives, not when it is gone; fails like the unary call. */
-  beat(machineId: string, leaseId: string, deadlineMs: number): Promise<HeartbeatAnswer> {
+  async beat(machineId: string, leaseId: string, deadlineMs: number): Promise<HeartbeatAnswer> {
+    const res = await this.send({ machineId, leaseId }, deadlineMs, "heartbeat");
+    return { alive: res.alive, scheduleRevision: res.scheduleRevision };
+  }
+
+  /** The machine's unit states, written by the gateway as ReportUnitStates would; fails like that call. */
+  async report(machineId: string, leaseId: string, states: readonly UnitState[], removed: readonly string[], deadlineMs: number): Promise<void> {
+    await this.send({ machineId, leaseId, report: { states: states.map(unitStateToWire), removed: [...removed] } }, deadlineMs, "state report");
+  }
+
+  private send(req: Omit<MachineHeartbeatsRequest, "seq">, deadlineMs: number, what: string): Promise<MachineHeartbeatsResponse> {
     const stream = (this.stream ??= this.connect());
     const seq = ++this.seq;
-    return new Promise<HeartbeatAnswer>((resolve, reject) => {
+    return new Promise<MachineHeartbeatsResponse>((resolve, reject) => {
       // The deadline is judged after the I/O already received: when the agent's own event loop
       // was blocked past the deadline (starting hundreds of units, a starved core), the timer
       // runs before the answer waiting in the socket is read, and the agent would blame the
@@ -56,19 +76,19 @@ export class HeartbeatStream {
         setImmediate(() => {
           if (!this.waiting.has(seq)) return;
           this.waiting.delete(seq);
-          reject(new FleetError("deadline-exceeded", `heartbeat: no answer from the registry-gateway within ${deadlineMs} ms`));
+          reject(new FleetError("deadline-exceeded", `${what}: no answer from the registry-gateway within ${deadlineMs} ms`));
         });
       }, deadlineMs);
       this.waiting.set(seq, { resolve, reject, timer });
       try {
-        stream.write({ machineId, leaseId, seq });
+        stream.write({ ...req, seq });
       } catch (err) {
         this.broken(stream, err instanceof Error ? err.message : String(err));
       }
     });
   }
 
-  /** Ends the stream; waiting beats fail. */
+  /** Ends the stream; waiting messages fail. */
   close(): void {
     const stream = this.stream;
     if (!stream) return;
@@ -90,17 +110,19 @@ export class HeartbeatStream {
   }
 
   private answer(res: MachineHeartbeatsResponse): void {
+    this.reportsAccepted = res.acceptsReports;
     const w = this.waiting.get(res.seq);
     if (!w) return;
     this.waiting.delete(res.seq);
     clearTimeout(w.timer);
-    if (res.errorKind === "") w.resolve({ alive: res.alive, scheduleRevision: res.scheduleRevision });
+    if (res.errorKind === "") w.resolve(res);
     else w.reject(new FleetError(KINDS.has(res.errorKind) ? (res.errorKind as FleetErrorKind) : "internal", res.errorMessage));
   }
 
   private broken(stream: HeartbeatDuplex, why: string): void {
     if (this.stream !== stream) return;
     this.stream = undefined;
+    this.reportsAccepted = false;
     const waiting = [...this.waiting.values()];
     this.waiting.clear();
     for (const w of waiting) {

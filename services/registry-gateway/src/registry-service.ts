@@ -18,7 +18,7 @@ import { assertValidUnitName, unresponsiveMachineReason, type Placement, type Ta
 import { accessHandlers } from "./access-handlers.js";
 import type { ClusterFeed } from "./cluster-feed.js";
 import { deltaToWire, MAX_WATCHED_UNITS, serveFeed, updateToWire } from "./feed-streams.js";
-import { heartbeatStreamHandler } from "./heartbeat-stream-handler.js";
+import { heartbeatStreamHandler, type ReportStates } from "./heartbeat-stream-handler.js";
 import type { ScheduleRevisions } from "./schedule-revisions.js";
 import type { Registry } from "./registry.js";
 import type { RegistryCache } from "./registry-cache.js";
@@ -71,6 +71,14 @@ export function registryService(
   scheduleRevisions: Pick<ScheduleRevisions, "of">,
 ): RegistryServiceServer {
   const registrations = bulkhead(REGISTRATIONS_AT_ONCE, Number.MAX_SAFE_INTEGER);
+  // A machine's states, from a ReportUnitStates call or a report on its heartbeat stream.
+  const reportStates: ReportStates = (req) =>
+    registry.states.report(
+      req.machineId,
+      req.leaseId,
+      req.states.map((s) => unitStateFromWire({ ...s, machineId: req.machineId })),
+      req.removed,
+    );
   return {
     ...accessHandlers(registry, log),
     createUnit: unaryHandler(log, "CreateUnit", async (req, ctx) => {
@@ -154,7 +162,7 @@ export function registryService(
       // A heartbeat that waited past its deadline in a busy gateway still says the machine lives.
       (req) => registry.machines.heartbeats.heardLate(req.machineId, req.leaseId),
     ),
-    machineHeartbeats: heartbeatStreamHandler(registry, log, (id) => scheduleRevisions.of(id)),
+    machineHeartbeats: heartbeatStreamHandler(registry, log, (id) => scheduleRevisions.of(id), reportStates),
     getMachineLeases: unaryHandler(log, "GetMachineLeases", async (req) => ({
       leases: await registry.machines.leases(req.machineIds, { heardOnly: req.heardOnly, except: req.exceptMachineIds }),
     })),
@@ -162,14 +170,7 @@ export function registryService(
       await registry.fresh(req.minRevision);
       return { states: registry.states.list(req.machineId, req.unitNames).map(unitStateToWire), revision: cache.revision };
     }),
-    reportUnitStates: unaryHandler(log, "ReportUnitStates", async (req) => ({
-      revision: await registry.states.report(
-        req.machineId,
-        req.leaseId,
-        req.states.map((s) => unitStateFromWire({ ...s, machineId: req.machineId })),
-        req.removed,
-      ),
-    })),
+    reportUnitStates: unaryHandler(log, "ReportUnitStates", async (req) => ({ revision: await reportStates(req) })),
     getMachineSchedule: unaryHandler(log, "GetMachineSchedule", async (req) => {
       await registry.fresh(req.minRevision);
       return {
