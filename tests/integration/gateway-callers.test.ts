@@ -95,6 +95,14 @@ describe("the gateway's callers under mutual TLS", () => {
     });
     stream.write({ machineId: M2, leaseId: "1", seq: 1 });
     expect(await ended).toBe("7");
+    // So does a state report on it for another machine.
+    const reporting = agent.machineHeartbeats();
+    const refused = new Promise<string>((resolve) => {
+      reporting.on("error", (err: Error & { code?: number }) => resolve(String(err.code)));
+      reporting.on("data", () => undefined);
+    });
+    reporting.write({ machineId: M2, leaseId: "1", seq: 1, report: { states: [], removed: [] } });
+    expect(await refused).toBe("7");
     for (const c of [api, agent, stranger]) c.close();
   });
 

@@ -195,6 +195,11 @@ describe("machines, leases and unit states", () => {
         await new Promise((r) => setTimeout(r, 650));
       }
       expect((await unary(c.listMachines.bind(c), { minRevision: 0 })).machines.some((m) => m.id === id)).toBe(true);
+      // Its state reports go on the same stream (the gateway's answers said it takes them), fenced as calls are.
+      const reported = { name: "streamed.service", hash: "h", machineId: id, loadState: "loaded", activeState: "active", subState: "running", currentState: "launched" as const };
+      await agent.report(id, reg.leaseId, [reported], []);
+      expect((await unary(c.listUnitStates.bind(c), { machineId: id, unitNames: [], minRevision: 0 })).states.map((st) => [st.name, st.activeState])).toEqual([["streamed.service", "active"]]);
+      await expect(agent.report(id, "12345", [reported], [])).rejects.toMatchObject({ kind: "failed-precondition" });
       const stoppedAt = Date.now();
       await waitFor("machine to be revoked", async () => (await unary(c.listMachines.bind(c), { minRevision: 0 })).machines.every((m) => m.id !== id), { timeoutMs: 10_000, intervalMs: 50 });
       // Revoked by the gateway after agent_ttl, not left to lapse after the lease's 2 × agent_ttl.

@@ -3,7 +3,7 @@
 import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
 import { createLogger, TargetState, unitStateFromWire, type MachineHeartbeatsRequest, type MachineHeartbeatsResponse, type UnitState } from "@fleet/wire";
-import { heartbeatStreamHandler, type ReportStates } from "./heartbeat-stream-handler.js";
+import { heartbeatStreamHandler, streamReports, type ReportStates } from "./heartbeat-stream-handler.js";
 import { fakeRegistry, M1, M2, machine } from "./registry-fixture.js";
 
 /** A MachineHeartbeats call whose agent side the test plays. */
@@ -69,5 +69,7 @@ describe("an agent's heartbeat stream at the gateway", () => {
     ]);
     expect(answers[0]?.errorMessage).toMatch(/is not registered under lease 999/);
     expect(registry.states.list("", [])).toEqual([]);
+    const counted = Object.fromEntries((await streamReports.get()).values.map((v) => [v.labels.outcome, v.value]));
+    expect(counted).toMatchObject({ "failed-precondition": 2, "invalid-argument": 1 });
   });
 });
