@@ -33,7 +33,7 @@ describe("the agents floor's registry", () => {
     expect(reg.schedule("m0").revision).toBe(published.at(-1)!.hint.revision);
   });
 
-  it("takes state reports on the heartbeat stream too, and says so in every answer", () => {
+  it("takes state reports and schedule reads on the heartbeat stream too, and says so in every answer", () => {
     const { reg, leases } = registry(1);
     reg.place(["a.service"]);
     const state = { name: "a.service", hash: "", machineId: "m0", loadState: "loaded", activeState: "active", subState: "running", currentState: TargetState.TARGET_STATE_LAUNCHED, reason: "" };
@@ -42,6 +42,7 @@ describe("the agents floor's registry", () => {
     expect(reg.activeCount(["a.service"])).toBe(0);
     expect(reg.heartbeat({ machineId: "m0", leaseId: leases.get("m0")!, seq: 3, report: { states: [state], removed: [] } })).toMatchObject({ seq: 3, errorKind: "", acceptsReports: true });
     expect(reg.activeCount(["a.service"])).toBe(1);
+    expect(reg.heartbeat({ machineId: "m0", leaseId: "", seq: 4, scheduleRead: { minRevision: 0 } }).schedule?.units.map((u) => u.name)).toEqual(["a.service"]);
   });
 
   it("counts a unit active only as reported by the machine it is placed on now", () => {

@@ -1,6 +1,6 @@
 // A registry that costs nothing, for agents-floor.ts: the five RegistryService methods an agent
 // calls (RegisterMachine, MachineHeartbeats, GetMachineSchedule, ReportUnitStates,
-// UnregisterMachine), answered at once from memory, with no etcd, engine, cache or hint
+// UnregisterMachine; reports and schedule reads on the heartbeat stream too), answered at once from memory, with no etcd, engine, cache or hint
 // routing behind them. It places units itself (least-loaded live machine, in order), publishes
 // one hint per machine whose schedule changed, and declares a machine lost agent_ttl after the
 // last heartbeat it heard (checked every 250 ms, as the gateway does), moving its units at once.
@@ -145,18 +145,19 @@ export class FloorRegistry {
     return { leaseId, revision: this.revision };
   }
 
-  /** A heartbeat, or a state report on the heartbeat stream (accepted there, as the gateway does). */
+  /** A heartbeat, or a state report or schedule read on the heartbeat stream (taken there, as the gateway does). */
   heartbeat(req: MachineHeartbeatsRequest): MachineHeartbeatsResponse {
+    const answer = { seq: req.seq, alive: true, errorKind: "", errorMessage: "", scheduleRevision: 0, acceptsReports: true, acceptsScheduleReads: true };
     if (req.report) {
-      const written = this.report({ machineId: req.machineId, leaseId: req.leaseId, ...req.report });
-      const refused = written ? "" : `machine ${req.machineId} is not registered under lease ${req.leaseId}`;
-      return { seq: req.seq, alive: written, errorKind: refused ? "failed-precondition" : "", errorMessage: refused, scheduleRevision: 0, acceptsReports: true };
+      if (this.report({ machineId: req.machineId, leaseId: req.leaseId, ...req.report })) return answer;
+      return { ...answer, alive: false, errorKind: "failed-precondition", errorMessage: `machine ${req.machineId} is not registered under lease ${req.leaseId}` };
     }
+    if (req.scheduleRead) return { ...answer, schedule: this.schedule(req.machineId) };
     this.calls.MachineHeartbeats++;
     const m = this.machines.get(req.machineId);
     const alive = m !== undefined && m.live && m.leaseId === req.leaseId;
     if (alive) m.heardAt = this.now();
-    return { seq: req.seq, alive, errorKind: "", errorMessage: "", scheduleRevision: alive ? m.scheduleRevision : 0, acceptsReports: true };
+    return { ...answer, alive, scheduleRevision: alive ? m.scheduleRevision : 0 };
   }
 
   schedule(machineId: string): GetMachineScheduleResponse {

@@ -1,6 +1,6 @@
 // What the gateways' /metrics say: the calls they answered, by method (fleet_grpc_server_handled_total
-// summed over gateways and status codes, and the state reports agents sent on their heartbeat
-// streams as "ReportUnitStates (stream)"; per machine, it shows which of the agents' calls a
+// summed over gateways and status codes, and the state reports and schedule reads agents sent on
+// their heartbeat streams, as "ReportUnitStates (stream)" and "GetMachineSchedule (stream)"; per machine, it shows which of the agents' calls a
 // phase's gateway CPU went to), and how many machines each hears (fleet_gateway_machines_heard:
 // how the agents spread over the gateways).
 
@@ -19,8 +19,8 @@ async function gatewayMetrics(components: readonly Component[]): Promise<Array<{
   );
 }
 
-/** The name stream state reports are counted under. */
-export const STREAM_REPORTS = "ReportUnitStates (stream)";
+/** The names the requests agents send on their heartbeat streams are counted under, by kind. */
+export const STREAM_REQUESTS: Readonly<Record<string, string>> = { report: "ReportUnitStates (stream)", schedule: "GetMachineSchedule (stream)" };
 
 /** method -> calls answered (and stream reports), from one /metrics text. Pure. */
 export function handledByMethod(metricsText: string): Map<string, number> {
@@ -30,7 +30,10 @@ export function handledByMethod(metricsText: string): Map<string, number> {
     const method = /method="([^"]*)"/.exec(m[1] ?? "")?.[1];
     if (method) add(method, Number(m[2]));
   }
-  for (const m of metricsText.matchAll(/^fleet_gateway_stream_reports_total\{[^}]*\} (\d+(?:\.\d+)?(?:e\+?\d+)?)$/gm)) add(STREAM_REPORTS, Number(m[1]));
+  for (const m of metricsText.matchAll(/^fleet_gateway_stream_requests_total\{([^}]*)\} (\d+(?:\.\d+)?(?:e\+?\d+)?)$/gm)) {
+    const kind = /kind="([^"]*)"/.exec(m[1] ?? "")?.[1] ?? "";
+    add(STREAM_REQUESTS[kind] ?? `${kind} (stream)`, Number(m[2]));
+  }
   return out;
 }
 

@@ -83,7 +83,7 @@ async function server(): Promise<void> {
   // Only the two methods idle agents call; the rest answer UNIMPLEMENTED.
   s.addService(RegistryServiceService, {
     machineHeartbeats: (call: grpc.ServerDuplexStream<MachineHeartbeatsRequest, MachineHeartbeatsResponse>) => {
-      call.on("data", (req: MachineHeartbeatsRequest) => call.write({ seq: req.seq, alive: true, errorKind: "", errorMessage: "", scheduleRevision: 1, acceptsReports: true }));
+      call.on("data", (req: MachineHeartbeatsRequest) => call.write({ seq: req.seq, alive: true, errorKind: "", errorMessage: "", scheduleRevision: 1, acceptsReports: true, acceptsScheduleReads: true }));
       call.on("end", () => call.end());
       call.on("error", () => undefined);
     },

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { TargetState, type UnitView } from "@fleet/wire";
 import { parseOptions } from "./options.js";
-import { handledByMethod, STREAM_REPORTS } from "./gateway-metrics.js";
+import { handledByMethod } from "./gateway-metrics.js";
 import { pickVictims } from "./phase-failover.js";
 import { simulationWhile } from "./report.js";
 import { shares, simMachineId, type SimulatorStats } from "./simulators.js";
@@ -94,9 +94,10 @@ describe("the gateways' calls", () => {
       'fleet_grpc_server_handled_total{service="fleet.internal.v1.RegistryService",method="ReportUnitStates",code="OK"} 10',
       'fleet_grpc_server_handled_total{service="fleet.internal.v1.RegistryService",method="ReportUnitStates",code="FAILED_PRECONDITION"} 2',
       'fleet_grpc_server_handled_total{service="fleet.internal.v1.RegistryService",method="GetMachineSchedule",code="OK"} 3e+3',
-      'fleet_gateway_stream_reports_total{outcome="written"} 4000',
-      'fleet_gateway_stream_reports_total{outcome="failed-precondition"} 5',
+      'fleet_gateway_stream_requests_total{kind="report",outcome="ok"} 4000',
+      'fleet_gateway_stream_requests_total{kind="report",outcome="failed-precondition"} 5',
+      'fleet_gateway_stream_requests_total{kind="schedule",outcome="ok"} 2000',
     ].join("\n");
-    expect(Object.fromEntries(handledByMethod(text))).toEqual({ ReportUnitStates: 12, GetMachineSchedule: 3000, [STREAM_REPORTS]: 4005 });
+    expect(Object.fromEntries(handledByMethod(text))).toEqual({ ReportUnitStates: 12, GetMachineSchedule: 3000, "ReportUnitStates (stream)": 4005, "GetMachineSchedule (stream)": 2000 });
   });
 });

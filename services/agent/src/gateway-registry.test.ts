@@ -18,7 +18,7 @@ import { GatewayRegistry } from "./gateway-registry.js";
 
 const M = "a".repeat(32);
 /** What the played gateway answers: its cache revision, the machine's schedule revision, a failing heartbeat. */
-const gateway = { revision: 100, scheduleRevision: 90, heartbeatFails: false, reads: 0, acceptsReports: false, reportCalls: [] as string[][], streamReports: [] as string[][] };
+const gateway = { revision: 100, scheduleRevision: 90, heartbeatFails: false, reads: 0, streamReads: 0, acceptsReports: false, acceptsScheduleReads: false, reportCalls: [] as string[][], streamReports: [] as string[][] };
 let server: Awaited<ReturnType<typeof serve>>["server"];
 let address = "";
 
@@ -32,8 +32,18 @@ beforeAll(async () => {
     machineHeartbeats(call: ServerDuplexStream<MachineHeartbeatsRequest, MachineHeartbeatsResponse>) {
       call.on("data", (req: MachineHeartbeatsRequest) => {
         if (req.report) gateway.streamReports.push(req.report.states.map((s) => s.name));
-        const failed = gateway.heartbeatFails && !req.report;
-        call.write({ seq: req.seq, alive: !failed, errorKind: failed ? "unavailable" : "", errorMessage: failed ? "etcd is unavailable" : "", scheduleRevision: gateway.scheduleRevision, acceptsReports: gateway.acceptsReports });
+        const schedule = req.scheduleRead ? { units: [], machines: [], revision: gateway.revision + ++gateway.streamReads } : undefined;
+        const failed = gateway.heartbeatFails && !req.report && !req.scheduleRead;
+        call.write({
+          seq: req.seq,
+          alive: !failed,
+          errorKind: failed ? "unavailable" : "",
+          errorMessage: failed ? "etcd is unavailable" : "",
+          scheduleRevision: gateway.scheduleRevision,
+          acceptsReports: gateway.acceptsReports,
+          acceptsScheduleReads: gateway.acceptsScheduleReads,
+          ...(schedule ? { schedule } : {}),
+        });
       });
     },
     reportUnitStates(call: { request: ReportUnitStatesRequest }, done: (err: null, res: ReportUnitStatesResponse) => void) {
@@ -138,6 +148,27 @@ describe("GatewayRegistry.report", () => {
       expect(gateway.reportCalls).toEqual([["before.service"], ["older-gateway.service"]]);
       expect(gateway.streamReports).toEqual([["streamed.service"]]);
     } finally {
+      r.close();
+    }
+  });
+});
+
+describe("GatewayRegistry.schedule on the heartbeat stream", () => {
+  it("reads there once its gateway answers reads there, by call before", async () => {
+    gateway.acceptsScheduleReads = false;
+    const { r } = registry();
+    try {
+      const [calls, streamed] = [gateway.reads, gateway.streamReads];
+      r.observe(1_000); // a hint: the held schedule is too old, every pass reads
+      await r.schedule(M);
+      expect([gateway.reads - calls, gateway.streamReads - streamed]).toEqual([1, 0]);
+      gateway.acceptsScheduleReads = true;
+      expect(await r.heartbeat(M, "1")).toBe(true);
+      r.observe(2_000);
+      await r.schedule(M);
+      expect([gateway.reads - calls, gateway.streamReads - streamed]).toEqual([1, 1]);
+    } finally {
+      gateway.acceptsScheduleReads = false;
       r.close();
     }
   });

@@ -73,7 +73,8 @@ export class GatewayRegistry extends RegistryConnection implements AgentRegistry
     super.close();
   }
 
-  /** The machine's schedule: the one held when the last heartbeat says it is current, else read. */
+  /** The machine's schedule: the one held when the last heartbeat says it is current, else read
+   * (on the heartbeat stream when its gateway answers reads there, else by GetMachineSchedule). */
   async schedule(machineId: string): Promise<Schedule> {
     const held = this.held;
     const current =
@@ -88,7 +89,10 @@ export class GatewayRegistry extends RegistryConnection implements AgentRegistry
         maxHeldMs: this.scheduleMaxHeldMs,
       });
     if (held && current) return held.schedule;
-    const res = await unary(this.client.getMachineSchedule.bind(this.client), { machineId, minRevision: this.minRevision });
+    // On the heartbeat stream when its gateway answers reads there (a message, not a call).
+    const res = this.heartbeats.acceptsScheduleReads
+      ? await this.heartbeats.readSchedule(machineId, this.minRevision, DEFAULT_DEADLINE_MS)
+      : await unary(this.client.getMachineSchedule.bind(this.client), { machineId, minRevision: this.minRevision });
     const machine = res.machines.find((m) => m.id === machineId);
     const schedule = { units: res.units.map(unitFromWire), ...(machine ? { machine: machineFromWire(machine) } : {}) };
     this.held = { machineId, revision: res.revision, at: this.now(), schedule };

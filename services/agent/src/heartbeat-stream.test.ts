@@ -15,7 +15,7 @@ class FakeDuplex extends EventEmitter implements HeartbeatDuplex {
     this.cancelled = true;
   }
   answer(seq: number, res: Partial<MachineHeartbeatsResponse> = {}): void {
-    this.emit("data", { seq, alive: true, errorKind: "", errorMessage: "", scheduleRevision: 0, acceptsReports: false, ...res });
+    this.emit("data", { seq, alive: true, errorKind: "", errorMessage: "", scheduleRevision: 0, acceptsReports: false, acceptsScheduleReads: false, ...res });
   }
 }
 
@@ -119,5 +119,21 @@ describe("the agent's heartbeat stream", () => {
     await expect(hb.report("m", "1", [], ["a.service"], 10)).rejects.toMatchObject({ kind: "deadline-exceeded", message: expect.stringMatching(/^state report: no answer/) });
     s.emit("error", new Error("14 UNAVAILABLE: Connection dropped"));
     expect(hb.acceptsReports).toBe(false);
+  });
+
+  it("reads the machine's schedule on the stream once its gateway said it answers reads there", async () => {
+    const { hb, streams } = setup();
+    const beat = hb.beat("m", "1", 1_000);
+    streams[0]?.answer(1, { acceptsScheduleReads: true });
+    await beat;
+    expect([hb.acceptsScheduleReads, hb.acceptsReports]).toEqual([true, false]);
+    const read = hb.readSchedule("m", 12, 1_000);
+    const [s] = streams as [FakeDuplex];
+    expect(s.written[1]).toMatchObject({ seq: 2, machineId: "m", scheduleRead: { minRevision: 12 } });
+    s.answer(2, { acceptsScheduleReads: true, schedule: { units: [], machines: [], revision: 15 } });
+    await expect(read).resolves.toEqual({ units: [], machines: [], revision: 15 });
+    const failing = hb.readSchedule("m", 0, 1_000);
+    s.answer(3, { errorKind: "unavailable", errorMessage: "etcd is unavailable", acceptsScheduleReads: true });
+    await expect(failing).rejects.toMatchObject({ kind: "unavailable" });
   });
 });

@@ -2,17 +2,19 @@
 // heartbeat is one message, answered by the response carrying its seq. A gateway answers a
 // stream's heartbeats in order at a fraction of what a call costs it (no HTTP/2 stream,
 // headers or trailers per heartbeat), which is what lets one gateway hold thousands of machines.
-// Its state reports go the same way once the gateway's answers say it accepts them (an older
-// gateway would take a report for a heartbeat): GatewayRegistry asks acceptsReports.
+// Its state reports and schedule reads go the same way once the gateway's answers say it takes
+// them (an older gateway would take either for a heartbeat): GatewayRegistry asks
+// acceptsReports and acceptsScheduleReads.
 //
-//   beat() / report() ──▶ no stream? open one ──▶ write {seq, machineId, leaseId[, report]}
+//   beat() / report() / readSchedule() ──▶ no stream? open one
+//        ──▶ write {seq, machineId, leaseId[, report | schedule_read]}
 //   response {seq} ──▶ that message resolves (alive) or rejects (error_kind: a FleetError)
 //   no response within deadlineMs ──▶ that message rejects (deadline-exceeded); the stream stays
 //   stream error or end ──▶ every waiting message rejects (unavailable); the next one opens a new
 //        stream, which the channel sends to whichever gateway it is connected to (failover), and
-//        reports go by call again until that gateway's first answer says it accepts them
+//        reports and reads go by call again until that gateway's first answer says it takes them
 import { FleetError, type FleetErrorKind } from "@fleet/domain";
-import { unitStateToWire, type MachineHeartbeatsRequest, type MachineHeartbeatsResponse } from "@fleet/wire";
+import { unitStateToWire, type GetMachineScheduleResponse, type MachineHeartbeatsRequest, type MachineHeartbeatsResponse } from "@fleet/wire";
 import type { UnitState } from "@fleet/domain";
 
 /** The part of grpc-js's ClientDuplexStream this uses. */
@@ -40,7 +42,8 @@ const KINDS: ReadonlySet<string> = new Set<FleetErrorKind>(["invalid-argument", 
 
 export class HeartbeatStream {
   private stream: HeartbeatDuplex | undefined;
-  private reportsAccepted = false;
+  /** What the open stream's gateway said it takes, in its last answer. */
+  private takes = { reports: false, scheduleReads: false };
   private readonly waiting = new Map<number, Waiting>();
   private seq = 0;
   /** Streams opened so far (for tests). */
@@ -50,7 +53,12 @@ export class HeartbeatStream {
 
   /** Whether the gateway of the open stream said it takes state reports (its last answer). */
   get acceptsReports(): boolean {
-    return this.stream !== undefined && this.reportsAccepted;
+    return this.stream !== undefined && this.takes.reports;
+  }
+
+  /** Whether the gateway of the open stream said it answers schedule reads (its last answer). */
+  get acceptsScheduleReads(): boolean {
+    return this.stream !== undefined && this.takes.scheduleReads;
   }
 
   /** One heartbeat: alive while the lease lives, not when it is gone; fails like the unary call. */
@@ -62,6 +70,13 @@ export class HeartbeatStream {
   /** The machine's unit states, written by the gateway as ReportUnitStates would; fails like that call. */
   async report(machineId: string, leaseId: string, states: readonly UnitState[], removed: readonly string[], deadlineMs: number): Promise<void> {
     await this.send({ machineId, leaseId, report: { states: states.map(unitStateToWire), removed: [...removed] } }, deadlineMs, "state report");
+  }
+
+  /** The machine's schedule, answered as GetMachineSchedule would; fails like that call. */
+  async readSchedule(machineId: string, minRevision: number, deadlineMs: number): Promise<GetMachineScheduleResponse> {
+    const res = await this.send({ machineId, leaseId: "", scheduleRead: { minRevision } }, deadlineMs, "schedule read");
+    if (!res.schedule) throw new FleetError("internal", "schedule read: the registry-gateway answered without a schedule");
+    return res.schedule;
   }
 
   private send(req: Omit<MachineHeartbeatsRequest, "seq">, deadlineMs: number, what: string): Promise<MachineHeartbeatsResponse> {
@@ -110,7 +125,7 @@ export class HeartbeatStream {
   }
 
   private answer(res: MachineHeartbeatsResponse): void {
-    this.reportsAccepted = res.acceptsReports;
+    this.takes = { reports: res.acceptsReports, scheduleReads: res.acceptsScheduleReads };
     const w = this.waiting.get(res.seq);
     if (!w) return;
     this.waiting.delete(res.seq);
@@ -122,7 +137,7 @@ export class HeartbeatStream {
   private broken(stream: HeartbeatDuplex, why: string): void {
     if (this.stream !== stream) return;
     this.stream = undefined;
-    this.reportsAccepted = false;
+    this.takes = { reports: false, scheduleReads: false };
     const waiting = [...this.waiting.values()];
     this.waiting.clear();
     for (const w of waiting) {

@@ -3,7 +3,8 @@
 import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
 import { createLogger, TargetState, unitStateFromWire, type MachineHeartbeatsRequest, type MachineHeartbeatsResponse, type UnitState } from "@fleet/wire";
-import { heartbeatStreamHandler, streamReports, type ReportStates } from "./heartbeat-stream-handler.js";
+import { FleetError } from "@fleet/domain";
+import { heartbeatStreamHandler, streamRequests, type StreamServices } from "./heartbeat-stream-handler.js";
 import { fakeRegistry, M1, M2, machine } from "./registry-fixture.js";
 
 /** A MachineHeartbeats call whose agent side the test plays. */
@@ -24,15 +25,23 @@ const wireState = (name: string, activeState: string): UnitState => ({ name, has
 async function setup() {
   const { registry } = fakeRegistry();
   const { leaseId } = await registry.machines.register(machine(M1), 30);
-  const report: ReportStates = (req) => registry.states.report(req.machineId, req.leaseId, req.states.map((s) => unitStateFromWire({ ...s, machineId: req.machineId })), req.removed);
+  let etcdDown = false;
+  const services: StreamServices = {
+    scheduleRevision: () => 7,
+    report: (req) => registry.states.report(req.machineId, req.leaseId, req.states.map((s) => unitStateFromWire({ ...s, machineId: req.machineId })), req.removed),
+    schedule: async (req) => {
+      if (etcdDown) throw new FleetError("unavailable", "etcd is unavailable");
+      return { units: [], machines: [], revision: 40 + req.minRevision };
+    },
+  };
   const call = new FakeCall();
-  heartbeatStreamHandler(registry, createLogger("heartbeat-stream-test", "silent"), () => 7, report)(call as never);
+  heartbeatStreamHandler(registry, createLogger("heartbeat-stream-test", "silent"), services)(call as never);
   /** Until every message sent so far is answered. */
   const answered = async (n: number) => {
     for (let i = 0; i < 100 && call.answers.length < n; i++) await new Promise((r) => setImmediate(r));
     return call.answers;
   };
-  return { registry, leaseId, call, answered };
+  return { registry, leaseId, call, answered, failEtcd: () => (etcdDown = true) };
 }
 
 describe("an agent's heartbeat stream at the gateway", () => {
@@ -40,7 +49,7 @@ describe("an agent's heartbeat stream at the gateway", () => {
     const { leaseId, call, answered } = await setup();
     call.send({ leaseId, seq: 1 });
     const [a] = await answered(1);
-    expect(a).toEqual({ seq: 1, alive: true, errorKind: "", errorMessage: "", scheduleRevision: 7, acceptsReports: true });
+    expect(a).toEqual({ seq: 1, alive: true, errorKind: "", errorMessage: "", scheduleRevision: 7, acceptsReports: true, acceptsScheduleReads: true });
   });
 
   it("writes a report's states and removals in the order the stream brings them", async () => {
@@ -69,7 +78,19 @@ describe("an agent's heartbeat stream at the gateway", () => {
     ]);
     expect(answers[0]?.errorMessage).toMatch(/is not registered under lease 999/);
     expect(registry.states.list("", [])).toEqual([]);
-    const counted = Object.fromEntries((await streamReports.get()).values.map((v) => [v.labels.outcome, v.value]));
+    const counted = Object.fromEntries((await streamRequests.get()).values.filter((v) => v.labels.kind === "report").map((v) => [v.labels.outcome, v.value]));
     expect(counted).toMatchObject({ "failed-precondition": 2, "invalid-argument": 1 });
+  });
+
+  it("answers a schedule read as GetMachineSchedule would, and its failure with the error's kind", async () => {
+    const { call, answered, failEtcd } = await setup();
+    call.send({ seq: 1, scheduleRead: { minRevision: 2 } });
+    const [a] = await answered(1);
+    expect(a).toMatchObject({ seq: 1, errorKind: "", schedule: { units: [], machines: [], revision: 42 } });
+    failEtcd();
+    call.send({ seq: 2, scheduleRead: { minRevision: 0 } });
+    const [, b] = await answered(2);
+    expect(b).toMatchObject({ seq: 2, errorKind: "unavailable", errorMessage: "etcd is unavailable" });
+    expect(b?.schedule).toBeUndefined();
   });
 });

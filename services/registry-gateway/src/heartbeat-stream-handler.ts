@@ -1,56 +1,77 @@
 // MachineHeartbeats: an agent's heartbeats over one long-lived stream. Each request is handled
 // as MachineHeartbeat would be and answered with its seq and the revision at which the machine's
 // schedule last changed (schedule-revisions.ts); a failure is answered too (error_kind), so the
-// stream outlives one heartbeat that could not reach etcd. A request with a report is the
-// machine's unit states instead, written as ReportUnitStates writes them (in the order the
-// stream brings them) and answered by seq the same way: a message costs the gateway and the agent
-// a fraction of a call. Every answer says the gateway accepts reports on the stream.
+// stream outlives one heartbeat that could not reach etcd. Two other requests share the stream,
+// each answered by seq the same way, for a fraction of what a call costs the gateway and the
+// agent: a report (the machine's unit states, written as ReportUnitStates writes them, in the
+// order the stream brings them) and a schedule read (answered as GetMachineSchedule answers).
+// Every answer says the gateway takes both on the stream.
 import { FleetError } from "@fleet/domain";
-import { Counter, type Logger, type MachineHeartbeatsRequest, type MachineHeartbeatsResponse, type ReportUnitStatesRequest, type ServerDuplexStream } from "@fleet/wire";
+import {
+  Counter,
+  type GetMachineScheduleRequest,
+  type GetMachineScheduleResponse,
+  type Logger,
+  type MachineHeartbeatsRequest,
+  type MachineHeartbeatsResponse,
+  type ReportUnitStatesRequest,
+  type ServerDuplexStream,
+} from "@fleet/wire";
 import type { Registry } from "./registry.js";
 
-export const streamReports = new Counter({
-  name: "fleet_gateway_stream_reports_total",
-  help: "State reports agents sent on their heartbeat stream, by outcome (written, or the error kind)",
-  labelNames: ["outcome"] as const,
+export const streamRequests = new Counter({
+  name: "fleet_gateway_stream_requests_total",
+  help: "State reports and schedule reads agents sent on their heartbeat stream, by kind (report, schedule) and outcome (ok, or the error kind)",
+  labelNames: ["kind", "outcome"] as const,
 });
+
+/** What serves the stream's requests besides heartbeats (registry-service.ts: as the calls do). */
+export interface StreamServices {
+  /** When the machine's schedule last changed, as far as this gateway knows (heartbeat answers). */
+  scheduleRevision(machineId: string): number;
+  /** Writes a state report as ReportUnitStates does; queues its write before it returns. */
+  report(req: ReportUnitStatesRequest): Promise<number>;
+  /** The machine's schedule, as GetMachineSchedule answers it. */
+  schedule(req: GetMachineScheduleRequest): Promise<GetMachineScheduleResponse>;
+}
 
 const failed = (err: unknown): FleetError => (err instanceof FleetError ? err : new FleetError("internal", err instanceof Error ? err.message : String(err)));
 
-/** Writes a machine's state report as ReportUnitStates does; queues its write before it returns. */
-export type ReportStates = (req: ReportUnitStatesRequest) => Promise<number>;
+/** `fn()`'s promise; a synchronous throw becomes its rejection. */
+function attempt<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return fn();
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
 
-export function heartbeatStreamHandler(
-  registry: Registry,
-  log: Logger,
-  scheduleRevision: (machineId: string) => number,
-  report: ReportStates,
-): (call: ServerDuplexStream<MachineHeartbeatsRequest, MachineHeartbeatsResponse>) => void {
+export function heartbeatStreamHandler(registry: Registry, log: Logger, services: StreamServices): (call: ServerDuplexStream<MachineHeartbeatsRequest, MachineHeartbeatsResponse>) => void {
   return (call) => {
     let open = true;
     /** Machines heard on this stream: the first heartbeat of each claims it (heartbeat-watch.ts). */
     const heard = new Set<string>();
-    const send = (res: MachineHeartbeatsResponse) => {
-      if (open && !call.cancelled) call.write(res);
+    const answer = (req: MachineHeartbeatsRequest, what: string, fields: Partial<MachineHeartbeatsResponse>, err?: unknown) => {
+      const e = err === undefined ? undefined : failed(err);
+      if (e?.kind === "internal") log.error({ machineId: req.machineId, err: e.message }, `${what} failed`);
+      if (open && !call.cancelled) {
+        call.write({ seq: req.seq, alive: false, errorKind: e?.kind ?? "", errorMessage: e?.message ?? "", scheduleRevision: 0, acceptsReports: true, acceptsScheduleReads: true, ...fields });
+      }
     };
     call.on("data", (req: MachineHeartbeatsRequest) => {
       if (req.report) {
-        const answer = (e: FleetError | undefined) => {
-          streamReports.inc({ outcome: e ? e.kind : "written" });
-          if (e?.kind === "internal") log.error({ machineId: req.machineId, err: e.message }, "state report failed");
-          send({ seq: req.seq, alive: e === undefined, errorKind: e?.kind ?? "", errorMessage: e?.message ?? "", scheduleRevision: 0, acceptsReports: true });
-        };
+        const { states, removed } = req.report;
         // report() queues its write before it returns: one machine's reports keep their order.
-        let written: Promise<number>;
-        try {
-          written = report({ machineId: req.machineId, leaseId: req.leaseId, states: req.report.states, removed: req.report.removed });
-        } catch (err) {
-          answer(failed(err));
-          return;
-        }
-        written.then(
-          () => answer(undefined),
-          (err: unknown) => answer(failed(err)),
+        attempt(() => services.report({ machineId: req.machineId, leaseId: req.leaseId, states, removed })).then(
+          () => (streamRequests.inc({ kind: "report", outcome: "ok" }), answer(req, "state report", { alive: true })),
+          (err: unknown) => (streamRequests.inc({ kind: "report", outcome: failed(err).kind }), answer(req, "state report", {}, err)),
+        );
+        return;
+      }
+      if (req.scheduleRead) {
+        attempt(() => services.schedule({ machineId: req.machineId, minRevision: req.scheduleRead?.minRevision ?? 0 })).then(
+          (schedule) => (streamRequests.inc({ kind: "schedule", outcome: "ok" }), answer(req, "schedule read", { alive: true, schedule })),
+          (err: unknown) => (streamRequests.inc({ kind: "schedule", outcome: failed(err).kind }), answer(req, "schedule read", {}, err)),
         );
         return;
       }
@@ -58,12 +79,8 @@ export function heartbeatStreamHandler(
       const via = heard.has(key) ? "stream" : "stream-first";
       heard.add(key);
       registry.machines.heartbeat(req.machineId, req.leaseId, via).then(
-        (alive) => send({ seq: req.seq, alive, errorKind: "", errorMessage: "", scheduleRevision: alive ? scheduleRevision(req.machineId) : 0, acceptsReports: true }),
-        (err: unknown) => {
-          const e = failed(err);
-          if (e.kind === "internal") log.error({ machineId: req.machineId, err: e.message }, "heartbeat failed");
-          send({ seq: req.seq, alive: false, errorKind: e.kind, errorMessage: e.message, scheduleRevision: 0, acceptsReports: true });
-        },
+        (alive) => answer(req, "heartbeat", { alive, scheduleRevision: alive ? services.scheduleRevision(req.machineId) : 0 }),
+        (err: unknown) => answer(req, "heartbeat", {}, err),
       );
     });
     call.on("end", () => {

@@ -18,7 +18,7 @@ import { assertValidUnitName, unresponsiveMachineReason, type Placement, type Ta
 import { accessHandlers } from "./access-handlers.js";
 import type { ClusterFeed } from "./cluster-feed.js";
 import { deltaToWire, MAX_WATCHED_UNITS, serveFeed, updateToWire } from "./feed-streams.js";
-import { heartbeatStreamHandler, type ReportStates } from "./heartbeat-stream-handler.js";
+import { heartbeatStreamHandler, type StreamServices } from "./heartbeat-stream-handler.js";
 import type { ScheduleRevisions } from "./schedule-revisions.js";
 import type { Registry } from "./registry.js";
 import type { RegistryCache } from "./registry-cache.js";
@@ -71,14 +71,26 @@ export function registryService(
   scheduleRevisions: Pick<ScheduleRevisions, "of">,
 ): RegistryServiceServer {
   const registrations = bulkhead(REGISTRATIONS_AT_ONCE, Number.MAX_SAFE_INTEGER);
-  // A machine's states, from a ReportUnitStates call or a report on its heartbeat stream.
-  const reportStates: ReportStates = (req) =>
-    registry.states.report(
-      req.machineId,
-      req.leaseId,
-      req.states.map((s) => unitStateFromWire({ ...s, machineId: req.machineId })),
-      req.removed,
-    );
+  // A machine's state reports and schedule reads, by call or on its heartbeat stream.
+  const agents: StreamServices = {
+    scheduleRevision: (id) => scheduleRevisions.of(id),
+    report: (req) =>
+      registry.states.report(
+        req.machineId,
+        req.leaseId,
+        req.states.map((s) => unitStateFromWire({ ...s, machineId: req.machineId })),
+        req.removed,
+      ),
+    schedule: async (req) => {
+      await registry.fresh(req.minRevision);
+      return {
+        units: registry.schedule.machineSchedule(req.machineId).map(unitToWire),
+        // Only the asking machine (as everyone sees it, API metadata included): never the cluster.
+        machines: [cache.machine(req.machineId)].filter((m) => m !== undefined).map(machineToWire),
+        revision: cache.revision,
+      };
+    },
+  };
   return {
     ...accessHandlers(registry, log),
     createUnit: unaryHandler(log, "CreateUnit", async (req, ctx) => {
@@ -162,7 +174,7 @@ export function registryService(
       // A heartbeat that waited past its deadline in a busy gateway still says the machine lives.
       (req) => registry.machines.heartbeats.heardLate(req.machineId, req.leaseId),
     ),
-    machineHeartbeats: heartbeatStreamHandler(registry, log, (id) => scheduleRevisions.of(id), reportStates),
+    machineHeartbeats: heartbeatStreamHandler(registry, log, agents),
     getMachineLeases: unaryHandler(log, "GetMachineLeases", async (req) => ({
       leases: await registry.machines.leases(req.machineIds, { heardOnly: req.heardOnly, except: req.exceptMachineIds }),
     })),
@@ -170,16 +182,8 @@ export function registryService(
       await registry.fresh(req.minRevision);
       return { states: registry.states.list(req.machineId, req.unitNames).map(unitStateToWire), revision: cache.revision };
     }),
-    reportUnitStates: unaryHandler(log, "ReportUnitStates", async (req) => ({ revision: await reportStates(req) })),
-    getMachineSchedule: unaryHandler(log, "GetMachineSchedule", async (req) => {
-      await registry.fresh(req.minRevision);
-      return {
-        units: registry.schedule.machineSchedule(req.machineId).map(unitToWire),
-        // Only the asking machine (as everyone sees it, API metadata included): never the cluster.
-        machines: [cache.machine(req.machineId)].filter((m) => m !== undefined).map(machineToWire),
-        revision: cache.revision,
-      };
-    }),
+    reportUnitStates: unaryHandler(log, "ReportUnitStates", async (req) => ({ revision: await agents.report(req) })),
+    getMachineSchedule: unaryHandler(log, "GetMachineSchedule", (req) => agents.schedule(req)),
     getClusterSnapshot: unaryHandler(log, "GetClusterSnapshot", async (req) => {
       assertFollowing(health);
       await registry.fresh(req.minRevision);
