@@ -25,10 +25,11 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
-import { sleep, startNatsLocal, type NatsHandle } from "@fleet/launcher";
+import { sleep, startNatsLocal, waitFor, type NatsHandle } from "@fleet/launcher";
 import { connectHintBus, type HintBus } from "@fleet/wire";
 import { CREATE_BATCH } from "./fleet-api.js";
 import { FloorRegistry } from "./floor-registry.js";
+import { callsPerMachine } from "./gateway-metrics.js";
 import { pickVictims } from "./phase-failover.js";
 import { load } from "./proc-stats.js";
 import { simMachineId, Simulators } from "./simulators.js";
@@ -58,13 +59,12 @@ function num(name: keyof typeof values, min = 0): number {
 const t0 = performance.now();
 const log = (msg: string): void => void process.stderr.write(`[agents-floor +${((performance.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
 
-/** Polls `done` every 20 ms; the time it took, or an error naming `what` after the phase timeout. */
+/** How long until `done` holds (polled every 20 ms by the launcher's waitFor); past the phase timeout, an error with the progress. */
 async function until(what: string, done: () => boolean, progress: () => string): Promise<number> {
   const start = performance.now();
-  while (!done()) {
-    if (performance.now() - start > PHASE_TIMEOUT_MS) throw new Error(`${what}: not done after ${PHASE_TIMEOUT_MS / 1000} s (${progress()})`);
-    await sleep(20);
-  }
+  await waitFor(what, done, { timeoutMs: PHASE_TIMEOUT_MS, intervalMs: 20 }).catch((err: Error) => {
+    throw new Error(`${err.message} (${progress()})`);
+  });
   return Math.round(performance.now() - start);
 }
 
@@ -113,14 +113,14 @@ async function main(): Promise<void> {
     await sims.init({ gateway: `127.0.0.1:${port}`, natsServers: [nats.url], ttlSeconds: ttl, reconcileSeconds: num("reconcile", 1), unitsDir, logLevel: "info" });
     log(`${machines} simulated machines built in ${sims.workers.length} worker process(es) at nice ${simNice}; starting them at once`);
 
-    const callsPerMachine = (before: Record<string, number>) =>
-      Object.fromEntries(Object.entries(reg.calls).map(([k, v]) => [k, Math.round(((v - (before[k] ?? 0)) / machines) * 100) / 100]));
+    const calls = () => new Map(Object.entries(reg.calls));
+    const atGo = calls();
     sims.go();
     const registerMs = await until("register", () => reg.machines.size >= machines, () => `${reg.machines.size} registered`);
     log(`all ${machines} registered in ${registerMs} ms`);
 
-    const registerCalls = callsPerMachine({});
-    const beforeUnits = { ...reg.calls };
+    const beforeUnits = calls();
+    const registerCalls = callsPerMachine(atGo, beforeUnits, machines);
     const tCreate = performance.now();
     for (let i = 0; i < names.length; i += CREATE_BATCH) {
       if (i > 0) await sleep(batchMs);
@@ -129,7 +129,7 @@ async function main(): Promise<void> {
     const placeMs = Math.round(performance.now() - tCreate);
     const activeMs = await until("units", () => reg.activeCount(names) === names.length, () => `${reg.activeCount(names)} of ${names.length} active`);
     log(`${unitCount} units placed in ${Math.ceil(unitCount / CREATE_BATCH)} batches over ${placeMs} ms; all active ${activeMs} ms after the last batch`);
-    const unitsCalls = callsPerMachine(beforeUnits);
+    const unitsCalls = callsPerMachine(beforeUnits, calls(), machines);
     const unitsStats = await sims.stats();
     const lostInUnits = [...reg.machines.values()].filter((m) => m.lostAt !== undefined).length;
 

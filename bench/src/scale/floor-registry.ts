@@ -10,7 +10,6 @@ import {
   machineToWire,
   type HintBus,
   RegistryServiceService,
-  TargetState,
   type GetMachineScheduleRequest,
   type GetMachineScheduleResponse,
   type MachineHeartbeatsRequest,
@@ -38,7 +37,10 @@ interface FloorMachine {
   readonly units: Set<string>;
 }
 
-/** A bench unit with its hash, as the gateway hands it to agents. Pure. */
+/** The refusal of a report under a lease the machine is not registered under, as the gateway words it. */
+const notRegistered = (req: { machineId: string; leaseId: string }): string => `machine ${req.machineId} is not registered under lease ${req.leaseId}`;
+
+/** A bench unit (launched) with its hash, as the gateway hands it to agents. Pure. */
 export function floorUnit(name: string): Unit {
   const u = benchUnit(name);
   return { ...u, hash: unitHash(u.options) };
@@ -77,7 +79,7 @@ export class FloorRegistry {
       getMachineSchedule: (call: grpc.ServerUnaryCall<GetMachineScheduleRequest, GetMachineScheduleResponse>, done: grpc.sendUnaryData<GetMachineScheduleResponse>) =>
         done(null, this.schedule(call.request.machineId)),
       reportUnitStates: (call: grpc.ServerUnaryCall<ReportUnitStatesRequest, ReportUnitStatesResponse>, done: grpc.sendUnaryData<ReportUnitStatesResponse>) => {
-        if (!this.report(call.request)) return done({ code: grpc.status.FAILED_PRECONDITION, details: "not registered under that lease" });
+        if (!this.report(call.request)) return done({ code: grpc.status.FAILED_PRECONDITION, details: notRegistered(call.request) });
         done(null, { revision: this.revision });
       },
     } as unknown as grpc.UntypedServiceImplementation);
@@ -150,7 +152,7 @@ export class FloorRegistry {
     const answer = { seq: req.seq, alive: true, errorKind: "", errorMessage: "", scheduleRevision: 0, acceptsReports: true, acceptsScheduleReads: true };
     if (req.report) {
       if (this.report({ machineId: req.machineId, leaseId: req.leaseId, ...req.report })) return answer;
-      return { ...answer, alive: false, errorKind: "failed-precondition", errorMessage: `machine ${req.machineId} is not registered under lease ${req.leaseId}` };
+      return { ...answer, alive: false, errorKind: "failed-precondition", errorMessage: notRegistered(req) };
     }
     if (req.scheduleRead) return { ...answer, schedule: this.schedule(req.machineId) };
     this.calls.MachineHeartbeats++;
@@ -163,7 +165,7 @@ export class FloorRegistry {
   schedule(machineId: string): GetMachineScheduleResponse {
     this.calls.GetMachineSchedule++;
     const m = this.machines.get(machineId);
-    const units = [...(m?.units ?? [])].map((name) => ({ ...this.units.get(name)!.unit, desiredState: TargetState.TARGET_STATE_LAUNCHED }));
+    const units = [...(m?.units ?? [])].map((name) => this.units.get(name)!.unit);
     return { units, machines: [machineToWire({ id: machineId, publicIp: "127.0.0.1", metadata: {} })], revision: this.revision };
   }
 
