@@ -28,7 +28,8 @@ export function startService(name: string, env: Record<string, string>): ChildPr
   return child;
 }
 
-export async function startGatewayFixture(): Promise<GatewayFixture> {
+/** etcd, NATS and a gateway (with `env`'s settings besides the fixture's) on loopback. */
+export async function startGatewayFixture(env: Record<string, string> = {}): Promise<GatewayFixture> {
   const dir = mkdtempSync(join(tmpdir(), "fleet-it-"));
   const etcd = await startEtcd({ dir: join(dir, "etcd") });
   const nats = await startNats({ dir: join(dir, "nats") });
@@ -39,6 +40,7 @@ export async function startGatewayFixture(): Promise<GatewayFixture> {
     FLEET_NATS_SERVERS: nats.url,
     FLEET_GATEWAY_LISTEN: gatewayAddress,
     FLEET_VERBOSITY: "warn",
+    ...env,
   });
   const client = connect(RegistryServiceClient, gatewayAddress);
   const abort = async (err: unknown): Promise<never> => {

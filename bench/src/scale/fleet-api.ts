@@ -3,13 +3,14 @@ import { connect, unary, FleetServiceClient, TargetState, type Unit, type UnitSt
 
 export const CREATE_BATCH = 1000;
 
-/** The bench's unit `name`: a plain service; the fake systemd runs nothing. Pure. */
-export function benchUnit(name: string): Unit {
+/** The bench's unit `name`: a plain service, on every machine when `global`; the fake systemd runs nothing. Pure. */
+export function benchUnit(name: string, global = false): Unit {
   return {
     name,
     options: [
       { section: "Unit", name: "Description", value: `fleet scale bench ${name}` },
       { section: "Service", name: "ExecStart", value: "/bin/sleep infinity" },
+      ...(global ? [{ section: "X-Fleet", name: "Global", value: "true" }] : []),
     ],
     hash: "",
     desiredState: TargetState.TARGET_STATE_LAUNCHED,
@@ -22,11 +23,11 @@ export class FleetApi {
   constructor(endpoint: string) {
     this.client = connect(FleetServiceClient, endpoint);
   }
-  /** Creates the units in CreateUnits requests of CREATE_BATCH, one after another. */
-  async createUnits(names: string[]): Promise<void> {
+  /** Creates the units (global ones: on every machine) in CreateUnits requests of CREATE_BATCH, one after another. */
+  async createUnits(names: string[], global = false): Promise<void> {
     const c = this.client;
     for (let i = 0; i < names.length; i += CREATE_BATCH) {
-      await unary(c.createUnits.bind(c), { units: names.slice(i, i + CREATE_BATCH).map(benchUnit) }, { deadlineMs: 60_000 });
+      await unary(c.createUnits.bind(c), { units: names.slice(i, i + CREATE_BATCH).map((n) => benchUnit(n, global)) }, { deadlineMs: 60_000 });
     }
   }
   /** name -> machine id ("" while unplaced). */

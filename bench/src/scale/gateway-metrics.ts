@@ -67,3 +67,19 @@ export async function machinesHeard(components: readonly Component[]): Promise<R
   }
   return out;
 }
+
+/** The longest event-loop delay a /metrics text reports (prom-client's, since the previous scrape), in ms. Pure. */
+export function loopLagMaxMs(metricsText: string): number | undefined {
+  const m = /^fleet_nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})? (\S+)$/m.exec(metricsText);
+  return m ? Math.round(Number(m[1]) * 1000 * 10) / 10 : undefined;
+}
+
+/** Each gateway's longest event-loop delay since the previous scrape (it resets what it reports), in ms. */
+export async function gatewayLoopLagMaxMs(components: readonly Component[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const { name, text } of await gatewayMetrics(components)) {
+    const ms = loopLagMaxMs(text);
+    if (ms !== undefined) out[name] = ms;
+  }
+  return out;
+}

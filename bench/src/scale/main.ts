@@ -23,6 +23,7 @@ import { callsPerMachine, machinesHeard, scrapeGatewayCalls } from "./gateway-me
 import { FleetApi } from "./fleet-api.js";
 import { parseOptions, USAGE, type ScaleOptions } from "./options.js";
 import { phaseFailover } from "./phase-failover.js";
+import { phaseGlobal } from "./phase-global.js";
 import { phaseReads } from "./phase-reads.js";
 import { phaseSoak, type Soak } from "./phase-soak.js";
 import { phaseUnits } from "./phase-units.js";
@@ -122,7 +123,7 @@ async function main(): Promise<void> {
 
   try {
     log(`starting the control plane in ${stateDir} (agent_ttl ${o.ttl} s, ${o.gateways} gateway(s), 2 engines, api)`);
-    cluster = await startCluster({ repoRoot: ROOT, machines: [], agentTtlSeconds: o.ttl, reconcileIntervalSeconds: o.reconcile, stateDir, cluster: `scale-${runHex}`, gateways: o.gateways, engines: 2, log: (m) => log(`launcher: ${m}`) });
+    cluster = await startCluster({ repoRoot: ROOT, machines: [], agentTtlSeconds: o.ttl, reconcileIntervalSeconds: o.reconcile, stateDir, cluster: `scale-${runHex}`, gateways: o.gateways, hintSpreadRate: o.hintSpreadRate, engines: 2, log: (m) => log(`launcher: ${m}`) });
     const ep = cluster.endpoints;
     const etcdMetrics = ep.etcdMetrics ?? "";
     api = new FleetApi(ep.api ?? "");
@@ -195,6 +196,22 @@ async function main(): Promise<void> {
     }
 
     if (o.units > 0 && ep.apiHttp && ep.api) run.reads = await phaseReads({ root: ROOT, apiHttp: ep.apiHttp, apiEndpoint: ep.api, log });
+
+    if (o.globalUnits > 0) {
+      const globalNames = Array.from({ length: o.globalUnits }, (_, i) => `scale-${runHex}-global-${i}.service`);
+      run.global = await phaseGlobal({
+        api,
+        names: globalNames,
+        machines: o.machines,
+        spreadRate: o.hintSpreadRate,
+        components: cluster.state.components,
+        procs,
+        simulators: sims,
+        samples: () => sampler?.samples ?? [],
+        timeoutMs: 120_000,
+        log,
+      });
+    }
 
     if (o.failoverShare > 0) {
       run.failover = await phaseFailover({ api, simulators: sims, ids, share: o.failoverShare, timeoutMs: (3 * o.ttl + 60) * 1000, log });

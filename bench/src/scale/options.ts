@@ -1,5 +1,6 @@
 // Command-line options of the scale bench. Pure: parseOptions(argv) -> options, or throws with
 // a message that names the bad option.
+import { DEFAULT_HINT_SPREAD_RATE } from "@fleet/domain";
 
 export const USAGE = `usage: npm run bench:scale -- --machines N --units M [options]
   --machines N          simulated machines (default 1000)
@@ -13,6 +14,11 @@ export const USAGE = `usage: npm run bench:scale -- --machines N --units M [opti
   --per-worker K        simulated machines per worker process (default 250)
   --sim-nice N          niceness of the worker processes (default 10: the simulated machines
                         stand for other hosts, they take only the cores the control plane leaves)
+  --global-units K      global units (X-Fleet Global=true) created on every machine after the
+                        read figures (default 5; 0 skips it)
+  --hint-spread-rate R  the gateways' hint_spread_rate: their hint for a global unit asks the
+                        agents to spread their passes over machines / R seconds (default 1000;
+                        0: all at once)
   --failover-share F    share of the machines stopped at the end (default 0.1; 0 skips it)
   --reconcile S         agent and engine reconcile interval in seconds (default 5)
   --agent-log LEVEL     simulated agents' log level (default info)
@@ -31,6 +37,8 @@ export interface ScaleOptions {
   perWorker: number;
   simNice: number;
   failoverShare: number;
+  globalUnits: number;
+  hintSpreadRate: number;
   reconcile: number;
   agentLog: string;
   keepLogs: boolean;
@@ -50,6 +58,8 @@ const DEFAULTS: ScaleOptions = {
   perWorker: 250,
   simNice: 10,
   failoverShare: 0.1,
+  globalUnits: 5,
+  hintSpreadRate: DEFAULT_HINT_SPREAD_RATE,
   reconcile: 5,
   agentLog: "info",
   keepLogs: false,
@@ -70,6 +80,8 @@ const NUMERIC: Record<string, [NumericKey, number, number, boolean]> = {
   "--sim-nice": ["simNice", 0, 19, true],
   "--ramp-seconds": ["rampSeconds", 0, 600, false],
   "--failover-share": ["failoverShare", 0, 0.5, false],
+  "--global-units": ["globalUnits", 0, 100, true],
+  "--hint-spread-rate": ["hintSpreadRate", 0, 1_000_000, true],
   "--reconcile": ["reconcile", 1, 600, true],
   "--deadline": ["deadline", 60, 86400, false],
 };

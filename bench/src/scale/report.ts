@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { EtcdRate } from "./etcd-metrics.js";
 import type { ScaleOptions } from "./options.js";
 import type { Failover } from "./phase-failover.js";
+import type { GlobalPhase } from "./phase-global.js";
 import type { Reads } from "./phase-reads.js";
 import type { Soak } from "./phase-soak.js";
 import type { UnitsPhase } from "./phase-units.js";
@@ -43,6 +44,7 @@ export interface Run {
   soak?: Soak;
   failover?: Failover | undefined;
   reads?: Reads;
+  global?: GlobalPhase;
 }
 
 const r0 = (x: number | null | undefined) => (x === undefined || x === null || Number.isNaN(x) ? null : Math.round(x));
@@ -114,6 +116,13 @@ export function figures(o: ScaleOptions, run: Run) {
     unitsPageFloorP99Ms: run.reads?.floorPageP99Ms ?? null,
     fleetctlListUnitsMs: run.reads?.fleetctlListUnitsMs ?? null,
     fleetctlListMachinesMs: run.reads?.fleetctlListMachinesMs ?? null,
+    globalUnits: run.global?.units ?? null,
+    globalSpreadMs: run.global?.spreadMs ?? null,
+    globalHalfActiveMs: r0(run.global?.halfActiveMs),
+    globalActiveMs: r0(run.global?.activeMs),
+    globalGatewayLoopLagMaxMs: run.global ? Math.max(0, ...Object.values(run.global.gatewayLoopLagMaxMs)) : null,
+    globalGatewayCpuPercent: run.global ? r1(Object.entries(run.global.cpuPercent).reduce((a, [n, v]) => (n.startsWith("registry-gateway") ? a + v : a), 0)) : null,
+    reRegistrationsWhileGlobalUnitsStarted: run.global?.simulation.reRegistrations ?? null,
   };
 }
 
@@ -149,6 +158,12 @@ export function renderTable(f: Figures, t: Targets, run: Run): string {
     ["  floor p99", f.unitsPageFloorP99Ms, "ms", "", ""],
     [`fleetctl list-units (${f.units} units)`, f.fleetctlListUnitsMs, "ms", `<= ${t.fleetctlListUnitsMs}`, verdict(f.fleetctlListUnitsMs, t.fleetctlListUnitsMs)],
     [`fleetctl list-machines (${f.machines} machines)`, f.fleetctlListMachinesMs, "ms", `<= ${t.fleetctlListMachinesMs}`, verdict(f.fleetctlListMachinesMs, t.fleetctlListMachinesMs)],
+    [`${f.globalUnits ?? "-"} global units: the spread hints asked for`, f.globalSpreadMs, "ms", "", ""],
+    ["  active on half the machines, after the create", f.globalHalfActiveMs, "ms", "", ""],
+    ["  active on every machine", f.globalActiveMs, "ms", "", ""],
+    ["  gateway loop lag meanwhile (max)", f.globalGatewayLoopLagMaxMs, "ms", "", ""],
+    ["  gateway CPU meanwhile", f.globalGatewayCpuPercent, "%", "", ""],
+    ["  machines lost and registered again meanwhile", f.reRegistrationsWhileGlobalUnitsStarted, "", "", ""],
   ];
   const lines = [`fleet scale bench: ${f.machines} simulated machines, ${f.units} units, agent_ttl ${f.agentTtlSeconds} s, ${f.gateways} gateway(s)${f.busy ? ", --busy" : ""}`, ""];
   lines.push(`${pad("figure", 56)}${pad("measured", 12)}${pad("target", 12)}`);

@@ -3,8 +3,10 @@
 import { describe, expect, it } from "vitest";
 import { TargetState, type UnitView } from "@fleet/wire";
 import { parseOptions } from "./options.js";
-import { handledByMethod } from "./gateway-metrics.js";
+import { benchUnit } from "./fleet-api.js";
+import { handledByMethod, loopLagMaxMs } from "./gateway-metrics.js";
 import { pickVictims } from "./phase-failover.js";
+import { activePairs } from "./phase-global.js";
 import { simulationWhile } from "./report.js";
 import { shares, simMachineId, type SimulatorStats } from "./simulators.js";
 import { WatchedUnits } from "./units-watch.js";
@@ -15,6 +17,12 @@ describe("scale bench options", () => {
     expect([o.machines, o.units, o.ttl, o.keepLogs, o.failoverShare, o.simNice]).toEqual([50, 500, 5, true, 0, 10]);
   });
 
+  it("creates 5 global units with the gateways' own hint spread unless told otherwise", () => {
+    expect([parseOptions([]).globalUnits, parseOptions([]).hintSpreadRate]).toEqual([5, 1000]);
+    const o = parseOptions(["--global-units", "0", "--hint-spread-rate=0"]);
+    expect([o.globalUnits, o.hintSpreadRate]).toEqual([0, 0]);
+  });
+
   it.each([
     [["--machines", "0"], /--machines wants an integer in 1\.\.20000, got "0"/],
     [["--ttl", "2.5"], /--ttl wants an integer/],
@@ -22,6 +30,8 @@ describe("scale bench options", () => {
     [["--units"], /--units wants an integer in 0\.\.200000, got undefined/],
     [["--agent-log", "loud"], /--agent-log wants error, warn, info, debug or silent/],
     [["--machine", "5"], /unknown option "--machine"/],
+    [["--hint-spread-rate", "-1"], /--hint-spread-rate wants an integer in 0\.\.1000000/],
+    [["--global-units", "1.5"], /--global-units wants an integer/],
   ])("refuses %j", (argv, message) => {
     expect(() => parseOptions(argv)).toThrow(message);
   });
@@ -99,5 +109,34 @@ describe("the gateways' calls", () => {
       'fleet_gateway_stream_requests_total{kind="schedule",outcome="ok"} 2000',
     ].join("\n");
     expect(Object.fromEntries(handledByMethod(text))).toEqual({ ReportUnitStates: 12, GetMachineSchedule: 3000, "ReportUnitStates (stream)": 4005, "GetMachineSchedule (stream)": 2000 });
+  });
+});
+
+describe("global units", () => {
+  it("are the bench's unit with X-Fleet Global=true", () => {
+    expect(benchUnit("g.service", true).options).toContainEqual({ section: "X-Fleet", name: "Global", value: "true" });
+    expect(benchUnit("a.service").options.some((o) => o.section === "X-Fleet")).toBe(false);
+  });
+
+  it("count the (unit, machine) pairs of theirs that are active", () => {
+    const state = (name: string, machineId: string, activeState: string) => ({
+      name,
+      machineId,
+      hash: "h",
+      loadState: "loaded",
+      activeState,
+      subState: "running",
+      currentState: TargetState.TARGET_STATE_LAUNCHED,
+      reason: "",
+    });
+    const states = [state("g1.service", "m1", "active"), state("g1.service", "m2", "activating"), state("g2.service", "m1", "active"), state("other.service", "m1", "active")];
+    expect(activePairs(new Set(["g1.service", "g2.service"]), states)).toBe(2);
+  });
+});
+
+describe("a gateway's event-loop delay", () => {
+  it("is read from prom-client's max since the last scrape, in ms", () => {
+    expect(loopLagMaxMs("# HELP x\nfleet_nodejs_eventloop_lag_max_seconds 0.0301234\nfleet_nodejs_eventloop_lag_p99_seconds 0.01\n")).toBe(30.1);
+    expect(loopLagMaxMs("fleet_grpc_server_handled_total{method=\"X\"} 1\n")).toBeUndefined();
   });
 });

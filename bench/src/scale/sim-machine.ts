@@ -6,7 +6,7 @@
 // serve AgentService (journals and status for the api) and connect to D-Bus.
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { ALL_MACHINES_SUBJECT, machineSubject, ReconcileLoop } from "@fleet/domain";
+import { ALL_MACHINES_SUBJECT, hintDelayMs, machineSubject, ReconcileLoop, type Hint } from "@fleet/domain";
 import { connectHintBus } from "@fleet/wire";
 import { Agent, FakeUnitManager, GatewayRegistry, HeartbeatLoop, UnitFiles } from "@fleet/agent";
 
@@ -36,9 +36,9 @@ export async function createSimMachine(o: SimMachineOptions) {
   });
   const agent: Agent = new Agent(machine, o.ttlSeconds, registry, systemd, files, log, { requestPass: (why) => loop.trigger(why) });
   const hints = await connectHintBus(o.natsServers, `agent-${o.id}`, log);
-  const onHint = (hint: { revision: number; what: string }) => {
+  const onHint = (hint: Hint) => {
     registry.observe(hint.revision);
-    loop.trigger(hint.what);
+    loop.triggerAfter(hint.what, hintDelayMs(hint, Math.random)); // as main.ts
   };
   hints.subscribe(machineSubject(o.id), onHint);
   hints.subscribe(ALL_MACHINES_SUBJECT, onHint);

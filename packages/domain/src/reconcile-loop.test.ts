@@ -63,4 +63,81 @@ describe("ReconcileLoop", () => {
     expect(errors).toHaveLength(1);
     await loop.stop();
   });
+
+  describe("a pass asked for later (a hint's spread)", () => {
+    const started = async () => {
+      const clock = new FakeClock();
+      const seen: string[] = [];
+      const loop = new ReconcileLoop({ intervalMs: 1000, clock, onError: () => {}, pass: async (t) => void seen.push(t) });
+      loop.start();
+      await tick();
+      return { clock, seen, loop };
+    };
+
+    it("runs after its delay, once for several asks", async () => {
+      const { clock, seen, loop } = await started();
+      loop.triggerAfter("g1", 300);
+      loop.triggerAfter("g2", 100);
+      clock.advance(299);
+      await tick();
+      expect(seen).toEqual(["start"]);
+      clock.advance(1);
+      await tick();
+      expect(seen).toEqual(["start", "g1"]);
+      await loop.stop();
+    });
+
+    it("is covered by a pass that starts sooner", async () => {
+      const { clock, seen, loop } = await started();
+      loop.triggerAfter("g", 500);
+      loop.trigger("h");
+      await tick();
+      clock.advance(900);
+      await tick();
+      expect(seen).toEqual(["start", "h"]);
+      await loop.stop();
+    });
+
+    it("is not covered by a pass that was already running when it was asked for", async () => {
+      const clock = new FakeClock();
+      const seen: string[] = [];
+      let release: () => void = () => {};
+      const loop = new ReconcileLoop({
+        intervalMs: 1000,
+        clock,
+        onError: () => {},
+        pass: async (t) => {
+          seen.push(t);
+          if (t === "start") await new Promise<void>((r) => (release = r));
+        },
+      });
+      loop.start();
+      loop.triggerAfter("g", 200);
+      release();
+      await tick();
+      expect(seen).toEqual(["start"]);
+      clock.advance(200);
+      await tick();
+      expect(seen).toEqual(["start", "g"]);
+      await loop.stop();
+    });
+
+    it("runs at once without a delay", async () => {
+      const { seen, loop } = await started();
+      loop.triggerAfter("g", 0);
+      await tick();
+      expect(seen).toEqual(["start", "g"]);
+      await loop.stop();
+    });
+
+    it("does not run after the loop stopped", async () => {
+      const { clock, seen, loop } = await started();
+      loop.triggerAfter("g", 200);
+      await loop.stop();
+      expect(clock.pending).toBe(0);
+      clock.advance(500);
+      await tick();
+      expect(seen).toEqual(["start"]);
+    });
+  });
 });

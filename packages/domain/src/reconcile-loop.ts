@@ -36,6 +36,8 @@ export class ReconcileLoop {
   private running = false;
   private pending: string | undefined;
   private timer: unknown;
+  /** The timer of a pass asked for later (triggerAfter). */
+  private deferred: unknown;
   private stopped = false;
   private idle: Promise<void> = Promise.resolve();
   private readonly clock: Clock;
@@ -58,10 +60,24 @@ export class ReconcileLoop {
     this.idle = this.run(reason);
   }
 
-  /** Stops the timer and waits for a pass in flight. */
+  /**
+   * Asks for a pass in `delayMs` (a hint's spread). A pass that starts before then, for any
+   * reason, covers it; while one such pass is waiting, more asks join it.
+   */
+  triggerAfter(reason: string, delayMs: number): void {
+    if (delayMs <= 0) return this.trigger(reason);
+    if (this.stopped || this.deferred !== undefined) return;
+    this.deferred = this.clock.setTimeout(() => {
+      this.deferred = undefined;
+      this.trigger(reason);
+    }, delayMs);
+  }
+
+  /** Stops the timers and waits for a pass in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.cancelDeferred();
     await this.idle;
   }
 
@@ -71,6 +87,7 @@ export class ReconcileLoop {
     let next: string | undefined = reason;
     while (next !== undefined && !this.stopped) {
       this.pending = undefined;
+      this.cancelDeferred();
       try {
         await this.options.pass(next);
       } catch (err) {
@@ -80,5 +97,11 @@ export class ReconcileLoop {
     }
     this.running = false;
     if (!this.stopped) this.timer = this.clock.setTimeout(() => this.trigger("interval"), this.options.intervalMs);
+  }
+
+  private cancelDeferred(): void {
+    if (this.deferred === undefined) return;
+    this.clock.clearTimeout(this.deferred);
+    this.deferred = undefined;
   }
 }

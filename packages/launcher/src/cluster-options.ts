@@ -27,6 +27,8 @@ export interface ClusterOptions {
   /** registry-gateways (default 1): named "registry-gateway" when 1, else registry-gateway-1..-N.
    * Engines, the api and agents get all of them, comma separated, in FLEET_GATEWAY_ENDPOINT. */
   gateways?: number;
+  /** The gateways' hint_spread_rate (their default when unset): machines a second a global unit's change wakes. */
+  hintSpreadRate?: number;
   /** The api requires authentication; an admin token is made in <stateDir>/admin.token (clientEnv's FLEETCTL_TOKEN). */
   auth?: boolean;
   /** Mutual TLS between every process, with certificates made by deploy/tls/make-certs.sh in

@@ -27,6 +27,8 @@ interface Start {
   svcDir: string;
   detached: boolean;
   log: (msg: string) => void;
+  /** Settings of the gateways beyond the cluster's (FLEET_* variables). */
+  gatewayEnv: Record<string, string>;
 }
 
 export async function startCluster(o: ClusterOptions): Promise<ClusterHandle> {
@@ -40,7 +42,8 @@ export async function startCluster(o: ClusterOptions): Promise<ClusterHandle> {
   const sshPort = missingSsh.length === 0 ? await sandboxSshPort() : undefined;
   const state = await initialState(o, checked, sshPort);
   writeState(state);
-  const s: Start = { state, root: checked.root, svcDir: join(checked.stateDir, "services"), detached: state.detached, log };
+  const gatewayEnv: Record<string, string> = o.hintSpreadRate === undefined ? {} : { FLEET_HINT_SPREAD_RATE: String(o.hintSpreadRate) };
+  const s: Start = { state, root: checked.root, svcDir: join(checked.stateDir, "services"), detached: state.detached, log, gatewayEnv };
   try {
     const { etcdServers, natsUrl } = await startStoreAndBus(s, checked.etcdMembers);
     const gateway = await startGateways(s, checked.gatewayCount, etcdServers, natsUrl);
@@ -170,6 +173,7 @@ async function startGateways(s: Start, count: number, etcdServers: string[], nat
           FLEET_NATS_SERVERS: natsUrl,
           FLEET_GATEWAY_LISTEN: listen,
           FLEET_AGENT_TTL: String(state.agentTtlSeconds),
+          ...s.gatewayEnv,
           ...tlsEnv(s, "fleet-registry-gateway"),
           ...(state.tls ? { FLEET_GATEWAY_CONTROL_PLANE_IDENTITIES: SANDBOX_CONTROL_PLANE_IDENTITIES.join(",") } : {}),
         },

@@ -6,7 +6,7 @@
 //   SIGHUP           re-read fleet.conf and apply what can be applied (config-reload.ts)
 import { readFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
-import { ALL_MACHINES_SUBJECT, isMachineId, machineSubject, ReconcileLoop, type Hint, type Machine } from "@fleet/domain";
+import { ALL_MACHINES_SUBJECT, hintDelayMs, isMachineId, machineSubject, ReconcileLoop, type Hint, type Machine } from "@fleet/domain";
 import {
   AgentServiceService,
   configPathFromArgv,
@@ -145,7 +145,8 @@ runMain(async () => {
   const onHint = (hint: Hint) => {
     registry.observe(hint.revision);
     requests.add(hint.requestId);
-    loop.trigger(hint.what);
+    // A hint every machine hears says over how long they spread their passes.
+    loop.triggerAfter(hint.what, hintDelayMs(hint, Math.random));
   };
   hints.subscribe(machineSubject(machineId), onHint);
   hints.subscribe(ALL_MACHINES_SUBJECT, onHint);

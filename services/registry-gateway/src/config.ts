@@ -1,4 +1,4 @@
-import type { ConfigSchema } from "@fleet/domain";
+import { DEFAULT_HINT_SPREAD_RATE, type ConfigSchema, type ResolvedConfig } from "@fleet/domain";
 import { metricsConfigSchema, tlsConfigSchema } from "@fleet/wire";
 
 export const gatewayConfigSchema = {
@@ -13,6 +13,11 @@ export const gatewayConfigSchema = {
   etcd_certfile: { kind: "string", default: "", help: "PEM client certificate presented to etcd" },
   etcd_keyfile: { kind: "string", default: "", help: "PEM key of etcd_certfile" },
   nats_servers: { kind: "list", default: "nats://127.0.0.1:4222", help: "NATS URLs for reconcile hints" },
+  hint_spread_rate: {
+    kind: "int",
+    default: String(DEFAULT_HINT_SPREAD_RATE),
+    help: "machines a second that a global unit's change wakes: every agent hears it, and they spread their passes over machines / rate seconds (at most 60 s; none under 0.1 s); 0 wakes them all at once",
+  },
   gateway_listen: { kind: "address", default: "127.0.0.1:49400", help: "gRPC listen address of the registry-gateway" },
   gateway_control_plane_identities: {
     kind: "list",
@@ -27,3 +32,12 @@ export const gatewayConfigSchema = {
   audit_retention: { kind: "seconds", default: "168h", help: "how long the api's audit entries are kept in etcd" },
   verbosity: { kind: "string", default: "info", help: "log level: error, warn, info, debug" },
 } as const satisfies ConfigSchema;
+
+export type GatewayConfig = ResolvedConfig<typeof gatewayConfigSchema>;
+
+/** Checks what the schema's kinds cannot; the message names the option. */
+export function validateGatewayConfig(config: GatewayConfig): void {
+  if (config.hint_spread_rate < 0) {
+    throw new Error(`invalid value for hint_spread_rate: "${config.hint_spread_rate}" is not 0 (off) or a number of machines a second`);
+  }
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ALL_MACHINES_SUBJECT, ENGINE_SUBJECT, machineSubject, type Machine, type Unit } from "@fleet/domain";
-import { hintSubjects } from "./hint-routes.js";
+import { hintOn, hintSubjects } from "./hint-routes.js";
 import type { CacheChange } from "./registry-cache.js";
 
 const M1 = "0123456789abcdef0123456789abcdef";
@@ -46,4 +46,21 @@ describe("hintSubjects", () => {
       expect(hintSubjects(c.change, onM1).sort()).toEqual([...c.subjects].sort());
     });
   }
+});
+
+describe("hintOn", () => {
+  const hint = { revision: 7, what: "unit g.service", requestId: "r1" };
+  it("asks every machine to spread its pass over the time the cluster takes at the rate", () => {
+    expect(hintOn(ALL_MACHINES_SUBJECT, hint, 2000, 1000)).toEqual({ ...hint, spreadMs: 2000 });
+  });
+  it("leaves a small cluster's hint as it is: its machines pass at once", () => {
+    expect(hintOn(ALL_MACHINES_SUBJECT, hint, 20, 1000)).toEqual(hint);
+  });
+  it("leaves it as it is with spreading turned off (rate 0)", () => {
+    expect(hintOn(ALL_MACHINES_SUBJECT, hint, 5000, 0)).toEqual(hint);
+  });
+  it("never spreads a hint for one machine or for the engine", () => {
+    expect(hintOn(machineSubject(M1), hint, 5000, 1000)).toEqual(hint);
+    expect(hintOn(ENGINE_SUBJECT, hint, 5000, 1000)).toEqual(hint);
+  });
 });

@@ -1,6 +1,6 @@
 // Which NATS subjects hear about a change: agents only about their own machine (or about
 // global units), the engine about what scheduling depends on. Pure.
-import { ALL_MACHINES_SUBJECT, ENGINE_SUBJECT, machineSubject } from "@fleet/domain";
+import { ALL_MACHINES_SUBJECT, ENGINE_SUBJECT, hintSpreadMs, machineSubject, type Hint } from "@fleet/domain";
 import type { CacheChange } from "./registry-cache.js";
 import { scheduleConcerns } from "./schedule-revisions.js";
 
@@ -31,4 +31,16 @@ export function hintSubjects(change: CacheChange, machineOf: (unit: string) => s
       break;
   }
   return [...subjects];
+}
+
+/**
+ * The hint published on a subject: one every machine hears asks them to spread their passes over
+ * the time `machines` take at `spreadRate` machines a second (hint_spread_rate), so that a
+ * global unit's change does not come back to the gateways as every machine's schedule read and
+ * state report at once. Pure.
+ */
+export function hintOn(subject: string, hint: Hint, machines: number, spreadRate: number): Hint {
+  if (subject !== ALL_MACHINES_SUBJECT) return hint;
+  const spreadMs = hintSpreadMs(machines, spreadRate);
+  return spreadMs > 0 ? { ...hint, spreadMs } : hint;
 }

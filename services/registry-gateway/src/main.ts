@@ -16,10 +16,10 @@ import {
   startProcessMetrics,
 } from "@fleet/wire";
 import { registerGatewayMetrics } from "./gateway-metrics.js";
-import { gatewayConfigSchema } from "./config.js";
+import { gatewayConfigSchema, validateGatewayConfig } from "./config.js";
 import { ClusterFeed } from "./cluster-feed.js";
 import { EtcdStore, etcdTls } from "./etcd-store.js";
-import { hintSubjects } from "./hint-routes.js";
+import { hintOn, hintSubjects } from "./hint-routes.js";
 import { Keys } from "./keys.js";
 import { RegistryCache } from "./registry-cache.js";
 import { ScheduleRevisions } from "./schedule-revisions.js";
@@ -29,6 +29,7 @@ import { UnitsFeed } from "./units-feed.js";
 
 runMain(async () => {
   const config = loadServiceConfig(gatewayConfigSchema);
+  validateGatewayConfig(config);
   configureTlsFromConfig(config);
   const log = createLogger("registry-gateway", config.verbosity);
   startProcessMetrics("registry-gateway", fleetVersion());
@@ -75,7 +76,7 @@ runMain(async () => {
       for (const s of hintSubjects(change, machineOf)) subjects.set(s, what);
     }
     // The hint names the request that made the revision (revision-requests.ts).
-    for (const [subject, what] of subjects) hints.publish(subject, { revision, what, ...(requestId ? { requestId } : {}) });
+    for (const [subject, what] of subjects) hints.publish(subject, hintOn(subject, { revision, what, ...(requestId ? { requestId } : {}) }, cache.machines.size, config.hint_spread_rate));
   });
 
   scheduleRevisions.loaded(cache.revision);
