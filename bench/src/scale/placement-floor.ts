@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// What the control plane alone places: the scale bench's units phase without agents starting
+// the units on the same cores. The real etcd, NATS, gateway, two engines and the api
+// (startCluster, as the scale bench), N machines registered straight at the gateway with a long
+// lease (RegisterMachine, ttl 600 s: nothing heart-beats, nothing reads a schedule or starts a
+// unit), then M units created through the api in CreateUnits requests of 1,000, one after
+// another, followed on a WatchUnits stream until every one is placed. placementsPerSecond is
+// counted as the scale bench counts it (M / (first create to all placed)); the scale bench's
+// lower figure is this rate with 1,000 simulated agents starting the earlier units meanwhile.
+//
+//   node bench/dist/scale/placement-floor.js [--machines 1000] [--units 10000] [--keep-logs]
+//
+// Prints a line per figure and one JSON line (also bench/results/placement-floor.json).
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { sleep, startCluster, type ClusterHandle } from "@fleet/launcher";
+import { connect, RegistryServiceClient, unary } from "@fleet/wire";
+import { FleetApi } from "./fleet-api.js";
+import { cpuPercent, cpuSnapshot, load } from "./proc-stats.js";
+import { simMachineId } from "./simulators.js";
+import { openUnitsWatch } from "./units-watch.js";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+const RESULTS = join(ROOT, "bench", "results");
+const PLACED_TIMEOUT_MS = 120_000;
+const LEASE_SECONDS = 600;
+
+const { values } = parseArgs({
+  options: {
+    machines: { type: "string", default: "1000" },
+    units: { type: "string", default: "10000" },
+    "keep-logs": { type: "boolean", default: false },
+  },
+});
+function count(name: "machines" | "units"): number {
+  const n = Number(values[name]);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number of at least 1`);
+  return n;
+}
+
+const t0 = performance.now();
+const log = (msg: string): void => void process.stderr.write(`[placement-floor +${((performance.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
+
+async function main(): Promise<void> {
+  const machines = count("machines");
+  const units = count("units");
+  const run = randomBytes(4).toString("hex");
+  const stateDir = `/var/tmp/fleet-dev/placement-floor-${run}`;
+  let cluster: ClusterHandle | undefined;
+  let failed = false;
+  const stop = async () => {
+    const r = await cluster?.stop({ removeState: !values["keep-logs"] && !failed });
+    log(`cleanup: stopped ${r?.stopped.join(", ") ?? "nothing"}${failed || values["keep-logs"] ? `; logs kept in ${stateDir}` : `; removed ${stateDir}`}`);
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      failed = true;
+      void stop().finally(() => process.exit(130));
+    });
+  }
+  try {
+    cluster = await startCluster({ repoRoot: ROOT, machines: [], stateDir, cluster: `placement-floor-${run}`, engines: 2, log: (m) => log(`launcher: ${m}`) });
+    const ep = cluster.endpoints;
+    const registry = connect(RegistryServiceClient, ep.gateway ?? "");
+    const ids = Array.from({ length: machines }, (_, i) => simMachineId(run, i));
+    for (let i = 0; i < ids.length; i += 100) {
+      await Promise.all(
+        ids.slice(i, i + 100).map((id) =>
+          unary(registry.registerMachine.bind(registry), { machine: { id, publicIp: "127.0.0.1", metadata: {}, version: "", agentEndpoint: "" }, ttlSeconds: LEASE_SECONDS, instance: "" }),
+        ),
+      );
+    }
+    registry.close();
+    const api = new FleetApi(ep.api ?? "");
+    while ((await api.machineIds()).ids.size < machines) await sleep(200);
+    log(`${machines} machines registered at the gateway (leases of ${LEASE_SECONDS} s, no agents)`);
+    const names = Array.from({ length: units }, (_, i) => `floor-${run}-${i}.service`);
+    const watch = await openUnitsWatch(api, names);
+    const procs = cluster.state.components.map((c) => ({ name: c.name, pid: c.pid }));
+    const cpu0 = cpuSnapshot(procs);
+    const tFirst = performance.now();
+    await api.createUnits(names);
+    const tLast = performance.now();
+    const createMs = tLast - tFirst;
+    while (watch.watched.placed < units) {
+      const err = watch.failure();
+      if (err) throw new Error(`WatchUnits failed at ${watch.watched.placed} of ${units} placed: ${err.message}`);
+      if (performance.now() - tLast > PLACED_TIMEOUT_MS) throw new Error(`after ${PLACED_TIMEOUT_MS} ms, ${watch.watched.placed} of ${units} placed`);
+      await sleep(20);
+    }
+    const placedMs = performance.now() - tLast;
+    const cpu = cpuPercent(cpu0, cpuSnapshot(procs));
+    watch.cancel();
+    api.close();
+    const placementsPerSecond = Math.round(units / ((createMs + placedMs) / 1000));
+    const result = { startedAt: new Date().toISOString(), machines, units, createMs: Math.round(createMs), placedMs: Math.round(placedMs), placementsPerSecond, cpuPercent: cpu, load: load() };
+    process.stdout.write(
+      `placement floor: ${machines} machines (no agents), ${units} units in CreateUnits of 1000\n` +
+        `  created in ${result.createMs} ms; all placed ${result.placedMs} ms after the last create\n` +
+        `  placements per second, first create to all placed: ${placementsPerSecond}\n` +
+        `  CPU % meanwhile: ${JSON.stringify(cpu)}; load ${load().join("/")}\n` +
+        `${JSON.stringify(result)}\n`,
+    );
+    mkdirSync(RESULTS, { recursive: true });
+    writeFileSync(join(RESULTS, "placement-floor.json"), JSON.stringify(result) + "\n");
+  } catch (err) {
+    failed = true;
+    log(`failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  } finally {
+    await stop();
+  }
+}
+
+await main();
