@@ -73,7 +73,8 @@ async function unitsPages(url: string): Promise<{ perSecond: number; p50: number
   return { perSecond: r(latencies.length / seconds), p50: r(quantile(latencies, 0.5)), p99: r(quantile(latencies, 0.99)), errors };
 }
 
-async function timeFleetctl(root: string, endpoint: string, args: string[]): Promise<{ ms: number; lines: number }> {
+/** fleetctl with `args` against the api, a new process each time: the best of 3, and the lines it printed. */
+export async function timeFleetctl(root: string, endpoint: string, args: string[]): Promise<{ ms: number; lines: number }> {
   let best = Number.POSITIVE_INFINITY;
   let lines = 0;
   for (let i = 0; i < 3; i++) {

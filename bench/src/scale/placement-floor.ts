@@ -7,6 +7,10 @@
 // another, followed on a WatchUnits stream until every one is placed. placementsPerSecond is
 // counted as the scale bench counts it (M / (first create to all placed)); the scale bench's
 // lower figure is this rate with 1,000 simulated agents starting the earlier units meanwhile.
+// Then fleetctl list-machines and list-unit-files over them all (best of 3; list-units shows
+// the states agents report, and here none does), and every process's RSS:
+// with --machines 5000 --units 50000, the control plane's figures at the scale the scale bench
+// cannot simulate on this machine (nothing heart-beats: the gateway holds no agent connections).
 //
 //   node bench/dist/scale/placement-floor.js [--machines 1000] [--units 10000] [--keep-logs]
 //
@@ -20,7 +24,8 @@ import { parseArgs } from "node:util";
 import { sleep, startCluster, type ClusterHandle } from "@fleet/launcher";
 import { connect, RegistryServiceClient, unary } from "@fleet/wire";
 import { FleetApi } from "./fleet-api.js";
-import { cpuPercent, cpuSnapshot, load } from "./proc-stats.js";
+import { timeFleetctl } from "./phase-reads.js";
+import { cpuPercent, cpuSnapshot, load, rssMb } from "./proc-stats.js";
 import { simMachineId } from "./simulators.js";
 import { openUnitsWatch } from "./units-watch.js";
 
@@ -97,12 +102,30 @@ async function main(): Promise<void> {
     watch.cancel();
     api.close();
     const placementsPerSecond = Math.round(units / ((createMs + placedMs) / 1000));
-    const result = { startedAt: new Date().toISOString(), machines, units, createMs: Math.round(createMs), placedMs: Math.round(placedMs), placementsPerSecond, cpuPercent: cpu, load: load() };
+    const listMachines = await timeFleetctl(ROOT, ep.api ?? "", ["list-machines", "--no-legend"]);
+    const listUnitFiles = await timeFleetctl(ROOT, ep.api ?? "", ["list-unit-files", "--no-legend"]);
+    const result = {
+      startedAt: new Date().toISOString(),
+      machines,
+      units,
+      createMs: Math.round(createMs),
+      placedMs: Math.round(placedMs),
+      placementsPerSecond,
+      cpuPercent: cpu,
+      fleetctlListMachinesMs: listMachines.ms,
+      fleetctlListMachinesLines: listMachines.lines,
+      fleetctlListUnitFilesMs: listUnitFiles.ms,
+      fleetctlListUnitFilesLines: listUnitFiles.lines,
+      rssMb: rssMb(procs),
+      load: load(),
+    };
     process.stdout.write(
       `placement floor: ${machines} machines (no agents), ${units} units in CreateUnits of 1000\n` +
         `  created in ${result.createMs} ms; all placed ${result.placedMs} ms after the last create\n` +
         `  placements per second, first create to all placed: ${placementsPerSecond}\n` +
         `  CPU % meanwhile: ${JSON.stringify(cpu)}; load ${load().join("/")}\n` +
+        `  fleetctl list-machines: ${listMachines.ms} ms (${listMachines.lines} lines); list-unit-files: ${listUnitFiles.ms} ms (${listUnitFiles.lines} lines)\n` +
+        `  RSS MB: ${JSON.stringify(result.rssMb)}\n` +
         `${JSON.stringify(result)}\n`,
     );
     mkdirSync(RESULTS, { recursive: true });
