@@ -51,8 +51,15 @@ const t0 = performance.now();
 const log = (msg: string): void => void process.stderr.write(`[placement-floor +${((performance.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
 
 async function main(): Promise<void> {
-  const machines = count("machines");
-  const units = count("units");
+  let machines: number;
+  let units: number;
+  try {
+    machines = count("machines");
+    units = count("units");
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(64);
+  }
   const run = randomBytes(4).toString("hex");
   const stateDir = `/var/tmp/fleet-dev/placement-floor-${run}`;
   let cluster: ClusterHandle | undefined;
