@@ -17,6 +17,7 @@ export const ALL_OPTION_NAMES = [
   "etcd_username",
   "etcd_password",
   "nats_servers",
+  "hint_spread_rate",
   "gateway_listen",
   "gateway_endpoint",
   "api_listen",
