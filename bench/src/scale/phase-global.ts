@@ -3,7 +3,7 @@
 // starts them, its passes spread over the time the gateways' hint_spread_rate gives (machines /
 // rate seconds; --hint-spread-rate 0: all at once). That is the one change that wakes every
 // machine, the reconcile storm the spread is for. Measured from the create's return: when half,
-// 90 % and all of the machines report every one of them active (ListUnitStates of those units
+// 90 % and all of the (unit, machine) pairs are reported active (ListUnitStates of those units
 // every 200 ms, which the api answers from its replica), the gateways' longest event-loop delay
 // and their CPU meanwhile, the agents' requests per machine, and the simulation's health.
 import { performance } from "node:perf_hooks";
@@ -85,7 +85,10 @@ export async function phaseGlobal(o: GlobalContext): Promise<GlobalPhase> {
     if (active >= all / 2) r.halfActiveMs ??= at;
     if (active >= all * 0.9) r.ninetyActiveMs ??= at;
     if (active >= all) r.activeMs = at;
-    else if (at > o.timeoutMs) throw new Error(`global units: after ${o.timeoutMs} ms, ${active} of ${all} (unit, machine) pairs active`);
+    else if (at > o.timeoutMs) {
+      const seen = (x: number | undefined) => (x === undefined ? "never" : `after ${Math.round(x)} ms`);
+      throw new Error(`global units: after ${o.timeoutMs} ms, ${active} of ${all} (unit, machine) pairs active (half ${seen(r.halfActiveMs)}, 90 % ${seen(r.ninetyActiveMs)})`);
+    }
     else await sleep(POLL_MS);
   }
   const cpu = cpuPercent(cpu0, cpuSnapshot(o.procs));
@@ -98,7 +101,7 @@ export async function phaseGlobal(o: GlobalContext): Promise<GlobalPhase> {
   };
   const ms = (x: number | undefined) => (x === undefined ? "-" : `${Math.round(x)} ms`);
   o.log(
-    `global units: active on half the machines after ${ms(r.halfActiveMs)}, 90 % ${ms(r.ninetyActiveMs)}, all ${ms(r.activeMs)}; ` +
+    `global units: half the (unit, machine) pairs active after ${ms(r.halfActiveMs)}, 90 % ${ms(r.ninetyActiveMs)}, all ${ms(r.activeMs)}; ` +
       `gateway loop lag max ${JSON.stringify(phase.gatewayLoopLagMaxMs)} ms, CPU % ${JSON.stringify(phase.cpuPercent)}; per machine ${JSON.stringify(phase.gatewayCallsPerMachine)}; ` +
       `${phase.simulation.reRegistrations} machines registered again, simulator loop lag p99 up to ${phase.simulation.loopP99MaxMs} ms`,
   );

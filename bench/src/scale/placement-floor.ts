@@ -21,93 +21,117 @@ import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { sleep, startCluster, type ClusterHandle } from "@fleet/launcher";
+import { sleep, startCluster, waitFor, type ClusterHandle } from "@fleet/launcher";
 import { connect, RegistryServiceClient, unary } from "@fleet/wire";
 import { FleetApi } from "./fleet-api.js";
 import { timeFleetctl } from "./phase-reads.js";
 import { cpuPercent, cpuSnapshot, load, rssMb } from "./proc-stats.js";
 import { simMachineId } from "./simulators.js";
-import { openUnitsWatch } from "./units-watch.js";
+import { openUnitsWatch, type UnitsWatch } from "./units-watch.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const RESULTS = join(ROOT, "bench", "results");
+const REGISTERED_TIMEOUT_MS = 120_000;
 const PLACED_TIMEOUT_MS = 120_000;
 const LEASE_SECONDS = 600;
 
-const { values } = parseArgs({
-  options: {
-    machines: { type: "string", default: "1000" },
-    units: { type: "string", default: "10000" },
-    "keep-logs": { type: "boolean", default: false },
-  },
-});
-function count(name: "machines" | "units"): number {
-  const n = Number(values[name]);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number of at least 1`);
-  return n;
+/** --machines and --units, or a message that names the bad one. */
+function options(): { machines: number; units: number; keepLogs: boolean } {
+  const { values } = parseArgs({
+    options: {
+      machines: { type: "string", default: "1000" },
+      units: { type: "string", default: "10000" },
+      "keep-logs": { type: "boolean", default: false },
+    },
+  });
+  const count = (name: "machines" | "units"): number => {
+    const n = Number(values[name]);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number of at least 1`);
+    return n;
+  };
+  return { machines: count("machines"), units: count("units"), keepLogs: values["keep-logs"] };
 }
 
 const t0 = performance.now();
 const log = (msg: string): void => void process.stderr.write(`[placement-floor +${((performance.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
 
 async function main(): Promise<void> {
-  let machines: number;
-  let units: number;
+  let o: ReturnType<typeof options>;
   try {
-    machines = count("machines");
-    units = count("units");
+    o = options();
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(64);
   }
+  const { machines, units } = o;
   const run = randomBytes(4).toString("hex");
   const stateDir = `/var/tmp/fleet-dev/placement-floor-${run}`;
   let cluster: ClusterHandle | undefined;
+  let registry: RegistryServiceClient | undefined;
+  let api: FleetApi | undefined;
+  let watch: UnitsWatch | undefined;
   let failed = false;
-  const stop = async () => {
-    const r = await cluster?.stop({ removeState: !values["keep-logs"] && !failed });
-    log(`cleanup: stopped ${r?.stopped.join(", ") ?? "nothing"}${failed || values["keep-logs"] ? `; logs kept in ${stateDir}` : `; removed ${stateDir}`}`);
-  };
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  let stopping: Promise<void> | undefined;
+  // Once, whoever asks first (the end of main, a signal): it stops only what this run started.
+  const stop = () =>
+    (stopping ??= (async () => {
+      watch?.cancel();
+      api?.close();
+      registry?.close();
+      const keep = o.keepLogs || failed;
+      const r = await cluster?.stop({ removeState: !keep });
+      log(`cleanup: stopped ${r?.stopped.join(", ") ?? "nothing"}${keep ? `; logs kept in ${stateDir}` : `; removed ${stateDir}`}`);
+    })());
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const) {
     process.once(signal, () => {
       failed = true;
-      void stop().finally(() => process.exit(130));
+      void stop().finally(() => process.exit(code));
     });
   }
   try {
     cluster = await startCluster({ repoRoot: ROOT, machines: [], stateDir, cluster: `placement-floor-${run}`, engines: 2, log: (m) => log(`launcher: ${m}`) });
     const ep = cluster.endpoints;
-    const registry = connect(RegistryServiceClient, ep.gateway ?? "");
+    const gateway = (registry = connect(RegistryServiceClient, ep.gateway ?? ""));
     const ids = Array.from({ length: machines }, (_, i) => simMachineId(run, i));
     for (let i = 0; i < ids.length; i += 100) {
       await Promise.all(
         ids.slice(i, i + 100).map((id) =>
-          unary(registry.registerMachine.bind(registry), { machine: { id, publicIp: "127.0.0.1", metadata: {}, version: "", agentEndpoint: "" }, ttlSeconds: LEASE_SECONDS, instance: "" }),
+          unary(gateway.registerMachine.bind(gateway), { machine: { id, publicIp: "127.0.0.1", metadata: {}, version: "", agentEndpoint: "" }, ttlSeconds: LEASE_SECONDS, instance: "" }),
         ),
       );
     }
-    registry.close();
-    const api = new FleetApi(ep.api ?? "");
-    while ((await api.machineIds()).ids.size < machines) await sleep(200);
+    const fleet = (api = new FleetApi(ep.api ?? ""));
+    let listed = 0;
+    await waitFor(
+      `${machines} machines in ListMachines`,
+      async () => {
+        listed = (await fleet.machineIds()).ids.size;
+        return listed >= machines;
+      },
+      { timeoutMs: REGISTERED_TIMEOUT_MS, intervalMs: 200 },
+    ).catch((err: Error) => {
+      throw new Error(`${listed} of ${machines} machines listed: ${err.message}`);
+    });
     log(`${machines} machines registered at the gateway (leases of ${LEASE_SECONDS} s, no agents)`);
     const names = Array.from({ length: units }, (_, i) => `floor-${run}-${i}.service`);
-    const watch = await openUnitsWatch(api, names);
+    const followed = (watch = await openUnitsWatch(fleet, names));
     const procs = cluster.state.components.map((c) => ({ name: c.name, pid: c.pid }));
     const cpu0 = cpuSnapshot(procs);
     const tFirst = performance.now();
-    await api.createUnits(names);
+    await fleet.createUnits(names);
     const tLast = performance.now();
     const createMs = tLast - tFirst;
-    while (watch.watched.placed < units) {
-      const err = watch.failure();
-      if (err) throw new Error(`WatchUnits failed at ${watch.watched.placed} of ${units} placed: ${err.message}`);
-      if (performance.now() - tLast > PLACED_TIMEOUT_MS) throw new Error(`after ${PLACED_TIMEOUT_MS} ms, ${watch.watched.placed} of ${units} placed`);
+    while (followed.watched.placed < units) {
+      const err = followed.failure();
+      if (err) throw new Error(`WatchUnits failed at ${followed.watched.placed} of ${units} placed: ${err.message}`);
+      if (performance.now() - tLast > PLACED_TIMEOUT_MS) throw new Error(`after ${PLACED_TIMEOUT_MS} ms, ${followed.watched.placed} of ${units} placed`);
       await sleep(20);
     }
     const placedMs = performance.now() - tLast;
     const cpu = cpuPercent(cpu0, cpuSnapshot(procs));
-    watch.cancel();
-    api.close();
     const placementsPerSecond = Math.round(units / ((createMs + placedMs) / 1000));
     const listMachines = await timeFleetctl(ROOT, ep.api ?? "", ["list-machines", "--no-legend"]);
     const listUnitFiles = await timeFleetctl(ROOT, ep.api ?? "", ["list-unit-files", "--no-legend"]);

@@ -120,7 +120,8 @@ export function figures(o: ScaleOptions, run: Run) {
     globalSpreadMs: run.global?.spreadMs ?? null,
     globalHalfActiveMs: r0(run.global?.halfActiveMs),
     globalActiveMs: r0(run.global?.activeMs),
-    globalGatewayLoopLagMaxMs: run.global ? Math.max(0, ...Object.values(run.global.gatewayLoopLagMaxMs)) : null,
+    // null when no gateway's /metrics answered.
+    globalGatewayLoopLagMaxMs: run.global && Object.keys(run.global.gatewayLoopLagMaxMs).length > 0 ? Math.max(...Object.values(run.global.gatewayLoopLagMaxMs)) : null,
     globalGatewayCpuPercent: run.global ? r1(Object.entries(run.global.cpuPercent).reduce((a, [n, v]) => (n.startsWith("registry-gateway") ? a + v : a), 0)) : null,
     reRegistrationsWhileGlobalUnitsStarted: run.global?.simulation.reRegistrations ?? null,
   };
@@ -159,8 +160,8 @@ export function renderTable(f: Figures, t: Targets, run: Run): string {
     [`fleetctl list-units (${f.units} units)`, f.fleetctlListUnitsMs, "ms", `<= ${t.fleetctlListUnitsMs}`, verdict(f.fleetctlListUnitsMs, t.fleetctlListUnitsMs)],
     [`fleetctl list-machines (${f.machines} machines)`, f.fleetctlListMachinesMs, "ms", `<= ${t.fleetctlListMachinesMs}`, verdict(f.fleetctlListMachinesMs, t.fleetctlListMachinesMs)],
     [`${f.globalUnits ?? "-"} global units: the spread hints asked for`, f.globalSpreadMs, "ms", "", ""],
-    ["  active on half the machines, after the create", f.globalHalfActiveMs, "ms", "", ""],
-    ["  active on every machine", f.globalActiveMs, "ms", "", ""],
+    ["  half the (unit, machine) pairs active, after the create", f.globalHalfActiveMs, "ms", "", ""],
+    ["  all of them active", f.globalActiveMs, "ms", "", ""],
     ["  gateway loop lag meanwhile (max)", f.globalGatewayLoopLagMaxMs, "ms", "", ""],
     ["  gateway CPU meanwhile", f.globalGatewayCpuPercent, "%", "", ""],
     ["  machines lost and registered again meanwhile", f.reRegistrationsWhileGlobalUnitsStarted, "", "", ""],

@@ -19,7 +19,8 @@ describe("hints on the wire", () => {
     ["a request id that is not a string", '{"revision":7,"what":"x","requestId":5}', { revision: 7, what: "x" }],
     ["a spread that is not a number (ignored: no wait)", '{"revision":7,"what":"x","spreadMs":"9"}', { revision: 7, what: "x" }],
     ["a negative spread", '{"revision":7,"what":"x","spreadMs":-5}', { revision: 7, what: "x" }],
-    ["a spread past the longest (an hour would leave machines behind)", '{"revision":7,"what":"x","spreadMs":3600000}', { revision: 7, what: "x" }],
+    ["a spread past the longest: cut to it (an hour would leave machines behind)", '{"revision":7,"what":"x","spreadMs":3600000}', { revision: 7, what: "x", spreadMs: 60_000 }],
+    ["a spread in fractions of a millisecond: rounded", '{"revision":7,"what":"x","spreadMs":250.4}', { revision: 7, what: "x", spreadMs: 250 }],
     ["a spread of 0", '{"revision":7,"what":"x","spreadMs":0}', { revision: 7, what: "x" }],
   ])("%s", (_name, text, want) => {
     expect(decodeHint(bytes(text))).toEqual(want);

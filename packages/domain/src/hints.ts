@@ -55,8 +55,9 @@ export function isRequestId(value: unknown): value is string {
   return typeof value === "string" && /^[A-Za-z0-9._:-]{1,128}$/.test(value);
 }
 
-function isSpread(value: unknown): value is number {
-  return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= MAX_HINT_SPREAD_MS;
+/** A hint's spread as this agent honours it: whole milliseconds up to MAX_HINT_SPREAD_MS (a longer one, from a gateway that allows more, is cut to it); 0 for none or nonsense. */
+function spreadOf(value: unknown): number {
+  return typeof value === "number" && Number.isFinite(value) && value > 0 ? Math.min(Math.round(value), MAX_HINT_SPREAD_MS) : 0;
 }
 
 export function decodeHint(data: Uint8Array): Hint | undefined {
@@ -65,7 +66,7 @@ export function decodeHint(data: Uint8Array): Hint | undefined {
     if (typeof value === "object" && value !== null && "revision" in value && typeof value.revision === "number") {
       const what = "what" in value && typeof value.what === "string" ? value.what : "";
       const requestId = "requestId" in value && isRequestId(value.requestId) ? value.requestId : undefined;
-      const spread = "spreadMs" in value && isSpread(value.spreadMs) ? value.spreadMs : 0;
+      const spread = "spreadMs" in value ? spreadOf(value.spreadMs) : 0;
       return { revision: value.revision, what, ...(requestId ? { requestId } : {}), ...(spread > 0 ? { spreadMs: spread } : {}) };
     }
   } catch {

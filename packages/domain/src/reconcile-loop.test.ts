@@ -122,6 +122,44 @@ describe("ReconcileLoop", () => {
       await loop.stop();
     });
 
+    it("becomes one more pass when it comes due during a pass", async () => {
+      const clock = new FakeClock();
+      const seen: string[] = [];
+      let release: () => void = () => {};
+      const loop = new ReconcileLoop({
+        intervalMs: 1000,
+        clock,
+        onError: () => {},
+        pass: async (t) => {
+          seen.push(t);
+          if (t === "h") await new Promise<void>((r) => (release = r));
+        },
+      });
+      loop.start();
+      await tick();
+      loop.triggerAfter("g", 100);
+      clock.advance(50);
+      loop.trigger("h"); // starts before "g" is due, and covers it
+      await tick();
+      loop.triggerAfter("g2", 100); // asked for while "h" runs
+      clock.advance(100);
+      release();
+      await tick();
+      await tick();
+      expect(seen).toEqual(["start", "h", "g2"]);
+      await loop.stop();
+    });
+
+    it("is not asked for once the loop stopped", async () => {
+      const { clock, seen, loop } = await started();
+      await loop.stop();
+      loop.triggerAfter("g", 200);
+      expect(clock.pending).toBe(0);
+      clock.advance(500);
+      await tick();
+      expect(seen).toEqual(["start"]);
+    });
+
     it("runs at once without a delay", async () => {
       const { seen, loop } = await started();
       loop.triggerAfter("g", 0);

@@ -92,6 +92,9 @@ export function checkClusterOptions(o: ClusterOptions): CheckedOptions {
   for (const [what, n] of [["etcdMembers", etcdMembers], ["gateways", gatewayCount]] as const) {
     if (!Number.isInteger(n) || n < 1 || n > 9) throw new Error(`${what} must be an integer 1..9, got ${n}`);
   }
+  if (o.hintSpreadRate !== undefined && !(Number.isInteger(o.hintSpreadRate) && o.hintSpreadRate >= 0)) {
+    throw new Error(`hintSpreadRate must be an integer of at least 0 (0: no spread), got ${o.hintSpreadRate}`);
+  }
   const root = o.repoRoot ?? defaultRepoRoot();
   for (const svc of SERVICES) {
     if (!existsSync(serviceMain(root, svc))) throw new Error(`${serviceMain(root, svc)} is missing: build first (npx tsc -b tsconfig.build.json)`);

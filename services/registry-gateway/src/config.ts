@@ -16,7 +16,7 @@ export const gatewayConfigSchema = {
   hint_spread_rate: {
     kind: "int",
     default: String(DEFAULT_HINT_SPREAD_RATE),
-    help: "machines a second that a global unit's change wakes: every agent hears it, and they spread their passes over machines / rate seconds (at most 60 s; none under 0.1 s); 0 wakes them all at once",
+    help: "machines a second that a global unit's change wakes: every agent hears it, and they spread their passes over machines / rate seconds (at most 60 s, and at most each agent's reconcile interval; none under 0.1 s); 0 wakes them all at once",
   },
   gateway_listen: { kind: "address", default: "127.0.0.1:49400", help: "gRPC listen address of the registry-gateway" },
   gateway_control_plane_identities: {
