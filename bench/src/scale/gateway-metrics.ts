@@ -39,13 +39,21 @@ export function handledByMethod(metricsText: string): Map<string, number> {
 
 export type GatewayCalls = Map<string, number>;
 
+/** One scrape of every gateway: their calls, summed (by method), and each one's longest event-loop delay since the previous scrape (prom-client resets it on every scrape), in ms. */
+export async function scrapeGateways(components: readonly Component[]): Promise<{ calls: GatewayCalls; loopLagMaxMs: Record<string, number> }> {
+  const calls = new Map<string, number>();
+  const loopLag: Record<string, number> = {};
+  for (const { name, text } of await gatewayMetrics(components)) {
+    for (const [method, n] of handledByMethod(text)) calls.set(method, (calls.get(method) ?? 0) + n);
+    const ms = loopLagMaxMs(text);
+    if (ms !== undefined) loopLag[name] = ms;
+  }
+  return { calls, loopLagMaxMs: loopLag };
+}
+
 /** Every gateway's calls, summed (by method). */
 export async function scrapeGatewayCalls(components: readonly Component[]): Promise<GatewayCalls> {
-  const sum = new Map<string, number>();
-  for (const { text } of await gatewayMetrics(components)) {
-    for (const [method, n] of handledByMethod(text)) sum.set(method, (sum.get(method) ?? 0) + n);
-  }
-  return sum;
+  return (await scrapeGateways(components)).calls;
 }
 
 /** Calls between two scrapes, per machine, by method (those made at least once). Pure. */
@@ -72,14 +80,4 @@ export async function machinesHeard(components: readonly Component[]): Promise<R
 export function loopLagMaxMs(metricsText: string): number | undefined {
   const m = /^fleet_nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})? (\S+)$/m.exec(metricsText);
   return m ? Math.round(Number(m[1]) * 1000 * 10) / 10 : undefined;
-}
-
-/** Each gateway's longest event-loop delay since the previous scrape (it resets what it reports), in ms. */
-export async function gatewayLoopLagMaxMs(components: readonly Component[]): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const { name, text } of await gatewayMetrics(components)) {
-    const ms = loopLagMaxMs(text);
-    if (ms !== undefined) out[name] = ms;
-  }
-  return out;
 }

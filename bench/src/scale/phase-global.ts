@@ -11,7 +11,7 @@ import { hintSpreadMs } from "@fleet/domain";
 import { sleep } from "@fleet/launcher";
 import type { UnitState } from "@fleet/wire";
 import type { FleetApi } from "./fleet-api.js";
-import { callsPerMachine, gatewayLoopLagMaxMs, scrapeGatewayCalls } from "./gateway-metrics.js";
+import { callsPerMachine, scrapeGateways } from "./gateway-metrics.js";
 import { cpuPercent, cpuSnapshot, type NamedProc } from "./proc-stats.js";
 import { simulationWhile, type SimulationWhile } from "./report.js";
 import type { Sample } from "./sampler.js";
@@ -61,8 +61,8 @@ interface GlobalContext {
 export async function phaseGlobal(o: GlobalContext): Promise<GlobalPhase> {
   const names = new Set(o.names);
   const all = names.size * o.machines;
-  const [calls0, sims0, samplesFrom] = [await scrapeGatewayCalls(o.components), await o.simulators.stats(), o.samples().length];
-  await gatewayLoopLagMaxMs(o.components); // prom-client reports the longest delay since the previous scrape
+  // This scrape also starts the gateways' loop-lag window: prom-client reports the longest delay since the previous one.
+  const [{ calls: calls0 }, sims0, samplesFrom] = [await scrapeGateways(o.components), await o.simulators.stats(), o.samples().length];
   const cpu0 = cpuSnapshot(o.procs);
   const spreadMs = hintSpreadMs(o.machines, o.spreadRate);
   o.log(`global units: creating ${names.size} on every one of ${o.machines} machines (hints ask for a spread of ${spreadMs} ms)`);
@@ -92,11 +92,12 @@ export async function phaseGlobal(o: GlobalContext): Promise<GlobalPhase> {
     else await sleep(POLL_MS);
   }
   const cpu = cpuPercent(cpu0, cpuSnapshot(o.procs));
+  const gateways = await scrapeGateways(o.components);
   const phase: GlobalPhase = {
     ...r,
-    gatewayLoopLagMaxMs: await gatewayLoopLagMaxMs(o.components),
+    gatewayLoopLagMaxMs: gateways.loopLagMaxMs,
     cpuPercent: Object.fromEntries(Object.entries(cpu).filter(([name]) => !name.startsWith("sim-"))),
-    gatewayCallsPerMachine: callsPerMachine(calls0, await scrapeGatewayCalls(o.components), o.machines),
+    gatewayCallsPerMachine: callsPerMachine(calls0, gateways.calls, o.machines),
     simulation: simulationWhile(sims0, await o.simulators.stats(), o.samples().slice(samplesFrom)),
   };
   const ms = (x: number | undefined) => (x === undefined ? "-" : `${Math.round(x)} ms`);

@@ -75,8 +75,8 @@ export type Figures = ReturnType<typeof figures>;
 
 /** The flat figures issue 11 names, from the phases' results. Pure. */
 export function figures(o: ScaleOptions, run: Run) {
-  const gateways = Object.keys(run.idle?.cpuPercent ?? {}).filter((n) => n.startsWith("registry-gateway"));
-  const sum = (obj: Record<string, number> | undefined) => gateways.reduce((a, n) => a + (obj?.[n] ?? 0), 0);
+  /** The gateways' share of a per-process figure, summed. */
+  const sum = (obj: Record<string, number> | undefined) => Object.entries(obj ?? {}).reduce((a, [n, v]) => (n.startsWith("registry-gateway") ? a + v : a), 0);
   return {
     machines: o.machines,
     units: o.units,
@@ -122,7 +122,7 @@ export function figures(o: ScaleOptions, run: Run) {
     globalActiveMs: r0(run.global?.activeMs),
     // null when no gateway's /metrics answered.
     globalGatewayLoopLagMaxMs: run.global && Object.keys(run.global.gatewayLoopLagMaxMs).length > 0 ? Math.max(...Object.values(run.global.gatewayLoopLagMaxMs)) : null,
-    globalGatewayCpuPercent: run.global ? r1(Object.entries(run.global.cpuPercent).reduce((a, [n, v]) => (n.startsWith("registry-gateway") ? a + v : a), 0)) : null,
+    globalGatewayCpuPercent: run.global ? r1(sum(run.global.cpuPercent)) : null,
     reRegistrationsWhileGlobalUnitsStarted: run.global?.simulation.reRegistrations ?? null,
   };
 }

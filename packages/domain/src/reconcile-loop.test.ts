@@ -4,11 +4,26 @@ import { ReconcileLoop } from "./reconcile-loop.js";
 
 const tick = () => new Promise((r) => setImmediate(r));
 
+/** A loop on a fake clock whose passes record their trigger; the pass for `blockOn` waits for release(). */
+function recordingLoop(blockOn?: string) {
+  const clock = new FakeClock();
+  const seen: string[] = [];
+  let unblock: () => void = () => {};
+  const loop = new ReconcileLoop({
+    intervalMs: 1000,
+    clock,
+    onError: () => {},
+    pass: async (t) => {
+      seen.push(t);
+      if (t === blockOn) await new Promise<void>((r) => (unblock = r));
+    },
+  });
+  return { clock, seen, loop, release: () => unblock() };
+}
+
 describe("ReconcileLoop", () => {
   it("runs at start, on hints and on the timer", async () => {
-    const clock = new FakeClock();
-    const seen: string[] = [];
-    const loop = new ReconcileLoop({ intervalMs: 1000, clock, onError: () => {}, pass: async (t) => void seen.push(t) });
+    const { clock, seen, loop } = recordingLoop();
     loop.start();
     await tick();
     loop.trigger("hint");
@@ -20,17 +35,7 @@ describe("ReconcileLoop", () => {
   });
 
   it("coalesces hints that arrive during a pass into one more pass", async () => {
-    const seen: string[] = [];
-    let release: () => void = () => {};
-    const loop = new ReconcileLoop({
-      intervalMs: 1000,
-      clock: new FakeClock(),
-      onError: () => {},
-      pass: async (t) => {
-        seen.push(t);
-        if (t === "start") await new Promise<void>((r) => (release = r));
-      },
-    });
+    const { seen, loop, release } = recordingLoop("start");
     loop.start();
     loop.trigger("h1");
     loop.trigger("h2");
@@ -66,12 +71,10 @@ describe("ReconcileLoop", () => {
 
   describe("a pass asked for later (a hint's spread)", () => {
     const started = async () => {
-      const clock = new FakeClock();
-      const seen: string[] = [];
-      const loop = new ReconcileLoop({ intervalMs: 1000, clock, onError: () => {}, pass: async (t) => void seen.push(t) });
-      loop.start();
+      const recording = recordingLoop();
+      recording.loop.start();
       await tick();
-      return { clock, seen, loop };
+      return recording;
     };
 
     it("runs after its delay, once for several asks", async () => {
@@ -99,18 +102,7 @@ describe("ReconcileLoop", () => {
     });
 
     it("is not covered by a pass that was already running when it was asked for", async () => {
-      const clock = new FakeClock();
-      const seen: string[] = [];
-      let release: () => void = () => {};
-      const loop = new ReconcileLoop({
-        intervalMs: 1000,
-        clock,
-        onError: () => {},
-        pass: async (t) => {
-          seen.push(t);
-          if (t === "start") await new Promise<void>((r) => (release = r));
-        },
-      });
+      const { clock, seen, loop, release } = recordingLoop("start");
       loop.start();
       loop.triggerAfter("g", 200);
       release();
@@ -123,18 +115,7 @@ describe("ReconcileLoop", () => {
     });
 
     it("becomes one more pass when it comes due during a pass", async () => {
-      const clock = new FakeClock();
-      const seen: string[] = [];
-      let release: () => void = () => {};
-      const loop = new ReconcileLoop({
-        intervalMs: 1000,
-        clock,
-        onError: () => {},
-        pass: async (t) => {
-          seen.push(t);
-          if (t === "h") await new Promise<void>((r) => (release = r));
-        },
-      });
+      const { clock, seen, loop, release } = recordingLoop("h");
       loop.start();
       await tick();
       loop.triggerAfter("g", 100);

@@ -58,21 +58,22 @@ export function heartbeatStreamHandler(registry: Registry, log: Logger, services
         call.write({ seq: req.seq, alive: false, errorKind: e?.kind ?? "", errorMessage: e?.message ?? "", scheduleRevision: 0, acceptsReports: true, acceptsScheduleReads: true, ...fields });
       }
     };
+    /** A report or a schedule read: served as its call is, counted, and answered by seq. */
+    const serve = <T>(req: MachineHeartbeatsRequest, kind: "report" | "schedule", what: string, run: () => Promise<T>, fields: (result: T) => Partial<MachineHeartbeatsResponse>) =>
+      attempt(run).then(
+        (result) => (streamRequests.inc({ kind, outcome: "ok" }), answer(req, what, { alive: true, ...fields(result) })),
+        (err: unknown) => (streamRequests.inc({ kind, outcome: failed(err).kind }), answer(req, what, {}, err)),
+      );
     call.on("data", (req: MachineHeartbeatsRequest) => {
       if (req.report) {
         const { states, removed } = req.report;
         // report() queues its write before it returns: one machine's reports keep their order.
-        attempt(() => services.report({ machineId: req.machineId, leaseId: req.leaseId, states, removed })).then(
-          () => (streamRequests.inc({ kind: "report", outcome: "ok" }), answer(req, "state report", { alive: true })),
-          (err: unknown) => (streamRequests.inc({ kind: "report", outcome: failed(err).kind }), answer(req, "state report", {}, err)),
-        );
+        void serve(req, "report", "state report", () => services.report({ machineId: req.machineId, leaseId: req.leaseId, states, removed }), () => ({}));
         return;
       }
       if (req.scheduleRead) {
-        attempt(() => services.schedule({ machineId: req.machineId, minRevision: req.scheduleRead?.minRevision ?? 0 })).then(
-          (schedule) => (streamRequests.inc({ kind: "schedule", outcome: "ok" }), answer(req, "schedule read", { alive: true, schedule })),
-          (err: unknown) => (streamRequests.inc({ kind: "schedule", outcome: failed(err).kind }), answer(req, "schedule read", {}, err)),
-        );
+        const minRevision = req.scheduleRead.minRevision;
+        void serve(req, "schedule", "schedule read", () => services.schedule({ machineId: req.machineId, minRevision }), (schedule) => ({ schedule }));
         return;
       }
       const key = `${req.machineId}/${req.leaseId}`;
